@@ -1,0 +1,83 @@
+"""The validated case: the only thing the formulation reads.
+
+A :class:`Case` is built by :mod:`planner.loader` from a CSV folder (with every problem reported
+in spreadsheet terms), or directly in Python by tests and the benchmark generator. Every id
+referenced here is known to exist; probabilities sum to one; every scenario gives every
+(period, workload) once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner.schema import ChipRow, ContractRow, ParameterValues, SiteRow
+
+
+@dataclass(frozen=True)
+class Case:
+    """A planning case. Periods, workloads and scenarios keep the order of the input files."""
+
+    name: str
+    parameters: ParameterValues
+    period_years: dict[str, float]
+    """Length in years of each period, in chronological order."""
+    scenario_probability: dict[str, float]
+    workloads: tuple[str, ...]
+    demand_eflops: dict[tuple[str, str, str], float]
+    """(scenario, period, workload) -> EFLOPS."""
+    sites: dict[str, SiteRow]
+    chips: dict[str, ChipRow]
+    contracts: dict[str, ContractRow]
+    chip_performance_pflops: dict[tuple[str, str], float] = field(default_factory=dict)
+    """(chip, workload) -> PFLOPS per chip, overriding ``chips.pflops``."""
+    chip_supply_units: dict[tuple[str, str], float] = field(default_factory=dict)
+    """(chip, period) -> max chips bought in that period over all sites."""
+    budget_musd: dict[str, float] = field(default_factory=dict)
+    """period -> undiscounted capex limit."""
+    fingerprint: str = ""
+    """sha256 over the input files' bytes (empty when built in Python)."""
+
+    @property
+    def periods(self) -> tuple[str, ...]:
+        return tuple(self.period_years)
+
+    @property
+    def scenarios(self) -> tuple[str, ...]:
+        return tuple(self.scenario_probability)
+
+    def pflops(self, chip: str, workload: str) -> float:
+        """``pflops[c,k]``: the per-workload override when given, else ``chips.pflops``."""
+        return self.chip_performance_pflops.get((chip, workload), self.chips[chip].pflops)
+
+    def with_demand(
+        self, demand_eflops: dict[tuple[str, str, str], float], scenario_probability: dict[str, float]
+    ) -> Case:
+        """A copy with other scenarios (used for plan-on-mean and perfect-information solves)."""
+        return Case(
+            name=self.name,
+            parameters=self.parameters,
+            period_years=self.period_years,
+            scenario_probability=scenario_probability,
+            workloads=self.workloads,
+            demand_eflops=demand_eflops,
+            sites=self.sites,
+            chips=self.chips,
+            contracts=self.contracts,
+            chip_performance_pflops=self.chip_performance_pflops,
+            chip_supply_units=self.chip_supply_units,
+            budget_musd=self.budget_musd,
+            fingerprint=self.fingerprint,
+        )
+
+    def mean_demand_case(self) -> Case:
+        """The single-scenario case whose demand is the probability-weighted mean demand."""
+        mean: dict[tuple[str, str, str], float] = {}
+        for (scenario, period, workload), eflops in self.demand_eflops.items():
+            key = ("mean", period, workload)
+            mean[key] = mean.get(key, 0.0) + self.scenario_probability[scenario] * eflops
+        return self.with_demand(mean, {"mean": 1.0})
+
+    def scenario_case(self, scenario: str) -> Case:
+        """The deterministic case of one scenario alone (perfect foresight)."""
+        demand = {k: v for k, v in self.demand_eflops.items() if k[0] == scenario}
+        return self.with_demand(demand, {scenario: 1.0})

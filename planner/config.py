@@ -1,0 +1,102 @@
+"""Planning-model definitions (``models/*.toml``): decision policy, integrality, risk, solver."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from planner.errors import Problem, InputError
+
+Policy = Literal["phased", "all-at-once", "plan-on-mean"]
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class CvarSettings(Strict):
+    """Risk term ``weight * CVaR_alpha(cost)`` added to the expected cost."""
+
+    alpha: float = Field(0.9, ge=0, lt=1, description="confidence level: CVaR averages the worst 1-alpha")
+    weight: float = Field(0.0, ge=0, description="weight of CVaR in the objective (0: risk neutral)")
+
+
+class SolverSettings(Strict):
+    """HiGHS settings; command-line flags override them."""
+
+    mip_gap: float = Field(0.005, ge=0, le=1, description="relative MIP gap to stop at")
+    time_limit_s: float | None = Field(None, gt=0, description="wall-clock limit (none: no limit)")
+    threads: int = Field(0, ge=0, description="HiGHS threads (0: HiGHS default)")
+    random_seed: int = Field(0, ge=0, description="fixed seed so that runs are reproducible")
+
+
+class ModelConfig(Strict):
+    """One planning model: how the long-lead decisions are taken, and how it is solved."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    policy: Policy = "phased"
+    integer: bool = Field(True, description="false relaxes every integer and binary decision (LP)")
+    cvar: CvarSettings = CvarSettings()
+    solver: SolverSettings = SolverSettings()
+
+    def with_overrides(
+        self,
+        *,
+        relax: bool = False,
+        mip_gap: float | None = None,
+        time_limit_s: float | None = None,
+        threads: int | None = None,
+    ) -> ModelConfig:
+        """The config with command-line flags applied."""
+        solver = self.solver.model_copy(
+            update={
+                k: v
+                for k, v in {"mip_gap": mip_gap, "time_limit_s": time_limit_s, "threads": threads}.items()
+                if v is not None
+            }
+        )
+        return self.model_copy(update={"integer": self.integer and not relax, "solver": solver})
+
+
+def resolve_model_path(name_or_path: str) -> Path:
+    """``phased`` → ``models/phased.toml``; anything with a suffix or a slash is a path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return candidate
+    return MODELS_DIR / f"{name_or_path}.toml"
+
+
+def load_model_config(name_or_path: str) -> ModelConfig:
+    """Read and validate a model TOML; every problem is reported as an :class:`InputError`."""
+    path = resolve_model_path(name_or_path)
+    label = path.name
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in MODELS_DIR.glob("*.toml")))
+        raise InputError(
+            [Problem(label, None, None, name_or_path, f"a model name ({known}) or a .toml path")]
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(label, None, None, None, f"valid TOML ({exc})")]) from exc
+    data.setdefault("name", path.stem)
+    try:
+        return ModelConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            Problem(
+                label,
+                None,
+                ".".join(str(p) for p in err["loc"]),
+                repr(err.get("input")),
+                err["msg"],
+            )
+            for err in exc.errors()
+        ]
+        raise InputError(problems) from exc

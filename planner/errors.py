@@ -1,0 +1,39 @@
+"""Errors a user can act on: bad input (exit code 2) and models that cannot be solved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an input file, located as a spreadsheet shows it (header = row 1)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        text = ", ".join(where)
+        if self.value is not None:
+            text += f": value {self.value!r}"
+        return f"{text} — expected {self.expected}"
+
+
+class InputError(Exception):
+    """Every problem found in a case or model file, reported together."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ModelError(Exception):
+    """A model that has no plan to offer (infeasible, unbounded, solver failure), in words."""

@@ -1,0 +1,64 @@
+"""Families 2, 3 and 7: chip fleet, chips fit in buildings, running chips, chip supply."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.case import Case
+from planner.formulation.buildings import built_mw
+from planner.formulation.sets import Sets
+from planner.formulation.variables import add_state_recursion
+
+
+def installed_it_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> object:
+    """``sum_c fleet[c,s,t] * kw[c] / 1000``: IT MW of the chips installed at ``s`` in node ``n``."""
+    return sum(
+        m.fleet[c, s, n] * (chip.kw / 1000.0)
+        for c, chip in case.chips.items()
+        if (c, s, n) in sets.fleet
+    )
+
+
+def add_fleet(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
+    """``fleet[c,s,t] = sum of buy[c,s,t']`` with ``t' <= t`` and ``y[t] - y[t'] < life_years[c]``."""
+    add_state_recursion(m, "fleet_recursion", m.fleet, m.buy, sets.fleet, sets.info_tree)
+
+
+def add_fit_chips_in_buildings(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
+    """``sum_c fleet[c,s,t] * kw[c] / 1000 <= built[s,t]`` at every site and tree node."""
+    keys = sorted({(s, n) for (_c, s, n) in sets.fleet}, key=lambda k: (k[1], k[0]))
+
+    def rule(_m: pyo.ConcreteModel, s: str, n: int) -> object:
+        return installed_it_mw(m, case, sets, s, n) <= built_mw(m, case, s, sets.long_lead_node[n])
+
+    m.fit_chips_in_buildings = pyo.Constraint(keys, rule=rule)
+
+
+def add_running_chips(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
+    """``sum_k run[c,s,k,t] <= fleet[c,s,t]`` per scenario."""
+    runs: dict[tuple[str, str, int, str], list[str]] = {}
+    for c, s, k, t, w in sets.run:
+        runs.setdefault((c, s, t, w), []).append(k)
+
+    def rule(_m: pyo.ConcreteModel, c: str, s: str, t: int, w: str) -> object:
+        n = sets.info_tree.node_of[(w, t)]
+        return sum(m.run[c, s, k, t, w] for k in runs[c, s, t, w]) <= m.fleet[c, s, n]
+
+    m.running_chips = pyo.Constraint(list(runs), rule=rule)
+
+
+def add_chip_supply(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
+    """``sum_s buy[c,s,t] <= max_units[c,t]`` where chip_supply.csv gives a limit."""
+    periods = sets.ix.periods
+    keys = [
+        (c, n.id)
+        for c in case.chips
+        for n in sets.info_tree.nodes
+        if (c, periods[n.t]) in case.chip_supply_units and any((c, s, n.id) in m.buy for s in case.sites)
+    ]
+
+    def rule(_m: pyo.ConcreteModel, c: str, n: int) -> object:
+        limit = case.chip_supply_units[(c, periods[sets.info_tree.nodes[n].t])]
+        return sum(m.buy[c, s, n] for s in case.sites if (c, s, n) in m.buy) <= limit
+
+    m.chip_supply = pyo.Constraint(keys, rule=rule)

@@ -1,0 +1,89 @@
+"""``build_model`` reads as the formulation's table of contents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+from planner.case import Case
+from planner.formulation.buildings import add_buildings
+from planner.formulation.budget import add_budget
+from planner.formulation.chips import (
+    add_chip_supply,
+    add_fit_chips_in_buildings,
+    add_fleet,
+    add_running_chips,
+)
+from planner.formulation.demand import add_meet_demand
+from planner.formulation.indexing import Indexing
+from planner.formulation.objective import add_node_costs, add_objective, add_scenario_costs
+from planner.formulation.power import add_contract_activity, add_energy, add_firm_power
+from planner.formulation.sets import Sets, build_sets
+from planner.formulation.variables import add_variables
+
+
+@dataclass(frozen=True)
+class LongLeadPlan:
+    """Buildings and contracts fixed in advance, the same in every scenario (plan-on-mean)."""
+
+    build_modules: dict[tuple[str, int], float] = field(default_factory=dict)
+    """(site, t) -> modules started in period t."""
+    sign_share: dict[tuple[str, int], float] = field(default_factory=dict)
+    """(contract, t) -> share signed in period t."""
+
+
+@dataclass
+class PlanningModel:
+    """A built Pyomo model with the sets and indexing needed to read its solution."""
+
+    model: pyo.ConcreteModel
+    case: Case
+    sets: Sets
+    integer: bool
+
+    @property
+    def ix(self) -> Indexing:
+        return self.sets.ix
+
+
+def build_model(
+    case: Case,
+    policy: str = "phased",
+    integer: bool = True,
+    cvar_alpha: float = 0.9,
+    cvar_weight: float = 0.0,
+    fixed_long_lead: LongLeadPlan | None = None,
+) -> PlanningModel:
+    """Build the model for ``policy``: ``phased`` (multi-stage recourse), ``all-at-once`` (builds
+    only in ``earliest_period``, contracts only in ``first_period``, the same in all scenarios),
+    or, with ``fixed_long_lead``, buildings and contracts fixed to a given plan."""
+    ix = Indexing(case)
+    sets = build_sets(case, ix, "fixed-long-lead" if fixed_long_lead is not None else policy)
+    m = pyo.ConcreteModel(name=f"planner:{case.name}")
+    add_variables(m, case, sets, integer)
+    add_buildings(m, case, sets)
+    add_fleet(m, case, sets)
+    add_fit_chips_in_buildings(m, case, sets)
+    add_running_chips(m, case, sets)
+    add_meet_demand(m, case, sets)
+    add_contract_activity(m, case, sets)
+    add_firm_power(m, case, sets)
+    add_energy(m, case, sets)
+    add_chip_supply(m, case, sets)
+    add_budget(m, case, sets)
+    add_node_costs(m, case, sets)
+    add_scenario_costs(m, case, sets)
+    add_objective(m, case, sets, cvar_alpha, cvar_weight)
+    if fixed_long_lead is not None:
+        fix_long_lead(m, sets, fixed_long_lead)
+    return PlanningModel(m, case, sets, integer)
+
+
+def fix_long_lead(m: pyo.ConcreteModel, sets: Sets, plan: LongLeadPlan) -> None:
+    """Fix every build and sign to the plan (zero where the plan has nothing)."""
+    nodes = sets.long_lead_tree.nodes
+    for s, b in m.build:
+        m.build[s, b].fix(plan.build_modules.get((s, nodes[b].t), 0.0))
+    for q, b in m.sign:
+        m.sign[q, b].fix(plan.sign_share.get((q, nodes[b].t), 0.0))

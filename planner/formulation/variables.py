@@ -1,0 +1,78 @@
+"""Decision and state variables over the sparse sets, and the state recursions that carry them.
+
+State variables (ready modules, chip fleet, active contract share) are defined by a recursion
+along the tree instead of long vintage sums repeated in many rows:
+``state[n] = state[parent(n)] + (decisions that become alive at n) - (decisions that expire at n)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyomo.environ as pyo
+
+from planner.case import Case
+from planner.formulation.indexing import Tree
+from planner.formulation.sets import Sets
+
+
+def add_variables(m: pyo.ConcreteModel, case: Case, sets: Sets, integer: bool) -> None:
+    """build, buy, sign (decisions); ready_modules, fleet, active (states); run, energy, unmet."""
+
+    def build_bounds(_m: pyo.ConcreteModel, s: str, _b: int) -> tuple[float, float]:
+        site = case.sites[s]
+        room = max(0.0, (site.max_mw - site.existing_mw) / site.module_mw)
+        return (0.0, math.floor(room + 1e-9) if integer else room)
+
+    m.build = pyo.Var(
+        sets.build,
+        domain=pyo.NonNegativeIntegers if integer else pyo.NonNegativeReals,
+        bounds=build_bounds,
+    )
+    m.buy = pyo.Var(sets.buy, domain=pyo.NonNegativeReals)
+
+    def sign_domain(_m: pyo.ConcreteModel, q: str, _b: int) -> pyo.Set:
+        return pyo.Binary if integer and not case.contracts[q].divisible else pyo.UnitInterval
+
+    m.sign = pyo.Var(sets.sign, domain=sign_domain)
+
+    m.ready_modules = pyo.Var(list(sets.ready), domain=pyo.NonNegativeReals)
+    m.fleet = pyo.Var(list(sets.fleet), domain=pyo.NonNegativeReals)
+    m.contract_active = pyo.Var(list(sets.active), domain=pyo.NonNegativeReals)
+
+    m.run = pyo.Var(sets.run, domain=pyo.NonNegativeReals)
+    m.energy = pyo.Var(sets.energy, domain=pyo.NonNegativeReals)
+    unmet_keys = [
+        (k, t, w) for w in case.scenarios for t in range(len(sets.ix.periods)) for k in case.workloads
+    ]
+    m.unmet = pyo.Var(unmet_keys, domain=pyo.NonNegativeReals)
+
+
+def add_state_recursion(
+    m: pyo.ConcreteModel,
+    name: str,
+    state: pyo.Var,
+    decision: pyo.Var,
+    alive: dict[tuple, list[int]],
+    tree: Tree,
+) -> None:
+    """``state[key, n] = state[key, parent] + sum(new vintages) - sum(expired vintages)``.
+
+    State and decision share their key shape: ``(site, node)``, ``(chip, site, node)``,
+    ``(contract, node)``.
+    """
+
+    def rule(_m: pyo.ConcreteModel, *index: object) -> object:
+        *key, n = index
+        key = tuple(key)
+        living = alive[(*key, n)]
+        parent = tree.nodes[n].parent
+        before = alive.get((*key, parent), []) if parent is not None else []
+        born = [a for a in living if a not in before]
+        expired = [a for a in before if a not in living]
+        carried = state[(*key, parent)] if before else 0.0
+        return state[index] == carried + sum(decision[(*key, a)] for a in born) - sum(
+            decision[(*key, a)] for a in expired
+        )
+
+    setattr(m, name, pyo.Constraint(list(alive), rule=rule))
