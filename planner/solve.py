@@ -70,8 +70,7 @@ def solve_model(
 ) -> SolveOutcome:
     """Compile, pass to HiGHS, solve, and load the primal values back into ``model``."""
     started = time.perf_counter()
-    repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-    lp, integer_columns = _to_highs_lp(repn)
+    repn, lp, integer_columns = compile_model(model)
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", bool(stream_log or log_file))
     highs.setOptionValue("log_to_console", stream_log)
@@ -125,6 +124,13 @@ def solve_model(
         if with_duals and not integer_columns and status == "optimal":
             outcome.row_duals = _row_duals(repn, np.asarray(solution.row_dual))
     return outcome
+
+
+def compile_model(model: pyo.ConcreteModel) -> tuple[object, highspy.HighsLp, int]:
+    """Pyomo model -> standard-form matrices -> ``HighsLp`` (and its count of integer columns)."""
+    repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    lp, integer_columns = _to_highs_lp(repn)
+    return repn, lp, integer_columns
 
 
 def _to_highs_lp(repn: object) -> tuple[highspy.HighsLp, int]:

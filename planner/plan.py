@@ -1,0 +1,140 @@
+"""Solve a case under a planning model: the decision policies of the contract, end to end.
+
+``phased`` and ``all-at-once`` are one solve each. ``plan-on-mean`` solves the mean-demand case,
+fixes its buildings and contracts (rounded where integer) and solves the scenario tree again with
+only chips and operations free; its objective is that second solve's.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyomo.environ as pyo
+
+from planner.case import Case
+from planner.config import ModelConfig
+from planner.errors import ModelError
+from planner.formulation import LongLeadPlan, PlanningModel, build_model
+from planner.results import Results, extract_results
+from planner.solve import SolveOutcome, solve_model
+
+
+@dataclass
+class PlanResult:
+    """One solved planning model: solver figures, objective and result tables."""
+
+    case: Case
+    config: ModelConfig
+    outcome: SolveOutcome
+    results: Results
+    planning_model: PlanningModel
+    build_seconds: float
+    objective_musd: float
+    """The model's objective: expected cost, plus weight * CVaR when the model asks for it."""
+    expected_cost_musd: float
+    cvar_musd: float
+    stages: list[dict] = field(default_factory=list)
+    """For plan-on-mean: the mean-demand solve's figures."""
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    @property
+    def solve_seconds(self) -> float:
+        return self.outcome.solve_seconds + sum(stage["solve_seconds"] for stage in self.stages)
+
+
+def solve_case(
+    case: Case,
+    config: ModelConfig,
+    log_file: Path | None = None,
+    stream_log: bool = False,
+    with_duals: bool = False,
+) -> PlanResult:
+    """Build and solve ``case`` under ``config``; raise :class:`ModelError` when there is no plan."""
+    stages: list[dict] = []
+    fixed: LongLeadPlan | None = None
+    policy = config.policy
+    build_seconds = 0.0
+    if policy == "plan-on-mean":
+        mean_model, mean_outcome, seconds = _build_and_solve(
+            case.mean_demand_case(), config, "phased", None, log_file, stream_log, False
+        )
+        build_seconds += seconds
+        stages.append(
+            {
+                "stage": "mean-demand plan",
+                "status": mean_outcome.status,
+                "objective_musd": mean_outcome.objective_musd,
+                "mip_gap": mean_outcome.mip_gap,
+                "build_seconds": seconds,
+                "solve_seconds": mean_outcome.solve_seconds,
+            }
+        )
+        fixed = long_lead_plan(mean_model, round_integers=config.integer)
+        policy = "phased"
+    pm, outcome, seconds = _build_and_solve(
+        case, config, policy, fixed, log_file, stream_log, with_duals
+    )
+    build_seconds += seconds
+    m = pm.model
+    expected = pyo.value(m.expected_cost)
+    cvar_value = pyo.value(m.cvar) if hasattr(m, "cvar") else math.nan
+    return PlanResult(
+        case=case,
+        config=config,
+        outcome=outcome,
+        results=extract_results(pm, config.cvar.alpha),
+        planning_model=pm,
+        build_seconds=build_seconds,
+        objective_musd=pyo.value(m.objective),
+        expected_cost_musd=expected,
+        cvar_musd=cvar_value,
+        stages=stages,
+    )
+
+
+def _build_and_solve(
+    case: Case,
+    config: ModelConfig,
+    policy: str,
+    fixed: LongLeadPlan | None,
+    log_file: Path | None,
+    stream_log: bool,
+    with_duals: bool,
+) -> tuple[PlanningModel, SolveOutcome, float]:
+    started = time.perf_counter()
+    pm = build_model(
+        case,
+        policy=policy,
+        integer=config.integer,
+        cvar_alpha=config.cvar.alpha,
+        cvar_weight=config.cvar.weight,
+        fixed_long_lead=fixed,
+    )
+    build_seconds = time.perf_counter() - started
+    outcome = solve_model(pm.model, config.solver, log_file, stream_log, with_duals)
+    if not outcome.has_solution:
+        from planner.diagnose import explain_failure
+
+        raise ModelError(explain_failure(pm, outcome))
+    return pm, outcome, build_seconds
+
+
+def long_lead_plan(pm: PlanningModel, round_integers: bool) -> LongLeadPlan:
+    """The solved builds and signings of a single-scenario model, by (id, period index)."""
+    nodes = pm.sets.long_lead_tree.nodes
+    m = pm.model
+    builds = {(s, nodes[b].t): float(m.build[s, b].value or 0.0) for s, b in m.build}
+    signs = {(q, nodes[b].t): float(m.sign[q, b].value or 0.0) for q, b in m.sign}
+    if round_integers:
+        builds = {key: float(round(v)) for key, v in builds.items()}
+        signs = {
+            key: (v if pm.case.contracts[key[0]].divisible else float(round(v)))
+            for key, v in signs.items()
+        }
+    return LongLeadPlan(build_modules=builds, sign_share=signs)

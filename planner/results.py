@@ -1,0 +1,358 @@
+"""Result tables of a solved model: the plan, its cost, and stranded capacity per scenario.
+
+Everything is read from the solved Pyomo model into pandas tables keyed like the inputs
+(site, chip, contract, period, scenario). The cost breakdown evaluates the objective's own named
+cost expressions, so it always adds up to the objective.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from planner.formulation import PlanningModel
+from planner.formulation.objective import COST_COMPONENTS, NODE_COMPONENTS, SCENARIO_COMPONENTS, signed
+from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
+
+TINY = 1e-7
+STRANDED_METRICS = (
+    "idle_pflops_share_peak",
+    "empty_shell_mw_peak",
+    "stranded_capital_musd_peak",
+    "unused_take_or_pay_mwh_total",
+)
+
+
+@dataclass
+class Results:
+    """All result tables of one solve; each is written as ``<name>.csv`` in the run folder."""
+
+    cost_by_scenario: pd.DataFrame
+    builds: pd.DataFrame
+    chips: pd.DataFrame
+    contracts: pd.DataFrame
+    unmet: pd.DataFrame
+    stranded_by_period: pd.DataFrame
+    stranded_by_scenario: pd.DataFrame
+    risk: pd.DataFrame
+    capex_by_period: pd.DataFrame
+    capacity_by_period: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @property
+    def expected_breakdown_musd(self) -> dict[str, float]:
+        row = self.cost_by_scenario.loc["expected"]
+        return {comp: float(row[comp]) for comp in (*COST_COMPONENTS, "total")}
+
+
+def cvar(values: np.ndarray, probabilities: np.ndarray, alpha: float) -> float:
+    """``CVaR_alpha``: the mean of the worst ``1 - alpha`` share of a discrete distribution
+    (Rockafellar-Uryasev: ``min_eta eta + E[max(0, x - eta)] / (1 - alpha)``, eta at a support point)."""
+    if len(values) == 0:
+        return float("nan")
+    return float(
+        min(eta + np.dot(probabilities, np.maximum(0.0, values - eta)) / (1.0 - alpha) for eta in values)
+    )
+
+
+def _values(var: pyo.Var) -> dict[tuple, float]:
+    return {k: (v or 0.0) for k, v in var.extract_values().items()}
+
+
+def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
+    """Read every result table from a solved model."""
+    case, sets, ix = pm.case, pm.sets, pm.ix
+    m = pm.model
+    periods = ix.periods
+    node_label = _node_labels(pm)
+
+    build = _values(m.build)
+    buy = _values(m.buy)
+    sign = _values(m.sign)
+    fleet = _values(m.fleet)
+    run = _values(m.run)
+    unmet = _values(m.unmet)
+    long_nodes = sets.long_lead_tree.nodes
+    info_nodes = sets.info_tree.nodes
+
+    builds = pd.DataFrame(
+        [
+            {
+                "site": s,
+                "period": periods[long_nodes[b].t],
+                "node": node_label["long", b],
+                "modules": v,
+                "mw": v * case.sites[s].module_mw,
+                "ready_period": _period_or_beyond(periods, long_nodes[b].t + case.sites[s].lead_periods),
+            }
+            for (s, b), v in build.items()
+            if v > TINY
+        ],
+        columns=["site", "period", "node", "modules", "mw", "ready_period"],
+    )
+    chips = pd.DataFrame(
+        [
+            {
+                "chip": c,
+                "site": s,
+                "period": periods[info_nodes[n].t],
+                "node": node_label["info", n],
+                "bought": buy.get((c, s, n), 0.0),
+                "fleet": fleet.get((c, s, n), 0.0),
+            }
+            for (c, s, n) in sets.fleet
+            if fleet.get((c, s, n), 0.0) > TINY or buy.get((c, s, n), 0.0) > TINY
+        ],
+        columns=["chip", "site", "period", "node", "bought", "fleet"],
+    )
+    contracts = pd.DataFrame(
+        [
+            {
+                "contract": q,
+                "site": case.contracts[q].site,
+                "kind": case.contracts[q].kind,
+                "period": periods[long_nodes[b].t],
+                "node": node_label["long", b],
+                "share": v,
+                "mw": v * case.contracts[q].mw,
+                "active_from": _period_or_beyond(periods, long_nodes[b].t + case.contracts[q].lead_periods),
+            }
+            for (q, b), v in sign.items()
+            if v > TINY
+        ]
+        + [
+            {
+                "contract": q,
+                "site": row.site,
+                "kind": row.kind,
+                "period": "existing",
+                "node": "all",
+                "share": 1.0,
+                "mw": row.mw,
+                "active_from": periods[0],
+            }
+            for q, row in case.contracts.items()
+            if row.existing
+        ],
+        columns=["contract", "site", "kind", "period", "node", "share", "mw", "active_from"],
+    )
+    unmet_table = pd.DataFrame(
+        [
+            {"scenario": w, "period": periods[t], "workload": k, "eflops": v,
+             "demand_eflops": case.demand_eflops[(w, periods[t], k)]}
+            for (k, t, w), v in unmet.items()
+            if v > TINY
+        ],
+        columns=["scenario", "period", "workload", "eflops", "demand_eflops"],
+    )
+
+    cost = _cost_by_scenario(pm)
+    stranded = _stranded_by_period(pm, build, buy, fleet, run)
+    by_scenario = _stranded_by_scenario(stranded, cost)
+    risk = _risk(by_scenario, case.scenario_probability, cvar_alpha)
+    return Results(
+        cost_by_scenario=cost,
+        builds=builds,
+        chips=chips,
+        contracts=contracts,
+        unmet=unmet_table,
+        stranded_by_period=stranded,
+        stranded_by_scenario=by_scenario,
+        risk=risk,
+        capex_by_period=_capex_by_period(pm),
+        capacity_by_period=_capacity_by_period(pm, fleet, run),
+    )
+
+
+def _period_or_beyond(periods: tuple[str, ...], t: int) -> str:
+    return periods[t] if t < len(periods) else "beyond horizon"
+
+
+def _node_labels(pm: PlanningModel) -> dict[tuple[str, int], str]:
+    """A readable name per node: ``all`` when every scenario shares it, else its scenarios."""
+    n_scenarios = len(pm.case.scenarios)
+    labels = {}
+    for kind, tree in (("info", pm.sets.info_tree), ("long", pm.sets.long_lead_tree)):
+        for node in tree.nodes:
+            labels[kind, node.id] = "all" if len(node.scenarios) == n_scenarios else "+".join(node.scenarios)
+    return labels
+
+
+def _cost_by_scenario(pm: PlanningModel) -> pd.DataFrame:
+    """Discounted cost components (musd) per scenario, and their expectation."""
+    m, case, sets = pm.model, pm.case, pm.sets
+    node_values = {key: pyo.value(expr) for key, expr in m.node_cost.items()}
+    rows = {}
+    for w in case.scenarios:
+        path = [sets.info_tree.node_of[(w, t)] for t in range(len(pm.ix.periods))]
+        row = {comp: sum(node_values[comp, n] for n in path) for comp in NODE_COMPONENTS}
+        row.update({comp: pyo.value(m.scenario_cost[comp, w]) for comp in SCENARIO_COMPONENTS})
+        row["total"] = sum(signed(comp) * row[comp] for comp in COST_COMPONENTS)
+        rows[w] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    probabilities = pd.Series(case.scenario_probability)
+    table.loc["expected"] = table.mul(probabilities, axis=0).sum()
+    table.insert(0, "probability", [*probabilities.tolist(), 1.0])
+    table.index.name = "scenario"
+    return table
+
+
+def _stranded_by_period(
+    pm: PlanningModel,
+    build: dict[tuple, float],
+    buy: dict[tuple, float],
+    fleet: dict[tuple, float],
+    run: dict[tuple, float],
+) -> pd.DataFrame:
+    """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period."""
+    case, sets, ix = pm.case, pm.sets, pm.ix
+    m = pm.model
+    active = _values(m.contract_active)
+    running: dict[tuple[str, str, int, str], float] = {}
+    for (c, s, _k, t, w), v in run.items():
+        running[c, s, t, w] = running.get((c, s, t, w), 0.0) + v
+    rows = []
+    for w in case.scenarios:
+        for t, period in enumerate(ix.periods):
+            n = sets.info_tree.node_of[(w, t)]
+            b = sets.long_lead_node[n]
+            row = dict.fromkeys(
+                ("idle_chips", "idle_pflops", "installed_pflops", "empty_shell_mw",
+                 "built_mw", "installed_it_mw", "stranded_capital_musd", "unused_take_or_pay_mwh"),
+                0.0,
+            )
+            for s, site in case.sites.items():
+                installed_mw = 0.0
+                need_mwh = 0.0
+                for c, chip in case.chips.items():
+                    units = fleet.get((c, s, n), 0.0)
+                    if units <= TINY:
+                        continue
+                    used = running.get((c, s, t, w), 0.0)
+                    idle = max(0.0, units - used)
+                    installed_mw += units * chip.kw / 1000.0
+                    need_mwh += used * energy_needed_mwh_per_chip(case, sets, s, c, t)
+                    row["idle_chips"] += idle
+                    row["idle_pflops"] += idle * chip.pflops
+                    row["installed_pflops"] += units * chip.pflops
+                    book = sum(
+                        buy.get((c, s, a), 0.0)
+                        * chip.capex_usd / 1e6
+                        * ix.book_value_share(sets.info_tree.nodes[a].t, t, chip.life_years)
+                        for a in sets.fleet[(c, s, n)]
+                    )
+                    row["stranded_capital_musd"] += idle * book / units
+                ready = sets.ready.get((s, b), [])
+                built = site.existing_mw + site.module_mw * sum(build.get((s, a), 0.0) for a in ready)
+                empty = max(0.0, built - installed_mw)
+                shell_book = sum(
+                    build.get((s, a), 0.0)
+                    * site.module_mw
+                    * site.capex_musd_per_mw
+                    * ix.book_value_share(sets.long_lead_tree.nodes[a].t, t, site.life_years)
+                    for a in ready
+                )
+                row["built_mw"] += built
+                row["installed_it_mw"] += installed_mw
+                row["empty_shell_mw"] += empty
+                if built > TINY:
+                    row["stranded_capital_musd"] += empty * shell_book / built
+                floor = sum(
+                    contract.min_take * available_mwh(case, sets, q, t) * _active_value(sets, active, q, n)
+                    for q, contract in case.contracts.items()
+                    if contract.site == s and contract.min_take > 0
+                )
+                row["unused_take_or_pay_mwh"] += max(0.0, floor - need_mwh)
+            share = row["idle_pflops"] / row["installed_pflops"] if row["installed_pflops"] > TINY else 0.0
+            rows.append({"scenario": w, "period": period, **row, "idle_pflops_share": share})
+    return pd.DataFrame(rows)
+
+
+def _active_value(sets: object, active: dict[tuple, float], q: str, n: int) -> float:
+    t = sets.info_tree.nodes[n].t
+    if (q, t) in sets.existing_active:
+        return sets.existing_active[(q, t)]
+    return active.get((q, sets.long_lead_node[n]), 0.0)
+
+
+def _stranded_by_scenario(stranded: pd.DataFrame, cost: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario: peaks over periods (share, shell MW, capital) and total unused take-or-pay."""
+    grouped = stranded.groupby("scenario", sort=False)
+    table = pd.DataFrame(
+        {
+            "cost_musd": cost["total"].drop("expected"),
+            "idle_pflops_share_peak": grouped["idle_pflops_share"].max(),
+            "idle_pflops_peak": grouped["idle_pflops"].max(),
+            "empty_shell_mw_peak": grouped["empty_shell_mw"].max(),
+            "stranded_capital_musd_peak": grouped["stranded_capital_musd"].max(),
+            "unused_take_or_pay_mwh_total": grouped["unused_take_or_pay_mwh"].sum(),
+        }
+    )
+    table.insert(0, "probability", cost["probability"].drop("expected"))
+    table.index.name = "scenario"
+    return table
+
+
+def _risk(by_scenario: pd.DataFrame, probability: dict[str, float], alpha: float) -> pd.DataFrame:
+    """Expected value, worst scenario and CVaR_alpha of cost and of each stranded figure."""
+    p = np.array([probability[w] for w in by_scenario.index])
+    rows = []
+    for metric in ("cost_musd", *STRANDED_METRICS):
+        values = by_scenario[metric].to_numpy(dtype=float)
+        rows.append(
+            {
+                "metric": metric,
+                "expected": float(np.dot(p, values)),
+                "worst": float(values.max()),
+                "worst_scenario": str(by_scenario.index[int(values.argmax())]),
+                f"cvar_{alpha:g}": cvar(values, p, alpha),
+            }
+        )
+    return pd.DataFrame(rows).set_index("metric")
+
+
+def _capex_by_period(pm: PlanningModel) -> pd.DataFrame:
+    """Undiscounted capex committed per period, expected over scenarios (musd), by kind."""
+    from planner.formulation.budget import capex_at_node_musd
+
+    rows = {}
+    for node in pm.sets.info_tree.nodes:
+        period = pm.ix.periods[node.t]
+        capex = capex_at_node_musd(pm.model, pm.case, pm.sets, node.id)
+        row = rows.setdefault(period, dict.fromkeys(capex, 0.0))
+        for kind, expr in capex.items():
+            row[kind] += node.probability * pyo.value(expr)
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table["total"] = table.sum(axis=1)
+    table.index.name = "period"
+    return table
+
+
+def _capacity_by_period(
+    pm: PlanningModel, fleet: dict[tuple, float], run: dict[tuple, float]
+) -> pd.DataFrame:
+    """Installed and used EFLOPS against demand, per scenario and period (for the charts)."""
+    case, sets, ix = pm.case, pm.sets, pm.ix
+    served: dict[tuple[int, str], float] = {}
+    for (c, _s, k, t, w), v in run.items():
+        served[t, w] = served.get((t, w), 0.0) + v * case.pflops(c, k) / 1000.0
+    rows = []
+    for w in case.scenarios:
+        for t, period in enumerate(ix.periods):
+            n = sets.info_tree.node_of[(w, t)]
+            installed = sum(
+                fleet.get((c, s, n), 0.0) * chip.pflops / 1000.0
+                for c, chip in case.chips.items()
+                for s in case.sites
+            )
+            demand = sum(case.demand_eflops[(w, period, k)] for k in case.workloads)
+            rows.append(
+                {"scenario": w, "period": period, "installed_eflops": installed,
+                 "served_eflops": served.get((t, w), 0.0), "demand_eflops": demand}
+            )
+    return pd.DataFrame(rows)
