@@ -102,13 +102,14 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
                 "site": s,
                 "period": periods[info_nodes[n].t],
                 "node": node_label["info", n],
+                "probability": info_nodes[n].probability,
                 "bought": buy.get((c, s, n), 0.0),
                 "fleet": fleet.get((c, s, n), 0.0),
             }
             for (c, s, n) in sets.fleet
             if fleet.get((c, s, n), 0.0) > TINY or buy.get((c, s, n), 0.0) > TINY
         ],
-        columns=["chip", "site", "period", "node", "bought", "fleet"],
+        columns=["chip", "site", "period", "node", "probability", "bought", "fleet"],
     )
     contracts = pd.DataFrame(
         [

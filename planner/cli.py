@@ -1,0 +1,172 @@
+"""The ``planner`` command line: parse flags, call one function, render its result.
+
+Exit codes: 0 success, 1 no plan (infeasible, unbounded, solver failure), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from planner.config import ModelConfig, load_model_config
+from planner.errors import InputError, ModelError
+
+EXIT_NO_PLAN = 1
+EXIT_BAD_INPUT = 2
+
+
+def make_console(stderr: bool = False) -> Console:
+    """Wide enough for the plan tables when output is piped or captured."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else 160)
+
+
+def solver_options(command: Callable) -> Callable:
+    """The flags every solving command shares."""
+    options = [
+        click.option("--model", "model_name", default="phased", show_default=True,
+                     help="Model name in models/ or path to a model TOML."),
+        click.option("--relax", is_flag=True, help="Solve the LP relaxation (no integer decisions)."),
+        click.option("--mip-gap", type=click.FloatRange(0, 1), default=None,
+                     help="Relative MIP gap to stop at (default: the model's)."),
+        click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None,
+                     help="Seconds; the best plan found by then is returned, marked as such."),
+        click.option("--threads", type=click.IntRange(0), default=None, help="HiGHS threads."),
+        click.option("--out", type=click.Path(path_type=Path), default=None,
+                     help="Run folder to create (default runs/<case>-<model>-<timestamp>)."),
+        click.option("--overwrite", is_flag=True, help="Replace --out if it already exists."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def configured_model(
+    model_name: str, relax: bool, mip_gap: float | None, time_limit: float | None, threads: int | None
+) -> ModelConfig:
+    return load_model_config(model_name).with_overrides(
+        relax=relax, mip_gap=mip_gap, time_limit_s=time_limit, threads=threads
+    )
+
+
+def handle_errors(command: Callable) -> Callable:
+    """Turn user-facing errors into a message and an exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        err = Console(stderr=True)
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            err.print(f"[bold red]{len(exc.problems)} problem(s) in the input:[/]", highlight=False)
+            for problem in exc.problems:
+                err.print(f"  - {problem}", highlight=False, markup=False)
+            sys.exit(EXIT_BAD_INPUT)
+        except ModelError as exc:
+            err.print("[bold red]No plan:[/]", highlight=False)
+            err.print(str(exc), highlight=False, markup=False)
+            sys.exit(EXIT_NO_PLAN)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="planner")
+def main() -> None:
+    """planner: phased data-center, chip and power planning under demand uncertainty."""
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@solver_options
+@click.option("--log", "stream_log", is_flag=True, help="Stream the HiGHS log to the terminal.")
+@click.option("--duals", is_flag=True, help="Report shadow prices (LP, or the MIP with integers fixed).")
+@handle_errors
+def solve(
+    case_dir: Path,
+    model_name: str,
+    relax: bool,
+    mip_gap: float | None,
+    time_limit: float | None,
+    threads: int | None,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+    stream_log: bool,
+    duals: bool,
+) -> None:
+    """Solve CASE_DIR under a planning model and report cost and stranded-capacity risk."""
+    from planner.loader import load_case
+    from planner.output import plan_summary, write_plan
+    from planner.plan import solve_case
+    from planner.report import render_plan
+    from planner.runfolder import RunFolder, default_run_dir
+
+    config = configured_model(model_name, relax, mip_gap, time_limit, threads)
+    case, warnings = load_case(case_dir)
+    console = make_console(stderr=as_json)
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    final_dir = out or default_run_dir(case.name, config.name)
+    with RunFolder(final_dir, overwrite=overwrite) as folder:
+        result = solve_case(
+            case, config, log_file=folder.path / "solver.log",
+            stream_log=stream_log and not as_json, with_duals=duals,
+        )
+        write_plan(folder, result, warnings, str(final_dir))
+        if duals:
+            from planner.duals import shadow_prices, write_duals, render_duals
+
+            tables = shadow_prices(result)
+            write_duals(folder, tables)
+        folder.commit()
+    if as_json:
+        summary = plan_summary(result, str(final_dir))
+        click.echo(json.dumps(summary, default=float))
+        return
+    render_plan(result, console, str(final_dir))
+    if duals:
+        render_duals(tables, console)
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@handle_errors
+def validate(case_dir: Path, as_json: bool) -> None:
+    """Check CASE_DIR; print a short summary, or every problem found (exit 2)."""
+    from planner.loader import case_summary, load_case
+
+    case, warnings = load_case(case_dir)
+    summary = case_summary(case)
+    summary["warnings"] = warnings
+    if as_json:
+        click.echo(json.dumps(summary, default=str))
+        return
+    console = make_console()
+    console.print(f"[bold green]{case.name}: valid[/] (fingerprint {case.fingerprint[:12]})")
+    for key, value in summary.items():
+        if key == "warnings":
+            continue
+        console.print(f"  {key}: {value}", highlight=False)
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+def run() -> None:
+    """Entry point wrapper: unexpected errors are one line unless PLANNER_DEBUG is set."""
+    try:
+        main(standalone_mode=True)
+    except Exception as exc:  # noqa: BLE001 - last line of defence for the user
+        if os.environ.get("PLANNER_DEBUG"):
+            raise
+        Console(stderr=True).print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
+        sys.exit(EXIT_NO_PLAN)

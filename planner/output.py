@@ -1,0 +1,68 @@
+"""A solved plan as data: the JSON summary and the files of its run folder."""
+
+from __future__ import annotations
+
+import math
+
+from planner.plan import PlanResult
+from planner.runfolder import RunFolder
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def plan_summary(result: PlanResult, run_dir: str | None) -> dict:
+    """The ``--json`` object of ``planner solve`` (also ``summary.json`` in the run folder)."""
+    outcome = result.outcome
+    res = result.results
+    return {
+        "case": result.case.name,
+        "model": result.config.name,
+        "policy": result.config.policy,
+        "integer": result.config.integer,
+        "status": outcome.status,
+        "proven_optimal": outcome.is_proven_optimal,
+        "objective_musd": _finite(result.objective_musd),
+        "expected_cost_musd": _finite(result.expected_cost_musd),
+        "cvar_musd": _finite(result.cvar_musd),
+        "cvar_alpha": result.config.cvar.alpha,
+        "cvar_weight": result.config.cvar.weight,
+        "mip_gap": _finite(outcome.mip_gap),
+        "bound_musd": _finite(outcome.bound_musd),
+        "build_seconds": result.build_seconds,
+        "load_seconds": outcome.load_seconds,
+        "solve_seconds": result.solve_seconds,
+        "rows": outcome.rows,
+        "columns": outcome.columns,
+        "nonzeros": outcome.nonzeros,
+        "integer_columns": outcome.integer_columns,
+        "cost_breakdown_musd": res.expected_breakdown_musd,
+        "cost_by_scenario_musd": {
+            w: {k: float(v) for k, v in row.items()}
+            for w, row in res.cost_by_scenario.drop(index="expected").to_dict(orient="index").items()
+        },
+        "stranded": {
+            w: {k: float(v) for k, v in row.items()}
+            for w, row in res.stranded_by_scenario.to_dict(orient="index").items()
+        },
+        "risk": {
+            metric: {k: (v if isinstance(v, str) else float(v)) for k, v in row.items()}
+            for metric, row in res.risk.to_dict(orient="index").items()
+        },
+        "stages": result.stages,
+        "fingerprint": result.case.fingerprint,
+        "run_dir": run_dir,
+    }
+
+
+def write_plan(folder: RunFolder, result: PlanResult, warnings: list[str], final_dir: str) -> None:
+    """Every result table as CSV, the summary, the model settings and the inputs' fingerprint."""
+    for name, table in result.results.tables().items():
+        index = name in ("cost_by_scenario", "stranded_by_scenario", "risk", "capex_by_period")
+        folder.write_table(name, table, index=index)
+    folder.write_json("summary.json", plan_summary(result, final_dir))
+    folder.write_json("model.json", result.config.model_dump())
+    folder.write_text("inputs_fingerprint.txt", f"sha256 {result.case.fingerprint}\n")
+    if warnings:
+        folder.write_text("warnings.txt", "\n".join(warnings) + "\n")
