@@ -119,7 +119,7 @@ def solve(
     with RunFolder(final_dir, overwrite=overwrite) as folder:
         result = solve_case(
             case, config, log_file=folder.path / "solver.log",
-            stream_log=stream_log and not as_json, with_duals=duals,
+            stream_log=stream_log and not as_json,
         )
         write_plan(folder, result, warnings, str(final_dir))
         if duals:

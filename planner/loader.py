@@ -95,6 +95,10 @@ class InputError(Exception):
     def __str__(self) -> str:
         return "\n".join(str(problem) for problem in self.problems)
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem]]]:
+        # keep the problem list when pickled (e.g. raised in a worker process)
+        return (InputError, (self.problems,))
+
 
 def load_case(folder: str | Path) -> tuple[Case, list[str]]:
     """Read and validate a case folder; return the Case and a list of warnings (legal but
@@ -394,7 +398,7 @@ def _check_header(
         elif name in known:
             positions[name] = index
         else:
-            expected = f"a known column ({', '.join(known)}) — {UNKNOWN_COLUMN}"
+            expected = f"a known column ({', '.join(known)}): {UNKNOWN_COLUMN}"
             problems.append(Problem(file, row, name, name, expected))
     return positions
 
@@ -409,15 +413,17 @@ def _raw_rows(
 ) -> list[RawRow]:
     rows: list[RawRow] = []
     named = {i for i, name in enumerate(header) if name}
+    has_unnamed = len(named) < len(header)
     for index in range(start + 1, len(records)):
         record = records[index]
-        if all(_is_blank(cell) for cell in record):
+        if not any(cell.strip() for cell in record):
             continue  # blank lines are layout, not data (they still count for row numbers)
         row = index + 1
-        stray = [c for i, c in enumerate(record) if i not in named and not _is_blank(c)]
-        if stray:
-            expected = f"no value outside the {len(named)} named columns of the header"
-            problems.append(Problem(file, row, None, stray[0], expected))
+        if has_unnamed or len(record) > len(header):  # only then can a cell lie outside
+            stray = [c for i, c in enumerate(record) if i not in named and c.strip()]
+            if stray:
+                expected = f"no value outside the {len(named)} named columns of the header"
+                problems.append(Problem(file, row, None, stray[0], expected))
         cells = {name: (record[i] if i < len(record) else "") for name, i in positions.items()}
         rows.append(RawRow(row, cells))
     return rows
@@ -442,11 +448,13 @@ class Checked:
         """The raw values of ``columns`` when all are present and not already reported."""
         values = []
         for column in columns:
-            text = self.cells.get(column, "")
-            if _is_blank(text):
-                text = (defaults or {}).get(column, "")
-            if column in self.bad or text == "":
+            if column in self.bad:
                 return None
+            text = self.cells.get(column, "")
+            if not text.strip():
+                text = defaults.get(column, "") if defaults else ""
+                if not text:
+                    return None
             values.append(text)
         return tuple(values)
 
@@ -598,6 +606,7 @@ class _CaseReader:
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self.data: dict[str, bytes] = {}
+        self.unreadable: set[str] = set()
         self.tables: dict[str, list[Checked] | None] = {}
         self.missing_columns: dict[str, set[str]] = {}
         self.scenarios_without_demand: set[str] = set()
@@ -639,6 +648,7 @@ class _CaseReader:
                 self.problems.append(
                     Problem(path.name, None, None, None, f"a readable file ({error.strerror})")
                 )
+                self.unreadable.add(path.name)  # reported; not "missing" as well
                 continue
             self.data[path.name] = content
             for part in (path.name.encode(), str(len(content)).encode(), content):
@@ -650,7 +660,7 @@ class _CaseReader:
     def _table(self, spec: FileSpec, known: Sequence[str] | None = None) -> Table | None:
         """The parsed table of a file, or None when absent or unusable (after reporting)."""
         if spec.name not in self.data:
-            if spec.required:
+            if spec.required and spec.name not in self.unreadable:
                 self.problems.append(Problem(spec.name, None, None, None, self._missing(spec.name)))
             return None
         kinds = field_kinds(spec.model)

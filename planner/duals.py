@@ -1,0 +1,107 @@
+"""Shadow prices in a planner's units, from the LP (or the MIP with its integer decisions fixed).
+
+Duals of the model are derivatives of the expected discounted objective. They are converted to
+money of the period itself per unit-year: divided by the discount factor ``d[t]`` and the period
+length ``years[t]``. Per-node and per-scenario duals already carry their probability, so their sum
+over the period's nodes / scenarios is the expected marginal value.
+
+- ``demand_marginal``: $M per extra EFLOPS-year of demand, by period and workload
+  (dual of ``meet_demand``; also per scenario, conditional on the scenario).
+- ``site_mw_value``: $M per extra MW-year of built IT capacity at a site and period
+  (dual of ``fit_chips_in_buildings``, sign flipped: what one more MW of shell would save).
+- ``firm_mw_value``: $M per extra MW-year of firm power at a site and period (dual of ``firm_power``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyomo.environ as pyo
+from rich.console import Console
+from rich.table import Table
+
+from planner.errors import ModelError
+from planner.plan import PlanResult
+from planner.runfolder import RunFolder
+from planner.solve import solve_model
+
+
+def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
+    """Re-solve the plan's LP (integers fixed at the plan) and read its duals."""
+    pm = result.planning_model
+    m = pm.model
+    fixed_here = []
+    for var in m.component_data_objects(ctype=pyo.Var):
+        if (var.is_integer() or var.is_binary()) and not var.fixed:
+            var.fix(round(var.value or 0.0))
+            fixed_here.append(var)
+    try:
+        outcome = solve_model(m, result.config.solver, with_duals=True)
+    finally:
+        for var in fixed_here:
+            var.unfix()
+    if outcome.status != "optimal":
+        raise ModelError(f"The LP with integer decisions fixed did not solve to optimality: {outcome.status}.")
+    duals = outcome.row_duals
+    ix, sets, case = pm.ix, pm.sets, pm.case
+    period_money = [d * years for d, years in zip(ix.discount, ix.years, strict=True)]
+
+    demand_rows = []
+    by_scenario: dict[tuple[str, str], dict[str, float]] = {}
+    for (k, t, w), dual in duals.get("meet_demand", {}).items():
+        value = dual / period_money[t]
+        key = (ix.periods[t], k)
+        by_scenario.setdefault(key, {})[w] = value / case.scenario_probability[w]
+    for (period, k), per_w in by_scenario.items():
+        t = ix.periods.index(period)
+        expected = sum(case.scenario_probability[w] * v for w, v in per_w.items())
+        demand_rows.append({"period": period, "workload": k, "expected_musd_per_eflops_year": expected,
+                            **{f"scenario_{w}": v for w, v in per_w.items()}, "_t": t})
+    demand = pd.DataFrame(demand_rows)
+    if not demand.empty:
+        demand = demand.sort_values(["_t", "workload"]).drop(columns="_t").reset_index(drop=True)
+
+    def per_site(family: str, column: str) -> pd.DataFrame:
+        totals: dict[tuple[str, int], float] = {}
+        for (s, n), dual in duals.get(family, {}).items():
+            t = sets.info_tree.nodes[n].t
+            totals[s, t] = totals.get((s, t), 0.0) - dual / period_money[t]
+        rows = [{"site": s, "period": ix.periods[t], column: v} for (s, t), v in sorted(
+            totals.items(), key=lambda kv: (list(case.sites).index(kv[0][0]), kv[0][1]))]
+        return pd.DataFrame(rows, columns=["site", "period", column])
+
+    return {
+        "demand_marginal": demand,
+        "site_mw_value": per_site("fit_chips_in_buildings", "musd_per_mw_year"),
+        "firm_mw_value": per_site("firm_power", "musd_per_mw_year"),
+    }
+
+
+def write_duals(folder: RunFolder, tables: dict[str, pd.DataFrame]) -> None:
+    for name, table in tables.items():
+        folder.write_table(f"duals_{name}", table)
+
+
+def render_duals(tables: dict[str, pd.DataFrame], console: Console) -> None:
+    """A short on-screen summary: demand marginals, and the sites where capacity binds most."""
+    demand = tables["demand_marginal"]
+    table = Table(title="Shadow prices: $M per extra EFLOPS-year of demand (expected, period money)",
+                  title_justify="left")
+    if demand.empty:
+        table.add_column("(none)")
+    else:
+        pivot = demand.pivot_table(index="workload", columns="period",
+                                   values="expected_musd_per_eflops_year", sort=False)
+        table.add_column("workload")
+        for period in pivot.columns:
+            table.add_column(str(period), justify="right")
+        for workload, row in pivot.iterrows():
+            table.add_row(str(workload), *[f"{v:,.2f}" for v in row])
+    console.print(table)
+    for name, title in (("site_mw_value", "built IT MW"), ("firm_mw_value", "firm power MW")):
+        top = tables[name].sort_values("musd_per_mw_year", ascending=False).head(5)
+        top = top[top["musd_per_mw_year"] > 1e-9]
+        if top.empty:
+            console.print(f"One more {title}: worth nothing anywhere (never binding).")
+            continue
+        listed = ", ".join(f"{r.site} {r.period}: {r.musd_per_mw_year:,.3f}" for r in top.itertuples())
+        console.print(f"Most valuable extra {title} ($M per MW-year): {listed}", highlight=False)
