@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 
 from planner.config import ModelConfig, load_model_config
-from planner.errors import InputError, ModelError
+from planner.errors import InputError, ModelError, Problem
 
 EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2
@@ -29,10 +29,8 @@ def make_console(stderr: bool = False) -> Console:
 
 
 def solver_options(command: Callable) -> Callable:
-    """The flags every solving command shares."""
+    """The flags every solving command shares (``--model`` is added per command)."""
     options = [
-        click.option("--model", "model_name", default="phased", show_default=True,
-                     help="Model name in models/ or path to a model TOML."),
         click.option("--relax", is_flag=True, help="Solve the LP relaxation (no integer decisions)."),
         click.option("--mip-gap", type=click.FloatRange(0, 1), default=None,
                      help="Relative MIP gap to stop at (default: the model's)."),
@@ -86,6 +84,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option("--model", "model_name", default="phased", show_default=True,
+              help="Model name in models/ or path to a model TOML.")
 @solver_options
 @click.option("--log", "stream_log", is_flag=True, help="Stream the HiGHS log to the terminal.")
 @click.option("--duals", is_flag=True, help="Report shadow prices (LP, or the MIP with integers fixed).")
@@ -123,7 +123,7 @@ def solve(
         )
         write_plan(folder, result, warnings, str(final_dir))
         if duals:
-            from planner.duals import shadow_prices, write_duals, render_duals
+            from planner.duals import render_duals, shadow_prices, write_duals
 
             tables = shadow_prices(result)
             write_duals(folder, tables)
@@ -135,6 +135,54 @@ def solve(
     render_plan(result, console, str(final_dir))
     if duals:
         render_duals(tables, console)
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
+@click.option("--model", "model_names", multiple=True,
+              help="Model name or TOML path; repeat for each strategy "
+                   "(default: phased, all-at-once, plan-on-mean).")
+@solver_options
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Parallel solver processes (default: one per core, up to the number of solves).")
+@handle_errors
+def compare(
+    case_dir: Path,
+    model_names: tuple[str, ...],
+    relax: bool,
+    mip_gap: float | None,
+    time_limit: float | None,
+    threads: int | None,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+    workers: int | None,
+) -> None:
+    """Solve CASE_DIR under several strategies and compare cost, risk, EVPI and VSS."""
+    from planner.compare import DEFAULT_MODELS, compare_strategies
+    from planner.compare_report import comparison_summary, render_comparison, write_comparison
+    from planner.loader import load_case
+    from planner.runfolder import RunFolder, default_run_dir
+
+    names = model_names or DEFAULT_MODELS
+    configs = [configured_model(n, relax, mip_gap, time_limit, threads) for n in names]
+    if len({c.name for c in configs}) != len(configs):
+        raise InputError([Problem("--model", None, None, ", ".join(names), "each model once")])
+    case, warnings = load_case(case_dir)
+    console = make_console(stderr=as_json)
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    final_dir = out or default_run_dir(case.name, "compare")
+    with RunFolder(final_dir, overwrite=overwrite) as folder:
+        comparison = compare_strategies(case, configs, workers=workers)
+        write_comparison(folder, comparison, str(final_dir))
+        folder.commit()
+    if as_json:
+        click.echo(json.dumps(comparison_summary(comparison, str(final_dir)), default=float))
+    else:
+        render_comparison(comparison, console, str(final_dir))
+    if any(not task.ok for task in comparison.strategies.values()):
+        sys.exit(EXIT_NO_PLAN)
 
 
 @main.command()

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from planner.errors import Problem, InputError
+from planner.errors import InputError, Problem
 
 Policy = Literal["phased", "all-at-once", "plan-on-mean"]
 

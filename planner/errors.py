@@ -34,6 +34,10 @@ class InputError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple:
+        # Keep the problem list when the error crosses a process boundary (parallel workers).
+        return (InputError, (self.problems,))
+
 
 class ModelError(Exception):
     """A model that has no plan to offer (infeasible, unbounded, solver failure), in words."""

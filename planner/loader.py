@@ -24,6 +24,7 @@ import annotated_types
 from pydantic import BaseModel, StringConstraints, ValidationError
 
 from planner.case import Case
+from planner.errors import InputError, Problem
 from planner.schema import (
     BudgetRow,
     ChipPerformanceRow,
@@ -52,52 +53,14 @@ UNKNOWN_COLUMN = "unknown column; extra columns must start with 'note'"
 
 M = TypeVar("M", bound=BaseModel)
 
+__all__ = ["InputError", "Problem", "branching_points", "case_summary", "load_case"]
+"""Problem and InputError live in planner.errors (shared with the CLI and the model TOML
+reader); they are re-exported here as part of the loader's API."""
+
 
 # --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input, located as a spreadsheet user would look for it."""
-
-    file: str
-    row: int | None
-    """Spreadsheet row (header = 1, first data row = 2); None for file-level problems."""
-    column: str | None
-    value: str | None
-    """The raw cell text as read."""
-    expected: str
-
-    def __str__(self) -> str:
-        where = ", ".join(
-            part
-            for part in (
-                self.file,
-                None if self.row is None else f"row {self.row}",
-                None if self.column is None else f"column {self.column}",
-            )
-            if part
-        )
-        if self.value is None:
-            return f"{where}: expected {self.expected}"
-        return f"{where}: value '{_shorten(self.value)}' — expected {self.expected}"
-
-
-class InputError(Exception):
-    """The case folder cannot be used; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems: list[Problem] = list(problems)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(str(problem) for problem in self.problems)
-
-    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem]]]:
-        # keep the problem list when pickled (e.g. raised in a worker process)
-        return (InputError, (self.problems,))
 
 
 def load_case(folder: str | Path) -> tuple[Case, list[str]]:
@@ -304,10 +267,6 @@ def convert_cell(text: str, kind: FieldKind) -> object:
 
 def _is_blank(text: str) -> bool:
     return not text.strip()
-
-
-def _shorten(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _examples(items: Sequence[object]) -> str:
@@ -854,6 +813,15 @@ class _CaseReader:
             return
         check_unique(SITES, rows, ["site"], "a unique site id", self.problems)
         self._period_reference(SITES, rows, "earliest_period")
+        for checked in rows:
+            site = checked.model
+            # The site cap existing_mw + built <= max_mw could never hold: say so here, not as
+            # an infeasible model.
+            if isinstance(site, SiteRow) and site.existing_mw > site.max_mw:
+                expected = f"existing_mw not above max_mw ({site.max_mw:g})"
+                self.problems.append(
+                    Problem(SITES, checked.row, "existing_mw", checked.cells.get("existing_mw"), expected)
+                )
 
     def _chips(self) -> None:
         rows = self._rows(CHIPS)

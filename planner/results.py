@@ -14,7 +14,12 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from planner.formulation import PlanningModel
-from planner.formulation.objective import COST_COMPONENTS, NODE_COMPONENTS, SCENARIO_COMPONENTS, signed
+from planner.formulation.objective import (
+    COST_COMPONENTS,
+    NODE_COMPONENTS,
+    SCENARIO_COMPONENTS,
+    signed,
+)
 from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
 
 TINY = 1e-7

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pyomo.environ as pyo
 
 from planner.case import Case
-from planner.formulation.buildings import add_buildings
 from planner.formulation.budget import add_budget
+from planner.formulation.buildings import add_buildings
 from planner.formulation.chips import (
     add_chip_supply,
     add_fit_chips_in_buildings,

@@ -1,0 +1,387 @@
+"""PNG charts and a small HTML page comparing planning strategies.
+
+Every function takes pandas tables, writes one file and returns its path. Figures are drawn with
+the non-interactive Agg backend and closed after saving, so that a sweep drawing many charts
+does not accumulate open figures. Degenerate inputs (no strategy, no row, one period, all zeros)
+never raise: the chart then says what is missing instead.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+DPI = 120
+FIGSIZE = (11.0, 5.0)
+MUSD_PER_BUSD = 1000.0
+CAPEX_KINDS: dict[str, str] = {
+    "buildings_capex": "Buildings",
+    "chips_capex": "Chips",
+    "power_capex": "Power",
+}
+# Stacked capex segments: strategies keep their colour, kinds differ by shade and hatch.
+_KIND_STYLES: tuple[tuple[float, str], ...] = ((1.0, ""), (0.65, "//"), (0.4, ".."), (0.25, "xx"))
+_PALETTE = plt.get_cmap("tab10")
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def _colour(i: int) -> tuple[float, float, float, float]:
+    """The i-th colour of the shared categorical palette (cycles after ten)."""
+    return _PALETTE(i % _PALETTE.N)
+
+
+def _new_figure(ncols: int = 1, sharey: bool = False) -> tuple[Figure, np.ndarray]:
+    """A slide-sized figure with ``ncols`` side-by-side axes (always a 1-D array of axes)."""
+    ncols = max(1, ncols)
+    fig, axes = plt.subplots(
+        1, ncols, figsize=FIGSIZE, sharey=sharey, squeeze=False, layout="constrained"
+    )
+    return fig, axes[0]
+
+
+def _style_axes(ax: Axes, title: str = "", xlabel: str = "", ylabel: str = "") -> None:
+    """The common look: light grid behind the data, no top/right frame, labelled axes."""
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _empty(ax: Axes, message: str) -> None:
+    """Turn ``ax`` into an informative placeholder showing ``message``."""
+    ax.text(
+        0.5, 0.5, message, ha="center", va="center", fontsize=12, color="0.4",
+        transform=ax.transAxes, wrap=True,
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _save(fig: Figure, path: Path, title: str) -> Path:
+    """Give ``fig`` its title, write it as PNG at ``path`` (creating folders) and close it."""
+    path = Path(path)
+    try:
+        fig.suptitle(title, fontsize=13, fontweight="bold")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=DPI, format="png", facecolor="white")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
+    """``df[column]`` as floats (NaN where missing or not numeric), aligned on ``df``'s index."""
+    if column not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype=float)
+    return pd.to_numeric(df[column], errors="coerce").astype(float)
+
+
+def _ordered_union(groups: Iterable[Iterable[object]]) -> list[object]:
+    """Distinct items of all ``groups`` in order of first appearance."""
+    return list(dict.fromkeys(item for group in groups for item in group))
+
+
+def _non_empty(frames: Mapping[str, pd.DataFrame | None]) -> dict[str, pd.DataFrame]:
+    """The strategies whose table has at least one row."""
+    return {name: df for name, df in frames.items() if df is not None and not df.empty}
+
+
+def _grouped_offsets(n_bars: int, width: float = 0.8) -> tuple[np.ndarray, float]:
+    """Centre offsets and width of ``n_bars`` bars sharing one x slot of total ``width``."""
+    bar = width / max(1, n_bars)
+    return (np.arange(n_bars) - (n_bars - 1) / 2) * bar, bar
+
+
+def _note_if_all_zero(ax: Axes, values: np.ndarray) -> None:
+    """Keep a sensible y range and say so when every plotted value is zero (or missing)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or np.all(finite == 0):
+        ax.set_ylim(0, 1)
+        ax.text(0.5, 0.5, "all values are zero", ha="center", va="center", color="0.4",
+                transform=ax.transAxes)
+
+
+# --- charts -------------------------------------------------------------------------------------
+
+
+def plot_capacity_vs_demand(capacity: dict[str, pd.DataFrame], path: Path) -> Path:
+    """Installed (solid) against demanded (dashed) EFLOPS per period, one panel per strategy.
+
+    ``capacity`` maps a strategy name to a table with columns scenario, period,
+    installed_eflops, served_eflops and demand_eflops, one row per scenario and period, periods
+    in chronological order as they appear. Each scenario keeps one colour in every panel; the
+    panels share the y axis.
+    """
+    title = "Installed vs demanded compute (EFLOPS)"
+    frames = _non_empty(capacity)
+    if not frames:
+        fig, axes = _new_figure()
+        _empty(axes[0], "no capacity data to show")
+        return _save(fig, path, title)
+
+    needed = {"scenario", "period"}
+    usable = {k: df for k, df in frames.items() if needed <= set(df.columns)}
+    periods = _ordered_union(df["period"] for df in usable.values())
+    scenarios = _ordered_union(df["scenario"] for df in usable.values())
+    x_of = {p: i for i, p in enumerate(periods)}
+    colour_of = {s: _colour(i) for i, s in enumerate(scenarios)}
+
+    fig, axes = _new_figure(len(frames), sharey=True)
+    for ax, (strategy, df) in zip(axes, frames.items(), strict=True):
+        _style_axes(ax, strategy, "period", "EFLOPS" if ax is axes[0] else "")
+        if strategy not in usable:
+            _empty(ax, "missing scenario/period columns")
+            continue
+        installed, demand = _numeric(df, "installed_eflops"), _numeric(df, "demand_eflops")
+        for scenario, rows in df.groupby("scenario", sort=False).groups.items():
+            x = [x_of[p] for p in df.loc[rows, "period"]]
+            style = {"color": colour_of[scenario], "marker": "o", "markersize": 3.5}
+            ax.plot(x, installed.loc[rows], linestyle="-", linewidth=2, **style)
+            ax.plot(x, demand.loc[rows], linestyle="--", linewidth=1.5, **style)
+        ax.set_xticks(range(len(periods)), [str(p) for p in periods],
+                      rotation=45 if len(periods) > 6 else 0)
+        ax.set_xlim(-0.5, len(periods) - 0.5)
+        ax.set_ylim(bottom=0)
+
+    handles = [Line2D([], [], color=colour_of[s], linewidth=2, label=str(s)) for s in scenarios]
+    handles += [
+        Line2D([], [], color="0.3", linestyle="-", linewidth=2, label="installed"),
+        Line2D([], [], color="0.3", linestyle="--", linewidth=1.5, label="demand"),
+    ]
+    fig.legend(handles=handles, loc="outside right upper", title="scenario", fontsize=9)
+    return _save(fig, path, title)
+
+
+def plot_stranded_capital(stranded: dict[str, pd.DataFrame], path: Path) -> Path:
+    """Peak stranded capital ($B) per scenario, one bar per strategy.
+
+    ``stranded`` maps a strategy to a table indexed by scenario with column
+    stranded_capital_musd_peak (and optionally probability, shown under the scenario name).
+    """
+    title = "Peak stranded capital by scenario ($B)"
+    frames = _non_empty(stranded)
+    fig, axes = _new_figure()
+    ax = axes[0]
+    if not frames:
+        _empty(ax, "no stranded-capital data to show")
+        return _save(fig, path, title)
+
+    scenarios = _ordered_union(df.index for df in frames.values())
+    offsets, width = _grouped_offsets(len(frames))
+    x = np.arange(len(scenarios))
+    values = []
+    for i, (strategy, df) in enumerate(frames.items()):
+        peak = _numeric(df, "stranded_capital_musd_peak").groupby(level=0).max()
+        busd = peak.reindex(scenarios).fillna(0.0).to_numpy() / MUSD_PER_BUSD
+        values.append(busd)
+        bars = ax.bar(x + offsets[i], busd, width, color=_colour(i), label=str(strategy))
+        if len(scenarios) * len(frames) <= 24:
+            ax.bar_label(bars, fmt="%.2f", fontsize=8, padding=2)
+
+    probability = pd.concat([_numeric(df, "probability") for df in frames.values()])
+    probability = probability.groupby(level=0).first()
+    labels = [
+        f"{s}\n(p={probability[s]:.2f})" if s in probability and pd.notna(probability[s])
+        else str(s)
+        for s in scenarios
+    ]
+    ax.set_xticks(x, labels)
+    _style_axes(ax, "", "scenario", "peak stranded capital ($B)")
+    _note_if_all_zero(ax, np.concatenate(values))
+    ax.legend(title="strategy", fontsize=9)
+    return _save(fig, path, title)
+
+
+def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path) -> Path:
+    """Expected undiscounted capex ($B) per period, one bar per strategy, stacked by kind.
+
+    ``capex`` maps a strategy to a table indexed by period with columns buildings_capex,
+    chips_capex, power_capex and total (M$). Strategies keep their colour, kinds differ by
+    shade and hatch; any part of ``total`` not covered by the three kinds is shown as "other".
+    Without any kind column the bars show ``total`` alone.
+    """
+    title = "Capital expenditure by period ($B, expected, undiscounted)"
+    frames = _non_empty(capex)
+    fig, axes = _new_figure()
+    ax = axes[0]
+    if not frames:
+        _empty(ax, "no capex data to show")
+        return _save(fig, path, title)
+
+    periods = _ordered_union(df.index for df in frames.values())
+    kinds = [k for k in CAPEX_KINDS if any(k in df.columns for df in frames.values())]
+    offsets, width = _grouped_offsets(len(frames))
+    x = np.arange(len(periods))
+    totals = []
+    used_styles: dict[str, tuple[float, str]] = {}
+    for i, (strategy, df) in enumerate(frames.items()):
+        table = df.groupby(level=0, sort=False).sum(numeric_only=True).reindex(periods)
+        parts = {CAPEX_KINDS[k]: _numeric(table, k).fillna(0.0) for k in kinds}
+        total = _numeric(table, "total")
+        total = total.fillna(sum(parts.values())) if parts else total.fillna(0.0)
+        other = total - sum(parts.values()) if parts else total
+        if not parts or (other.abs() > 1e-6 * max(1.0, total.abs().max())).any():
+            parts["other" if parts else "total"] = other
+        bottom = np.zeros(len(periods))
+        for j, (kind, musd) in enumerate(parts.items()):
+            shade, hatch = _KIND_STYLES[j % len(_KIND_STYLES)]
+            busd = musd.to_numpy() / MUSD_PER_BUSD
+            ax.bar(x + offsets[i], busd, width, bottom=bottom, color=_colour(i), alpha=shade,
+                   hatch=hatch, edgecolor="white", linewidth=0.5)
+            bottom += busd
+            used_styles.setdefault(kind, (shade, hatch))
+        totals.append(bottom)
+
+    ax.set_xticks(x, [str(p) for p in periods], rotation=45 if len(periods) > 8 else 0)
+    _style_axes(ax, "", "period", "capex ($B)")
+    _note_if_all_zero(ax, np.concatenate(totals))
+    handles = [Patch(color=_colour(i), label=str(s)) for i, s in enumerate(frames)]
+    if len(used_styles) > 1:
+        handles += [Patch(facecolor="0.4", alpha=shade, hatch=hatch, edgecolor="white",
+                          label=kind) for kind, (shade, hatch) in used_styles.items()]
+    ax.legend(handles=handles, fontsize=9, ncols=2 if len(handles) > 6 else 1)
+    return _save(fig, path, title)
+
+
+def _tornado_spans(variants: pd.DataFrame, base_busd: float) -> pd.DataFrame:
+    """Per group: lowest and highest delta to base ($B) and the variants reaching them.
+
+    Rows without an objective or with a blank group are dropped; the result is sorted by
+    increasing span (so that the widest group ends up on top of a horizontal bar chart).
+    """
+    if not {"case", "group", "objective_musd"} <= set(variants.columns):
+        return pd.DataFrame(columns=["group", "lo", "hi", "lo_case", "hi_case", "span"])
+    df = pd.DataFrame({
+        "case": variants["case"].astype(str),
+        "group": variants["group"].where(variants["group"].notna(), "").astype(str).str.strip(),
+        "delta": _numeric(variants, "objective_musd") / MUSD_PER_BUSD - base_busd,
+    })
+    df = df[df["group"].ne("") & np.isfinite(df["delta"])]
+    rows = []
+    for group, g in df.groupby("group", sort=False):
+        lo, hi = g.loc[g["delta"].idxmin()], g.loc[g["delta"].idxmax()]
+        rows.append({"group": group, "lo": lo["delta"], "hi": hi["delta"],
+                     "lo_case": lo["case"], "hi_case": hi["case"]})
+    spans = pd.DataFrame(rows, columns=["group", "lo", "hi", "lo_case", "hi_case"])
+    spans["span"] = spans["hi"] - spans["lo"]
+    return spans.sort_values("span", kind="stable").reset_index(drop=True)
+
+
+def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path) -> Path:
+    """Sensitivity tornado: per group, the range of variant objectives relative to the base.
+
+    ``variants`` has columns case, group and objective_musd; rows with a missing objective or
+    a blank group are skipped. Each group is one horizontal bar from its lowest to its highest
+    delta (objective - base, $B), widest on top, labelled with the variants at both ends.
+    """
+    title = "Sensitivity of the objective to input variants"
+    fig, axes = _new_figure()
+    ax = axes[0]
+    base_busd = base_objective_musd / MUSD_PER_BUSD if base_objective_musd is not None else None
+    if base_busd is None or not math.isfinite(base_busd) or variants is None:
+        spans = _tornado_spans(pd.DataFrame(), 0.0)
+    else:
+        spans = _tornado_spans(variants, base_busd)
+    if spans.empty:
+        _empty(ax, "no variants to show")
+        return _save(fig, path, title)
+
+    y = np.arange(len(spans))
+    colours = ["tab:red" if hi > 0 >= lo else ("tab:blue" if hi <= 0 else "tab:orange")
+               for lo, hi in zip(spans["lo"], spans["hi"], strict=True)]
+    ax.barh(y, spans["span"], left=spans["lo"], height=0.6, color=colours, alpha=0.8)
+    ax.scatter(spans["lo"], y, color="0.2", s=12, zorder=3)
+    ax.scatter(spans["hi"], y, color="0.2", s=12, zorder=3)
+    ax.axvline(0, color="black", linewidth=1)
+
+    reach = max(spans["hi"].abs().max(), spans["lo"].abs().max(), 1e-3)
+    pad = 0.04 * reach
+    for yi, row in zip(y, spans.itertuples(), strict=True):
+        ax.text(row.lo - pad, yi, row.lo_case, ha="right", va="center", fontsize=8)
+        if row.hi_case != row.lo_case:
+            ax.text(row.hi + pad, yi, row.hi_case, ha="left", va="center", fontsize=8)
+    ax.set_xlim(min(spans["lo"].min(), 0) - 0.6 * reach, max(spans["hi"].max(), 0) + 0.6 * reach)
+    ax.set_yticks(y, spans["group"])
+    _style_axes(ax, f"base objective {base_busd:,.3f} $B", "objective - base ($B)", "")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.grid(False, axis="y")
+    return _save(fig, path, title)
+
+
+# --- HTML page ----------------------------------------------------------------------------------
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
+       max-width: 1200px; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { border-bottom: 2px solid #ddd; padding-bottom: .3em; }
+h2 { margin-top: 1.8em; color: #333; }
+img { max-width: 100%; height: auto; border: 1px solid #eee; }
+table.table { border-collapse: collapse; font-size: 0.9em; }
+table.table th, table.table td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+table.table th { background: #f3f3f3; }
+table.table tr:nth-child(even) td { background: #fafafa; }
+p { white-space: pre-wrap; }
+"""
+
+
+def _relative_src(target: Path, folder: Path) -> str:
+    """``target`` as a URL relative to ``folder`` (just the file name when that fails)."""
+    try:
+        rel = os.path.relpath(Path(target).resolve(), Path(folder).resolve())
+    except ValueError:  # different drives on Windows
+        rel = Path(target).name
+    return Path(rel).as_posix()
+
+
+def _section_body(content: str | Path | pd.DataFrame, folder: Path) -> str:
+    """The HTML of one section's content: image, link, table or paragraph."""
+    if isinstance(content, pd.DataFrame):
+        return content.to_html(float_format=lambda v: f"{v:.3f}", classes="table", border=0)
+    if isinstance(content, Path):
+        src = html.escape(_relative_src(content, folder), quote=True)
+        if content.suffix.lower() == ".png":
+            return f'<img src="{src}" alt="{html.escape(content.stem, quote=True)}">'
+        return f'<p><a href="{src}">{html.escape(content.name)}</a></p>'
+    return f"<p>{html.escape(str(content))}</p>"
+
+
+def write_html(path: Path, title: str, sections: list[tuple[str, str | Path | pd.DataFrame]]) -> Path:
+    """Write a simple HTML report: a title, then one heading and content per section.
+
+    A ``Path`` to a .png becomes an ``<img>`` referring to the file relative to the page's
+    folder, a DataFrame a table (3 decimals), a string an escaped paragraph.
+    """
+    path = Path(path)
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    for heading, content in sections:
+        body.append(f"<h2>{html.escape(str(heading))}</h2>")
+        body.append(_section_body(content, path.parent))
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,183 @@
+"""Compare planning strategies side by side, with EVPI and VSS.
+
+- EVPI (expected value of perfect information) = phased cost - sum_w p[w] * (cost of scenario w
+  solved alone with perfect foresight): what knowing the future in advance would be worth.
+- VSS (value of the stochastic solution) = plan-on-mean cost - phased cost: what planning on
+  the tree rather than on the mean forecast is worth.
+Both use the models' objectives; they are >= 0 up to the MIP gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from planner.case import Case
+from planner.config import ModelConfig, load_model_config
+from planner.parallel import SolvedTask, default_workers, run_parallel, solve_task
+
+DEFAULT_MODELS = ("phased", "all-at-once", "plan-on-mean")
+
+
+@dataclass
+class Comparison:
+    """Solved strategies (in the order asked) and the value-of-information figures."""
+
+    case: Case
+    strategies: dict[str, SolvedTask]
+    configs: dict[str, ModelConfig]
+    perfect_information: dict[str, SolvedTask] = field(default_factory=dict)
+    evpi_musd: float | None = None
+    vss_musd: float | None = None
+
+    def figures(self) -> pd.DataFrame:
+        """One column per strategy, one row per figure (musd, MW, MWh, shares, EFLOPS-years)."""
+        columns = {}
+        for name, task in self.strategies.items():
+            columns[name] = strategy_figures(self.case, task) if task.ok else {}
+        return pd.DataFrame(columns)
+
+    def differences(self) -> pd.DataFrame:
+        """Each strategy's figures minus the first strategy's."""
+        figures = self.figures()
+        first = figures.columns[0]
+        return figures.sub(figures[first], axis=0)
+
+    def capex_by_year(self) -> pd.DataFrame:
+        """Undiscounted expected capex per period (musd), one column per strategy."""
+        return pd.DataFrame(
+            {name: task.results.capex_by_period["total"] for name, task in self.strategies.items() if task.ok}
+        ).fillna(0.0)
+
+
+def strategy_figures(case: Case, task: SolvedTask) -> dict[str, float]:
+    """The figures a strategist compares, read from one solved strategy."""
+    summary, res = task.summary, task.results
+    risk = res.risk
+    cvar_column = next(c for c in risk.columns if c.startswith("cvar_"))
+    unmet = res.unmet
+    if unmet.empty:
+        unmet_expected = 0.0
+    else:
+        weights = unmet["scenario"].map(case.scenario_probability) * unmet["period"].map(case.period_years)
+        unmet_expected = float((unmet["eflops"] * weights).sum())
+    return {
+        "objective_musd": summary["objective_musd"],
+        "expected_cost_musd": summary["expected_cost_musd"],
+        "worst_scenario_cost_musd": float(risk.loc["cost_musd", "worst"]),
+        "cvar_cost_musd": float(risk.loc["cost_musd", cvar_column]),
+        "capex_total_musd": float(res.capex_by_period["total"].sum()),
+        "idle_pflops_share_peak_worst": float(risk.loc["idle_pflops_share_peak", "worst"]),
+        "idle_pflops_share_peak_expected": float(risk.loc["idle_pflops_share_peak", "expected"]),
+        "empty_shell_mw_peak_worst": float(risk.loc["empty_shell_mw_peak", "worst"]),
+        "empty_shell_mw_peak_expected": float(risk.loc["empty_shell_mw_peak", "expected"]),
+        "stranded_capital_musd_peak_worst": float(risk.loc["stranded_capital_musd_peak", "worst"]),
+        "stranded_capital_musd_peak_expected": float(risk.loc["stranded_capital_musd_peak", "expected"]),
+        "unused_take_or_pay_mwh_worst": float(risk.loc["unused_take_or_pay_mwh_total", "worst"]),
+        "unused_take_or_pay_mwh_expected": float(risk.loc["unused_take_or_pay_mwh_total", "expected"]),
+        "unmet_eflops_years_expected": unmet_expected,
+        "mip_gap": summary["mip_gap"] if summary["mip_gap"] is not None else float("nan"),
+        "solve_seconds": summary["solve_seconds"],
+    }
+
+
+def compare_strategies(
+    case: Case,
+    configs: list[ModelConfig],
+    workers: int | None = None,
+    with_value_of_information: bool = True,
+) -> Comparison:
+    """Solve every strategy (and the perfect-foresight scenarios for EVPI) in parallel processes."""
+    by_name = {config.name: config for config in configs}
+    phased = _policy_config(configs, "phased")
+    tasks: list[tuple[str, Case, ModelConfig]] = [(c.name, case, c) for c in configs]
+    if with_value_of_information:
+        if "plan-on-mean" not in {c.policy for c in configs}:
+            mean_config = load_model_config("plan-on-mean").model_copy(
+                update={"integer": phased.integer, "solver": phased.solver, "cvar": phased.cvar}
+            )
+            tasks.append(("_vss:plan-on-mean", case, mean_config))
+        if "phased" not in {c.policy for c in configs}:
+            tasks.append(("_evpi:phased", case, phased))
+        if len(case.scenarios) > 1:
+            tasks += [(f"_pi:{w}", case.scenario_case(w), phased) for w in case.scenarios]
+    n_workers = workers or default_workers(len(tasks))
+    solved = run_parallel(
+        [(solve_task, (key, task_case, _threads_per_task(config, n_workers)))
+         for key, task_case, config in tasks],
+        n_workers,
+    )
+    done = {task.key: task for task in solved}
+    comparison = Comparison(
+        case=case,
+        strategies={name: done[name] for name in by_name},
+        configs=by_name,
+        perfect_information={k[4:]: t for k, t in done.items() if k.startswith("_pi:")},
+    )
+    if with_value_of_information:
+        _value_of_information(comparison, done, configs)
+    return comparison
+
+
+def _threads_per_task(config: ModelConfig, workers: int) -> ModelConfig:
+    """One HiGHS thread per task when tasks run side by side, unless the user set threads."""
+    if workers > 1 and not config.solver.threads:
+        return config.model_copy(update={"solver": config.solver.model_copy(update={"threads": 1})})
+    return config
+
+
+def _policy_config(configs: list[ModelConfig], policy: str) -> ModelConfig:
+    """The first config of ``policy`` among those compared, else the shipped model with the
+    first config's integrality and solver settings."""
+    for config in configs:
+        if config.policy == policy:
+            return config
+    base = configs[0]
+    return load_model_config(policy).model_copy(
+        update={"integer": base.integer, "solver": base.solver, "cvar": base.cvar}
+    )
+
+
+def _objective(task: SolvedTask | None) -> float | None:
+    return task.summary["objective_musd"] if task is not None and task.ok else None
+
+
+def _value_of_information(comparison: Comparison, done: dict[str, SolvedTask], configs: list[ModelConfig]) -> None:
+    case = comparison.case
+    phased_name = next((c.name for c in configs if c.policy == "phased"), "_evpi:phased")
+    mean_name = next((c.name for c in configs if c.policy == "plan-on-mean"), "_vss:plan-on-mean")
+    phased_cost = _objective(done.get(phased_name))
+    mean_cost = _objective(done.get(mean_name))
+    if phased_cost is None:
+        return
+    if len(case.scenarios) == 1:
+        comparison.evpi_musd = 0.0
+    else:
+        costs = [_objective(t) for t in comparison.perfect_information.values()]
+        if all(c is not None for c in costs):
+            wait_and_see = sum(
+                case.scenario_probability[w] * c
+                for w, c in zip(comparison.perfect_information, costs, strict=True)
+            )
+            comparison.evpi_musd = phased_cost - wait_and_see
+    if mean_cost is not None:
+        comparison.vss_musd = mean_cost - phased_cost
+
+
+def evpi_reading(evpi_musd: float | None) -> str:
+    if evpi_musd is None:
+        return "EVPI unavailable: a solve failed."
+    return (
+        f"Knowing in advance which demand scenario comes would be worth {evpi_musd / 1000:,.3f} $B "
+        "in expected cost: the most worth paying for better forecasts or for delaying commitments."
+    )
+
+
+def vss_reading(vss_musd: float | None) -> str:
+    if vss_musd is None:
+        return "VSS unavailable: a solve failed."
+    return (
+        f"Planning on the scenario tree instead of on the mean forecast saves {vss_musd / 1000:,.3f} $B "
+        "in expected cost: the price of ignoring demand uncertainty."
+    )

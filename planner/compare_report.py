@@ -1,0 +1,149 @@
+"""Output of ``planner compare``: the side-by-side table, JSON, CSV tables, charts and HTML."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from planner.compare import Comparison, evpi_reading, vss_reading
+from planner.report import fmt
+from planner.runfolder import RunFolder
+
+FIGURE_LABELS = {
+    "objective_musd": ("Objective", "$B", 1e-3),
+    "expected_cost_musd": ("Expected discounted cost", "$B", 1e-3),
+    "worst_scenario_cost_musd": ("Cost in the worst scenario", "$B", 1e-3),
+    "cvar_cost_musd": ("CVaR of cost", "$B", 1e-3),
+    "capex_total_musd": ("Capex committed (undiscounted, expected)", "$B", 1e-3),
+    "idle_pflops_share_peak_worst": ("Idle PFLOPS share, peak (worst scenario)", "%", 100.0),
+    "idle_pflops_share_peak_expected": ("Idle PFLOPS share, peak (expected)", "%", 100.0),
+    "empty_shell_mw_peak_worst": ("Empty shell MW, peak (worst scenario)", "MW", 1.0),
+    "empty_shell_mw_peak_expected": ("Empty shell MW, peak (expected)", "MW", 1.0),
+    "stranded_capital_musd_peak_worst": ("Stranded capital, peak (worst scenario)", "$B", 1e-3),
+    "stranded_capital_musd_peak_expected": ("Stranded capital, peak (expected)", "$B", 1e-3),
+    "unused_take_or_pay_mwh_worst": ("Unused take-or-pay (worst scenario)", "GWh", 1e-3),
+    "unused_take_or_pay_mwh_expected": ("Unused take-or-pay (expected)", "GWh", 1e-3),
+    "unmet_eflops_years_expected": ("Unmet demand (expected)", "EFLOPS-years", 1.0),
+    "mip_gap": ("MIP gap", "%", 100.0),
+    "solve_seconds": ("Solve time", "s", 1.0),
+}
+
+
+def comparison_summary(comparison: Comparison, run_dir: str | None) -> dict:
+    """The ``--json`` object of ``planner compare``."""
+    figures = comparison.figures()
+    capex = comparison.capex_by_year()
+    strategies = {}
+    for name, task in comparison.strategies.items():
+        if not task.ok:
+            strategies[name] = {"objective_musd": None, "status": "failed", "error": task.error}
+            continue
+        entry = {k: _clean(v) for k, v in figures[name].items()}
+        entry["status"] = task.summary["status"]
+        entry["policy"] = task.summary["policy"]
+        entry["bound_musd"] = task.summary["bound_musd"]
+        entry["capex_by_period_musd"] = {str(p): float(v) for p, v in capex[name].items()}
+        entry["stranded"] = task.summary["stranded"]
+        entry["cost_breakdown_musd"] = task.summary["cost_breakdown_musd"]
+        strategies[name] = entry
+    return {
+        "case": comparison.case.name,
+        "strategies": strategies,
+        "differences_vs_first": {
+            name: {k: _clean(v) for k, v in column.items()}
+            for name, column in comparison.differences().items()
+        },
+        "evpi_musd": comparison.evpi_musd,
+        "vss_musd": comparison.vss_musd,
+        "evpi_reading": evpi_reading(comparison.evpi_musd),
+        "vss_reading": vss_reading(comparison.vss_musd),
+        "run_dir": run_dir,
+    }
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def render_comparison(comparison: Comparison, console: Console, run_dir: str | None) -> None:
+    figures = comparison.figures()
+    names = list(comparison.strategies)
+    table = Table(title=f"Strategies compared on {comparison.case.name}", title_justify="left")
+    table.add_column("figure")
+    table.add_column("unit")
+    for name in names:
+        table.add_column(name, justify="right")
+    for name in names[1:]:
+        table.add_column(f"{name} - {names[0]}", justify="right")
+    for key, (label, unit, scale) in FIGURE_LABELS.items():
+        if key not in figures.index:
+            continue
+        row = figures.loc[key]
+        values = [fmt(row[n] * scale, 3) for n in names]
+        deltas = [_signed(row[n] * scale - row[names[0]] * scale) for n in names[1:]]
+        table.add_row(label, unit, *values, *deltas)
+    console.print(table)
+    for name, task in comparison.strategies.items():
+        if not task.ok:
+            console.print(f"[bold red]{name} failed:[/] {task.error}", highlight=False)
+        elif task.summary["status"] != "optimal":
+            console.print(f"[yellow]{name}: status {task.summary['status']}, best plan found[/]")
+    capex = comparison.capex_by_year()
+    capex_table = Table(title="Capex committed by year, $B (undiscounted, expected)", title_justify="left")
+    capex_table.add_column("period")
+    for name in capex.columns:
+        capex_table.add_column(name, justify="right")
+    for period, row in capex.iterrows():
+        capex_table.add_row(str(period), *[fmt(v / 1000, 2) for v in row])
+    console.print(capex_table)
+    console.print(f"EVPI {fmt(_b(comparison.evpi_musd), 3)} $B: {evpi_reading(comparison.evpi_musd)}", highlight=False)
+    console.print(f"VSS  {fmt(_b(comparison.vss_musd), 3)} $B: {vss_reading(comparison.vss_musd)}", highlight=False)
+    if run_dir:
+        console.print(f"Run folder: [bold]{run_dir}[/] (index.html has the charts)")
+
+
+def _b(musd: float | None) -> float:
+    return float("nan") if musd is None else musd / 1000
+
+
+def _signed(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:+,.3f}"
+
+
+def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) -> None:
+    """CSV tables per strategy, the side-by-side table, charts (PNG) and an HTML page."""
+    from planner.charts import (
+        plot_capacity_vs_demand,
+        plot_capex_by_year,
+        plot_stranded_capital,
+        write_html,
+    )
+
+    figures = comparison.figures()
+    folder.write_table("comparison", figures.rename_axis("figure"), index=True)
+    folder.write_table("capex_by_year", comparison.capex_by_year().rename_axis("period"), index=True)
+    folder.write_json("summary.json", comparison_summary(comparison, run_dir))
+    ok = {name: task for name, task in comparison.strategies.items() if task.ok}
+    for name, task in ok.items():
+        folder.write_table(f"stranded_by_scenario-{name}", task.results.stranded_by_scenario, index=True)
+        folder.write_table(f"stranded_by_period-{name}", task.results.stranded_by_period)
+        folder.write_table(f"cost_by_scenario-{name}", task.results.cost_by_scenario, index=True)
+    charts = {
+        "Installed vs demanded compute": plot_capacity_vs_demand(
+            {n: t.results.capacity_by_period for n, t in ok.items()}, folder.path / "capacity_vs_demand.png"
+        ),
+        "Stranded capital per scenario": plot_stranded_capital(
+            {n: t.results.stranded_by_scenario for n, t in ok.items()}, folder.path / "stranded_capital.png"
+        ),
+        "Capex by year": plot_capex_by_year(
+            {n: t.results.capex_by_period for n, t in ok.items()}, folder.path / "capex_by_year.png"
+        ),
+    }
+    sections: list[tuple[str, object]] = [
+        ("Value of information", f"{evpi_reading(comparison.evpi_musd)} {vss_reading(comparison.vss_musd)}"),
+        ("Figures", figures),
+    ]
+    sections += [(title, path) for title, path in charts.items()]
+    write_html(folder.path / "index.html", f"planner compare: {comparison.case.name}", sections)

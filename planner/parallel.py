@@ -1,0 +1,82 @@
+"""Independent solves in parallel processes (compare, sweep), each building its own model.
+
+Pyomo model building holds the GIL, so workers are processes (spawned, never forked, so HiGHS
+threads are never copied mid-flight); each task builds its model inside the worker from small
+inputs and returns tables, never a Pyomo model.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+from planner.case import Case
+from planner.config import ModelConfig
+from planner.errors import InputError, ModelError
+from planner.results import Results
+
+
+@dataclass
+class SolvedTask:
+    """What a worker sends back: the run's summary and tables, or why it failed."""
+
+    key: str
+    summary: dict | None
+    results: Results | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def solve_task(key: str, case: Case, config: ModelConfig) -> SolvedTask:
+    """Solve one (case, model) pair; failures become a reason, never an exception."""
+    from planner.output import plan_summary
+    from planner.plan import solve_case
+
+    try:
+        result = solve_case(case, config)
+    except (ModelError, InputError) as exc:
+        return SolvedTask(key, None, None, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one failing task must not stop the others
+        return SolvedTask(key, None, None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+    return SolvedTask(key, plan_summary(result, None), result.results)
+
+
+def default_workers(n_tasks: int) -> int:
+    return max(1, min(n_tasks, os.cpu_count() or 1))
+
+
+def run_parallel(
+    tasks: Iterable[tuple[Callable[..., Any], tuple]],
+    workers: int,
+    on_done: Callable[[Any], None] | None = None,
+) -> list[Any]:
+    """Run ``fn(*args)`` for each task, in processes when ``workers > 1``; results in task order."""
+    tasks = list(tasks)
+    if workers <= 1 or len(tasks) <= 1:
+        results = []
+        for fn, args in tasks:
+            results.append(fn(*args))
+            if on_done:
+                on_done(results[-1])
+        return results
+    context = multiprocessing.get_context("spawn")
+    ordered: list[Any] = [None] * len(tasks)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures: dict[Future, int] = {pool.submit(fn, *args): i for i, (fn, args) in enumerate(tasks)}
+        for future in _completed(futures):
+            ordered[futures[future]] = future.result()
+            if on_done:
+                on_done(ordered[futures[future]])
+    return ordered
+
+
+def _completed(futures: dict[Future, int]) -> Iterator[Future]:
+    yield from as_completed(futures)
