@@ -140,7 +140,9 @@ def plot_capacity_vs_demand(capacity: dict[str, pd.DataFrame], path: Path) -> Pa
         return _save(fig, path, title)
 
     needed = {"scenario", "period"}
-    usable = {k: df for k, df in frames.items() if needed <= set(df.columns)}
+    usable = {
+        k: df.dropna(subset=list(needed)) for k, df in frames.items() if needed <= set(df.columns)
+    }
     periods = _ordered_union(df["period"] for df in usable.values())
     scenarios = _ordered_union(df["scenario"] for df in usable.values())
     x_of = {p: i for i, p in enumerate(periods)}
@@ -152,12 +154,11 @@ def plot_capacity_vs_demand(capacity: dict[str, pd.DataFrame], path: Path) -> Pa
         if strategy not in usable:
             _empty(ax, "missing scenario/period columns")
             continue
-        installed, demand = _numeric(df, "installed_eflops"), _numeric(df, "demand_eflops")
-        for scenario, rows in df.groupby("scenario", sort=False).groups.items():
-            x = [x_of[p] for p in df.loc[rows, "period"]]
+        for scenario, rows in df.groupby("scenario", sort=False):
+            x = [x_of[p] for p in rows["period"]]
             style = {"color": colour_of[scenario], "marker": "o", "markersize": 3.5}
-            ax.plot(x, installed.loc[rows], linestyle="-", linewidth=2, **style)
-            ax.plot(x, demand.loc[rows], linestyle="--", linewidth=1.5, **style)
+            ax.plot(x, _numeric(rows, "installed_eflops"), linestyle="-", linewidth=2, **style)
+            ax.plot(x, _numeric(rows, "demand_eflops"), linestyle="--", linewidth=1.5, **style)
         ax.set_xticks(range(len(periods)), [str(p) for p in periods],
                       rotation=45 if len(periods) > 6 else 0)
         ax.set_xlim(-0.5, len(periods) - 0.5)
@@ -234,8 +235,9 @@ def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path) -> Path:
     x = np.arange(len(periods))
     totals = []
     used_styles: dict[str, tuple[float, str]] = {}
-    for i, (strategy, df) in enumerate(frames.items()):
-        table = df.groupby(level=0, sort=False).sum(numeric_only=True).reindex(periods)
+    for i, df in enumerate(frames.values()):
+        table = df.groupby(level=0, sort=False).sum(numeric_only=True, min_count=1)
+        table = table.reindex(periods)
         parts = {CAPEX_KINDS[k]: _numeric(table, k).fillna(0.0) for k in kinds}
         total = _numeric(table, "total")
         total = total.fillna(sum(parts.values())) if parts else total.fillna(0.0)
@@ -271,6 +273,7 @@ def _tornado_spans(variants: pd.DataFrame, base_busd: float) -> pd.DataFrame:
     """
     if not {"case", "group", "objective_musd"} <= set(variants.columns):
         return pd.DataFrame(columns=["group", "lo", "hi", "lo_case", "hi_case", "span"])
+    variants = variants.reset_index(drop=True)
     df = pd.DataFrame({
         "case": variants["case"].astype(str),
         "group": variants["group"].where(variants["group"].notna(), "").astype(str).str.strip(),
@@ -307,9 +310,12 @@ def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path)
         return _save(fig, path, title)
 
     y = np.arange(len(spans))
-    colours = ["tab:red" if hi > 0 >= lo else ("tab:blue" if hi <= 0 else "tab:orange")
-               for lo, hi in zip(spans["lo"], spans["hi"], strict=True)]
-    ax.barh(y, spans["span"], left=spans["lo"], height=0.6, color=colours, alpha=0.8)
+    below_hi = np.minimum(spans["hi"], 0.0)  # part of each bar left of 0 (cheaper than base)
+    above_lo = np.maximum(spans["lo"], 0.0)  # part right of 0 (dearer than base)
+    ax.barh(y, (below_hi - spans["lo"]).clip(lower=0), left=spans["lo"], height=0.6,
+            color="tab:green", alpha=0.8, label="cheaper than base")
+    ax.barh(y, (spans["hi"] - above_lo).clip(lower=0), left=above_lo, height=0.6,
+            color="tab:red", alpha=0.8, label="dearer than base")
     ax.scatter(spans["lo"], y, color="0.2", s=12, zorder=3)
     ax.scatter(spans["hi"], y, color="0.2", s=12, zorder=3)
     ax.axvline(0, color="black", linewidth=1)
@@ -325,6 +331,7 @@ def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path)
     _style_axes(ax, f"base objective {base_busd:,.3f} $B", "objective - base ($B)", "")
     ax.grid(True, axis="x", alpha=0.3)
     ax.grid(False, axis="y")
+    ax.legend(fontsize=9, loc="lower right")
     return _save(fig, path, title)
 
 

@@ -187,6 +187,59 @@ def compare(
 
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
+@click.argument("sweep_file", type=click.Path(path_type=Path))
+@click.option("--model", "model_name", default="phased", show_default=True,
+              help="Model name in models/ or path to a model TOML.")
+@solver_options
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Parallel solver processes (default: one per core).")
+@click.option("--scheduler", default=None,
+              help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the variants on.")
+@handle_errors
+def sweep(
+    case_dir: Path,
+    sweep_file: Path,
+    model_name: str,
+    relax: bool,
+    mip_gap: float | None,
+    time_limit: float | None,
+    threads: int | None,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Solve CASE_DIR and every variant of SWEEP_FILE; table and tornado chart of the changes."""
+    from planner.loader import load_case
+    from planner.parallel import default_workers
+    from planner.runfolder import RunFolder, default_run_dir
+    from planner.sweep import sweep_tasks
+    from planner.sweep_report import render_sweep, variants_table, write_sweep
+    from planner.sweep_run import run_sweep
+
+    config = configured_model(model_name, relax, mip_gap, time_limit, threads)
+    case, _warnings = load_case(case_dir)
+    tasks = sweep_tasks(case_dir, sweep_file)
+    n_workers = workers or default_workers(len(tasks))
+    console = make_console(stderr=as_json)
+    final_dir = out or default_run_dir(case.name, f"sweep-{config.name}")
+    with RunFolder(final_dir, overwrite=overwrite) as folder:
+        outcomes = run_sweep(tasks, config, n_workers, scheduler, console)
+        table = variants_table(outcomes)
+        write_sweep(folder, table)
+        folder.commit()
+    if as_json:
+        records = json.loads(table.to_json(orient="records"))
+        click.echo(json.dumps({"run_dir": str(final_dir), "variants": records}))
+    else:
+        render_sweep(table, console, str(final_dir))
+    if any(not o.ok for o in outcomes):
+        sys.exit(EXIT_NO_PLAN)
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handle_errors
 def validate(case_dir: Path, as_json: bool) -> None:

@@ -57,9 +57,13 @@ def run_parallel(
     tasks: Iterable[tuple[Callable[..., Any], tuple]],
     workers: int,
     on_done: Callable[[Any], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[Any]:
-    """Run ``fn(*args)`` for each task, in processes when ``workers > 1``; results in task order."""
+    """Run ``fn(*args)`` for each task, in processes when ``workers > 1``, or on the Dask
+    distributed cluster at ``scheduler``; results in task order."""
     tasks = list(tasks)
+    if scheduler:
+        return _run_on_dask(tasks, scheduler, on_done)
     if workers <= 1 or len(tasks) <= 1:
         results = []
         for fn, args in tasks:
@@ -80,3 +84,23 @@ def run_parallel(
 
 def _completed(futures: dict[Future, int]) -> Iterator[Future]:
     yield from as_completed(futures)
+
+
+def _run_on_dask(
+    tasks: list[tuple[Callable[..., Any], tuple]],
+    scheduler: str,
+    on_done: Callable[[Any], None] | None,
+) -> list[Any]:
+    """Submit every task to a running ``dask scheduler``; workers must have planner installed."""
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    ordered: list[Any] = [None] * len(tasks)
+    with Client(scheduler, timeout="20s") as client:
+        futures = [client.submit(fn, *args, pure=False) for fn, args in tasks]
+        position = {future.key: i for i, future in enumerate(futures)}
+        for future in dask_completed(futures):
+            ordered[position[future.key]] = future.result()
+            if on_done:
+                on_done(ordered[position[future.key]])
+    return ordered

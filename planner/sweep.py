@@ -1,0 +1,262 @@
+"""Sensitivity sweeps (``shared/spec/sweeps.md``): the base case plus one variant per sweep case.
+
+A variant is the base case's CSV files with the sweep's edits applied to their text, validated
+by the ordinary loader, so an edit that makes an input invalid fails that variant with the
+loader's own message. Variants travel to workers as file texts (a few kB), so the same task runs
+in a local process or on a remote Dask worker without a shared disk.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from planner.config import ModelConfig
+from planner.errors import InputError, ModelError, Problem
+from planner.loader import FILES, field_kinds
+
+SWEEP_COLUMNS = ("case", "group", "file", "column", "where", "op", "value")
+REQUIRED_COLUMNS = ("case", "file", "column", "op", "value")
+OPS = {"scale": lambda old, x: old * x, "add": lambda old, x: old + x, "set": lambda _old, x: x}
+BASE = "base"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One sweep row."""
+
+    row: int
+    case: str
+    group: str
+    file: str
+    column: str
+    where: tuple[tuple[str, str], ...]
+    op: str
+    value: float
+
+
+@dataclass
+class Variant:
+    """A named variant: its edits in file order, and its group (first non-blank one)."""
+
+    name: str
+    group: str
+    edits: list[Edit] = field(default_factory=list)
+
+
+def read_sweep(path: Path) -> list[Variant]:
+    """Parse and check the sweep file's shape; semantic errors are left to each variant."""
+    label = Path(path).name
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(label, None, None, None, f"a readable UTF-8 CSV file ({exc})")]) from exc
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise InputError([Problem(label, None, None, None, "a header row: " + ", ".join(SWEEP_COLUMNS))])
+    header = [h.strip() for h in rows[0]]
+    problems = [
+        Problem(label, 1, column, None, "a required column of the sweep file")
+        for column in REQUIRED_COLUMNS
+        if column not in header
+    ]
+    problems += [
+        Problem(label, 1, column, column, "one of " + ", ".join(SWEEP_COLUMNS) + " (or a note* column)")
+        for column in header
+        if column not in SWEEP_COLUMNS and not column.lower().startswith("note")
+    ]
+    if problems:
+        raise InputError(problems)
+    variants: dict[str, Variant] = {}
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
+        edit, row_problems = _parse_edit(label, number, record)
+        problems += row_problems
+        if edit is None:
+            continue
+        if edit.case == BASE:
+            problems.append(Problem(label, number, "case", edit.case, "a variant name other than 'base'"))
+            continue
+        variant = variants.setdefault(edit.case, Variant(edit.case, edit.group))
+        variant.group = variant.group or edit.group
+        variant.edits.append(edit)
+    if problems:
+        raise InputError(problems)
+    return list(variants.values())
+
+
+def _parse_edit(label: str, row: int, record: dict[str, str]) -> tuple[Edit | None, list[Problem]]:
+    problems = []
+    for column in REQUIRED_COLUMNS:
+        if not record.get(column):
+            problems.append(Problem(label, row, column, "", "a value is required"))
+    op = record.get("op", "")
+    if op and op not in OPS:
+        problems.append(Problem(label, row, "op", op, "scale, add or set"))
+    value = math.nan
+    if record.get("value"):
+        try:
+            value = float(record["value"])
+            if not math.isfinite(value):
+                raise ValueError
+        except ValueError:
+            problems.append(Problem(label, row, "value", record["value"], "a finite number"))
+    where = []
+    for condition in filter(None, (c.strip() for c in record.get("where", "").split("&"))):
+        name, sep, wanted = condition.partition("=")
+        if not sep or not name.strip():
+            problems.append(Problem(label, row, "where", record["where"], "col=value conditions joined by &"))
+            break
+        where.append((name.strip(), wanted.strip()))
+    if problems:
+        return None, problems
+    edit = Edit(row, record["case"], record.get("group", ""), record["file"], record["column"],
+                tuple(where), op, value)
+    return edit, []
+
+
+def read_case_files(folder: Path) -> dict[str, str]:
+    """The texts of a case's CSV files, by file name."""
+    return {p.name: p.read_text(encoding="utf-8-sig") for p in sorted(Path(folder).glob("*.csv"))}
+
+
+def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> dict[str, str]:
+    """The files with every edit applied, in order; raise :class:`InputError` naming the sweep row."""
+    tables = {}
+    problems = []
+    for edit in edits:
+        if edit.file not in files:
+            known = ", ".join(sorted(files))
+            problems.append(Problem(sweep_label, edit.row, "file", edit.file, f"a file of the case ({known})"))
+            continue
+        if edit.file not in tables:
+            tables[edit.file] = list(csv.reader(io.StringIO(files[edit.file])))
+        problem = _apply(tables[edit.file], edit, sweep_label)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise InputError(problems)
+    edited = dict(files)
+    for name, rows in tables.items():
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        edited[name] = buffer.getvalue()
+    return edited
+
+
+def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
+    header = [h.strip() for h in rows[0]] if rows else []
+    kinds = field_kinds(FILES[edit.file].model) if edit.file in FILES else {}
+    numeric_columns = ["value"] if edit.file == "parameters.csv" else [
+        name for name, kind in kinds.items() if kind.kind in ("number", "integer")
+    ]
+    if edit.column not in header or edit.column not in numeric_columns:
+        return Problem(label, edit.row, "column", edit.column,
+                       f"a numeric column of {edit.file} ({', '.join(c for c in numeric_columns if c in header)})")
+    for name, _ in edit.where:
+        if name not in header:
+            return Problem(label, edit.row, "where", name, f"a column of {edit.file} ({', '.join(header)})")
+    col = header.index(edit.column)
+    matched = 0
+    for cells in rows[1:]:
+        record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
+        if not all(_same(record[name], wanted) for name, wanted in edit.where):
+            continue
+        text = record[edit.column]
+        if not text:
+            default = FILES[edit.file].model.model_fields[edit.column].default if edit.column in kinds else None
+            if not isinstance(default, (int, float)):
+                return Problem(label, edit.row, "column", edit.column, "a row with a value to edit (cell is blank)")
+            text = str(default)
+        try:
+            old = float(text)
+        except ValueError:
+            return Problem(label, edit.row, "column", edit.column, f"a number in the case (found {text!r})")
+        while len(cells) <= col:
+            cells.append("")
+        cells[col] = repr(OPS[edit.op](old, edit.value))
+        matched += 1
+    if matched == 0:
+        where = "&".join(f"{k}={v}" for k, v in edit.where) or "(every row)"
+        return Problem(label, edit.row, "where", where, f"at least one matching row in {edit.file}")
+    return None
+
+
+def _same(cell: str, wanted: str) -> bool:
+    if cell == wanted:
+        return True
+    try:
+        return float(cell) == float(wanted)
+    except ValueError:
+        return False
+
+
+@dataclass
+class VariantOutcome:
+    """One row of the sweep table."""
+
+    case: str
+    group: str
+    summary: dict | None
+    error: str | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def solve_variant(name: str, group: str, files: dict[str, str], config: ModelConfig) -> VariantOutcome:
+    """Worker task: write the files, load, solve; every failure becomes a reason."""
+    from planner.loader import load_case
+    from planner.output import plan_summary
+    from planner.plan import solve_case
+
+    started = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="planner-variant-") as tmp:
+            folder = Path(tmp) / name.replace("/", "_")
+            folder.mkdir()
+            for file_name, text in files.items():
+                (folder / file_name).write_text(text, encoding="utf-8")
+            case, _warnings = load_case(folder)
+        result = solve_case(case, config)
+        summary = plan_summary(result, None)
+        return VariantOutcome(name, group, summary, None, time.perf_counter() - started)
+    except (InputError, ModelError) as exc:
+        return VariantOutcome(name, group, None, str(exc), time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - one failing variant must not stop the others
+        return VariantOutcome(name, group, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class SweepTask:
+    name: str
+    group: str
+    files: dict[str, str] | None
+    error: str | None
+
+
+def sweep_tasks(case_dir: Path, sweep_path: Path) -> list[SweepTask]:
+    """The base and every variant, with edit errors already turned into failed tasks."""
+    variants = read_sweep(sweep_path)
+    base_files = read_case_files(case_dir)
+    tasks = [SweepTask(BASE, "", base_files, None)]
+    for variant in variants:
+        try:
+            files = apply_edits(base_files, variant.edits, Path(sweep_path).name)
+            tasks.append(SweepTask(variant.name, variant.group, files, None))
+        except InputError as exc:
+            tasks.append(SweepTask(variant.name, variant.group, None, str(exc)))
+    return tasks
+
+
+Runner = Callable[[list[SweepTask], ModelConfig, Callable[[VariantOutcome], None]], list[VariantOutcome]]

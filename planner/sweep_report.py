@@ -1,0 +1,78 @@
+"""Output of ``planner sweep``: the variants table, its CSV, the tornado chart, the console view."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from planner.report import fmt
+from planner.runfolder import RunFolder
+from planner.sweep import BASE, VariantOutcome
+
+CAPEX_COMPONENTS = ("buildings_capex", "chips_capex", "power_capex")
+
+
+def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
+    """One row per variant: objective, change against base, main cost and stranded figures."""
+    base = next((o for o in outcomes if o.case == BASE and o.ok), None)
+    base_objective = base.summary["objective_musd"] if base else math.nan
+    rows = []
+    for o in outcomes:
+        row: dict[str, object] = {"case": o.case, "group": o.group, "status": "failed", "objective_musd": math.nan}
+        if o.ok:
+            s = o.summary
+            breakdown = s["cost_breakdown_musd"]
+            risk = s["risk"]
+            delta = s["objective_musd"] - base_objective
+            row.update(
+                status=s["status"],
+                objective_musd=s["objective_musd"],
+                delta_musd=delta,
+                delta_pct=100 * delta / base_objective if base_objective else math.nan,
+                capex_musd=sum(breakdown[c] for c in CAPEX_COMPONENTS),
+                energy_musd=breakdown["energy"],
+                unmet_demand_musd=breakdown["unmet_demand"],
+                salvage_musd=breakdown["salvage"],
+                stranded_capital_musd_peak_expected=risk["stranded_capital_musd_peak"]["expected"],
+                idle_pflops_share_peak_expected=risk["idle_pflops_share_peak"]["expected"],
+                mip_gap=s["mip_gap"],
+            )
+        row["seconds"] = o.seconds
+        row["error"] = o.error or ""
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
+    from planner.charts import plot_tornado, write_html
+
+    folder.write_table("variants", table)
+    base = table.loc[table["case"] == BASE, "objective_musd"]
+    base_objective = float(base.iloc[0]) if len(base) else math.nan
+    chart = plot_tornado(table[table["case"] != BASE], base_objective, folder.path / "tornado.png")
+    write_html(folder.path / "index.html", "planner sweep", [("Tornado", chart), ("Variants", table)])
+
+
+def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
+    view = Table(title="Sweep variants", title_justify="left")
+    for column in ("case", "group", "status", "objective $B", "vs base $B", "vs base %", "capex $B",
+                   "energy $B", "stranded cap. $B (exp. peak)", "gap %", "s"):
+        view.add_column(column, justify="left" if column in ("case", "group", "status") else "right")
+    for row in table.to_dict(orient="records"):
+        if row["status"] == "failed":
+            view.add_row(row["case"], row["group"], "[red]failed[/]", *["-"] * 7, fmt(row["seconds"], 1))
+            continue
+        view.add_row(
+            row["case"], row["group"], row["status"], fmt(row["objective_musd"] / 1000, 3),
+            fmt(row["delta_musd"] / 1000, 3), fmt(row["delta_pct"], 2), fmt(row["capex_musd"] / 1000, 3),
+            fmt(row["energy_musd"] / 1000, 3), fmt(row["stranded_capital_musd_peak_expected"] / 1000, 3),
+            fmt(100 * row["mip_gap"], 3) if row["mip_gap"] is not None else "-", fmt(row["seconds"], 1),
+        )
+    console.print(view)
+    for row in table[table["status"] == "failed"].to_dict(orient="records"):
+        console.print(f"[red]{row['case']} failed:[/]", highlight=False)
+        console.print(row["error"], highlight=False, markup=False)
+    console.print(f"Run folder: [bold]{run_dir}[/] (variants.csv, tornado.png)")

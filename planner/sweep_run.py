@@ -1,0 +1,63 @@
+"""Run sweep tasks locally or on Dask, with a live progress bar (done / running / failed, ETA)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from planner.config import ModelConfig
+from planner.parallel import run_parallel
+from planner.sweep import SweepTask, VariantOutcome, solve_variant
+
+
+def run_sweep(
+    tasks: list[SweepTask], config: ModelConfig, workers: int, scheduler: str | None, console: Console
+) -> list[VariantOutcome]:
+    """Solve every task that has files; tasks whose edits failed are reported as failed at once."""
+    runnable = [t for t in tasks if t.files is not None]
+    if (workers > 1 or scheduler) and not config.solver.threads:
+        # Side-by-side solves: one HiGHS thread each, so that workers do not oversubscribe cores.
+        config = config.model_copy(update={"solver": config.solver.model_copy(update={"threads": 1})})
+    failed_early = {t.name: VariantOutcome(t.name, t.group, None, t.error, 0.0) for t in tasks if t.files is None}
+    counts = {"done": 0, "failed": len(failed_early)}
+    slots = 1 if not scheduler and workers <= 1 else workers
+    with Progress(
+        TextColumn("[bold]sweep[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        bar = progress.add_task("sweep", total=len(tasks), completed=len(failed_early), detail="")
+
+        def detail() -> str:
+            remaining = len(runnable) - counts["done"]
+            running = remaining if scheduler else min(slots, remaining)
+            return f"done {counts['done']}  running {running}  failed {counts['failed']}"
+
+        progress.update(bar, detail=detail())
+
+        def on_done(outcome: VariantOutcome) -> None:
+            counts["done"] += 1
+            counts["failed"] += 0 if outcome.ok else 1
+            progress.update(bar, advance=1, detail=detail())
+
+        solved = run_parallel(
+            [(solve_variant, (t.name, t.group, t.files, config)) for t in runnable],
+            workers,
+            on_done=on_done,
+            scheduler=scheduler,
+        )
+    by_name = {o.case: o for o in solved} | failed_early
+    return [by_name[t.name] for t in tasks]
