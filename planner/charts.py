@@ -34,9 +34,18 @@ CAPEX_KINDS: dict[str, str] = {
     "chips_capex": "Chips",
     "power_capex": "Power",
 }
-# Stacked capex segments: strategies keep their colour, kinds differ by shade and hatch.
-_KIND_STYLES: tuple[tuple[float, str], ...] = ((1.0, ""), (0.65, "//"), (0.4, ".."), (0.25, "xx"))
+# Stacked capex segments: strategies keep their colour, kinds differ by (alpha, hatch).
+_KIND_STYLES: dict[str, tuple[float, str]] = {
+    "Buildings": (1.0, ""), "Chips": (0.65, "//"), "Power": (0.4, ".."), "other": (0.25, "xx"),
+    "total": (1.0, ""),
+}
 _PALETTE = plt.get_cmap("tab10")
+# Installed capacity wide and translucent under an opaque dashed demand line, so that both stay
+# visible where capacity exactly matches demand.
+_CAPACITY_LINES: dict[str, dict[str, object]] = {
+    "installed_eflops": {"linestyle": "-", "linewidth": 3.0, "alpha": 0.55, "zorder": 2},
+    "demand_eflops": {"linestyle": "--", "linewidth": 1.5, "alpha": 1.0, "zorder": 3},
+}
 
 
 # --- shared helpers -----------------------------------------------------------------------------
@@ -74,7 +83,8 @@ def _empty(ax: Axes, message: str) -> None:
         transform=ax.transAxes, wrap=True,
     )
     ax.set_xticks([])
-    ax.set_yticks([])
+    if len(ax.get_shared_y_axes().get_siblings(ax)) == 1:  # keep the ticks of shared panels
+        ax.set_yticks([])
 
 
 def _save(fig: Figure, path: Path, title: str) -> Path:
@@ -117,7 +127,7 @@ def _note_if_all_zero(ax: Axes, values: np.ndarray) -> None:
     finite = values[np.isfinite(values)]
     if finite.size == 0 or np.all(finite == 0):
         ax.set_ylim(0, 1)
-        ax.text(0.5, 0.5, "all values are zero", ha="center", va="center", color="0.4",
+        ax.text(0.5, 0.5, "all values are zero or missing", ha="center", va="center", color="0.4",
                 transform=ax.transAxes)
 
 
@@ -133,15 +143,17 @@ def plot_capacity_vs_demand(capacity: dict[str, pd.DataFrame], path: Path) -> Pa
     panels share the y axis.
     """
     title = "Installed vs demanded compute (EFLOPS)"
-    frames = _non_empty(capacity)
-    if not frames:
+    frames = {name: df for name, df in capacity.items() if df is not None}
+    if not _non_empty(frames):
         fig, axes = _new_figure()
         _empty(axes[0], "no capacity data to show")
         return _save(fig, path, title)
 
-    needed = {"scenario", "period"}
+    needed = ["scenario", "period"]
     usable = {
-        k: df.dropna(subset=list(needed)) for k, df in frames.items() if needed <= set(df.columns)
+        name: df.dropna(subset=needed)
+        for name, df in frames.items()
+        if set(needed) <= set(df.columns) and df[needed].notna().all(axis=1).any()
     }
     periods = _ordered_union(df["period"] for df in usable.values())
     scenarios = _ordered_union(df["scenario"] for df in usable.values())
@@ -149,25 +161,35 @@ def plot_capacity_vs_demand(capacity: dict[str, pd.DataFrame], path: Path) -> Pa
     colour_of = {s: _colour(i) for i, s in enumerate(scenarios)}
 
     fig, axes = _new_figure(len(frames), sharey=True)
-    for ax, (strategy, df) in zip(axes, frames.items(), strict=True):
-        _style_axes(ax, strategy, "period", "EFLOPS" if ax is axes[0] else "")
+    plotted: list[pd.Series] = []
+    for ax, strategy in zip(axes, frames, strict=True):
+        _style_axes(ax, str(strategy), "period", "EFLOPS" if ax is axes[0] else "")
         if strategy not in usable:
-            _empty(ax, "missing scenario/period columns")
+            _empty(ax, "no rows with scenario and period")
             continue
-        for scenario, rows in df.groupby("scenario", sort=False):
+        for scenario, rows in usable[strategy].groupby("scenario", sort=False):
             x = [x_of[p] for p in rows["period"]]
             style = {"color": colour_of[scenario], "marker": "o", "markersize": 3.5}
-            ax.plot(x, _numeric(rows, "installed_eflops"), linestyle="-", linewidth=2, **style)
-            ax.plot(x, _numeric(rows, "demand_eflops"), linestyle="--", linewidth=1.5, **style)
+            for column, line in _CAPACITY_LINES.items():
+                values = _numeric(rows, column)
+                plotted.append(values)
+                ax.plot(x, values, **line, **style)
         ax.set_xticks(range(len(periods)), [str(p) for p in periods],
                       rotation=45 if len(periods) > 6 else 0)
         ax.set_xlim(-0.5, len(periods) - 0.5)
-        ax.set_ylim(bottom=0)
+    # Only now, with every panel's data in the shared autoscale, pin the shared axis at zero.
+    everything = pd.concat(plotted).to_numpy() if plotted else np.array([])
+    if not np.any(np.isfinite(everything) & (everything != 0)):
+        for ax, strategy in zip(axes, frames, strict=True):
+            if strategy in usable:
+                _note_if_all_zero(ax, everything)
+    else:
+        axes[0].set_ylim(bottom=0)
 
     handles = [Line2D([], [], color=colour_of[s], linewidth=2, label=str(s)) for s in scenarios]
     handles += [
-        Line2D([], [], color="0.3", linestyle="-", linewidth=2, label="installed"),
-        Line2D([], [], color="0.3", linestyle="--", linewidth=1.5, label="demand"),
+        Line2D([], [], color="0.3", label=column.removesuffix("_eflops"), **line)
+        for column, line in _CAPACITY_LINES.items()
     ]
     fig.legend(handles=handles, loc="outside right upper", title="scenario", fontsize=9)
     return _save(fig, path, title)
@@ -213,6 +235,28 @@ def plot_stranded_capital(stranded: dict[str, pd.DataFrame], path: Path) -> Path
     return _save(fig, path, title)
 
 
+def _capex_parts(df: pd.DataFrame, periods: list[object]) -> dict[str, pd.Series]:
+    """One strategy's capex per period (M$) split into the kinds its table has.
+
+    The part of ``total`` not covered by the kinds becomes "other"; a table without any kind
+    column gives ``{"total": total}``. Missing periods count as zero.
+    """
+    table = df.groupby(level=0, sort=False).sum(numeric_only=True, min_count=1).reindex(periods)
+    parts = {
+        label: _numeric(table, column).fillna(0.0)
+        for column, label in CAPEX_KINDS.items()
+        if column in table.columns
+    }
+    covered = sum(parts.values()) if parts else pd.Series(0.0, index=table.index)
+    total = _numeric(table, "total").fillna(covered)
+    if not parts:
+        return {"total": total}
+    other = total - covered
+    if (other.abs() > 1e-6 * max(1.0, total.abs().max())).any():
+        parts["other"] = other
+    return parts
+
+
 def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path) -> Path:
     """Expected undiscounted capex ($B) per period, one bar per strategy, stacked by kind.
 
@@ -230,37 +274,32 @@ def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path) -> Path:
         return _save(fig, path, title)
 
     periods = _ordered_union(df.index for df in frames.values())
-    kinds = [k for k in CAPEX_KINDS if any(k in df.columns for df in frames.values())]
     offsets, width = _grouped_offsets(len(frames))
     x = np.arange(len(periods))
     totals = []
-    used_styles: dict[str, tuple[float, str]] = {}
+    used_kinds: set[str] = set()
     for i, df in enumerate(frames.values()):
-        table = df.groupby(level=0, sort=False).sum(numeric_only=True, min_count=1)
-        table = table.reindex(periods)
-        parts = {CAPEX_KINDS[k]: _numeric(table, k).fillna(0.0) for k in kinds}
-        total = _numeric(table, "total")
-        total = total.fillna(sum(parts.values())) if parts else total.fillna(0.0)
-        other = total - sum(parts.values()) if parts else total
-        if not parts or (other.abs() > 1e-6 * max(1.0, total.abs().max())).any():
-            parts["other" if parts else "total"] = other
+        parts = _capex_parts(df, periods)
         bottom = np.zeros(len(periods))
-        for j, (kind, musd) in enumerate(parts.items()):
-            shade, hatch = _KIND_STYLES[j % len(_KIND_STYLES)]
+        for kind, musd in parts.items():
+            shade, hatch = _KIND_STYLES[kind]
             busd = musd.to_numpy() / MUSD_PER_BUSD
             ax.bar(x + offsets[i], busd, width, bottom=bottom, color=_colour(i), alpha=shade,
                    hatch=hatch, edgecolor="white", linewidth=0.5)
             bottom += busd
-            used_styles.setdefault(kind, (shade, hatch))
+        used_kinds.update(parts)
         totals.append(bottom)
 
     ax.set_xticks(x, [str(p) for p in periods], rotation=45 if len(periods) > 8 else 0)
     _style_axes(ax, "", "period", "capex ($B)")
     _note_if_all_zero(ax, np.concatenate(totals))
     handles = [Patch(color=_colour(i), label=str(s)) for i, s in enumerate(frames)]
-    if len(used_styles) > 1:
-        handles += [Patch(facecolor="0.4", alpha=shade, hatch=hatch, edgecolor="white",
-                          label=kind) for kind, (shade, hatch) in used_styles.items()]
+    stacked = [kind for kind in _KIND_STYLES if kind in used_kinds and kind != "total"]
+    handles += [
+        Patch(facecolor="0.4", alpha=_KIND_STYLES[k][0], hatch=_KIND_STYLES[k][1],
+              edgecolor="white", label=k)
+        for k in stacked
+    ]
     ax.legend(handles=handles, fontsize=9, ncols=2 if len(handles) > 6 else 1)
     return _save(fig, path, title)
 
@@ -331,7 +370,7 @@ def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path)
     _style_axes(ax, f"base objective {base_busd:,.3f} $B", "objective - base ($B)", "")
     ax.grid(True, axis="x", alpha=0.3)
     ax.grid(False, axis="y")
-    ax.legend(fontsize=9, loc="lower right")
+    ax.legend(fontsize=9, loc="best")
     return _save(fig, path, title)
 
 

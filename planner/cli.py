@@ -262,6 +262,14 @@ def validate(case_dir: Path, as_json: bool) -> None:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
 
+@main.command()
+def schema() -> None:
+    """Print the input reference (markdown), generated from the row schemas."""
+    from planner.schema_doc import input_reference_markdown
+
+    click.echo(input_reference_markdown(), nl=False)
+
+
 def run() -> None:
     """Entry point wrapper: unexpected errors are one line unless PLANNER_DEBUG is set."""
     try:

@@ -1,0 +1,214 @@
+"""Tests of planner.charts: every chart writes a readable PNG, for typical and degenerate inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner import charts
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PERIODS = ["2025", "2026", "2027", "2028"]
+SCENARIOS = ["low", "base", "high"]
+
+
+def assert_png(path: Path) -> None:
+    """``path`` exists, starts with the PNG signature and reads back as a non-empty image."""
+    assert path.is_file()
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    image = mpimg.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 0 and image.shape[1] > 0
+
+
+def capacity_frame(scenarios: list[str], periods: list[str], scale: float = 1.0) -> pd.DataFrame:
+    rows = []
+    for k, scenario in enumerate(scenarios):
+        for t, period in enumerate(periods):
+            demand = scale * (10 + 5 * t) * (1 + 0.3 * k)
+            rows.append({
+                "scenario": scenario, "period": period, "installed_eflops": 1.1 * demand,
+                "served_eflops": demand, "demand_eflops": demand,
+            })
+    return pd.DataFrame(rows)
+
+
+def stranded_frame(scenarios: list[str], peak: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"stranded_capital_musd_peak": [peak * (i + 1) for i in range(len(scenarios))],
+         "probability": [1 / len(scenarios)] * len(scenarios)},
+        index=pd.Index(scenarios, name="scenario"),
+    )
+
+
+def capex_frame(periods: list[str], scale: float) -> pd.DataFrame:
+    df = pd.DataFrame(
+        {"buildings_capex": [scale * 100 * (i + 1) for i in range(len(periods))],
+         "chips_capex": [scale * 300.0] * len(periods),
+         "power_capex": [scale * 50.0] * len(periods)},
+        index=pd.Index(periods, name="period"),
+    )
+    df["total"] = df.sum(axis=1)
+    return df
+
+
+EMPTY_CAPACITY = pd.DataFrame(
+    columns=["scenario", "period", "installed_eflops", "served_eflops", "demand_eflops"]
+)
+EMPTY_STRANDED = pd.DataFrame(columns=["stranded_capital_musd_peak", "probability"])
+EMPTY_CAPEX = pd.DataFrame(columns=["buildings_capex", "chips_capex", "power_capex", "total"])
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_figures(monkeypatch: pytest.MonkeyPatch):
+    """Every chart function closes the figures it opens (drawn at a low dpi to keep tests fast)."""
+    monkeypatch.setattr(charts, "DPI", 50)
+    before = len(plt.get_fignums())
+    yield
+    assert len(plt.get_fignums()) == before
+
+
+# --- capacity vs demand -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "capacity",
+    [
+        {"flexible": capacity_frame(SCENARIOS, PERIODS), "upfront": capacity_frame(SCENARIOS, PERIODS, 1.2)},
+        {"only": capacity_frame(["base"], PERIODS)},
+        {"only": capacity_frame(["base"], ["2025"])},
+        {"zeros": capacity_frame(SCENARIOS, PERIODS, 0.0)},
+        {"empty": EMPTY_CAPACITY, "typical": capacity_frame(SCENARIOS, PERIODS)},
+        {"empty": EMPTY_CAPACITY},
+        {"no columns": pd.DataFrame({"x": [1]})},
+        {},
+    ],
+    ids=["typical", "one-scenario", "one-period", "zeros", "one-empty", "all-empty", "bad", "none"],
+)
+def test_capacity_vs_demand(tmp_path: Path, capacity: dict[str, pd.DataFrame]) -> None:
+    out = charts.plot_capacity_vs_demand(capacity, tmp_path / "sub" / "capacity.png")
+    assert out == tmp_path / "sub" / "capacity.png"
+    assert_png(out)
+
+
+# --- stranded capital ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stranded",
+    [
+        {"flexible": stranded_frame(SCENARIOS, 200.0), "upfront": stranded_frame(SCENARIOS, 900.0)},
+        {"only": stranded_frame(["base"], 500.0)},
+        {"zeros": stranded_frame(SCENARIOS, 0.0), "more zeros": stranded_frame(SCENARIOS, 0.0)},
+        {"a": stranded_frame(["low"], 100.0), "b": stranded_frame(["high"], 300.0)},
+        {"empty": EMPTY_STRANDED},
+        {},
+    ],
+    ids=["typical", "one-scenario", "zeros", "disjoint", "empty", "none"],
+)
+def test_stranded_capital(tmp_path: Path, stranded: dict[str, pd.DataFrame]) -> None:
+    assert_png(charts.plot_stranded_capital(stranded, tmp_path / "stranded.png"))
+
+
+# --- capex by period ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "capex",
+    [
+        {"flexible": capex_frame(PERIODS, 1.0), "upfront": capex_frame(PERIODS, 2.0)},
+        {"only": capex_frame(["2025"], 1.0)},
+        {"zeros": capex_frame(PERIODS, 0.0)},
+        {"total only": capex_frame(PERIODS, 1.0)[["total"]]},
+        {"stacked": capex_frame(PERIODS[:2], 1.0), "total only": capex_frame(PERIODS, 1.0)[["total"]]},
+        {"empty": EMPTY_CAPEX},
+        {},
+    ],
+    ids=["typical", "one-period", "zeros", "total-only", "mixed", "empty", "none"],
+)
+def test_capex_by_year(tmp_path: Path, capex: dict[str, pd.DataFrame]) -> None:
+    assert_png(charts.plot_capex_by_year(capex, tmp_path / "capex.png"))
+
+
+def test_capex_parts_show_uncovered_total_as_other_and_fill_missing_periods() -> None:
+    df = capex_frame(["2025", "2026"], 1.0)
+    df.loc["2026", "total"] += 20.0
+    parts = charts._capex_parts(df, ["2025", "2026", "2027"])
+    assert list(parts) == ["Buildings", "Chips", "Power", "other"]
+    assert list(parts["other"]) == pytest.approx([0.0, 20.0, 0.0])
+    assert list(parts["Chips"]) == pytest.approx([300.0, 300.0, 0.0])
+    only_total = charts._capex_parts(df[["total"]], ["2025"])
+    assert list(only_total) == ["total"] and list(only_total["total"]) == pytest.approx([450.0])
+
+
+# --- tornado ------------------------------------------------------------------------------------
+
+VARIANTS = pd.DataFrame(
+    {
+        "case": ["demand_low", "demand_high", "price_low", "price_high", "capex_low", "failed",
+                 "lonely", "ungrouped"],
+        "group": ["demand", "demand", "price", "price", "capex", "capex", "single", " "],
+        "objective_musd": [9000.0, 14000.0, 11500.0, 12200.0, 10500.0, np.nan, 13000.0, 1.0],
+    }
+)
+
+
+def test_tornado_spans_skip_blank_and_missing_and_sort_widest_last() -> None:
+    spans = charts._tornado_spans(VARIANTS, 12.0)
+    assert list(spans["group"]) == ["capex", "single", "price", "demand"]
+    demand = spans.iloc[-1]
+    assert (demand["lo_case"], demand["hi_case"]) == ("demand_low", "demand_high")
+    assert demand["lo"] == pytest.approx(-3.0) and demand["hi"] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    "variants, base",
+    [
+        (VARIANTS, 12000.0),
+        (VARIANTS.iloc[:1], 12000.0),
+        (VARIANTS.assign(objective_musd=12000.0), 12000.0),
+        (VARIANTS.assign(objective_musd=np.nan), 12000.0),
+        (VARIANTS.assign(group=None), 12000.0),
+        (VARIANTS.iloc[:0], 12000.0),
+        (VARIANTS, float("nan")),
+        (pd.DataFrame(), 0.0),
+    ],
+    ids=["typical", "one-variant", "all-equal", "no-objective", "no-group", "empty", "nan-base",
+         "no-columns"],
+)
+def test_tornado(tmp_path: Path, variants: pd.DataFrame, base: float) -> None:
+    assert_png(charts.plot_tornado(variants, base, tmp_path / "tornado.png"))
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+
+def test_write_html(tmp_path: Path) -> None:
+    image = charts.plot_stranded_capital(
+        {"flexible": stranded_frame(SCENARIOS, 200.0)}, tmp_path / "figs" / "stranded.png"
+    )
+    table = pd.DataFrame({"strategy": ["flexible"], "objective_busd": [12.3456789]})
+    page = charts.write_html(
+        tmp_path / "report.html",
+        "Plan <comparison>",
+        [("Stranded capital", image), ("Objectives", table), ("Notes", "cost < 5 & risk")],
+    )
+    assert page == tmp_path / "report.html"
+    text = page.read_text(encoding="utf-8")
+    assert "<h1>Plan &lt;comparison&gt;</h1>" in text
+    for heading in ("Stranded capital", "Objectives", "Notes"):
+        assert f"<h2>{heading}</h2>" in text
+    assert 'src="figs/stranded.png"' in text
+    assert str(tmp_path) not in text
+    assert 'class="dataframe table"' in text
+    assert "flexible" in text and "12.346" in text and "12.3456789" not in text
+    assert "<p>cost &lt; 5 &amp; risk</p>" in text
+
+
+def test_write_html_empty_sections(tmp_path: Path) -> None:
+    text = charts.write_html(tmp_path / "empty.html", "Nothing", []).read_text(encoding="utf-8")
+    assert "<h1>Nothing</h1>" in text and "<h2>" not in text

@@ -1,0 +1,656 @@
+"""Tests of planner.loader: tiny case folders written into tmp_path, one concern per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner import errors
+from planner.loader import InputError, Problem, case_summary, load_case
+
+# A minimal valid case. Periods are deliberately not in sorted order of their ids, and workloads
+# appear as "training" then "inference", to check that the loader keeps the files' order.
+VALID: dict[str, str] = {
+    "parameters.csv": "name,value\ndiscount_rate,0.08\nunmet_penalty_musd_per_eflops_year,1000\n",
+    "periods.csv": "period,years\nq3,1\nq1,2\nq2,2.5\n",
+    "demand.csv": (
+        "period,workload,eflops\n"
+        "q3,training,1\nq3,inference,2\n"
+        "q1,training,3\nq1,inference,4\n"
+        "q2,training,5\nq2,inference,6\n"
+    ),
+    "sites.csv": (
+        "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years\n"
+        "north,eu,100,10,8,1.2,30\n"
+        "south,us,50,5,7,1.3,30\n"
+    ),
+    "chips.csv": "chip,pflops,kw,capex_usd,life_years\nh1,1.5,1.2,30000,5\n",
+    "power.csv": (
+        "contract,site,kind,mw,price_usd_per_mwh\ngrid_n,north,grid,50,60\ngrid_s,south,grid,40,70\n"
+    ),
+}
+
+CONTRACT_HEADER = "contract,site,kind,mw,price_usd_per_mwh"
+
+
+def write_case(folder: Path, files: dict[str, str | bytes | None]) -> Path:
+    """Write the valid case with ``files`` overriding it (None deletes a file); return folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in {**VALID, **files}.items():
+        if content is None:
+            continue
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+def problems_of(folder: Path) -> list[Problem]:
+    with pytest.raises(InputError) as caught:
+        load_case(folder)
+    return caught.value.problems
+
+
+def find(problems: list[Problem], file: str, row: int | None, column: str | None) -> Problem:
+    matches = [p for p in problems if (p.file, p.row, p.column) == (file, row, column)]
+    assert matches, f"no problem at {file} row {row} column {column}; got:\n" + "\n".join(
+        map(str, problems)
+    )
+    return matches[0]
+
+
+def assert_problem(
+    problems: list[Problem],
+    file: str,
+    row: int | None,
+    column: str | None,
+    value: str,
+    expected: str,
+) -> Problem:
+    """The problem at (file, row, column) shows all the facts a user needs, in its text."""
+    problem = find(problems, file, row, column)
+    text = str(problem)
+    assert problem.value == value
+    assert expected in problem.expected
+    parts = [file, f"'{value}'", expected]
+    parts += [f"row {row}"] if row is not None else []
+    parts += [f"column {column}"] if column is not None else []
+    for part in parts:
+        assert part in text, f"{part!r} not in {text!r}"
+    return problem
+
+
+# --------------------------------------------------------------------------------------------
+# Valid cases
+# --------------------------------------------------------------------------------------------
+
+
+def test_minimal_case_loads_with_values_defaults_and_order(tmp_path: Path) -> None:
+    case, warnings = load_case(write_case(tmp_path / "mini", {}))
+    assert warnings == []
+    assert case.name == "mini"
+    assert case.periods == ("q3", "q1", "q2")
+    assert case.period_years == {"q3": 1.0, "q1": 2.0, "q2": 2.5}
+    assert case.workloads == ("training", "inference")
+    assert case.scenario_probability == {"base": 1.0}
+    assert case.demand_eflops[("base", "q1", "inference")] == 4.0
+    assert len(case.demand_eflops) == 6
+    assert case.parameters.discount_rate == 0.08
+    assert case.parameters.load_factor == 1.0  # default
+    assert case.parameters.hours_per_year == 8760.0  # default
+    assert list(case.sites) == ["north", "south"]
+    north = case.sites["north"]
+    assert (north.max_mw, north.existing_mw, north.lead_periods, north.earliest_period) == (
+        100.0,
+        0.0,
+        0,
+        None,
+    )
+    assert case.chips["h1"].pflops == 1.5
+    assert case.chips["h1"].opex_usd_per_year == 0.0
+    grid = case.contracts["grid_n"]
+    assert (grid.firm_fraction, grid.availability, grid.divisible, grid.existing) == (
+        1.0,
+        1.0,
+        False,
+        False,
+    )
+    assert grid.term_periods is None and grid.life_years == 25.0
+    assert case.chip_performance_pflops == {} and case.budget_musd == {}
+
+
+def test_blank_optional_cells_take_defaults_and_optional_files_load(tmp_path: Path) -> None:
+    files = {
+        "sites.csv": (
+            "site,region,max_mw,module_mw,existing_mw,capex_musd_per_mw,lead_periods,"
+            "earliest_period,pue,life_years\n"
+            "north,eu,100,10,,8,2.0,q1,1.2,30\n"
+            "south,us,50,5,20,7,,,1.3,30\n"
+        ),
+        "chips.csv": (
+            "chip,pflops,kw,capex_usd,life_years,first_period,last_period\n"
+            "h1,1.5,1.2,30000,5,q1,q1\n"
+            "h2,3,1.5,40000,5,,\n"
+        ),
+        "chip_performance.csv": "chip,workload,pflops\nh2,inference,4\n",
+        "chip_supply.csv": "chip,period,max_units\nh2,q3,1000\n",
+        "budget.csv": "period,capex_limit_musd\nq1,500\n",
+    }
+    case, _ = load_case(write_case(tmp_path, files))
+    assert case.sites["north"].existing_mw == 0.0
+    assert case.sites["north"].lead_periods == 2  # "2.0" is an integer
+    assert case.sites["north"].earliest_period == "q1"
+    assert case.sites["south"].existing_mw == 20.0
+    assert case.sites["south"].earliest_period is None
+    assert case.chips["h1"].first_period == "q1" and case.chips["h2"].last_period is None
+    assert case.pflops("h2", "inference") == 4.0
+    assert case.pflops("h2", "training") == 3.0
+    assert case.chip_supply_units == {("h2", "q3"): 1000.0}
+    assert case.budget_musd == {"q1": 500.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("true", True), ("TRUE", True), ("Yes", True), ("1", True)]
+    + [("false", False), ("False", False), ("no", False), ("0", False), ("", False)],
+)
+def test_boolean_forms(tmp_path: Path, text: str, value: bool) -> None:
+    power = f"{CONTRACT_HEADER},divisible,existing\ngrid_n,north,grid,50,60,{text},{text}\n"
+    power += "grid_s,south,grid,40,70,,\n"
+    case, _ = load_case(write_case(tmp_path, {"power.csv": power}))
+    assert case.contracts["grid_n"].divisible is value
+    assert case.contracts["grid_n"].existing is value
+
+
+def test_bad_boolean(tmp_path: Path) -> None:
+    power = (
+        f"{CONTRACT_HEADER},divisible\ngrid_n,north,grid,50,60,maybe\ngrid_s,south,grid,40,70,\n"
+    )
+    problems = problems_of(write_case(tmp_path, {"power.csv": power}))
+    assert_problem(problems, "power.csv", 2, "divisible", "maybe", "true/false, 1/0 or yes/no")
+
+
+def test_scenarios_file_sets_order_and_probabilities(tmp_path: Path) -> None:
+    demand = "scenario,period,workload,eflops\n" + "".join(
+        f"{s},{p},training,{i}\n" for i, s in enumerate(["low", "high"]) for p in ("q3", "q1", "q2")
+    )
+    files = {"demand.csv": demand, "scenarios.csv": "scenario,probability\nhigh,0.25\nlow,0.75\n"}
+    case, _ = load_case(write_case(tmp_path, files))
+    assert case.scenario_probability == {"high": 0.25, "low": 0.75}
+    assert case.workloads == ("training",)
+
+
+def test_without_scenarios_file_demand_scenarios_are_equally_likely(tmp_path: Path) -> None:
+    rows = [f"{s},{p},training,1\n" for s in ("b", "a", "c") for p in ("q3", "q1", "q2")]
+    demand = "scenario,period,workload,eflops\n" + "".join(rows)
+    case, _ = load_case(write_case(tmp_path, {"demand.csv": demand}))
+    assert list(case.scenario_probability) == ["b", "a", "c"]
+    assert case.scenario_probability["a"] == pytest.approx(1 / 3)
+
+
+def test_blank_demand_scenario_is_base(tmp_path: Path) -> None:
+    demand = "scenario,period,workload,eflops\n,q3,training,1\n,q1,training,2\nbase,q2,training,3\n"
+    case, _ = load_case(write_case(tmp_path, {"demand.csv": demand}))
+    assert case.scenario_probability == {"base": 1.0}
+    assert case.demand_eflops[("base", "q3", "training")] == 1.0
+
+
+def test_header_bom_whitespace_note_columns_and_blank_lines(tmp_path: Path) -> None:
+    sites = (
+        "\ufeff site , region,max_mw ,module_mw,capex_musd_per_mw,pue,life_years,note,notes_2\n"
+        "north,eu,100,10,8,1.2,30,some text,more\n"
+        "\n"
+        ",,,,,,,,\n"
+        "south,us,-5,5,7,1.3,30,,\n"
+    )
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    # blank lines are skipped but still counted, as a spreadsheet shows them
+    assert_problem(problems, "sites.csv", 5, "max_mw", "-5", "a number > 0")
+    assert len(problems) == 1
+
+
+def test_fingerprint_depends_on_file_bytes(tmp_path: Path) -> None:
+    first, _ = load_case(write_case(tmp_path / "a", {}))
+    same, _ = load_case(write_case(tmp_path / "b", {}))
+    changed, _ = load_case(
+        write_case(tmp_path / "c", {"periods.csv": "period,years\nq3,1\nq1,2\nq2,2.6\n"})
+    )
+    assert len(first.fingerprint) == 64 and int(first.fingerprint, 16) >= 0
+    assert first.fingerprint == same.fingerprint
+    assert first.fingerprint != changed.fingerprint
+
+
+# --------------------------------------------------------------------------------------------
+# Bad cells
+# --------------------------------------------------------------------------------------------
+
+SITES_HEADER = "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,lead_periods"
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "expected"),
+    [
+        ("max_mw", "-3", "a number > 0"),
+        ("max_mw", "abc", "a number > 0"),
+        ("max_mw", "nan", "a number > 0"),
+        ("max_mw", "inf", "a number > 0"),
+        ("max_mw", "2e13", "a finite number below 1e12 in magnitude"),
+        ("max_mw", "", "a value is required"),
+        ("pue", "0.9", "a number >= 1"),
+        ("capex_musd_per_mw", "-0.1", "a number >= 0"),
+        ("lead_periods", "2.5", "an integer >= 0"),
+        ("lead_periods", "-1", "an integer >= 0"),
+        ("site", " north", "an id without leading or trailing spaces"),
+        ("site", "", "a value is required"),
+    ],
+)
+def test_bad_site_cell(tmp_path: Path, column: str, cell: str, expected: str) -> None:
+    cells = ["north", "eu", "100", "10", "8", "1.2", "30", "0"]
+    values = dict(zip(SITES_HEADER.split(","), cells, strict=True))
+    values[column] = cell
+    sites = f"{SITES_HEADER}\nsouth,us,50,5,7,1.3,30,0\n{','.join(values.values())}\n"
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    assert_problem(problems, "sites.csv", 3, column, cell, expected)
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "expected"),
+    [
+        ("firm_fraction", "1.5", "a number >= 0 and <= 1"),
+        ("availability", "0", "a number > 0 and <= 1"),
+        ("term_periods", "0", "an integer >= 1"),
+        ("min_take", "-1e20", "a finite number below 1e12 in magnitude"),
+    ],
+)
+def test_bad_contract_cell(tmp_path: Path, column: str, cell: str, expected: str) -> None:
+    power = (
+        f"{CONTRACT_HEADER},{column}\ngrid_n,north,grid,50,60,{cell}\ngrid_s,south,grid,40,70,\n"
+    )
+    problems = problems_of(write_case(tmp_path, {"power.csv": power}))
+    assert_problem(problems, "power.csv", 2, column, cell, expected)
+
+
+def test_loader_raises_the_shared_error_classes(tmp_path: Path) -> None:
+    # the CLI catches planner.errors.InputError: the loader must raise exactly that class
+    assert InputError is errors.InputError and Problem is errors.Problem
+    with pytest.raises(errors.InputError):
+        load_case(tmp_path / "nowhere")
+
+
+def test_problem_text_format() -> None:
+    problem = Problem("sites.csv", 4, "max_mw", "-3", "a number > 0")
+    assert str(problem) == "sites.csv, row 4, column max_mw: value '-3' — expected a number > 0"
+    assert str(Problem("demand.csv", None, None, None, "x")) == "demand.csv — expected x"
+
+
+# --------------------------------------------------------------------------------------------
+# Columns and files
+# --------------------------------------------------------------------------------------------
+
+
+def test_missing_and_unknown_columns(tmp_path: Path) -> None:
+    chips = "chip,kw,capex_usd,speed,note_src\nh1,1.2,30000,fast,x\n"
+    problems = problems_of(write_case(tmp_path, {"chips.csv": chips}))
+    missing = {p.column for p in problems if p.file == "chips.csv" and p.row is None}
+    assert missing == {"pflops", "life_years"}
+    assert "required column" in str(find(problems, "chips.csv", None, "pflops"))
+    unknown = assert_problem(problems, "chips.csv", 1, "speed", "speed", "unknown column")
+    assert "extra columns must start with 'note'" in str(unknown)
+    # the missing columns are reported once, not again on every row
+    assert len([p for p in problems if p.file == "chips.csv"]) == 3
+
+
+def test_missing_required_file_and_case_hint(tmp_path: Path) -> None:
+    folder = write_case(tmp_path, {"sites.csv": None, "power.csv": None})
+    (folder / "Power.csv").write_text(VALID["power.csv"], encoding="utf-8")
+    problems = problems_of(folder)
+    assert "required file" in str(find(problems, "sites.csv", None, None))
+    assert "found 'Power.csv'" in str(find(problems, "power.csv", None, None))
+
+
+def test_empty_file_undecodable_file_and_bad_csv(tmp_path: Path) -> None:
+    files: dict[str, str | bytes | None] = {
+        "chips.csv": "",
+        "sites.csv": VALID["sites.csv"].encode("utf-8").replace(b"eu", b"\xe9u"),
+        "power.csv": f'{CONTRACT_HEADER}\ngrid_n,"north"x,grid,50,60\n',
+    }
+    problems = problems_of(write_case(tmp_path, files))
+    assert "header row (the file is empty)" in str(find(problems, "chips.csv", None, None))
+    assert "UTF-8" in str(find(problems, "sites.csv", None, None))
+    assert "line 2" in str(find(problems, "sites.csv", None, None))
+    assert "well-formed CSV" in str(find(problems, "power.csv", None, None))
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path / "nowhere")
+    assert len(problems) == 1
+    assert "nowhere" in str(problems[0]) and "existing folder" in str(problems[0])
+
+
+def test_semicolon_separated_file(tmp_path: Path) -> None:
+    problems = problems_of(write_case(tmp_path, {"periods.csv": "period;years\nq3;1\n"}))
+    problem = find(problems, "periods.csv", 1, None)
+    assert "comma-separated" in str(problem) and "';'" in str(problem)
+
+
+def test_value_outside_named_columns(tmp_path: Path) -> None:
+    periods = "period,years\nq3,1\nq1,2,oops\nq2,2.5,\n"
+    problems = problems_of(write_case(tmp_path, {"periods.csv": periods}))
+    assert_problem(problems, "periods.csv", 3, None, "oops", "no value outside")
+    assert len(problems) == 1  # the trailing empty cell of row 4 is harmless
+
+
+# --------------------------------------------------------------------------------------------
+# parameters.csv
+# --------------------------------------------------------------------------------------------
+
+
+def test_parameter_problems(tmp_path: Path) -> None:
+    parameters = (
+        "name,value\n"
+        "discount_rate,0.08\n"
+        "load_factor,1.5\n"
+        "discount_rate,0.05\n"
+        "inflation,0.02\n"
+        "hours_per_year,many\n"
+    )
+    problems = problems_of(write_case(tmp_path, {"parameters.csv": parameters}))
+    assert_problem(problems, "parameters.csv", 3, "value", "1.5", "a number > 0 and <= 1")
+    assert_problem(problems, "parameters.csv", 4, "name", "discount_rate", "row 2 has the same")
+    assert_problem(problems, "parameters.csv", 5, "name", "inflation", "one of discount_rate")
+    assert_problem(problems, "parameters.csv", 6, "value", "many", "a number > 0")
+    missing = find(problems, "parameters.csv", None, "name")
+    assert "unmet_penalty_musd_per_eflops_year" in str(missing)
+    assert len(problems) == 5
+
+
+def test_blank_optional_parameter_takes_default(tmp_path: Path) -> None:
+    parameters = VALID["parameters.csv"] + "load_factor,\n"
+    case, _ = load_case(write_case(tmp_path, {"parameters.csv": parameters}))
+    assert case.parameters.load_factor == 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# Ids and references
+# --------------------------------------------------------------------------------------------
+
+
+def test_duplicate_ids_name_both_rows(tmp_path: Path) -> None:
+    sites = VALID["sites.csv"] + "north,asia,10,1,1,1.1,20\n"
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    problem = assert_problem(problems, "sites.csv", 4, "site", "north", "a unique site id")
+    assert "row 2" in str(problem)
+
+
+def test_cross_references(tmp_path: Path) -> None:
+    files = {
+        "sites.csv": (
+            "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,earliest_period\n"
+            "north,eu,100,10,8,1.2,30,q9\nsouth,us,50,5,7,1.3,30,\n"
+        ),
+        "chips.csv": "chip,pflops,kw,capex_usd,life_years,last_period\nh1,1.5,1.2,30000,5,q0\n",
+        "power.csv": VALID["power.csv"] + "grid_w,west,grid,10,50\n",
+        "chip_performance.csv": "chip,workload,pflops\nh9,training,1\nh1,vision,2\n",
+        "chip_supply.csv": "chip,period,max_units\nh1,q7,10\nh8,q1,10\n",
+        "budget.csv": "period,capex_limit_musd\nq5,100\n",
+    }
+    problems = problems_of(write_case(tmp_path, files))
+    assert_problem(problems, "sites.csv", 2, "earliest_period", "q9", "an id in periods.csv")
+    assert_problem(problems, "chips.csv", 2, "last_period", "q0", "an id in periods.csv")
+    assert_problem(problems, "power.csv", 4, "site", "west", "an id in sites.csv")
+    assert_problem(problems, "chip_performance.csv", 2, "chip", "h9", "an id in chips.csv")
+    assert_problem(
+        problems, "chip_performance.csv", 3, "workload", "vision", "a workload in demand.csv"
+    )
+    assert_problem(problems, "chip_supply.csv", 2, "period", "q7", "an id in periods.csv")
+    assert_problem(problems, "chip_supply.csv", 3, "chip", "h8", "an id in chips.csv")
+    assert_problem(problems, "budget.csv", 2, "period", "q5", "an id in periods.csv")
+    assert len(problems) == 8
+
+
+def test_unknown_demand_period_is_reported_once_with_its_rows(tmp_path: Path) -> None:
+    demand = VALID["demand.csv"] + "q4,training,1\nq4,inference,1\n"
+    problems = problems_of(write_case(tmp_path, {"demand.csv": demand}))
+    problem = assert_problem(problems, "demand.csv", 8, "period", "q4", "an id in periods.csv")
+    assert "1 more rows: 9" in str(problem)
+    assert len(problems) == 1
+
+
+def test_chip_first_period_after_last(tmp_path: Path) -> None:
+    chips = "chip,pflops,kw,capex_usd,life_years,first_period,last_period\nh1,1,1,1,5,q2,q1\n"
+    problems = problems_of(write_case(tmp_path, {"chips.csv": chips}))
+    assert_problem(problems, "chips.csv", 2, "last_period", "q1", "not before first_period 'q2'")
+
+
+def test_duplicate_supply_and_budget_keys(tmp_path: Path) -> None:
+    files = {
+        "chip_supply.csv": "chip,period,max_units\nh1,q1,10\nh1,q2,10\nh1,q1,20\n",
+        "budget.csv": "period,capex_limit_musd\nq1,100\nq1,200\n",
+    }
+    problems = problems_of(write_case(tmp_path, files))
+    supply = assert_problem(
+        problems, "chip_supply.csv", 4, None, "h1, q1", "one row per (chip, period)"
+    )
+    assert "row 2" in str(supply)
+    budget = assert_problem(problems, "budget.csv", 3, "period", "q1", "one row per period")
+    assert "row 2" in str(budget)
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios and demand completeness
+# --------------------------------------------------------------------------------------------
+
+
+def scenario_demand(scenarios: list[str]) -> str:
+    rows = [f"{s},{p},training,1\n" for s in scenarios for p in ("q3", "q1", "q2")]
+    return "scenario,period,workload,eflops\n" + "".join(rows)
+
+
+def test_scenario_problems(tmp_path: Path) -> None:
+    files = {
+        "demand.csv": scenario_demand(["low", "high", "odd"]),
+        "scenarios.csv": "scenario,probability\nlow,0.5\nhigh,0.4\nmid,0.3\n",
+    }
+    problems = problems_of(write_case(tmp_path, files))
+    assert_problem(problems, "demand.csv", 8, "scenario", "odd", "an id in scenarios.csv")
+    assert_problem(problems, "scenarios.csv", 4, "scenario", "mid", "rows in demand.csv")
+    total = find(problems, "scenarios.csv", None, "probability")
+    assert "sum to 1" in str(total) and "1.2" in str(total)
+    # mid has no rows: reported once, not again as missing (scenario, period, workload) rows
+    assert len(problems) == 3
+
+
+def test_probability_sum_within_tolerance(tmp_path: Path) -> None:
+    files = {
+        "demand.csv": scenario_demand(["a", "b", "c"]),
+        "scenarios.csv": "scenario,probability\na,0.3333333\nb,0.3333333\nc,0.3333333\n",
+    }
+    case, _ = load_case(write_case(tmp_path, files))
+    assert case.scenario_probability["c"] == 0.3333333
+
+
+def test_demand_duplicates_and_missing_combinations(tmp_path: Path) -> None:
+    demand = (
+        "period,workload,eflops\n"
+        "q3,training,1\nq3,inference,2\n"
+        "q1,training,3\n"
+        "q2,training,5\nq2,inference,6\n"
+        "q3,training,7\n"
+    )
+    problems = problems_of(write_case(tmp_path, {"demand.csv": demand}))
+    duplicate = assert_problem(
+        problems,
+        "demand.csv",
+        7,
+        None,
+        "base, q3, training",
+        "one row per (scenario, period, workload)",
+    )
+    assert "row 2" in str(duplicate)
+    missing = find(problems, "demand.csv", None, None)
+    assert "missing 1: (base, q1, inference)" in str(missing)
+    assert len(problems) == 2
+
+
+def test_missing_combinations_are_summarised(tmp_path: Path) -> None:
+    demand = scenario_demand(["a"]) + "".join(f"b,q3,w{i},1\n" for i in range(3))
+    problems = problems_of(write_case(tmp_path, {"demand.csv": demand}))
+    text = str(find(problems, "demand.csv", None, None))
+    # 2 scenarios x 3 periods x 4 workloads = 24 combinations, 6 given
+    assert "missing 18:" in text and "(18 in all)" in text
+    assert "(a, q3, w0)" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Many problems at once
+# --------------------------------------------------------------------------------------------
+
+
+def test_all_problems_are_reported_together(tmp_path: Path) -> None:
+    files = {
+        "periods.csv": "period,years\nq3,1\nq1,0\nq2,2.5\n",
+        "sites.csv": VALID["sites.csv"].replace("north,eu,100", "north,eu,-100"),
+        "chips.csv": "chip,pflops,kw,capex_usd,life_years\nh1,x,1.2,30000,5\n",
+        "power.csv": VALID["power.csv"].replace("grid_s,south", "grid_s,east"),
+        "budget.csv": "period,capex_limit_musd,extra\nq1,1,2\n",
+    }
+    with pytest.raises(InputError) as caught:
+        load_case(write_case(tmp_path, files))
+    lines = str(caught.value).splitlines()
+    assert lines == [
+        "periods.csv, row 3, column years: value '0' — expected a number > 0",
+        "sites.csv, row 2, column max_mw: value '-100' — expected a number > 0",
+        "chips.csv, row 2, column pflops: value 'x' — expected a number > 0",
+        "power.csv, row 3, column site: value 'east' — expected an id in sites.csv",
+        "budget.csv, row 1, column extra: value 'extra' — expected a known column "
+        "(period, capex_limit_musd): unknown column; extra columns must start with 'note'",
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Warnings
+# --------------------------------------------------------------------------------------------
+
+
+def test_warnings(tmp_path: Path) -> None:
+    files = {
+        "sites.csv": (
+            "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,lead_periods,"
+            "earliest_period\n"
+            "north,eu,100,10,8,1.2,30,1,q1\n"
+            "south,us,50,5,7,1.3,30,1,q2\n"
+            "lonely,us,50,5,7,1.3,30,0,\n"
+        ),
+        "chips.csv": (
+            "chip,pflops,kw,capex_usd,life_years,first_period\nh1,1,1,1,5,\nh2,1,1,1,5,q1\n"
+        ),
+        "chip_supply.csv": "chip,period,max_units\nh2,q1,0\nh2,q2,0\nh1,q3,0\n",
+        "chip_performance.csv": "chip,workload,pflops\nh1,inference,0\nh2,inference,0\n",
+        "power.csv": (
+            f"{CONTRACT_HEADER},lead_periods,first_period,existing\n"
+            "grid_n,north,grid,50,60,0,,\n"
+            "grid_s,south,grid,40,70,1,q2,\n"
+            "grid_old,south,grid,40,70,3,q2,true\n"
+        ),
+        "readme.csv": "anything\n",
+    }
+    _, warnings = load_case(write_case(tmp_path, files))
+    expected_starts = [
+        "readme.csv: not a file of the input format",
+        "sites.csv, row 3: site 'south' can never have a build ready",
+        "sites.csv, row 4: site 'lonely' has no power contract",
+        "chips.csv, row 3: chip 'h2' is never available",
+        "power.csv, row 3: contract 'grid_s' can never be active",
+        "demand.csv: workload 'inference' cannot be served by any chip",
+    ]
+    assert len(warnings) == len(expected_starts), warnings
+    for warning, start in zip(warnings, expected_starts, strict=True):
+        assert warning.startswith(start), warning
+
+
+def test_empty_optional_file_is_a_warning(tmp_path: Path) -> None:
+    _, warnings = load_case(write_case(tmp_path, {"budget.csv": ""}))
+    assert warnings == ["budget.csv: the file is empty; treated as absent"]
+
+
+# --------------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------------
+
+
+def test_case_summary_sizes_horizon_and_tree(tmp_path: Path) -> None:
+    # a and b share q3 and q1, c leaves them at q1; a and b split at q2
+    values = {"a": (1, 2, 3), "b": (1, 2, 4), "c": (1, 5, 6)}
+    demand = "scenario,period,workload,eflops\n" + "".join(
+        f"{s},{p},training,{v}\n"
+        for s, vs in values.items()
+        for p, v in zip(("q3", "q1", "q2"), vs, strict=True)
+    )
+    files = {"demand.csv": demand, "scenarios.csv": "scenario,probability\na,0.2\nb,0.3\nc,0.5\n"}
+    case, _ = load_case(write_case(tmp_path / "tree", files))
+    summary = case_summary(case)
+    assert summary["name"] == "tree"
+    assert summary["sizes"]["periods"] == 3 and summary["sizes"]["demand_rows"] == 9
+    assert summary["sizes"]["sites"] == 2 and summary["sizes"]["contracts"] == 2
+    assert summary["horizon"] == {
+        "first_period": "q3",
+        "last_period": "q2",
+        "periods": 3,
+        "total_years": 5.5,
+    }
+    assert summary["scenarios"][2] == {"scenario": "c", "probability": 0.5}
+    assert summary["workloads"] == ["training"]
+    assert summary["scenario_tree"] == [
+        {
+            "period": "q1",
+            "shared_until": "q3",
+            "scenarios": ["a", "b", "c"],
+            "branches": [["a", "b"], ["c"]],
+        },
+        {"period": "q2", "shared_until": "q1", "scenarios": ["a", "b"], "branches": [["a"], ["b"]]},
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Size
+# --------------------------------------------------------------------------------------------
+
+
+def test_large_demand_file_loads(tmp_path: Path) -> None:
+    periods = [f"p{i}" for i in range(20)]
+    workloads = [f"w{i}" for i in range(50)]
+    scenarios = [f"s{i}" for i in range(20)]  # 20 x 20 x 50 = 20,000 rows
+    demand = "scenario,period,workload,eflops\n" + "".join(
+        f"{s},{p},{w},1.5\n" for s in scenarios for p in periods for w in workloads
+    )
+    files = {
+        "periods.csv": "period,years\n" + "".join(f"{p},1\n" for p in periods),
+        "demand.csv": demand,
+    }
+    case, _ = load_case(write_case(tmp_path, files))
+    assert len(case.demand_eflops) == 20_000
+    assert case.workloads[:2] == ("w0", "w1") and case.scenarios[-1] == "s19"
+
+
+# --------------------------------------------------------------------------------------------
+# Odd shapes
+# --------------------------------------------------------------------------------------------
+
+
+def test_header_only_files(tmp_path: Path) -> None:
+    problems = problems_of(write_case(tmp_path / "a", {"periods.csv": "period,years\n"}))
+    assert "at least one period row" in str(find(problems, "periods.csv", None, None))
+    _, warnings = load_case(
+        write_case(tmp_path / "b", {"chips.csv": "chip,pflops,kw,capex_usd,life_years\n"})
+    )
+    assert warnings == ["chips.csv: no rows; no demand can be served"]
+
+
+def test_short_row_cells_are_blank(tmp_path: Path) -> None:
+    sites = VALID["sites.csv"] + "west,us,50\n"
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    assert_problem(problems, "sites.csv", 4, "module_mw", "", "a value is required")
+    assert {p.column for p in problems} == {"module_mw", "capex_musd_per_mw", "pue", "life_years"}
