@@ -17,6 +17,7 @@ from rich.console import Console
 
 from planner.config import ModelConfig, load_model_config
 from planner.errors import InputError, ModelError, Problem
+from planner.solve import Progress
 
 EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2
@@ -26,6 +27,13 @@ def make_console(stderr: bool = False) -> Console:
     """Wide enough for the plan tables when output is piped or captured."""
     stream = sys.stderr if stderr else sys.stdout
     return Console(stderr=stderr, width=None if stream.isatty() else 160)
+
+
+def progress_text(p: Progress) -> str:
+    return (
+        f"solving: {p.elapsed_s:,.0f}s, best plan {p.incumbent_musd / 1000:,.3f} $B, "
+        f"bound {p.bound_musd / 1000:,.3f} $B, gap {100 * p.gap:.2f}%"
+    )
 
 
 def solver_options(command: Callable) -> Callable:
@@ -116,10 +124,14 @@ def solve(
     for warning in warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     final_dir = out or default_run_dir(case.name, config.name)
-    with RunFolder(final_dir, overwrite=overwrite) as folder:
+    progress_console = make_console(stderr=True)
+    with RunFolder(final_dir, overwrite=overwrite) as folder, progress_console.status(
+        "building the model...", spinner="dots"
+    ) as status:
         result = solve_case(
             case, config, log_file=folder.path / "solver.log",
             stream_log=stream_log and not as_json,
+            on_progress=None if stream_log else lambda p: status.update(progress_text(p)),
         )
         write_plan(folder, result, warnings, str(final_dir))
         if duals:
@@ -268,6 +280,53 @@ def schema() -> None:
     from planner.schema_doc import input_reference_markdown
 
     click.echo(input_reference_markdown(), nl=False)
+
+
+@main.command()
+@click.option("--sites", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--chips", type=click.IntRange(1), default=8, show_default=True)
+@click.option("--periods", type=click.IntRange(1), default=40, show_default=True)
+@click.option("--quarters/--years", default=True, show_default=True, help="Period length.")
+@click.option("--workloads", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--branching", type=click.IntRange(1), default=3, show_default=True,
+              help="Children at each branch point of the scenario tree.")
+@click.option("--stages", type=click.IntRange(0), default=2, show_default=True,
+              help="Branch points, evenly spaced (branching ** stages scenarios).")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--model", "model_name", default="phased", show_default=True,
+              help="Model name in models/ or path to a model TOML.")
+@solver_options
+@handle_errors
+def bench(
+    sites: int,
+    chips: int,
+    periods: int,
+    quarters: bool,
+    workloads: int,
+    branching: int,
+    stages: int,
+    seed: int,
+    model_name: str,
+    relax: bool,
+    mip_gap: float | None,
+    time_limit: float | None,
+    threads: int | None,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Generate a synthetic case of the given size, solve it, and report size, times and memory."""
+    from planner.bench import BenchSize, render_bench, run_bench
+    from planner.runfolder import default_run_dir
+
+    config = configured_model(model_name, relax, mip_gap, time_limit, threads)
+    size = BenchSize(sites, chips, periods, quarters, workloads, branching, stages, seed)
+    final_dir = out or default_run_dir("bench", size.label)
+    figures = run_bench(size, config, final_dir, overwrite=overwrite)
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    render_bench(figures, make_console())
 
 
 def run() -> None:

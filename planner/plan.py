@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from planner.config import ModelConfig
 from planner.errors import ModelError
 from planner.formulation import LongLeadPlan, PlanningModel, build_model
 from planner.results import Results, extract_results
-from planner.solve import SolveOutcome, solve_model
+from planner.solve import Progress, SolveOutcome, solve_model
 
 
 @dataclass
@@ -54,6 +55,7 @@ def solve_case(
     log_file: Path | None = None,
     stream_log: bool = False,
     with_duals: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> PlanResult:
     """Build and solve ``case`` under ``config``; raise :class:`ModelError` when there is no plan."""
     stages: list[dict] = []
@@ -62,7 +64,7 @@ def solve_case(
     build_seconds = 0.0
     if policy == "plan-on-mean":
         mean_model, mean_outcome, seconds = _build_and_solve(
-            case.mean_demand_case(), config, "phased", None, log_file, stream_log, False
+            case.mean_demand_case(), config, "phased", None, log_file, stream_log, False, on_progress
         )
         build_seconds += seconds
         stages.append(
@@ -78,7 +80,7 @@ def solve_case(
         fixed = long_lead_plan(mean_model, round_integers=config.integer)
         policy = "phased"
     pm, outcome, seconds = _build_and_solve(
-        case, config, policy, fixed, log_file, stream_log, with_duals
+        case, config, policy, fixed, log_file, stream_log, with_duals, on_progress
     )
     build_seconds += seconds
     m = pm.model
@@ -106,6 +108,7 @@ def _build_and_solve(
     log_file: Path | None,
     stream_log: bool,
     with_duals: bool,
+    on_progress: Callable[[Progress], None] | None,
 ) -> tuple[PlanningModel, SolveOutcome, float]:
     started = time.perf_counter()
     pm = build_model(
@@ -117,7 +120,7 @@ def _build_and_solve(
         fixed_long_lead=fixed,
     )
     build_seconds = time.perf_counter() - started
-    outcome = solve_model(pm.model, config.solver, log_file, stream_log, with_duals)
+    outcome = solve_model(pm.model, config.solver, log_file, stream_log, with_duals, on_progress)
     if not outcome.has_solution:
         from planner.diagnose import explain_failure
 

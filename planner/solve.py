@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,14 +62,28 @@ class SolveOutcome:
         return self.status == "optimal"
 
 
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a running MIP solve."""
+
+    elapsed_s: float
+    incumbent_musd: float
+    bound_musd: float
+    gap: float
+
+
 def solve_model(
     model: pyo.ConcreteModel,
     settings: SolverSettings,
     log_file: Path | None = None,
     stream_log: bool = False,
     with_duals: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> SolveOutcome:
-    """Compile, pass to HiGHS, solve, and load the primal values back into ``model``."""
+    """Compile, pass to HiGHS, solve, and load the primal values back into ``model``.
+
+    Ctrl-C stops HiGHS cleanly (status ``interrupted``) and the best plan found is still loaded.
+    """
     started = time.perf_counter()
     repn, lp, integer_columns = compile_model(model)
     highs = highspy.Highs()
@@ -86,8 +101,10 @@ def solve_model(
     load_seconds = time.perf_counter() - started
 
     solve_started = time.perf_counter()
+    if on_progress is not None and integer_columns:
+        _report_progress(highs, on_progress)
     highs.HandleKeyboardInterrupt = True
-    highs.run()
+    highs.solve()
     solve_seconds = time.perf_counter() - solve_started
 
     status_name = highs.modelStatusToString(highs.getModelStatus())
@@ -124,6 +141,20 @@ def solve_model(
         if with_duals and not integer_columns and status == "optimal":
             outcome.row_duals = _row_duals(repn, np.asarray(solution.row_dual))
     return outcome
+
+
+def _report_progress(highs: highspy.Highs, on_progress: Callable[[Progress], None]) -> None:
+    """Forward MIP progress at most once a second (HiGHS calls back far more often)."""
+    last = [-1.0]
+
+    def callback(event: object) -> None:
+        out = event.data_out
+        if out.running_time - last[0] < 1.0:
+            return
+        last[0] = out.running_time
+        on_progress(Progress(out.running_time, out.mip_primal_bound, out.mip_dual_bound, out.mip_gap))
+
+    highs.cbMipInterrupt.subscribe(callback)
 
 
 def compile_model(model: pyo.ConcreteModel) -> tuple[object, highspy.HighsLp, int]:
