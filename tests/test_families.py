@@ -1,0 +1,534 @@
+"""One hand-solvable case per constraint family and objective term of ``shared/spec/formulation.md``.
+
+Units used throughout (see :mod:`factory`): a default chip serves 1 EFLOPS and draws 1 IT MW, so
+"chips", "EFLOPS" and "IT MW" are the same number; ``hours_per_year = 1000``, so a running chip
+takes 1000 MWh a year at PUE 1; ``capex_usd = 1e6`` is 1 musd. Every ``life_years`` left unset is
+the horizon ``Y``, so first-period decisions have no salvage. Each docstring is the hand solution.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from factory import (
+    breakdown,
+    bought,
+    built,
+    chip,
+    contract,
+    energy,
+    make_case,
+    signed,
+    site,
+    solve,
+    unmet,
+)
+
+P3 = {"p1": 1.0, "p2": 1.0, "p3": 1.0}
+P2 = {"p1": 1.0, "p2": 1.0}
+
+
+def approx(value: object) -> object:
+    return pytest.approx(value, rel=1e-6, abs=1e-6)
+
+
+# 1. Built IT power ---------------------------------------------------------------------------
+
+
+def test_build_lead_time_and_module_size() -> None:
+    """existing 5 MW, 10 MW modules ready one period after the start, 1 musd/MW.
+
+    p1 needs 5 MW (existing). p2 and p3 need 22 MW: 17 MW more, i.e. 2 whole modules, which must
+    be started in p1 to be ready in p2 (a shortfall costs 1000/EFLOPS-year). Cost 2 * 10 * 1 = 20;
+    salvage 0 (built at y=0, life Y=3). Without the lead time building in p2 would be cheaper
+    (salvage 1/3), without modules 1.7 modules would do.
+    """
+    case = make_case(
+        {"p1": 5, "p2": 22, "p3": 22},
+        P3,
+        sites=[site(existing_mw=5, lead_periods=1, capex_musd_per_mw=1.0)],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(20.0)
+    assert built(result) == approx({("s1", "p1"): 2})
+    assert unmet(result) == {}
+
+
+def test_site_cap_counts_existing_mw() -> None:
+    """max 30 MW with 5 existing: room for floor(25 / 10) = 2 modules, so 25 MW for a demand of 30.
+
+    Cost 2 modules * 10 MW * 1 musd + 5 EFLOPS unmet * 1000 * 1 year = 5020.
+    """
+    case = make_case({"p1": 30}, sites=[site(existing_mw=5, max_mw=30, capex_musd_per_mw=1.0)])
+    result = solve(case)
+    assert result.objective_musd == approx(5020.0)
+    assert built(result) == approx({("s1", "p1"): 2})
+    assert unmet(result) == approx({("w", "p1"): 5})
+
+
+def test_site_cap_counts_builds_of_all_periods() -> None:
+    """max 20 MW over the horizon: two modules in all (when does not matter at r = 0); the 30 of
+    p2 leaves 10 unmet. Site life 1 year: no salvage. Cost 10 + 10 + 10 * 1000 = 10020.
+    """
+    case = make_case(
+        {"p1": 10, "p2": 30}, P2, sites=[site(max_mw=20, capex_musd_per_mw=1.0, life_years=1)]
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(10020.0)
+    assert sum(built(result).values()) == approx(2)
+    assert built(result).get(("s1", "p1"), 0) >= 1 - 1e-6
+    assert unmet(result) == approx({("w", "p2"): 10})
+
+
+def test_no_build_before_earliest_period() -> None:
+    """earliest_period p2: demand 10 of p1 is unmet (10 * 100), one module in p2 (10 musd).
+
+    Site life 1 year: no salvage. Cost 1010 (1 module in p1 would cost 20).
+    """
+    case = make_case(
+        {"p1": 10, "p2": 10},
+        P2,
+        sites=[site(earliest_period="p2", capex_musd_per_mw=1.0, life_years=1)],
+        penalty=100.0,
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(1010.0)
+    assert built(result) == approx({("s1", "p2"): 1})
+    assert unmet(result) == approx({("w", "p1"): 10})
+
+
+# 2. Fleet, chip life, chips fit in buildings ---------------------------------------------------
+
+
+def test_chips_retire_after_life() -> None:
+    """Chip life 2 years, 1 musd, demand 1 in p1..p3 (1 year each, Y = 3).
+
+    A chip bought in p1 serves p1 and p2 (y = 0, 1 < 2) but not p3 (2 - 0 < 2 is false). p3 is
+    served by a chip bought in p2 (1 musd, salvage 1 - (3-1)/2 = 0) or in p3 (1 musd, salvage
+    1 - (3-2)/2 = 0.5): buy in p3. Cost 1 + 1 - 0.5 = 1.5.
+    """
+    case = make_case({"p1": 1, "p2": 1, "p3": 1}, P3, chips=[chip(capex_usd=1e6, life_years=2)])
+    result = solve(case)
+    assert result.objective_musd == approx(1.5)
+    assert bought(result) == approx({("c1", "s1", "p1"): 1, ("c1", "s1", "p3"): 1})
+    assert breakdown(result)["salvage"] == approx(0.5)
+
+
+def test_chips_fit_in_buildings_by_kw() -> None:
+    """30 chips of 500 kW = 15 IT MW: two 10 MW modules at 10 musd each.
+
+    Chips 0.01 musd each. Cost 2 * 10 + 30 * 0.01 = 20.3 (at 1 MW per chip it would need 3).
+    """
+    case = make_case(
+        {"p1": 30}, sites=[site(capex_musd_per_mw=1.0)], chips=[chip(kw=500, capex_usd=1e4)]
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(20.3)
+    assert built(result) == approx({("s1", "p1"): 2})
+    assert bought(result) == approx({("c1", "s1", "p1"): 30})
+
+
+def test_chip_purchase_window() -> None:
+    """``old`` can be bought only in p1 (1 musd), ``new`` only from p2 (0.5 musd); life 1 year.
+
+    p1 needs an old chip, p2 a new one: 1.5 (new in both periods would cost 1.0).
+    """
+    case = make_case(
+        {"p1": 1, "p2": 1},
+        P2,
+        chips=[
+            chip("old", capex_usd=1e6, life_years=1, last_period="p1"),
+            chip("new", capex_usd=5e5, life_years=1, first_period="p2"),
+        ],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(1.5)
+    assert bought(result) == approx({("old", "s1", "p1"): 1, ("new", "s1", "p2"): 1})
+
+
+# 3. Running chips <= fleet ---------------------------------------------------------------------
+
+
+def test_a_chip_runs_one_workload_at_a_time() -> None:
+    """Workloads a and b need 1 EFLOPS each: 2 chips at 1 musd, not 1. Cost 2."""
+    case = make_case({"p1": {"a": 1, "b": 1}}, chips=[chip(capex_usd=1e6)])
+    result = solve(case)
+    assert result.objective_musd == approx(2.0)
+    assert bought(result) == approx({("c1", "s1", "p1"): 2})
+
+
+# 4. Demand -------------------------------------------------------------------------------------
+
+
+def test_chip_performance_overrides_pflops() -> None:
+    """1000 PFLOPS, but 2000 on ``infer``: train 2 needs 2 chips, infer 4 needs 2. Cost 4 x 1."""
+    case = make_case(
+        {"p1": {"train": 2, "infer": 4}},
+        chips=[chip(capex_usd=1e6)],
+        chip_performance={("c1", "infer"): 2000.0},
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(4.0)
+    assert bought(result) == approx({("c1", "s1", "p1"): 4})
+    assert unmet(result) == {}
+
+
+def test_unmet_demand_when_the_penalty_is_cheap() -> None:
+    """Penalty 0.75 musd per EFLOPS-year; a 1 musd chip serves 1 EFLOPS of train, 2 of infer.
+
+    Serving train costs 1 > 0.75 per EFLOPS: leave 2 unmet (1.5). Serving infer costs 0.5 < 0.75:
+    buy 1 chip (1). Cost 2.5.
+    """
+    case = make_case(
+        {"p1": {"train": 2, "infer": 2}},
+        chips=[chip(capex_usd=1e6)],
+        chip_performance={("c1", "infer"): 2000.0},
+        penalty=0.75,
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(2.5)
+    assert bought(result) == approx({("c1", "s1", "p1"): 1})
+    assert unmet(result) == approx({("train", "p1"): 2})
+    assert breakdown(result)["unmet_demand"] == approx(1.5)
+
+
+# 5. Firm power ---------------------------------------------------------------------------------
+
+
+def test_firm_power_with_firm_fraction_and_pue() -> None:
+    """PUE 1.5; q1 10 MW at 60 % firm, q2 10 MW at 30 % firm, each 1 musd/MW-year.
+
+    6 chips need 1.5 * 6 = 9 MW firm: q1 alone gives 6 (4 chips), q2 alone 3; both give 9.
+    Cost 10 + 10 = 20 (q1 alone: 10 + 2 * 1000 unmet).
+    """
+    case = make_case(
+        {"p1": 6},
+        sites=[site(pue=1.5)],
+        contracts=[
+            contract("q1", mw=10, firm_fraction=0.6, capacity_cost_musd_per_mw_year=1.0, existing=False),
+            contract("q2", mw=10, firm_fraction=0.3, capacity_cost_musd_per_mw_year=1.0, existing=False),
+        ],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(20.0)
+    assert signed(result) == approx({("q1", "p1"): 1, ("q2", "p1"): 1})
+    assert unmet(result) == {}
+
+
+# 6. Energy and contracts -----------------------------------------------------------------------
+
+
+def test_energy_balance_with_load_factor_hours_and_pue() -> None:
+    """One 2-year period, PUE 1.2, load factor 0.5, 1000 h/year, 100 usd/MWh, a 1 musd chip.
+
+    Energy 1.2 * 0.5 * 1000 * 2 * 1 MW = 1200 MWh, 0.12 musd (energy is not multiplied by years
+    again). Cost 1 + 0.12 = 1.12.
+    """
+    case = make_case(
+        {"p1": 1},
+        {"p1": 2.0},
+        sites=[site(pue=1.2)],
+        chips=[chip(capex_usd=1e6)],
+        contracts=[contract(price_usd_per_mwh=100.0)],
+        load_factor=0.5,
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(1.12)
+    assert energy(result) == approx({("q1", "p1"): 1200})
+    assert breakdown(result)["energy"] == approx(0.12)
+
+
+def test_energy_capped_by_availability() -> None:
+    """10 MW at availability 0.5: 5000 MWh, enough for 5 running chips; demand 8, penalty 10.
+
+    Cost 5 chips * 1 + 3 unmet * 10 = 35.
+    """
+    case = make_case(
+        {"p1": 8},
+        chips=[chip(capex_usd=1e6)],
+        contracts=[contract(mw=10, availability=0.5)],
+        penalty=10.0,
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(35.0)
+    assert bought(result) == approx({("c1", "s1", "p1"): 5})
+    assert unmet(result) == approx({("w", "p1"): 3})
+    assert energy(result) == approx({("q1", "p1"): 5000})
+
+
+def test_take_or_pay_is_paid_when_not_needed() -> None:
+    """Existing ``top`` (10 MW, min_take 0.5, 100 usd/MWh) beside an existing free contract.
+
+    The 2 chips need 2000 MWh, which the free contract could give, but take-or-pay makes ``top``
+    deliver 0.5 * 10 * 1000 = 5000 MWh at 100 usd: 0.5 musd. Cost 2 + 0.5 = 2.5; 3000 MWh of it
+    is unused.
+    """
+    case = make_case(
+        {"p1": 2},
+        chips=[chip(capex_usd=1e6)],
+        contracts=[
+            contract("free", mw=10),
+            contract("top", mw=10, min_take=0.5, price_usd_per_mwh=100.0),
+        ],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(2.5)
+    assert energy(result)[("top", "p1")] == approx(5000)
+    stranded = result.results.stranded_by_period
+    assert stranded["unused_take_or_pay_mwh"].sum() == approx(3000)
+
+
+def test_contract_lead_and_term() -> None:
+    """q: 1 MW, 1 musd/MW-year, lead 1 period, term 1 period; demand 1 only in p2; chip life 1.
+
+    Signed in p1 it is active in p2 only: cost 1. (Signed in p2 it would be active in p3;
+    without a term it would also be charged in p3.)
+    """
+    case = make_case(
+        {"p1": 0, "p2": 1, "p3": 0},
+        P3,
+        chips=[chip(life_years=1)],
+        contracts=[
+            contract(mw=1, capacity_cost_musd_per_mw_year=1.0, lead_periods=1, term_periods=1,
+                     existing=False)
+        ],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(1.0)
+    assert signed(result) == approx({("q1", "p1"): 1})
+    assert unmet(result) == {}
+
+
+def test_contract_first_period() -> None:
+    """q can be signed from p2 on (1 MW, 1 musd/MW-year): p1 demand 1 unmet (10), p2 charged 1.
+
+    Cost 11 (signing in p1 would cost 2).
+    """
+    case = make_case(
+        {"p1": 1, "p2": 1},
+        P2,
+        contracts=[contract(mw=1, capacity_cost_musd_per_mw_year=1.0, first_period="p2",
+                            existing=False)],
+        penalty=10.0,
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(11.0)
+    assert signed(result) == approx({("q1", "p2"): 1})
+    assert unmet(result) == approx({("w", "p1"): 1})
+
+
+def test_existing_contract_pays_capacity_not_capex() -> None:
+    """Existing q: 2 MW, 0.5 musd/MW-year, capex 3 musd/MW (never paid), 100 usd/MWh, term 1.
+
+    p1: capacity 2 * 0.5 = 1, energy 1000 MWh = 0.1. p2: the term is over, no power: demand 1
+    unmet at 5. Cost 6.1, nothing signed.
+    """
+    case = make_case(
+        {"p1": 1, "p2": 1},
+        P2,
+        chips=[chip(life_years=1)],
+        contracts=[
+            contract(mw=2, capacity_cost_musd_per_mw_year=0.5, capex_musd_per_mw=3.0,
+                     price_usd_per_mwh=100.0, term_periods=1)
+        ],
+        penalty=5.0,
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(6.1)
+    assert signed(result) == {}
+    assert unmet(result) == approx({("w", "p2"): 1})
+    costs = breakdown(result)
+    assert costs["capacity_charge"] == approx(1.0)
+    assert costs["power_capex"] == approx(0.0)
+
+
+@pytest.mark.parametrize(("divisible", "share", "cost"), [(False, 1.0, 10.0), (True, 0.4, 4.0)])
+def test_divisible_and_indivisible_contracts(divisible: bool, share: float, cost: float) -> None:
+    """4 chips need 4 MW of a 10 MW contract at 1 musd/MW-year: all of it (10) or 40 % (4)."""
+    case = make_case(
+        {"p1": 4},
+        contracts=[contract(mw=10, capacity_cost_musd_per_mw_year=1.0, divisible=divisible,
+                            existing=False)],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(cost)
+    assert signed(result) == approx({("q1", "p1"): share})
+
+
+# 7. Chip supply --------------------------------------------------------------------------------
+
+
+def test_chip_supply_limits_purchases_over_all_sites() -> None:
+    """c1 (1 musd) limited to 3 units in p1 over both sites, c2 costs 2; each site holds 3 MW.
+
+    Demand 5: 3 c1 + 2 c2 = 7 (a per-site limit would allow 5 c1 = 5).
+    """
+    case = make_case(
+        {"p1": 5},
+        sites=[site("s1", max_mw=3, module_mw=1), site("s2", max_mw=3, module_mw=1)],
+        chips=[chip("c1", capex_usd=1e6), chip("c2", capex_usd=2e6)],
+        chip_supply={("c1", "p1"): 3},
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(7.0)
+    per_chip: dict[str, float] = {}
+    for (c, _s, _t), units in bought(result).items():
+        per_chip[c] = per_chip.get(c, 0.0) + units
+    assert per_chip == approx({"c1": 3, "c2": 2})
+
+
+# 8. Budget -------------------------------------------------------------------------------------
+
+
+def test_budget_caps_capex_per_period() -> None:
+    """Budget 3 musd in p1; module 10 MW at 0.1 musd/MW (1 musd); chips 1 musd; penalty 10.
+
+    p1 (demand 4): 1 module + 2 chips = 3 musd, 2 unmet = 20. p2 (demand 4, no budget): 2 more
+    chips, 2 musd minus salvage 2 * (1 - (2-1)/2) = 1. Cost 1 + 2 + 20 + 2 - 1 = 24.
+    """
+    case = make_case(
+        {"p1": 4, "p2": 4},
+        P2,
+        sites=[site(capex_musd_per_mw=0.1)],
+        chips=[chip(capex_usd=1e6)],
+        budget={"p1": 3.0},
+        penalty=10.0,
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(24.0)
+    assert built(result) == approx({("s1", "p1"): 1})
+    assert bought(result) == approx({("c1", "s1", "p1"): 2, ("c1", "s1", "p2"): 2})
+    assert unmet(result) == approx({("w", "p1"): 2})
+
+
+# Objective -------------------------------------------------------------------------------------
+
+
+def test_discounting_with_unequal_periods() -> None:
+    """r = 0.1; p1 of 1 year, p2 of 2 years: y = (0, 1), d = (1, 1/1.1), Y = 3.
+
+    Demand: w 0 then 1; x 0 then 0.5, which no chip can serve (pflops 0), penalty 2.2.
+    One chip bought in p2: capex 1.1 musd (life 2: salvage 1 - (3-1)/2 = 0), opex 0.55/year,
+    2000 MWh at 55 usd. Existing 10 MW at 0.1 musd/MW-year; contract 1 MW at 0.55/MW-year.
+      site_om          1 * 1 + 1 * 2/1.1        = 1 + 20/11
+      chips_capex      1.1 / 1.1                = 1
+      chip_om          0.55 * 2/1.1             = 1
+      capacity_charge  0.55 * 1 + 0.55 * 2/1.1  = 1.55
+      energy           0.11 / 1.1               = 0.1
+      unmet_demand     0.5 * 2.2 * 2/1.1        = 2
+    total 6.65 + 20/11. (Serving w costs 2.1 < 2.2 * 2 of unmet; buying in p1 costs more.)
+    """
+    case = make_case(
+        {"p1": {"w": 0, "x": 0}, "p2": {"w": 1, "x": 0.5}},
+        {"p1": 1.0, "p2": 2.0},
+        sites=[site(existing_mw=10, fixed_om_musd_per_mw_year=0.1)],
+        chips=[chip(capex_usd=1.1e6, opex_usd_per_year=0.55e6, life_years=2)],
+        contracts=[contract(mw=1, capacity_cost_musd_per_mw_year=0.55, price_usd_per_mwh=55.0)],
+        chip_performance={("c1", "x"): 0.0},
+        discount_rate=0.1,
+        penalty=2.2,
+    )
+    result = solve(case)
+    expected = {
+        "site_om": 1 + 20 / 11,
+        "chips_capex": 1.0,
+        "chip_om": 1.0,
+        "capacity_charge": 1.55,
+        "energy": 0.1,
+        "unmet_demand": 2.0,
+        "salvage": 0.0,
+        "buildings_capex": 0.0,
+        "power_capex": 0.0,
+        "total": 6.65 + 20 / 11,
+    }
+    assert result.objective_musd == approx(6.65 + 20 / 11)
+    assert breakdown(result) == approx(expected)
+    assert bought(result) == approx({("c1", "s1", "p2"): 1})
+    assert unmet(result) == approx({("x", "p2"): 0.5})
+
+
+def test_annual_flows_on_built_mw_fleet_and_contracts() -> None:
+    """One 2-year period, r = 0. Demand 10: 10 chips on 5 existing + 1 module = 15 MW.
+
+    Fixed O&M 0.1 * 15 MW * 2 = 3; chip opex 0.1 musd/year: 10 * 0.1 * 2 = 2; contract 20 MW at
+    0.05 musd/MW-year, signed: 20 * 0.05 * 2 = 2. Cost 7.
+    """
+    case = make_case(
+        {"p1": 10},
+        {"p1": 2.0},
+        sites=[site(existing_mw=5, fixed_om_musd_per_mw_year=0.1)],
+        chips=[chip(opex_usd_per_year=1e5)],
+        contracts=[contract(mw=20, capacity_cost_musd_per_mw_year=0.05, existing=False)],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(7.0)
+    assert built(result) == approx({("s1", "p1"): 1})
+    assert bought(result) == approx({("c1", "s1", "p1"): 10})
+    assert signed(result) == approx({("q1", "p1"): 1})
+    costs = breakdown(result)
+    assert (costs["site_om"], costs["chip_om"], costs["capacity_charge"]) == approx((3, 2, 2))
+
+
+def test_salvage_straight_line_discounted_from_horizon_end() -> None:
+    """r = 0.1, p1 and p2 of 1 year (Y = 2); demand 1 in p2 only.
+
+    Module (10 MW, 1 musd/MW, lead 1, life 4) and contract (2 MW, capex 0.5 musd/MW, lead 1,
+    life 4) must start in p1 to be ready in p2; the chip (2 musd, life 2) is bought in p2.
+      capex    10 + 1 + 2/1.1
+      salvage  (10 * (1 - 2/4) + 1 * (1 - 2/4) + 2 * (1 - (2-1)/2)) / 1.1^2 = 6.5 / 1.21
+    Cost 11 + 2/1.1 - 6.5/1.21.
+    """
+    case = make_case(
+        {"p1": 0, "p2": 1},
+        P2,
+        sites=[site(capex_musd_per_mw=1.0, lead_periods=1, life_years=4)],
+        chips=[chip(capex_usd=2e6, life_years=2)],
+        contracts=[contract(mw=2, capex_musd_per_mw=0.5, lead_periods=1, life_years=4,
+                            existing=False)],
+        discount_rate=0.1,
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(11 + 2 / 1.1 - 6.5 / 1.21)
+    assert built(result) == approx({("s1", "p1"): 1})
+    assert signed(result) == approx({("q1", "p1"): 1})
+    assert bought(result) == approx({("c1", "s1", "p2"): 1})
+    costs = breakdown(result)
+    assert costs["salvage"] == approx(6.5 / 1.21)
+    assert (costs["buildings_capex"], costs["power_capex"], costs["chips_capex"]) == approx(
+        (10, 1, 2 / 1.1)
+    )
+
+
+@pytest.mark.parametrize(
+    ("penalty", "weight", "chips", "expected", "cvar", "objective"),
+    [
+        (1.5, 0.0, 1, 2.5, None, 2.5),
+        (1.5, 1.0, 3, 3.0, 3.0, 6.0),
+        (1.2, 1.0, 1, 2.2, 3.4, 5.6),
+    ],
+)
+def test_cvar_rockafellar_uryasev(
+    penalty: float, weight: float, chips: int, expected: float, cvar: float | None, objective: float
+) -> None:
+    """Scenarios lo (demand 1) and hi (3), p = 0.5 each, one period: the chips x (1 musd) are
+    bought before demand is known. With alpha = 0.5, CVaR is the cost of the worse scenario.
+
+    penalty 1.5: lo = x + 1.5 (1-x)+, hi = x + 1.5 (3-x)+.
+      risk neutral: E = 2.25 + 0.25 x on [1, 3], 3 - 0.5 x below: x = 1, E = 2.5.
+      E + CVaR: 2.25 + 0.25 x + 4.5 - 0.5 x = 6.75 - 0.25 x on [1, 3]: x = 3, E = CVaR = 3, 6.
+    penalty 1.2: E + CVaR = (1.8 + 0.4 x) + (3.6 - 0.2 x) on [1, 3], 6 - 0.4 x below: x = 1,
+      lo = 1, hi = 3.4, E = 2.2, CVaR = 3.4, objective 5.6.
+    """
+    case = make_case(
+        {"lo": {"p1": 1}, "hi": {"p1": 3}}, chips=[chip(capex_usd=1e6)], penalty=penalty
+    )
+    result = solve(case, alpha=0.5, weight=weight)
+    assert result.objective_musd == approx(objective)
+    assert result.expected_cost_musd == approx(expected)
+    assert bought(result, "lo") == approx({("c1", "s1", "p1"): chips})
+    assert bought(result, "hi") == bought(result, "lo")
+    assert unmet(result, "lo") == {}
+    assert unmet(result, "hi") == approx({("w", "p1"): 3 - chips} if chips < 3 else {})
+    if cvar is not None:
+        assert result.cvar_musd == approx(cvar)
+        assert result.results.risk.loc["cost_musd", "cvar_0.5"] == approx(cvar)
