@@ -68,7 +68,7 @@ def handle_errors(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def wrapper(*args: object, **kwargs: object) -> object:
-        err = Console(stderr=True)
+        err = make_console(stderr=True)
         try:
             return command(*args, **kwargs)
         except InputError as exc:
@@ -242,7 +242,10 @@ def sweep(
         write_sweep(folder, table)
         folder.commit()
     if as_json:
-        records = json.loads(table.to_json(orient="records"))
+        records = [
+            {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in table.to_dict(orient="records")
+        ]
         click.echo(json.dumps({"run_dir": str(final_dir), "variants": records}))
     else:
         render_sweep(table, console, str(final_dir))

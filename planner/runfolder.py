@@ -37,6 +37,8 @@ class RunFolder:
     def __init__(self, final: Path, overwrite: bool = False) -> None:
         self.final = Path(final)
         self.overwrite = overwrite
+        if self.final.exists() and not self.final.is_dir():
+            raise InputError([Problem(str(self.final), None, None, None, "a folder path (a file is there)")])
         if self.final.exists() and not overwrite:
             raise InputError(
                 [Problem(str(self.final), None, None, None, "a folder that does not exist yet "

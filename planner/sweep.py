@@ -155,31 +155,32 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
 def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
     header = [h.strip() for h in rows[0]] if rows else []
     kinds = field_kinds(FILES[edit.file].model) if edit.file in FILES else {}
-    numeric_columns = ["value"] if edit.file == "parameters.csv" else [
-        name for name, kind in kinds.items() if kind.kind in ("number", "integer")
-    ]
-    if edit.column not in header or edit.column not in numeric_columns:
-        return Problem(label, edit.row, "column", edit.column,
-                       f"a numeric column of {edit.file} ({', '.join(c for c in numeric_columns if c in header)})")
+    if edit.file == "parameters.csv":
+        numeric_columns = ["value"]
+    else:
+        numeric_columns = [name for name, kind in kinds.items() if kind.kind in ("number", "integer")]
+    if edit.column not in numeric_columns or (edit.column not in header and kinds[edit.column].required):
+        listed = ", ".join(numeric_columns)
+        return Problem(label, edit.row, "column", edit.column, f"a numeric column of {edit.file} ({listed})")
     for name, _ in edit.where:
         if name not in header:
             return Problem(label, edit.row, "where", name, f"a column of {edit.file} ({', '.join(header)})")
+    if edit.column not in header:
+        # An optional column left out of the file: add it blank, so its rows take the default.
+        rows[0].append(edit.column)
+        header.append(edit.column)
     col = header.index(edit.column)
     matched = 0
     for cells in rows[1:]:
         record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
         if not all(_same(record[name], wanted) for name, wanted in edit.where):
             continue
-        text = record[edit.column]
-        if not text:
-            default = FILES[edit.file].model.model_fields[edit.column].default if edit.column in kinds else None
-            if not isinstance(default, (int, float)):
-                return Problem(label, edit.row, "column", edit.column, "a row with a value to edit (cell is blank)")
-            text = str(default)
-        try:
-            old = float(text)
-        except ValueError:
-            return Problem(label, edit.row, "column", edit.column, f"a number in the case (found {text!r})")
+        old = 0.0
+        if edit.op != "set":
+            old_or_problem = _old_value(record[edit.column], edit, kinds, label)
+            if isinstance(old_or_problem, Problem):
+                return old_or_problem
+            old = old_or_problem
         while len(cells) <= col:
             cells.append("")
         cells[col] = repr(OPS[edit.op](old, edit.value))
@@ -188,6 +189,20 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
         where = "&".join(f"{k}={v}" for k, v in edit.where) or "(every row)"
         return Problem(label, edit.row, "where", where, f"at least one matching row in {edit.file}")
     return None
+
+
+def _old_value(text: str, edit: Edit, kinds: dict, label: str) -> float | Problem:
+    """The number a scale/add edit starts from: the cell, or the column's default when blank."""
+    if not text:
+        default = FILES[edit.file].model.model_fields[edit.column].default if edit.column in kinds else None
+        if isinstance(default, bool) or not isinstance(default, (int, float)):
+            return Problem(label, edit.row, "column", edit.column,
+                           f"a value to {edit.op} (the cell is blank and the default is not a number)")
+        text = str(default)
+    try:
+        return float(text)
+    except ValueError:
+        return Problem(label, edit.row, "column", edit.column, f"a number in the case (found {text!r})")
 
 
 def _same(cell: str, wanted: str) -> bool:
@@ -214,8 +229,10 @@ class VariantOutcome:
         return self.error is None
 
 
-def solve_variant(name: str, group: str, files: dict[str, str], config: ModelConfig) -> VariantOutcome:
-    """Worker task: write the files, load, solve; every failure becomes a reason."""
+def solve_variant(
+    name: str, group: str, files: dict[str, str], config: ModelConfig, source: str = ""
+) -> VariantOutcome:
+    """Worker task: write the files, load, solve; every failure becomes a reason naming ``source``."""
     from planner.loader import load_case
     from planner.output import plan_summary
     from planner.plan import solve_case
@@ -231,7 +248,10 @@ def solve_variant(name: str, group: str, files: dict[str, str], config: ModelCon
         result = solve_case(case, config)
         summary = plan_summary(result, None)
         return VariantOutcome(name, group, summary, None, time.perf_counter() - started)
-    except (InputError, ModelError) as exc:
+    except InputError as exc:
+        reason = f"the edits of {source} make the input invalid:\n{exc}" if source else str(exc)
+        return VariantOutcome(name, group, None, reason, time.perf_counter() - started)
+    except ModelError as exc:
         return VariantOutcome(name, group, None, str(exc), time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - one failing variant must not stop the others
         return VariantOutcome(name, group, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
@@ -243,6 +263,8 @@ class SweepTask:
     group: str
     files: dict[str, str] | None
     error: str | None
+    source: str = ""
+    """Where the variant comes from, e.g. ``sweep.csv rows 4, 5`` (named in its errors)."""
 
 
 def sweep_tasks(case_dir: Path, sweep_path: Path) -> list[SweepTask]:
@@ -253,9 +275,12 @@ def sweep_tasks(case_dir: Path, sweep_path: Path) -> list[SweepTask]:
     for variant in variants:
         try:
             files = apply_edits(base_files, variant.edits, Path(sweep_path).name)
-            tasks.append(SweepTask(variant.name, variant.group, files, None))
         except InputError as exc:
             tasks.append(SweepTask(variant.name, variant.group, None, str(exc)))
+            continue
+        rows = ", ".join(str(edit.row) for edit in variant.edits)
+        source = f"{Path(sweep_path).name} row{'s' if len(variant.edits) > 1 else ''} {rows}"
+        tasks.append(SweepTask(variant.name, variant.group, files, None, source))
     return tasks
 
 

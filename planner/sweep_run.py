@@ -54,7 +54,7 @@ def run_sweep(
             progress.update(bar, advance=1, detail=detail())
 
         solved = run_parallel(
-            [(solve_variant, (t.name, t.group, t.files, config)) for t in runnable],
+            [(solve_variant, (t.name, t.group, t.files, config, t.source)) for t in runnable],
             workers,
             on_done=on_done,
             scheduler=scheduler,

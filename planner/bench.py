@@ -1,0 +1,183 @@
+"""``planner bench``: generate a synthetic case of a given size, solve it, and time every step.
+
+The case is written as an ordinary case folder inside the run folder (``<run>/case``) and read
+back with the loader, so the benchmark goes through exactly the path of a user's case and the
+folder it leaves behind can be solved again with ``planner solve <run>/case``.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from planner.config import ModelConfig
+from planner.errors import InputError, Problem
+from planner.loader import load_case
+from planner.output import write_plan
+from planner.plan import PlanResult, solve_case
+from planner.runfolder import RunFolder
+from planner.synthetic import size_label, synthetic_case_files, write_case
+
+
+@dataclass(frozen=True)
+class BenchSize:
+    """The arguments of :func:`planner.synthetic.synthetic_case_files`."""
+
+    sites: int = 20
+    chips: int = 8
+    periods: int = 40
+    quarters: bool = True
+    workloads: int = 2
+    branching: int = 3
+    stages: int = 2
+    seed: int = 0
+
+    @property
+    def label(self) -> str:
+        return size_label(
+            self.sites, self.chips, self.periods, self.quarters, self.workloads, self.branching, self.stages
+        )
+
+
+def peak_rss_mib() -> float:
+    """High-water mark of this process's resident memory (``ru_maxrss``: KiB on Linux, bytes on
+    macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def run_bench(size: BenchSize, config: ModelConfig, final_dir: Path, overwrite: bool = False) -> dict:
+    """Generate, write, read back, build and solve; the figures (also ``bench.json`` in the run
+    folder, next to ``case/`` and ``solver.log``)."""
+    started = time.perf_counter()
+    try:
+        files = synthetic_case_files(**asdict(size))
+    except ValueError as exc:
+        raise InputError([Problem("bench size", None, None, size.label, str(exc))]) from exc
+    with RunFolder(final_dir, overwrite=overwrite) as folder:
+        write_case(folder.path / "case", files)
+        generated = time.perf_counter()
+        case, warnings = load_case(folder.path / "case")
+        read = time.perf_counter()
+        result = solve_case(case, config, log_file=folder.path / "solver.log")
+        solved = time.perf_counter()
+        outcome = result.outcome
+        tree = result.planning_model.sets.info_tree
+        solve_case_seconds = solved - read
+        figures = {
+            "size": asdict(size),
+            "label": size.label,
+            "model": config.name,
+            "policy": config.policy,
+            "integer": config.integer,
+            "scenarios": len(case.scenarios),
+            "tree_nodes": len(tree.nodes),
+            "tree_leaves": len(tree.leaf_paths()),
+            "contracts": len(case.contracts),
+            "rows": outcome.rows,
+            "columns": outcome.columns,
+            "nonzeros": outcome.nonzeros,
+            "integer_columns": outcome.integer_columns,
+            "generate_seconds": generated - started,
+            "read_seconds": read - generated,
+            "build_seconds": result.build_seconds,
+            "load_seconds": outcome.load_seconds,
+            "solve_seconds": result.solve_seconds,
+            "other_seconds": solve_case_seconds
+            - result.build_seconds
+            - outcome.load_seconds
+            - result.solve_seconds,
+            "total_seconds": time.perf_counter() - started,
+            "peak_rss_mib": peak_rss_mib(),
+            "status": outcome.status,
+            "mip_gap": _finite(outcome.mip_gap),
+            "objective_musd": _finite(result.objective_musd),
+            "bound_musd": _finite(outcome.bound_musd),
+            **plan_shape(result),
+            "cost_breakdown_musd": result.results.expected_breakdown_musd,
+            "warnings": warnings,
+            "case_dir": str(Path(final_dir) / "case"),
+            "run_dir": str(final_dir),
+        }
+        folder.write_json("bench.json", figures)
+        write_plan(folder, result, warnings, str(final_dir))
+        folder.commit()
+    return figures
+
+
+def plan_shape(result: PlanResult) -> dict:
+    """How much of the case the plan uses: sites with a building (existing or built in some
+    scenario) and the expected share of demand left unmet."""
+    case, m = result.case, result.planning_model.model
+    built = {s for (s, _b), var in m.build.items() if (var.value or 0.0) > 1e-6}
+    used = built | {s for s, site in case.sites.items() if site.existing_mw > 0}
+    p = case.scenario_probability
+    demand = sum(p[w] * v for (w, _t, _k), v in case.demand_eflops.items())
+    unmet = sum(p[w] * (var.value or 0.0) for (_k, _t, w), var in m.unmet.items())
+    return {
+        "sites_with_buildings": len(used),
+        "sites_built": len(built),
+        "unmet_share": unmet / demand if demand else 0.0,
+    }
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no NaN or infinity: None instead."""
+    return float(value) if math.isfinite(value) else None
+
+
+ROWS = (
+    ("rows", "rows", "{:,}"),
+    ("columns", "columns", "{:,}"),
+    ("nonzeros", "nonzeros", "{:,}"),
+    ("integer_columns", "integer columns", "{:,}"),
+    ("generate_seconds", "generate + write case (s)", "{:.2f}"),
+    ("read_seconds", "read case, load_case (s)", "{:.2f}"),
+    ("build_seconds", "build Pyomo model (s)", "{:.2f}"),
+    ("load_seconds", "load: compile + pass to HiGHS (s)", "{:.2f}"),
+    ("solve_seconds", "solve (s)", "{:.2f}"),
+    ("other_seconds", "results and rest (s)", "{:.2f}"),
+    ("total_seconds", "total (s)", "{:.2f}"),
+    ("peak_rss_mib", "peak memory (MiB)", "{:,.0f}"),
+    ("sites_with_buildings", "sites with buildings", "{:,}"),
+    ("unmet_share", "expected demand unmet (%)", "{:.2%}"),
+    ("status", "status", "{}"),
+    ("mip_gap", "gap (%)", "{:.3f}"),
+    ("objective_musd", "objective ($B)", "{:,.3f}"),
+)
+
+
+def render_bench(figures: dict, console: Console) -> None:
+    size = figures["size"]
+    title = (
+        f"bench {figures['label']}: {size['sites']} sites, {size['chips']} chips, "
+        f"{size['periods']} {'quarters' if size['quarters'] else 'years'}, {size['workloads']} workloads, "
+        f"{figures['scenarios']} scenarios ({figures['tree_nodes']} tree nodes), "
+        f"{figures['model']} {'MIP' if figures['integer'] else 'LP'}"
+    )
+    console.print(title, highlight=False)
+    table = Table()
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, label, form in ROWS:
+        value = figures[key]
+        if value is None:
+            text = "-"
+        elif key == "mip_gap":
+            text = form.format(100 * value)
+        elif key == "objective_musd":
+            text = form.format(value / 1000)
+        else:
+            text = form.format(value)
+        table.add_row(label, text)
+    console.print(table)
+    for warning in figures["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    console.print(f"run folder: {figures['run_dir']} (case in {figures['case_dir']})", highlight=False)

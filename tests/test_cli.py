@@ -1,0 +1,320 @@
+"""The ``planner`` command line through click's CliRunner: solve, validate, run folders, models.
+
+Each test runs the real command in-process on the tiny case of ``conftest.py`` (a MIP of ~130
+columns that solves in well under a second).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planner.loader import load_case
+
+SUMMARY_KEYS = {
+    "objective_musd",
+    "status",
+    "mip_gap",
+    "bound_musd",
+    "build_seconds",
+    "solve_seconds",
+    "cost_breakdown_musd",
+    "stranded",
+    "run_dir",
+}
+RESULT_TABLES = (
+    "builds.csv",
+    "chips.csv",
+    "contracts.csv",
+    "unmet.csv",
+    "cost_by_scenario.csv",
+    "stranded_by_period.csv",
+    "stranded_by_scenario.csv",
+    "risk.csv",
+    "capex_by_period.csv",
+    "capacity_by_period.csv",
+)
+TIMING_KEYS = {"build_seconds", "load_seconds", "solve_seconds", "run_dir"}
+
+
+def squash(text: str) -> str:
+    """The text without any whitespace: error messages are wrapped to the terminal width."""
+    return "".join(text.split())
+
+
+def assert_mentions(text: str, *parts: str) -> None:
+    for part in parts:
+        assert squash(part) in squash(text), f"{part!r} not in:\n{text}"
+
+
+def staging_leftovers(parent: Path) -> list[Path]:
+    """Hidden ``.<name>.*`` staging folders that a run folder leaves behind if not cleaned."""
+    return [p for p in parent.iterdir() if p.name.startswith(".")]
+
+
+def solve_json(cli, case_dir: Path, out: Path, *flags: object) -> dict:
+    result = cli("solve", case_dir, "--out", out, "--json", *flags)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# --------------------------------------------------------------------------------------------
+# solve: console tables, run folder, JSON
+# --------------------------------------------------------------------------------------------
+
+
+def test_solve_prints_tables_and_writes_the_run_folder(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs" / "first"
+    result = cli("solve", tiny_case_dir, "--out", out)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "status optimal" in text
+    assert "Discounted cost" in text
+    assert "Stranded capacity per scenario" in text
+    assert "Risk over scenarios" in text
+    assert_mentions(text, str(out))
+
+    assert out.is_dir()
+    for name in ("summary.json", "solver.log", "inputs_fingerprint.txt", "model.json", *RESULT_TABLES):
+        assert (out / name).is_file(), name
+    assert (out / "solver.log").stat().st_size > 0
+    case, _ = load_case(tiny_case_dir)
+    assert (out / "inputs_fingerprint.txt").read_text().split() == ["sha256", case.fingerprint]
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["status"] == "optimal"
+    assert summary["model"] == "phased"
+    assert summary["run_dir"] == str(out)
+    assert summary["fingerprint"] == case.fingerprint
+    assert summary["cost_breakdown_musd"]["total"] == pytest.approx(summary["objective_musd"], rel=1e-9)
+    assert set(summary["stranded"]) == {"high", "low"}
+    assert not staging_leftovers(out.parent)
+
+
+def test_solve_json_prints_exactly_one_object(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = cli("solve", tiny_case_dir, "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().count("\n") == 0, result.stdout
+    summary = json.loads(result.stdout)
+    assert isinstance(summary, dict)
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["status"] == "optimal"
+    assert summary["run_dir"] == str(out)
+    assert 0 <= summary["mip_gap"] <= 0.005 + 1e-12
+    assert summary["bound_musd"] <= summary["objective_musd"] + 1e-6
+    assert summary["build_seconds"] >= 0 and summary["solve_seconds"] >= 0
+    assert set(summary["stranded"]) == {"high", "low"}
+    on_disk = json.loads((out / "summary.json").read_text())
+    assert on_disk["objective_musd"] == summary["objective_musd"]
+
+
+def test_out_that_exists_is_refused_and_left_untouched(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result = cli("solve", tiny_case_dir, "--out", out)
+    assert result.exit_code == 2
+    assert_mentions(result.stderr, str(out), "--overwrite")
+    assert "Traceback" not in result.output
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert (out / "keep.txt").read_text() == "mine"
+    assert not staging_leftovers(tmp_path)
+
+
+def test_overwrite_replaces_the_folder(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("old run")
+    result = cli("solve", tiny_case_dir, "--out", out, "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert not (out / "keep.txt").exists()
+    assert (out / "summary.json").is_file()
+    assert not staging_leftovers(tmp_path)
+
+
+def test_relaxation_is_a_lower_bound_on_the_mip(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    mip = solve_json(cli, tiny_case_dir, tmp_path / "mip", "--mip-gap", "0")
+    lp = solve_json(cli, tiny_case_dir, tmp_path / "lp", "--relax")
+    assert lp["status"] == "optimal"
+    assert lp["integer"] is False and mip["integer"] is True
+    assert lp["objective_musd"] <= mip["objective_musd"] * (1 + 1e-9)
+
+
+def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    shipped = solve_json(cli, tiny_case_dir, tmp_path / "shipped", "--model", "all-at-once", "--mip-gap", "0")
+    assert shipped["model"] == "all-at-once" and shipped["policy"] == "all-at-once"
+
+    toml = tmp_path / "giant-leap.toml"
+    toml.write_text('policy = "all-at-once"\n[solver]\nmip_gap = 0.0\nthreads = 1\n')
+    custom = solve_json(cli, tiny_case_dir, tmp_path / "custom", "--model", toml)
+    assert custom["model"] == "giant-leap"  # the name defaults to the file's stem
+    assert custom["policy"] == "all-at-once"
+    assert custom["objective_musd"] == pytest.approx(shipped["objective_musd"], rel=1e-7)
+    model = json.loads((tmp_path / "custom" / "model.json").read_text())
+    assert model["solver"]["mip_gap"] == 0.0
+
+    phased = solve_json(cli, tiny_case_dir, tmp_path / "phased", "--mip-gap", "0")
+    # Committing the whole build-out up front can only cost more than deciding in phases.
+    assert phased["objective_musd"] <= shipped["objective_musd"] * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('policy = "phased"\ncolour = "red"\n', ["colour", "'red'", "Extra inputs"]),
+        ('[solver]\ngap = 0.1\n', ["solver.gap", "Extra inputs"]),
+        ("[cvar]\nalpha = 1.5\n", ["cvar.alpha", "'1.5'", "less than 1"]),
+        ('policy = "giant-leap"\n', ["policy", "giant-leap"]),
+        ('policy = "phased\n', ["valid TOML"]),
+    ],
+    ids=["unknown-key", "unknown-solver-key", "alpha-out-of-range", "unknown-policy", "broken-toml"],
+)
+def test_bad_model_toml_is_exit_2_naming_file_and_key(
+    cli, tiny_case_dir: Path, tmp_path: Path, toml: str, expected: list[str]
+) -> None:
+    path = tmp_path / "my-model.toml"
+    path.write_text(toml)
+    out = tmp_path / "run"
+    result = cli("solve", tiny_case_dir, "--model", path, "--out", out)
+    assert result.exit_code == 2
+    assert_mentions(result.stderr, "my-model.toml", *expected)
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_bad_model_toml_lists_every_problem(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('colour = "red"\n[cvar]\nalpha = 1.5\n[solver]\nmip_gap = -1\n')
+    result = cli("solve", tiny_case_dir, "--model", path, "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    assert_mentions(result.stderr, "3 problem(s)", "colour", "cvar.alpha", "solver.mip_gap")
+
+
+def test_unknown_model_name_is_exit_2(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    result = cli("solve", tiny_case_dir, "--model", "no-such-model", "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    assert_mentions(result.stderr, "no-such-model", "phased", "all-at-once")
+
+
+def test_time_limit_is_accepted(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    summary = solve_json(cli, tiny_case_dir, tmp_path / "run", "--time-limit", "60", "--threads", "1")
+    assert summary["status"] == "optimal"
+    model = json.loads((tmp_path / "run" / "model.json").read_text())
+    assert model["solver"]["time_limit_s"] == 60
+    assert model["solver"]["threads"] == 1
+
+
+@pytest.mark.parametrize("flags", [["--time-limit", "0"], ["--mip-gap", "2"], ["--threads", "-1"]])
+def test_out_of_range_flags_are_usage_errors(
+    cli, tiny_case_dir: Path, tmp_path: Path, flags: list[str]
+) -> None:
+    result = cli("solve", tiny_case_dir, "--out", tmp_path / "run", *flags)
+    assert result.exit_code == 2
+    assert flags[0] in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_missing_case_folder_is_exit_2(cli, tmp_path: Path) -> None:
+    result = cli("solve", tmp_path / "nowhere", "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_solving_twice_gives_identical_tables(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    first = solve_json(cli, tiny_case_dir, tmp_path / "a")
+    second = solve_json(cli, tiny_case_dir, tmp_path / "b")
+    assert first["objective_musd"] == second["objective_musd"]
+    csvs = sorted(p.name for p in (tmp_path / "a").glob("*.csv"))
+    assert set(RESULT_TABLES) <= set(csvs)
+    assert csvs == sorted(p.name for p in (tmp_path / "b").glob("*.csv"))
+    for name in csvs:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+    def without_timing(summary: dict) -> dict:
+        clean = {k: v for k, v in summary.items() if k not in TIMING_KEYS}
+        clean["stages"] = [{k: v for k, v in s.items() if k not in TIMING_KEYS} for s in summary["stages"]]
+        return clean
+
+    on_disk = [json.loads((tmp_path / d / "summary.json").read_text()) for d in ("a", "b")]
+    assert without_timing(on_disk[0]) == without_timing(on_disk[1])
+
+
+# --------------------------------------------------------------------------------------------
+# validate
+# --------------------------------------------------------------------------------------------
+
+
+def test_validate_good_case(cli, tiny_case_dir: Path) -> None:
+    result = cli("validate", tiny_case_dir)
+    assert result.exit_code == 0, result.output
+    assert "tiny: valid" in result.stdout
+    assert "sizes" in result.stdout and "scenario_tree" in result.stdout
+
+    result = cli("validate", tiny_case_dir, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["sizes"]["periods"] == 3
+    assert summary["sizes"]["sites"] == 2 and summary["sizes"]["chips"] == 2
+    assert [s["scenario"] for s in summary["scenarios"]] == ["high", "low"]
+    assert summary["scenario_tree"][0]["period"] == "p2"
+    assert summary["scenario_tree"][0]["shared_until"] == "p1"
+    assert summary["warnings"] == []
+
+
+def test_validate_bad_case_lists_every_problem(cli, tiny_files: dict, write_case, tmp_path: Path) -> None:
+    files = {
+        "sites.csv": tiny_files["sites.csv"].replace("0,1.2,15", "0,0.9,15"),  # pue < 1, row 2
+        "chips.csv": tiny_files["chips.csv"].replace("asic,1.5,0.8", "asic,1.5,abc"),  # row 3
+        "power.csv": tiny_files["power.csv"].replace("grid_s,south", "grid_s,nowhere"),  # row 4
+        "periods.csv": "period,years\np1,1\np2,-2\np3,2\n",  # row 3
+    }
+    case_dir = write_case(tmp_path / "bad", files)
+    result = cli("validate", case_dir)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    err = result.stderr
+    assert_mentions(err, "4 problem(s)")
+    assert_mentions(err, "sites.csv, row 2, column pue: value '0.9'")
+    assert_mentions(err, "chips.csv, row 3, column kw: value 'abc'")
+    assert_mentions(err, "power.csv, row 4, column site: value 'nowhere'")
+    assert_mentions(err, "periods.csv, row 3, column years: value '-2'")
+
+    # solve refuses the same case with the same report, before creating any run folder
+    solved = cli("solve", case_dir, "--out", tmp_path / "run")
+    assert solved.exit_code == 2
+    assert squash(solved.stderr) == squash(err)
+    assert not (tmp_path / "run").exists()
+
+
+def test_validate_missing_file(cli, write_case, tmp_path: Path) -> None:
+    case_dir = write_case(tmp_path / "nochips", {"chips.csv": None})
+    result = cli("validate", case_dir)
+    assert result.exit_code == 2
+    assert_mentions(result.stderr, "chips.csv")
+    assert "Traceback" not in result.output
+
+
+def test_default_run_folder_is_under_runs(cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    summary = json.loads(cli("solve", tiny_case_dir, "--json").stdout)
+    run_dir = Path(summary["run_dir"])
+    assert run_dir.parent == Path("runs")
+    assert run_dir.name.startswith("tiny-phased-")
+    assert (tmp_path / run_dir / "summary.json").is_file()
+    second = json.loads(cli("solve", tiny_case_dir, "--json").stdout)
+    assert second["run_dir"] != summary["run_dir"]  # a new folder for every run
+
+
+def test_overwrite_of_an_existing_file(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.write_text("not a folder")
+    result = cli("solve", tiny_case_dir, "--out", out, "--overwrite")
+    assert result.exit_code in (0, 2)
+    if result.exit_code == 0:
+        assert (out / "summary.json").is_file()
+    else:
+        assert out.read_text() == "not a folder"

@@ -1,0 +1,268 @@
+"""``planner compare``: strategies side by side, EVPI and VSS, on small cases solved to MIP gap 0.
+
+Facts checked:
+- with one scenario and flat demand, phased, all-at-once and plan-on-mean are the same plan, and
+  EVPI = VSS = 0;
+- on a tree with a low-demand branch, all-at-once builds for the high branch up front and strands
+  shell in the low one, which phased does not;
+- EVPI >= 0, VSS >= 0 and phased <= all-at-once on random small cases (each of the three is a
+  relaxation / restriction of another);
+- the CLI's JSON, tables, charts and HTML page.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner.compare import compare_strategies
+from planner.loader import load_case
+from planner.plan import solve_case
+
+POLICIES = ("phased", "all-at-once", "plan-on-mean")
+
+# Unit chips (1 chip = 1 EFLOPS = 1 IT MW, 1 musd), 10 MW modules at 5 musd/MW, power at 10 $/MWh
+# (so that no chip runs without need). Both scenarios need 10 MW in p1; their demand parts in p2
+# (high 10, low 9), which is when it is seen; only from p3 on may decisions differ, and there
+# `high` needs 30 MW and `low` 10 MW.
+# Phased: one module in p1, two more in p3 of `high` only: never an empty MW.
+# All-at-once: building only in p1, the same for both scenarios. Leaving `high` 20 EFLOPS short
+# in p3 would cost 0.5 * 100 * 20 * 1.1^-2 = 826 musd in expectation, far more than two more
+# modules (100 musd, minus salvage 90 * 1.1^-3 = 67.6): it builds 3 modules in p1, so 20 MW stand
+# empty in p1 in both scenarios and for the whole horizon in `low`.
+STRANDING_CASE = {
+    "parameters.csv": "name,value\ndiscount_rate,0.1\nunmet_penalty_musd_per_eflops_year,100\n",
+    "periods.csv": "period,years\np1,1\np2,1\np3,1\n",
+    "scenarios.csv": "scenario,probability\nhigh,0.5\nlow,0.5\n",
+    "demand.csv": (
+        "scenario,period,workload,eflops\n"
+        "high,p1,w,10\nhigh,p2,w,10\nhigh,p3,w,30\n"
+        "low,p1,w,10\nlow,p2,w,9\nlow,p3,w,10\n"
+    ),
+    "sites.csv": "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years\ns1,r,100,10,5,1,30\n",
+    "chips.csv": "chip,pflops,kw,capex_usd,life_years\nc1,1000,1000,1000000,10\n",
+    "power.csv": "contract,site,kind,mw,price_usd_per_mwh,existing\nq1,s1,grid,100,10,true\n",
+}
+
+
+def single_scenario_flat() -> dict[str, str | None]:
+    """The tiny case with one scenario (no scenarios.csv) whose demand never changes: nothing is
+    gained by waiting, so committing everything up front is optimal too."""
+    return {
+        "scenarios.csv": None,
+        "demand.csv": "period,workload,eflops\np1,training,4\np1,inference,2\np2,training,4\n"
+        "p2,inference,2\np3,training,4\np3,inference,2\n",
+    }
+
+
+def objectives(comparison) -> dict[str, float]:
+    return {name: task.summary["objective_musd"] for name, task in comparison.strategies.items()}
+
+
+def test_one_scenario_all_policies_agree(write_case, exact_config, tmp_path: Path) -> None:
+    case, _ = load_case(write_case(tmp_path / "flat", single_scenario_flat()))
+    assert case.scenarios == ("base",)
+    comparison = compare_strategies(case, [exact_config(p) for p in POLICIES], workers=1)
+    assert all(task.ok for task in comparison.strategies.values())
+    values = objectives(comparison)
+    for name in POLICIES[1:]:
+        assert values[name] == pytest.approx(values["phased"], rel=1e-6), values
+    assert comparison.evpi_musd == pytest.approx(0.0, abs=1e-6 * values["phased"])
+    assert comparison.vss_musd == pytest.approx(0.0, abs=1e-6 * values["phased"])
+    assert comparison.perfect_information == {}
+
+
+def test_all_at_once_strands_capacity_in_the_low_branch(write_case, exact_config, tmp_path: Path) -> None:
+    case, _ = load_case(write_case(tmp_path / "stranding", base=STRANDING_CASE))
+    configs = [exact_config("phased"), exact_config("all-at-once")]
+    comparison = compare_strategies(case, configs, workers=1, with_value_of_information=False)
+    figures = comparison.figures()
+    phased, leap = figures["phased"], figures["all-at-once"]
+    assert phased["empty_shell_mw_peak_expected"] == pytest.approx(0.0, abs=1e-6)
+    assert leap["empty_shell_mw_peak_expected"] == pytest.approx(20.0, abs=1e-6)
+    assert leap["empty_shell_mw_peak_worst"] == pytest.approx(20.0, abs=1e-6)
+    # both strand the chip idle in `low` p2; only all-at-once strands shell as well
+    assert leap["stranded_capital_musd_peak_expected"] > phased["stranded_capital_musd_peak_expected"] + 10
+    assert leap["idle_pflops_share_peak_expected"] == pytest.approx(phased["idle_pflops_share_peak_expected"])
+    assert leap["capex_total_musd"] > phased["capex_total_musd"]
+    assert leap["objective_musd"] > phased["objective_musd"]
+    assert leap["unmet_eflops_years_expected"] == pytest.approx(0.0, abs=1e-6)
+    # capex in p1 (undiscounted): 30 MW and 10 chips against 10 MW and 10 chips
+    capex = comparison.capex_by_year()
+    assert capex.loc["p1", "all-at-once"] == pytest.approx(30 * 5 + 10 * 1.0, rel=1e-6)
+    assert capex.loc["p1", "phased"] == pytest.approx(10 * 5 + 10 * 1.0, rel=1e-6)
+    # the shell stays empty to the end in the low branch only
+    leap_tables = comparison.strategies["all-at-once"].results
+    by_period = leap_tables.stranded_by_period.set_index(["scenario", "period"])
+    assert by_period.loc[("low", "p3"), "empty_shell_mw"] == pytest.approx(20.0, abs=1e-6)
+    assert by_period.loc[("high", "p3"), "empty_shell_mw"] == pytest.approx(0.0, abs=1e-6)
+    phased_by_period = comparison.strategies["phased"].results.stranded_by_period
+    assert phased_by_period["empty_shell_mw"].abs().max() < 1e-6
+
+
+def test_evpi_and_vss_match_direct_solves(write_case, exact_config, tmp_path: Path) -> None:
+    """EVPI = phased - sum_w p[w] * (scenario w alone); VSS = plan-on-mean - phased (tiny case)."""
+    case, _ = load_case(write_case(tmp_path / "tiny"))
+    comparison = compare_strategies(case, [exact_config(p) for p in POLICIES], workers=1)
+    values = objectives(comparison)
+    wait_and_see = sum(
+        case.scenario_probability[w] * solve_case(case.scenario_case(w), exact_config()).objective_musd
+        for w in case.scenarios
+    )
+    assert set(comparison.perfect_information) == {"high", "low"}
+    assert comparison.evpi_musd == pytest.approx(values["phased"] - wait_and_see, rel=1e-7)
+    assert comparison.vss_musd == pytest.approx(values["plan-on-mean"] - values["phased"], rel=1e-7)
+    # knowing in p1 which branch comes is worth something here; so is planning on the tree
+    assert comparison.evpi_musd > 1.0
+    assert comparison.vss_musd > 1.0
+
+
+@st.composite
+def small_cases(draw: st.DrawFn) -> dict[str, str]:
+    """A random case: 1 site, 1-2 chips, 3 periods, 2 scenarios branching after p1 (or later
+    when the draws coincide), an existing contract and an optional second one to sign."""
+    money = st.integers(0, 20)
+    p_high = draw(st.integers(1, 9)) / 10
+    d1 = draw(st.integers(1, 8))
+    high = [d1 * draw(st.sampled_from([1.0, 1.5, 2.0, 3.0])) for _ in range(2)]
+    low = [d1 * draw(st.sampled_from([0.25, 0.5, 1.0, 1.25])) for _ in range(2)]
+    module = draw(st.sampled_from([1, 2, 5]))
+    lead = draw(st.integers(0, 1))
+    existing = draw(st.integers(0, 3))
+    chips = "chip,pflops,kw,capex_usd,opex_usd_per_year,life_years\n"
+    chips += f"gpu,2,1.2,{draw(st.integers(5, 60)) * 1000},{draw(st.integers(0, 3000))},"
+    chips += f"{draw(st.integers(2, 6))}\n"
+    if draw(st.booleans()):
+        chips += f"asic,1.5,0.7,{draw(st.integers(5, 60)) * 1000},500,{draw(st.integers(2, 6))}\n"
+    power = "contract,site,kind,mw,price_usd_per_mwh,capacity_cost_musd_per_mw_year,min_take,"
+    power += "existing,divisible\n"
+    power += f"grid,s1,grid,{draw(st.integers(2, 20))},{draw(st.integers(30, 90))},0,0,true,false\n"
+    if draw(st.booleans()):
+        power += (
+            f"ppa,s1,ppa,{draw(st.integers(5, 30))},{draw(st.integers(20, 60))},"
+            f"{draw(money) / 100},{draw(st.sampled_from([0, 0.5]))},false,{draw(st.booleans())}\n"
+        )
+    return {
+        "parameters.csv": (
+            f"name,value\ndiscount_rate,{draw(st.integers(0, 15)) / 100}\n"
+            f"unmet_penalty_musd_per_eflops_year,{draw(st.integers(20, 500))}\n"
+        ),
+        "periods.csv": "period,years\np1,1\np2,1\np3,2\n",
+        "scenarios.csv": f"scenario,probability\nhigh,{p_high}\nlow,{round(1 - p_high, 1)}\n",
+        "demand.csv": (
+            "scenario,period,workload,eflops\n"
+            f"high,p1,w,{d1}\nhigh,p2,w,{high[0]}\nhigh,p3,w,{high[1]}\n"
+            f"low,p1,w,{d1}\nlow,p2,w,{low[0]}\nlow,p3,w,{low[1]}\n"
+        ),
+        "sites.csv": (
+            "site,region,max_mw,module_mw,existing_mw,capex_musd_per_mw,fixed_om_musd_per_mw_year,"
+            "lead_periods,pue,life_years\n"
+            f"s1,r,{draw(st.integers(10, 40))},{module},{existing},{draw(money)},{draw(money) / 40},"
+            f"{lead},1.2,{draw(st.integers(5, 30))}\n"
+        ),
+        "chips.csv": chips,
+        "power.csv": power,
+    }
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=small_cases())
+def test_value_of_information_is_never_negative(files: dict[str, str], write_case, exact_config) -> None:
+    with tempfile.TemporaryDirectory(prefix="planner-compare-") as tmp:
+        case, _ = load_case(write_case(Path(tmp) / "case", base=files))
+    comparison = compare_strategies(case, [exact_config(p) for p in POLICIES], workers=1)
+    assert all(task.ok for task in comparison.strategies.values())
+    values = objectives(comparison)
+    tol = 1e-6 * max(1.0, abs(values["phased"]))
+    assert comparison.evpi_musd is not None and comparison.vss_musd is not None
+    assert comparison.evpi_musd >= -tol, (comparison.evpi_musd, files)
+    assert comparison.vss_musd >= -tol, (comparison.vss_musd, files)
+    assert values["phased"] <= values["all-at-once"] + tol
+
+
+# --------------------------------------------------------------------------------------------
+# the command
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compare_run(tmp_path_factory: pytest.TempPathFactory, write_case, cli) -> dict:
+    root = tmp_path_factory.mktemp("compare")
+    case_dir = write_case(root / "tiny")
+    out = root / "run"
+    result = cli("compare", case_dir, "--workers", "1", "--mip-gap", "0", "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    return {"stdout": result.stdout, "out": out, "case_dir": case_dir, "root": root}
+
+
+def test_compare_json(compare_run: dict, exact_config) -> None:
+    assert compare_run["stdout"].strip().count("\n") == 0
+    payload = json.loads(compare_run["stdout"])
+    assert list(payload["strategies"]) == list(POLICIES)
+    for name, entry in payload["strategies"].items():
+        assert entry["status"] == "optimal", name
+        assert isinstance(entry["objective_musd"], float)
+        assert entry["policy"] == name
+        assert {"capex_by_period_musd", "stranded", "cost_breakdown_musd"} <= set(entry)
+    strategies = payload["strategies"]
+    assert payload["vss_musd"] == pytest.approx(
+        strategies["plan-on-mean"]["objective_musd"] - strategies["phased"]["objective_musd"], rel=1e-9
+    )
+    assert payload["evpi_musd"] >= -1e-6 and payload["vss_musd"] >= -1e-6
+    assert payload["run_dir"] == str(compare_run["out"])
+    assert payload["differences_vs_first"]["phased"]["objective_musd"] == 0
+    # the phased objective is the one a direct solve gives
+    case, _ = load_case(compare_run["case_dir"])
+    direct = solve_case(case, exact_config()).objective_musd
+    assert strategies["phased"]["objective_musd"] == pytest.approx(direct, rel=1e-7)
+
+
+def test_compare_run_folder(compare_run: dict) -> None:
+    out = compare_run["out"]
+    for name in ("capacity_vs_demand.png", "stranded_capital.png", "capex_by_year.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    html = (out / "index.html").read_text()
+    assert "Value of information" in html
+    for name in ("capacity_vs_demand.png", "stranded_capital.png", "capex_by_year.png"):
+        assert f'src="{name}"' in html, name
+    for name in ("comparison.csv", "capex_by_year.csv", "summary.json"):
+        assert (out / name).is_file(), name
+    for policy in POLICIES:
+        for table in ("stranded_by_scenario", "stranded_by_period", "cost_by_scenario"):
+            assert (out / f"{table}-{policy}.csv").is_file(), (table, policy)
+    assert json.loads((out / "summary.json").read_text()) == json.loads(compare_run["stdout"])
+
+
+def test_compare_two_models_still_reports_evpi_and_vss(compare_run: dict, cli) -> None:
+    out = compare_run["root"] / "two"
+    result = cli("compare", compare_run["case_dir"], "--model", "phased", "--model", "all-at-once",
+                 "--workers", "1", "--mip-gap", "0", "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    first = json.loads(compare_run["stdout"])
+    assert list(payload["strategies"]) == ["phased", "all-at-once"]
+    assert payload["evpi_musd"] == pytest.approx(first["evpi_musd"], rel=1e-7)
+    assert payload["vss_musd"] == pytest.approx(first["vss_musd"], rel=1e-7)
+
+
+def test_compare_console_output(compare_run: dict, cli) -> None:
+    result = cli("compare", compare_run["case_dir"], "--model", "phased", "--model", "all-at-once",
+                 "--workers", "1", "--out", compare_run["root"] / "console")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Strategies compared" in text
+    assert "EVPI" in text and "VSS" in text
+    assert "all-at-once - phased" in text
+
+
+def test_compare_same_model_twice_is_exit_2(compare_run: dict, cli) -> None:
+    out = compare_run["root"] / "twice"
+    result = cli("compare", compare_run["case_dir"], "--model", "phased", "--model", "phased", "--out", out)
+    assert result.exit_code == 2
+    assert "--model" in result.stderr
+    assert not out.exists()

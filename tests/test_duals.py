@@ -1,0 +1,221 @@
+"""Shadow prices (``planner.duals``) against finite differences of the LP's objective.
+
+The case: one site, one chip, one existing contract, two periods (p1 1 year, p2 2 years), two
+equally likely scenarios that share p1 (5 EFLOPS of training) and part in p2 (high 10, low 6).
+A duals table is in money of the period per unit-year, so a perturbation ``delta`` of a right-hand
+side moves the (expected, discounted) objective by ``delta * sum_t value[t] * d[t] * years[t]``.
+Each case is chosen so that the LP's basis does not change under the perturbation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+
+from planner.duals import shadow_prices
+from planner.loader import load_case
+from planner.plan import PlanResult, solve_case
+
+TEMPLATE = {
+    "parameters.csv": "name,value\ndiscount_rate,0.08\nunmet_penalty_musd_per_eflops_year,300\n",
+    "periods.csv": "period,years\np1,1\np2,2\n",
+    "scenarios.csv": "scenario,probability\nhigh,0.5\nlow,0.5\n",
+    "demand.csv": (
+        "scenario,period,workload,eflops\n"
+        "high,p1,training,{d_p1}\nhigh,p2,training,{d_high}\n"
+        "low,p1,training,{d_p1}\nlow,p2,training,{d_low}\n"
+    ),
+    "sites.csv": (
+        "site,region,max_mw,module_mw,existing_mw,capex_musd_per_mw,pue,life_years\n"
+        "north,us,100,5,{existing_mw},10,1.2,20\n"
+    ),
+    "chips.csv": "chip,pflops,kw,capex_usd,opex_usd_per_year,life_years\ngpu,2,1.2,40000,1000,4\n",
+    "power.csv": (
+        "contract,site,kind,mw,firm_fraction,price_usd_per_mwh,existing\n"
+        "grid_n,north,grid,{mw},{firm_fraction},60,true\n{extra_contract}"
+    ),
+}
+# Ample shell (50 MW) and firm power (80 MW): only chips and energy are bought.
+AMPLE = {
+    "d_p1": 5, "d_high": 10, "d_low": 6, "existing_mw": 50, "mw": 80, "firm_fraction": 1, "extra_contract": ""
+}
+DELTA = 1e-3
+PERIOD_MONEY = {"p1": 1.0, "p2": 2 / 1.08}  # d[t] * years[t]
+
+
+@pytest.fixture
+def solve_lp(tmp_path: Path, write_case, exact_config):
+    """``solve_lp(**values) -> PlanResult``: the template with ``values`` over AMPLE, as an LP."""
+    count = [0]
+
+    def solve(**values: object) -> PlanResult:
+        fields = {**AMPLE, **values}
+        count[0] += 1
+        files = {name: text.format(**fields) for name, text in TEMPLATE.items()}
+        case, _ = load_case(write_case(tmp_path / f"case{count[0]}", base=files))
+        result = solve_case(case, exact_config(integer=False))
+        assert result.status == "optimal"
+        return result
+
+    return solve
+
+
+def value_of(table: pd.DataFrame, column: str, **keys: str) -> float:
+    rows = table
+    for key, wanted in keys.items():
+        rows = rows[rows[key] == wanted]
+    assert len(rows) == 1, (keys, table)
+    return float(rows[column].iloc[0])
+
+
+def discounted_total(table: pd.DataFrame, site: str) -> float:
+    """``sum_t value[s,t] * d[t] * years[t]``: what one more MW in every period is worth today."""
+    rows = table[table["site"] == site]
+    return float(sum(r.musd_per_mw_year * PERIOD_MONEY[r.period] for r in rows.itertuples()))
+
+
+# --------------------------------------------------------------------------------------------
+# demand
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("period", ["p1", "p2"])
+def test_demand_marginal_matches_finite_difference(solve_lp, period: str) -> None:
+    base = solve_lp()
+    reported = value_of(shadow_prices(base)["demand_marginal"], "expected_musd_per_eflops_year",
+                        period=period, workload="training")
+    if period == "p1":
+        bumped = solve_lp(d_p1=AMPLE["d_p1"] + DELTA)  # in both scenarios: the tree is unchanged
+    else:
+        bumped = solve_lp(d_high=AMPLE["d_high"] + DELTA, d_low=AMPLE["d_low"] + DELTA)
+    finite_difference = (bumped.objective_musd - base.objective_musd) / DELTA / PERIOD_MONEY[period]
+    assert reported > 0
+    assert reported == pytest.approx(finite_difference, rel=1e-6)
+
+
+def test_demand_marginal_matches_hand_computation(solve_lp) -> None:
+    """p2's chips are bought at the node the two scenarios share in p2 (decided on p1's demand),
+    so one more EFLOPS in both scenarios costs, per EFLOPS (500 chips, 0.6 IT MW, 0.72 MW drawn),
+    with d2 = 1/1.08 and horizon end discount 1.08^-3:
+    capex 20 d2, salvage 20 * (1 - (3 - 1) / 4) * 1.08^-3, opex 0.5 musd/yr * 2 years * d2,
+    energy 0.72 MW * 8760 h * 2 years * 60 $/MWh = 0.75686 musd * d2; in money of p2 per
+    EFLOPS-year: divided by d2 * 2 (= 6.5917)."""
+    table = shadow_prices(solve_lp())["demand_marginal"]
+    d2 = 1 / 1.08
+    total = 20 * d2 - 10 * 1.08**-3 + 0.5 * 2 * d2 + 0.72 * 8760 * 2 * 60 / 1e6 * d2
+    reported = value_of(table, "expected_musd_per_eflops_year", period="p2", workload="training")
+    assert reported == pytest.approx(total / (2 * d2), rel=1e-7)
+
+
+def test_demand_marginal_per_scenario_matches_finite_difference(solve_lp) -> None:
+    """``scenario_<w>`` is conditional on the scenario: one more EFLOPS in `high` only moves the
+    objective by p[high] * value. (In p2 the scenarios are already apart, so the tree holds.)"""
+    base = solve_lp()
+    table = shadow_prices(base)["demand_marginal"]
+    bumped = solve_lp(d_high=AMPLE["d_high"] + DELTA)
+    finite_difference = (bumped.objective_musd - base.objective_musd) / DELTA / PERIOD_MONEY["p2"] / 0.5
+    assert value_of(table, "scenario_high", period="p2", workload="training") == pytest.approx(
+        finite_difference, rel=1e-6
+    )
+    # and the expectation of the conditional values is the expected value
+    row = table[table["period"] == "p2"].iloc[0]
+    assert row["expected_musd_per_eflops_year"] == pytest.approx(
+        0.5 * row["scenario_high"] + 0.5 * row["scenario_low"], rel=1e-9
+    )
+
+
+def test_unserved_demand_is_worth_the_penalty(solve_lp) -> None:
+    """With 3 firm MW (10 MW at firm fraction 0.3) only 2.5 IT MW of chips fit: demand is short
+    in every period and scenario, so one more EFLOPS-year costs the unmet penalty, 300."""
+    result = solve_lp(mw=10, firm_fraction=0.3)
+    assert not result.results.unmet.empty
+    table = shadow_prices(result)["demand_marginal"]
+    assert list(table["expected_musd_per_eflops_year"]) == pytest.approx([300.0, 300.0], rel=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# site MW and firm MW
+# --------------------------------------------------------------------------------------------
+
+
+def test_slack_capacity_is_worth_nothing(solve_lp) -> None:
+    tables = shadow_prices(solve_lp())
+    assert tables["site_mw_value"]["musd_per_mw_year"].abs().max() < 1e-9
+    assert tables["firm_mw_value"]["musd_per_mw_year"].abs().max() < 1e-9
+    assert set(tables["site_mw_value"]["period"]) == {"p1", "p2"}
+
+
+def test_site_mw_value_matches_existing_mw_perturbation(solve_lp) -> None:
+    """2 MW of existing shell against 3 IT MW of chips needed in p1: the shell binds (the rest is
+    built), the site cap (100 MW) does not, and existing MW pay no O&M here."""
+    base = solve_lp(existing_mw=2)
+    table = shadow_prices(base)["site_mw_value"]
+    assert table["musd_per_mw_year"].max() > 0
+    bumped = solve_lp(existing_mw=2 + DELTA)
+    saving = -(bumped.objective_musd - base.objective_musd) / DELTA
+    assert saving > 0
+    assert discounted_total(table, "north") == pytest.approx(saving, rel=1e-6)
+
+
+@pytest.mark.parametrize("how", ["firm_fraction", "extra_existing_contract"])
+def test_firm_mw_value_matches_perturbation(solve_lp, how: str) -> None:
+    """3 firm MW bind (0.3 of a 10 MW existing contract; PUE 1.2, so 2.5 IT MW of chips), demand
+    is short; one more firm MW in every period, by a higher firm fraction or by a tiny extra
+    existing contract at the same energy price, saves what the table says."""
+    base = solve_lp(mw=10, firm_fraction=0.3)
+    table = shadow_prices(base)["firm_mw_value"]
+    assert table["musd_per_mw_year"].max() > 0
+    if how == "firm_fraction":
+        bumped = solve_lp(mw=10, firm_fraction=0.3 + DELTA / 10)
+    else:
+        bumped = solve_lp(mw=10, firm_fraction=0.3, extra_contract=f"tiny,north,grid,{DELTA},1,60,true\n")
+    saving = -(bumped.objective_musd - base.objective_musd) / DELTA
+    assert saving > 0
+    assert discounted_total(table, "north") == pytest.approx(saving, rel=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# MIP (integers fixed) and the command line
+# --------------------------------------------------------------------------------------------
+
+
+def test_mip_duals_fix_integers_only_for_the_dual_solve(tiny_case_dir: Path, exact_config) -> None:
+    case, _ = load_case(tiny_case_dir)
+    result = solve_case(case, exact_config())
+    tables = shadow_prices(result)
+    demand = tables["demand_marginal"]
+    assert len(demand) == len(case.periods) * len(case.workloads)
+    assert {f"scenario_{w}" for w in case.scenarios} <= set(demand.columns)
+    assert demand["expected_musd_per_eflops_year"].notna().all()
+    m = result.planning_model.model
+    integers = [v for v in m.component_data_objects(pyo.Var) if v.is_integer() or v.is_binary()]
+    assert integers and not any(v.fixed for v in integers)
+
+
+def test_solve_duals_writes_tables_and_prints_summary(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = cli("solve", tiny_case_dir, "--relax", "--duals", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "Shadow prices" in result.stdout
+    assert "firm power MW" in result.stdout and "built IT MW" in result.stdout
+    for name in ("demand_marginal", "site_mw_value", "firm_mw_value"):
+        assert (out / f"duals_{name}.csv").is_file(), name
+    demand = pd.read_csv(out / "duals_demand_marginal.csv")
+    assert list(demand.columns[:3]) == ["period", "workload", "expected_musd_per_eflops_year"]
+    assert len(demand) == 3 * 2
+    site = pd.read_csv(out / "duals_site_mw_value.csv")
+    assert list(site.columns) == ["site", "period", "musd_per_mw_year"]
+
+
+def test_solve_duals_on_the_mip_and_with_json(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = cli("solve", tiny_case_dir, "--duals", "--json", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["integer"] is True
+    assert "Shadow prices" not in result.stdout
+    for name in ("demand_marginal", "site_mw_value", "firm_mw_value"):
+        assert (out / f"duals_{name}.csv").is_file(), name

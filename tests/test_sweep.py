@@ -1,0 +1,400 @@
+"""``planner sweep`` (shared/spec/sweeps.md) on the tiny case of ``conftest.py``.
+
+Every variant's objective must equal the objective of a hand-edited copy of the case folder
+solved directly; bad edits fail only their own variant, named by the sweep file's row; a sweep
+file of the wrong shape is bad input (exit 2). Solves use MIP gap 0 so that objectives of equal
+models agree to rounding.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planner.loader import load_case
+from planner.plan import solve_case
+
+SWEEP_HEADER = "case,group,file,column,where,op,value\n"
+
+# One sweep row per op and per form of `where`; the edits a person would make by hand to get the
+# same variant. `pue_both` has two rows applied together; `gpu_capex_x0.8` and `gpu_capex_x1.5`
+# are the two ends of one tornado bar.
+GOOD_ROWS = (
+    "gpu_capex_x1.5,chip capex,chips.csv,capex_usd,chip=gpu,scale,1.5\n"  # single condition, scale
+    "gpu_capex_x0.8,chip capex,chips.csv,capex_usd,chip=gpu,scale,0.8\n"
+    "site_capex_plus3,site capex,sites.csv,capex_musd_per_mw,,add,3\n"  # blank where, add
+    "high_p3_flat,demand,demand.csv,eflops,scenario=high&period=p3,set,7\n"  # two conditions, set
+    "discount_10pct,discount,parameters.csv,value,name=discount_rate,set,0.1\n"  # parameters.csv
+    "pue_both,pue,sites.csv,pue,site=north,set,1.3\n"
+    "pue_both,,sites.csv,pue,site=south,add,0.1\n"
+    "south_om,,sites.csv,fixed_om_musd_per_mw_year,site=south,add,0.5\n"  # blank cell: default 0
+    "asic_life_plus1,,chips.csv,life_years,pflops=1.50,add,1\n"  # numeric match in `where`
+)
+
+
+# The same variants edited by hand: text replacements in the tiny case's files.
+HAND_EDITS: dict[str, dict[str, list[tuple[str, str]]]] = {
+    "base": {},
+    "gpu_capex_x1.5": {"chips.csv": [("gpu,2,1.2,40000,", "gpu,2,1.2,60000,")]},
+    "gpu_capex_x0.8": {"chips.csv": [("gpu,2,1.2,40000,", "gpu,2,1.2,32000,")]},
+    "site_capex_plus3": {
+        "sites.csv": [
+            ("north,us,30,4,2,11,", "north,us,30,4,2,14,"),
+            ("south,eu,20,2,,9,", "south,eu,20,2,,12,"),
+        ]
+    },
+    "high_p3_flat": {
+        "demand.csv": [
+            ("high,p3,training,9", "high,p3,training,7"),
+            ("high,p3,inference,6", "high,p3,inference,7"),
+        ]
+    },
+    "discount_10pct": {"parameters.csv": [("discount_rate,0.08", "discount_rate,0.1")]},
+    "pue_both": {"sites.csv": [("0,1.2,15", "0,1.3,15"), ("1,1.1,15", "1,1.2,15")]},
+    "south_om": {"sites.csv": [("south,eu,20,2,,9,,1", "south,eu,20,2,,9,0.5,1")]},
+    "asic_life_plus1": {"chips.csv": [("asic,1.5,0.8,25000,800,4,", "asic,1.5,0.8,25000,800,5,")]},
+}
+
+
+def edited(files: Mapping[str, str], changes: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
+    """``files`` with text replacements per file; each replaced text must occur exactly once."""
+    files = dict(files)
+    for name, replacements in changes.items():
+        for old, new in replacements:
+            assert files[name].count(old) == 1, (name, old)
+            files[name] = files[name].replace(old, new)
+    return files
+
+# Rows that must fail their own variant, with what the report must say (file and row of the sweep).
+BAD_ROWS = {
+    "unknown_file": ("nosuch.csv,eflops,,scale,2", ["sweep.csv", "row 3", "nosuch.csv"]),
+    "unknown_column": ("chips.csv,flops,,scale,2", ["sweep.csv", "row 4", "flops"]),
+    "text_column": ("sites.csv,region,,set,2", ["sweep.csv", "row 5", "region", "numeric"]),
+    "no_match": ("chips.csv,capex_usd,chip=tpu,scale,2", ["sweep.csv", "row 6", "chip=tpu"]),
+    "where_unknown_column": ("chips.csv,capex_usd,vendor=acme,scale,2", ["sweep.csv", "row 7", "vendor"]),
+    "negative_pue": ("sites.csv,pue,site=north,set,-1", ["sweep.csv", "row 8", "pue", "-1"]),
+}
+ERROR_SWEEP = SWEEP_HEADER + "gpu_capex_x1.5,,chips.csv,capex_usd,chip=gpu,scale,1.5\n" + "".join(
+    f"{name},,{row}\n" for name, (row, _) in BAD_ROWS.items()
+) + "south_om,,sites.csv,fixed_om_musd_per_mw_year,site=south,add,0.5\n"
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def run_sweep_json(cli: Callable, case_dir: Path, sweep: Path, out: Path, *flags: object) -> tuple[int, dict]:
+    result = cli("sweep", case_dir, sweep, "--out", out, "--json", "--mip-gap", "0", *flags)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def objectives(payload: dict) -> dict[str, float | None]:
+    return {row["case"]: row["objective_musd"] for row in payload["variants"]}
+
+
+@pytest.fixture(scope="module")
+def good_sweep(tmp_path_factory: pytest.TempPathFactory, write_case, cli) -> dict:
+    """The tiny case swept once with every good row (one worker); shared by the tests below."""
+    root = tmp_path_factory.mktemp("sweep")
+    case_dir = write_case(root / "tiny")
+    sweep = root / "sweep.csv"
+    sweep.write_text(SWEEP_HEADER + GOOD_ROWS)
+    out = root / "run"
+    code, payload = run_sweep_json(cli, case_dir, sweep, out, "--workers", "1")
+    return {"code": code, "payload": payload, "out": out, "case_dir": case_dir, "root": root}
+
+
+@pytest.fixture(scope="module")
+def error_sweep(tmp_path_factory: pytest.TempPathFactory, write_case, cli) -> dict:
+    root = tmp_path_factory.mktemp("sweep-errors")
+    case_dir = write_case(root / "tiny")
+    sweep = root / "sweep.csv"
+    sweep.write_text(ERROR_SWEEP)
+    code, payload = run_sweep_json(cli, case_dir, sweep, root / "run", "--workers", "1")
+    return {"code": code, "payload": payload, "case_dir": case_dir, "sweep": sweep, "root": root}
+
+
+@pytest.fixture(scope="module")
+def direct_objectives(
+    tmp_path_factory: pytest.TempPathFactory, write_case, exact_config, tiny_files
+) -> dict[str, float]:
+    """Each hand-edited copy of the case, solved directly (MIP gap 0)."""
+    root = tmp_path_factory.mktemp("hand-edited")
+    values = {}
+    for name, changes in HAND_EDITS.items():
+        case, _ = load_case(write_case(root / name, base=edited(tiny_files, changes)))
+        result = solve_case(case, exact_config())
+        assert result.status == "optimal"
+        values[name] = result.objective_musd
+    return values
+
+
+# --------------------------------------------------------------------------------------------
+# good variants
+# --------------------------------------------------------------------------------------------
+
+
+def test_good_sweep_exits_0_and_lists_base_then_variants(good_sweep: dict) -> None:
+    assert good_sweep["code"] == 0
+    payload = good_sweep["payload"]
+    assert payload["run_dir"] == str(good_sweep["out"])
+    assert [row["case"] for row in payload["variants"]] == list(HAND_EDITS)
+    assert all(row["status"] == "optimal" for row in payload["variants"])
+    assert all(row["error"] == "" for row in payload["variants"])
+    groups = {row["case"]: row["group"] for row in payload["variants"]}
+    assert groups["pue_both"] == "pue"  # the first non-blank group of the variant's rows
+    assert groups["gpu_capex_x0.8"] == groups["gpu_capex_x1.5"] == "chip capex"
+
+
+@pytest.mark.parametrize("variant", list(HAND_EDITS))
+def test_variant_equals_hand_edited_case(good_sweep: dict, direct_objectives: dict, variant: str) -> None:
+    swept = objectives(good_sweep["payload"])
+    assert swept[variant] == pytest.approx(direct_objectives[variant], rel=1e-7)
+
+
+def test_variants_move_the_objective_the_expected_way(good_sweep: dict) -> None:
+    rows = {row["case"]: row for row in good_sweep["payload"]["variants"]}
+    base = rows["base"]["objective_musd"]
+    assert rows["base"]["delta_musd"] == 0
+    for name, row in rows.items():
+        assert row["delta_musd"] == pytest.approx(row["objective_musd"] - base, abs=1e-6), name
+    assert rows["gpu_capex_x1.5"]["delta_musd"] > 0 > rows["gpu_capex_x0.8"]["delta_musd"]
+    assert rows["site_capex_plus3"]["delta_musd"] > 0
+    assert rows["high_p3_flat"]["delta_musd"] < 0
+    assert rows["discount_10pct"]["delta_musd"] < 0
+    assert rows["pue_both"]["delta_musd"] > 0
+    assert rows["south_om"]["delta_musd"] >= 0
+
+
+def test_sweep_run_folder_has_table_and_tornado(good_sweep: dict) -> None:
+    out = good_sweep["out"]
+    for name in ("variants.csv", "tornado.png", "index.html"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert (out / "tornado.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = pd.read_csv(out / "variants.csv", keep_default_na=False)
+    assert list(table["case"]) == list(HAND_EDITS)
+    for column in ("objective_musd", "delta_musd", "status", "mip_gap", "seconds", "error"):
+        assert column in table.columns
+    swept = objectives(good_sweep["payload"])
+    for row in table.itertuples():
+        assert float(row.objective_musd) == pytest.approx(swept[row.case], rel=1e-8)
+    assert not [p for p in good_sweep["root"].iterdir() if p.name.startswith(".")]
+
+
+def test_sweep_console_output(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    sweep = tmp_path / "small.csv"
+    sweep.write_text(SWEEP_HEADER + "cheap_gpu,,chips.csv,capex_usd,chip=gpu,scale,0.5\n"
+                     "bad,,chips.csv,capex_usd,chip=tpu,scale,2\n")
+    result = cli("sweep", tiny_case_dir, sweep, "--workers", "1", "--out", tmp_path / "run")
+    assert result.exit_code == 1
+    text = squash(result.stdout)
+    assert "Sweepvariants" in text
+    assert "cheap_gpu" in text and "badfailed" in text
+    assert squash("small.csv, row 3, column where: value 'chip=tpu'") in text
+    assert squash(str(tmp_path / "run")) in text
+
+
+# --------------------------------------------------------------------------------------------
+# failing variants
+# --------------------------------------------------------------------------------------------
+
+
+def test_error_rows_fail_only_their_variant(error_sweep: dict, good_sweep: dict) -> None:
+    assert error_sweep["code"] == 1
+    rows = {row["case"]: row for row in error_sweep["payload"]["variants"]}
+    assert list(rows) == ["base", "gpu_capex_x1.5", *BAD_ROWS, "south_om"]
+    good = objectives(good_sweep["payload"])
+    for name in ("base", "gpu_capex_x1.5", "south_om"):
+        assert rows[name]["status"] == "optimal"
+        assert rows[name]["objective_musd"] == pytest.approx(good[name], rel=1e-9)
+    for name in BAD_ROWS:
+        assert rows[name]["status"] == "failed"
+        assert rows[name]["objective_musd"] is None
+        assert rows[name]["error"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        name
+        for name in BAD_ROWS
+    ],
+)
+def test_error_is_reported_with_the_sweep_row(error_sweep: dict, name: str) -> None:
+    error = {row["case"]: row["error"] for row in error_sweep["payload"]["variants"]}[name]
+    for part in BAD_ROWS[name][1]:
+        assert squash(part) in squash(error), (part, error)
+
+
+def test_invalid_edit_reports_the_loader_problem(error_sweep: dict) -> None:
+    """What the loader says about the edited input reaches the user (file, row, column, value)."""
+    error = {row["case"]: row["error"] for row in error_sweep["payload"]["variants"]}["negative_pue"]
+    assert "sites.csv" in error and "pue" in error and "-1" in error
+
+
+def test_exit_1_when_only_one_variant_fails(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    sweep = tmp_path / "one-bad.csv"
+    sweep.write_text(SWEEP_HEADER + "ok,,chips.csv,capex_usd,chip=gpu,scale,1.1\n"
+                     "bad,,power.csv,mw,contract=nope,scale,2\n")
+    code, payload = run_sweep_json(cli, tiny_case_dir, sweep, tmp_path / "run", "--workers", "1")
+    assert code == 1
+    assert [row["status"] for row in payload["variants"]] == ["optimal", "optimal", "failed"]
+
+
+# --------------------------------------------------------------------------------------------
+# sweep files of the wrong shape: exit 2, nothing run, no run folder
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("case,group,file,column,where,value\nx,,chips.csv,capex_usd,,2\n", ["bad-sweep.csv", "row 1", "op"]),
+        ("case,file,column,op\nx,chips.csv,capex_usd,scale\n", ["bad-sweep.csv", "value"]),
+        (SWEEP_HEADER + "x,,chips.csv,capex_usd,,multiply,2\n", ["bad-sweep.csv", "row 2", "op", "multiply"]),
+        (SWEEP_HEADER + "x,,chips.csv,capex_usd,,scale,abc\n", ["bad-sweep.csv", "row 2", "value", "abc"]),
+        (SWEEP_HEADER + "x,,chips.csv,capex_usd,,scale,nan\n", ["bad-sweep.csv", "row 2", "value", "nan"]),
+        (SWEEP_HEADER + "ok,,chips.csv,capex_usd,,scale,2\nx,,chips.csv,capex_usd,,,2\n",
+         ["bad-sweep.csv", "row 3", "op"]),
+        (SWEEP_HEADER + "base,,chips.csv,capex_usd,,scale,2\n", ["bad-sweep.csv", "row 2", "base"]),
+        (SWEEP_HEADER + "x,,chips.csv,capex_usd,chip,scale,2\n", ["bad-sweep.csv", "row 2", "where"]),
+        ("case,file,column,op,value,colour\nx,chips.csv,capex_usd,scale,2,red\n",
+         ["bad-sweep.csv", "colour"]),
+    ],
+    ids=["no-op-column", "no-value-column", "bad-op", "value-not-a-number", "value-nan", "blank-op",
+         "variant-named-base", "where-without-equals", "unknown-column"],
+)
+def test_malformed_sweep_file_is_exit_2(
+    cli, tiny_case_dir: Path, tmp_path: Path, text: str, expected: list[str]
+) -> None:
+    sweep = tmp_path / "bad-sweep.csv"
+    sweep.write_text(text)
+    out = tmp_path / "run"
+    result = cli("sweep", tiny_case_dir, sweep, "--workers", "1", "--out", out)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for part in expected:
+        assert squash(part) in squash(result.stderr), (part, result.stderr)
+    assert not out.exists()
+
+
+def test_malformed_sweep_file_lists_every_problem(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    sweep = tmp_path / "bad-sweep.csv"
+    sweep.write_text(SWEEP_HEADER + "a,,chips.csv,capex_usd,,multiply,2\nb,,chips.csv,capex_usd,,scale,x\n")
+    result = cli("sweep", tiny_case_dir, sweep, "--workers", "1", "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    err = squash(result.stderr)
+    assert squash("2 problem(s)") in err
+    assert squash("bad-sweep.csv, row 2, column op") in err
+    assert squash("bad-sweep.csv, row 3, column value") in err
+
+
+# --------------------------------------------------------------------------------------------
+# parallel: processes and a real Dask cluster give the same table
+# --------------------------------------------------------------------------------------------
+
+
+def test_two_worker_processes_give_the_same_results(error_sweep: dict, cli) -> None:
+    root = error_sweep["root"]
+    code, payload = run_sweep_json(cli, error_sweep["case_dir"], error_sweep["sweep"], root / "run-2",
+                                   "--workers", "2")
+    assert code == 1
+    local = error_sweep["payload"]["variants"]
+    assert [row["case"] for row in payload["variants"]] == [row["case"] for row in local]
+    for mine, theirs in zip(payload["variants"], local, strict=True):
+        assert mine["status"] == theirs["status"]
+        assert mine["error"] == theirs["error"]
+        if theirs["objective_musd"] is not None:
+            assert mine["objective_musd"] == pytest.approx(theirs["objective_musd"], rel=1e-8)
+
+
+@pytest.fixture
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def test_dask_scheduler_gives_the_same_results(error_sweep: dict, cli, dask_cluster) -> None:
+    root = error_sweep["root"]
+    code, payload = run_sweep_json(cli, error_sweep["case_dir"], error_sweep["sweep"], root / "run-dask",
+                                   "--scheduler", dask_cluster.scheduler_address)
+    assert code == 1
+    local = error_sweep["payload"]["variants"]
+    assert [row["case"] for row in payload["variants"]] == [row["case"] for row in local]
+    for mine, theirs in zip(payload["variants"], local, strict=True):
+        assert mine["status"] == theirs["status"]
+        assert mine["error"] == theirs["error"]
+        if theirs["objective_musd"] is not None:
+            assert mine["objective_musd"] == pytest.approx(theirs["objective_musd"], rel=1e-8)
+    assert (root / "run-dask" / "variants.csv").is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# optional columns: blank cells and columns left out of the file
+# --------------------------------------------------------------------------------------------
+
+
+def with_power_column(power_csv: str, column: str, values: dict[str, str]) -> str:
+    """power.csv with one more column, blank except for ``values`` (by contract)."""
+    lines = power_csv.strip().split("\n")
+    out = [lines[0] + f",{column}"]
+    for line in lines[1:]:
+        out.append(line + "," + values.get(line.split(",")[0], ""))
+    return "\n".join(out) + "\n"
+
+
+def sweep_one(cli, case_dir: Path, row: str, out: Path) -> dict:
+    sweep = out.parent / f"{out.name}.csv"
+    sweep.write_text(SWEEP_HEADER + row + "\n")
+    _code, payload = run_sweep_json(cli, case_dir, sweep, out, "--workers", "1")
+    return {r["case"]: r for r in payload["variants"]}["v"]
+
+
+def direct(write_case, exact_config, folder: Path, files: dict[str, str]) -> float:
+    case, _ = load_case(write_case(folder, files))
+    return solve_case(case, exact_config()).objective_musd
+
+
+def test_set_fills_a_blank_optional_cell(cli, write_case, exact_config, tiny_files, tmp_path: Path) -> None:
+    power = with_power_column(tiny_files["power.csv"], "term_periods", {})
+    case_dir = write_case(tmp_path / "case", {"power.csv": power})
+    row = sweep_one(cli, case_dir, "v,,power.csv,term_periods,contract=ppa_n,set,1", tmp_path / "run")
+    power = with_power_column(tiny_files["power.csv"], "term_periods", {"ppa_n": "1"})
+    expected = direct(write_case, exact_config, tmp_path / "hand", {"power.csv": power})
+    assert row["error"] == ""
+    assert row["objective_musd"] == pytest.approx(expected, rel=1e-7)
+
+
+def test_set_on_an_optional_column_absent_from_the_file(
+    cli, write_case, exact_config, tiny_files, tmp_path: Path
+) -> None:
+    assert "min_take" not in tiny_files["power.csv"]
+    case_dir = write_case(tmp_path / "case")
+    row = sweep_one(cli, case_dir, "v,,power.csv,min_take,contract=ppa_n,set,0.5", tmp_path / "run")
+    power = with_power_column(tiny_files["power.csv"], "min_take", {"ppa_n": "0.5"})
+    expected = direct(write_case, exact_config, tmp_path / "hand", {"power.csv": power})
+    assert row["error"] == ""
+    assert row["objective_musd"] == pytest.approx(expected, rel=1e-7)
+
+
+def test_add_to_a_blank_cell_uses_the_default(
+    cli, write_case, exact_config, tiny_files, tmp_path: Path
+) -> None:
+    """south's existing_mw is blank (default 0): adding 2 gives 2."""
+    case_dir = write_case(tmp_path / "case")
+    row = sweep_one(cli, case_dir, "v,,sites.csv,existing_mw,site=south,add,2", tmp_path / "run")
+    sites = tiny_files["sites.csv"].replace("south,eu,20,2,,9,", "south,eu,20,2,2,9,")
+    expected = direct(write_case, exact_config, tmp_path / "hand", {"sites.csv": sites})
+    assert row["error"] == ""
+    assert row["objective_musd"] == pytest.approx(expected, rel=1e-7)
