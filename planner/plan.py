@@ -132,8 +132,8 @@ def long_lead_plan(pm: PlanningModel, round_integers: bool) -> LongLeadPlan:
     """The solved builds and signings of a single-scenario model, by (id, period index)."""
     nodes = pm.sets.long_lead_tree.nodes
     m = pm.model
-    builds = {(s, nodes[b].t): float(m.build[s, b].value or 0.0) for s, b in m.build}
-    signs = {(q, nodes[b].t): float(m.sign[q, b].value or 0.0) for q, b in m.sign}
+    builds = {(s, nodes[b].t): _clip(m.build[s, b]) for s, b in m.build}
+    signs = {(q, nodes[b].t): _clip(m.sign[q, b]) for q, b in m.sign}
     if round_integers:
         builds = {key: float(round(v)) for key, v in builds.items()}
         signs = {
@@ -141,3 +141,11 @@ def long_lead_plan(pm: PlanningModel, round_integers: bool) -> LongLeadPlan:
             for key, v in signs.items()
         }
     return LongLeadPlan(build_modules=builds, sign_share=signs)
+
+
+def _clip(var: pyo.Var) -> float:
+    """The solved value inside the variable's bounds (solver round-off can leave -1e-16)."""
+    value = float(var.value or 0.0)
+    if abs(value) < 1e-9:
+        return 0.0
+    return min(max(value, var.lb if var.lb is not None else value), var.ub if var.ub is not None else value)
