@@ -48,7 +48,9 @@ def solver_options(command: Callable) -> Callable:
         click.option("--out", type=click.Path(path_type=Path), default=None,
                      help="Run folder to create (default runs/<case>-<model>-<timestamp>)."),
         click.option("--overwrite", is_flag=True, help="Replace --out if it already exists."),
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else."),
+        click.option(
+            "--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else."
+        ),
     ]
     for option in reversed(options):
         command = option(command)

@@ -104,8 +104,10 @@ def compare_strategies(
             tasks += [(f"_pi:{w}", case.scenario_case(w), phased) for w in case.scenarios]
     n_workers = workers or default_workers(len(tasks))
     solved = run_parallel(
-        [(solve_task, (key, task_case, _threads_per_task(config, n_workers)))
-         for key, task_case, config in tasks],
+        [
+            (solve_task, (key, task_case, _threads_per_task(config, n_workers)))
+            for key, task_case, config in tasks
+        ],
         n_workers,
     )
     done = {task.key: task for task in solved}
@@ -143,7 +145,9 @@ def _objective(task: SolvedTask | None) -> float | None:
     return task.summary["objective_musd"] if task is not None and task.ok else None
 
 
-def _value_of_information(comparison: Comparison, done: dict[str, SolvedTask], configs: list[ModelConfig]) -> None:
+def _value_of_information(
+    comparison: Comparison, done: dict[str, SolvedTask], configs: list[ModelConfig]
+) -> None:
     case = comparison.case
     phased_name = next((c.name for c in configs if c.policy == "phased"), "_evpi:phased")
     mean_name = next((c.name for c in configs if c.policy == "plan-on-mean"), "_vss:plan-on-mean")

@@ -98,8 +98,12 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
     for period, row in capex.iterrows():
         capex_table.add_row(str(period), *[fmt(v / 1000, 2) for v in row])
     console.print(capex_table)
-    console.print(f"EVPI {fmt(_b(comparison.evpi_musd), 3)} $B: {evpi_reading(comparison.evpi_musd)}", highlight=False)
-    console.print(f"VSS  {fmt(_b(comparison.vss_musd), 3)} $B: {vss_reading(comparison.vss_musd)}", highlight=False)
+    console.print(
+        f"EVPI {fmt(_b(comparison.evpi_musd), 3)} $B: {evpi_reading(comparison.evpi_musd)}", highlight=False
+    )
+    console.print(
+        f"VSS  {fmt(_b(comparison.vss_musd), 3)} $B: {vss_reading(comparison.vss_musd)}", highlight=False
+    )
     if run_dir:
         console.print(f"Run folder: [bold]{run_dir}[/] (index.html has the charts)")
 

@@ -35,14 +35,24 @@ def describe_row(pm: PlanningModel, family: str, index: tuple) -> str:
     sets, periods = pm.sets, pm.ix.periods
     words = FAMILY_WORDS.get(family, family)
     parts = []
-    tree = sets.long_lead_tree if family in ("ready_recursion", "active_recursion", "site_cap", "sign_once") else sets.info_tree
+    tree = (
+        sets.long_lead_tree
+        if family in ("ready_recursion", "active_recursion", "site_cap", "sign_once")
+        else sets.info_tree
+    )
     for position, item in enumerate(index):
         if isinstance(item, str):
             parts.append(item)
         elif isinstance(item, int) and position == len(index) - 1 and family not in ("site_cap", "sign_once"):
             node = tree.nodes[item]
             parts.append(f"period {periods[node.t]} ({'+'.join(node.scenarios)})")
-        elif isinstance(item, int) and family in ("energy_balance", "energy_cap", "take_or_pay", "meet_demand", "running_chips"):
+        elif isinstance(item, int) and family in (
+            "energy_balance",
+            "energy_cap",
+            "take_or_pay",
+            "meet_demand",
+            "running_chips",
+        ):
             parts.append(f"period {periods[item]}")
         else:
             parts.append(str(item))

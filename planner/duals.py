@@ -40,7 +40,9 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
         for var in fixed_here:
             var.unfix()
     if outcome.status != "optimal":
-        raise ModelError(f"The LP with integer decisions fixed did not solve to optimality: {outcome.status}.")
+        raise ModelError(
+            f"The LP with integer decisions fixed did not solve to optimality: {outcome.status}."
+        )
     duals = outcome.row_duals
     ix, sets, case = pm.ix, pm.sets, pm.case
     period_money = [d * years for d, years in zip(ix.discount, ix.years, strict=True)]
@@ -54,8 +56,15 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
     for (period, k), per_w in by_scenario.items():
         t = ix.periods.index(period)
         expected = sum(case.scenario_probability[w] * v for w, v in per_w.items())
-        demand_rows.append({"period": period, "workload": k, "expected_musd_per_eflops_year": expected,
-                            **{f"scenario_{w}": v for w, v in per_w.items()}, "_t": t})
+        demand_rows.append(
+            {
+                "period": period,
+                "workload": k,
+                "expected_musd_per_eflops_year": expected,
+                **{f"scenario_{w}": v for w, v in per_w.items()},
+                "_t": t,
+            }
+        )
     demand = pd.DataFrame(demand_rows)
     if not demand.empty:
         demand = demand.sort_values(["_t", "workload"]).drop(columns="_t").reset_index(drop=True)
@@ -65,8 +74,12 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
         for (s, n), dual in duals.get(family, {}).items():
             t = sets.info_tree.nodes[n].t
             totals[s, t] = totals.get((s, t), 0.0) - dual / period_money[t]
-        rows = [{"site": s, "period": ix.periods[t], column: v} for (s, t), v in sorted(
-            totals.items(), key=lambda kv: (list(case.sites).index(kv[0][0]), kv[0][1]))]
+        rows = [
+            {"site": s, "period": ix.periods[t], column: v}
+            for (s, t), v in sorted(
+                totals.items(), key=lambda kv: (list(case.sites).index(kv[0][0]), kv[0][1])
+            )
+        ]
         return pd.DataFrame(rows, columns=["site", "period", column])
 
     return {
@@ -84,13 +97,16 @@ def write_duals(folder: RunFolder, tables: dict[str, pd.DataFrame]) -> None:
 def render_duals(tables: dict[str, pd.DataFrame], console: Console) -> None:
     """A short on-screen summary: demand marginals, and the sites where capacity binds most."""
     demand = tables["demand_marginal"]
-    table = Table(title="Shadow prices: $M per extra EFLOPS-year of demand (expected, period money)",
-                  title_justify="left")
+    table = Table(
+        title="Shadow prices: $M per extra EFLOPS-year of demand (expected, period money)",
+        title_justify="left",
+    )
     if demand.empty:
         table.add_column("(none)")
     else:
-        pivot = demand.pivot_table(index="workload", columns="period",
-                                   values="expected_musd_per_eflops_year", sort=False)
+        pivot = demand.pivot_table(
+            index="workload", columns="period", values="expected_musd_per_eflops_year", sort=False
+        )
         table.add_column("workload")
         for period in pivot.columns:
             table.add_column(str(period), justify="right")

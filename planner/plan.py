@@ -137,8 +137,7 @@ def long_lead_plan(pm: PlanningModel, round_integers: bool) -> LongLeadPlan:
     if round_integers:
         builds = {key: float(round(v)) for key, v in builds.items()}
         signs = {
-            key: (v if pm.case.contracts[key[0]].divisible else float(round(v)))
-            for key, v in signs.items()
+            key: (v if pm.case.contracts[key[0]].divisible else float(round(v))) for key, v in signs.items()
         }
     return LongLeadPlan(build_modules=builds, sign_share=signs)
 

@@ -108,7 +108,9 @@ def _chip_mix(chips: pd.DataFrame, result: PlanResult) -> Table:
         table.add_column("(none)")
         return table
     weighted = chips.assign(expected=chips["bought"] * chips["probability"])
-    pivot = weighted.pivot_table(index="chip", columns="period", values="expected", aggfunc="sum", fill_value=0.0)
+    pivot = weighted.pivot_table(
+        index="chip", columns="period", values="expected", aggfunc="sum", fill_value=0.0
+    )
     pivot = pivot.reindex(columns=[p for p in result.case.periods if p in pivot.columns])
     table.add_column("chip")
     for period in pivot.columns:
@@ -123,7 +125,9 @@ def _unmet_table(unmet: pd.DataFrame) -> Table:
     if unmet.empty:
         table.add_column("none: all demand is served in every scenario")
         return table
-    pivot = unmet.pivot_table(index=["scenario", "workload"], columns="period", values="eflops", aggfunc="sum", fill_value=0.0)
+    pivot = unmet.pivot_table(
+        index=["scenario", "workload"], columns="period", values="eflops", aggfunc="sum", fill_value=0.0
+    )
     table.add_column("scenario / workload")
     for period in pivot.columns:
         table.add_column(str(period), justify="right")
@@ -134,8 +138,16 @@ def _unmet_table(unmet: pd.DataFrame) -> Table:
 
 def _stranded_table(stranded: pd.DataFrame) -> Table:
     table = Table(title="Stranded capacity per scenario (peak over periods)", title_justify="left")
-    for column in ("scenario", "probability", "cost $B", "idle PFLOPS share", "idle PFLOPS",
-                   "empty shell MW", "stranded capital $B", "unused take-or-pay GWh"):
+    for column in (
+        "scenario",
+        "probability",
+        "cost $B",
+        "idle PFLOPS share",
+        "idle PFLOPS",
+        "empty shell MW",
+        "stranded capital $B",
+        "unused take-or-pay GWh",
+    ):
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for w, row in stranded.iterrows():
         table.add_row(

@@ -149,8 +149,13 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     )
     unmet_table = pd.DataFrame(
         [
-            {"scenario": w, "period": periods[t], "workload": k, "eflops": v,
-             "demand_eflops": case.demand_eflops[(w, periods[t], k)]}
+            {
+                "scenario": w,
+                "period": periods[t],
+                "workload": k,
+                "eflops": v,
+                "demand_eflops": case.demand_eflops[(w, periods[t], k)],
+            }
             for (k, t, w), v in unmet.items()
             if v > TINY
         ],
@@ -228,8 +233,16 @@ def _stranded_by_period(
             n = sets.info_tree.node_of[(w, t)]
             b = sets.long_lead_node[n]
             row = dict.fromkeys(
-                ("idle_chips", "idle_pflops", "installed_pflops", "empty_shell_mw",
-                 "built_mw", "installed_it_mw", "stranded_capital_musd", "unused_take_or_pay_mwh"),
+                (
+                    "idle_chips",
+                    "idle_pflops",
+                    "installed_pflops",
+                    "empty_shell_mw",
+                    "built_mw",
+                    "installed_it_mw",
+                    "stranded_capital_musd",
+                    "unused_take_or_pay_mwh",
+                ),
                 0.0,
             )
             for s, site in case.sites.items():
@@ -248,7 +261,8 @@ def _stranded_by_period(
                     row["installed_pflops"] += units * chip.pflops
                     book = sum(
                         buy.get((c, s, a), 0.0)
-                        * chip.capex_usd / 1e6
+                        * chip.capex_usd
+                        / 1e6
                         * ix.book_value_share(sets.info_tree.nodes[a].t, t, chip.life_years)
                         for a in sets.fleet[(c, s, n)]
                     )
@@ -358,7 +372,12 @@ def _capacity_by_period(
             )
             demand = sum(case.demand_eflops[(w, period, k)] for k in case.workloads)
             rows.append(
-                {"scenario": w, "period": period, "installed_eflops": installed,
-                 "served_eflops": served.get((t, w), 0.0), "demand_eflops": demand}
+                {
+                    "scenario": w,
+                    "period": period,
+                    "installed_eflops": installed,
+                    "served_eflops": served.get((t, w), 0.0),
+                    "demand_eflops": demand,
+                }
             )
     return pd.DataFrame(rows)

@@ -41,8 +41,16 @@ class RunFolder:
             raise InputError([Problem(str(self.final), None, None, None, "a folder path (a file is there)")])
         if self.final.exists() and not overwrite:
             raise InputError(
-                [Problem(str(self.final), None, None, None, "a folder that does not exist yet "
-                         "(runs never overwrite; pass --overwrite to replace it)")]
+                [
+                    Problem(
+                        str(self.final),
+                        None,
+                        None,
+                        None,
+                        "a folder that does not exist yet "
+                        "(runs never overwrite; pass --overwrite to replace it)",
+                    )
+                ]
             )
         self.final.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", dir=self.final.parent))

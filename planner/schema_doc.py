@@ -17,8 +17,9 @@ def input_reference_markdown() -> str:
             lines.append(f"| {label} | name, value | | | one row per parameter below |")
         for column, info in spec.model.model_fields.items():
             default = "required" if info.is_required() else _default_text(info.default)
+            first_column = column == next(iter(spec.model.model_fields)) and name != "parameters.csv"
             lines.append(
-                f"| {label if column == next(iter(spec.model.model_fields)) and name != 'parameters.csv' else ''} "
+                f"| {label if first_column else ''} "
                 f"| {column} | {kinds[column].expected} | {default} | {info.description or ''} |"
             )
     return "\n".join(lines) + "\n"

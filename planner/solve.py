@@ -110,8 +110,8 @@ def solve_model(
     status_name = highs.modelStatusToString(highs.getModelStatus())
     status = _STATUS_WORDS.get(str(highs.getModelStatus()).split(".")[-1], status_name)
     info = highs.getInfo()
-    has_solution = info.primal_solution_status == 2 and lp.num_col_ > 0 or (
-        lp.num_col_ == 0 and status == "optimal"
+    has_solution = (
+        info.primal_solution_status == 2 and lp.num_col_ > 0 or (lp.num_col_ == 0 and status == "optimal")
     )
     objective = info.objective_function_value if has_solution else math.nan
     if integer_columns:
@@ -190,8 +190,7 @@ def _to_highs_lp(repn: object) -> tuple[highspy.HighsLp, int]:
     integer_columns = int(sum(is_integer))
     if integer_columns:
         lp.integrality_ = [
-            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-            for flag in is_integer
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in is_integer
         ]
     return lp, integer_columns
 

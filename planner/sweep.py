@@ -118,8 +118,16 @@ def _parse_edit(label: str, row: int, record: dict[str, str]) -> tuple[Edit | No
         where.append((name.strip(), wanted.strip()))
     if problems:
         return None, problems
-    edit = Edit(row, record["case"], record.get("group", ""), record["file"], record["column"],
-                tuple(where), op, value)
+    edit = Edit(
+        row,
+        record["case"],
+        record.get("group", ""),
+        record["file"],
+        record["column"],
+        tuple(where),
+        op,
+        value,
+    )
     return edit, []
 
 
@@ -135,7 +143,9 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
     for edit in edits:
         if edit.file not in files:
             known = ", ".join(sorted(files))
-            problems.append(Problem(sweep_label, edit.row, "file", edit.file, f"a file of the case ({known})"))
+            problems.append(
+                Problem(sweep_label, edit.row, "file", edit.file, f"a file of the case ({known})")
+            )
             continue
         if edit.file not in tables:
             tables[edit.file] = list(csv.reader(io.StringIO(files[edit.file])))
@@ -196,8 +206,13 @@ def _old_value(text: str, edit: Edit, kinds: dict, label: str) -> float | Proble
     if not text:
         default = FILES[edit.file].model.model_fields[edit.column].default if edit.column in kinds else None
         if isinstance(default, bool) or not isinstance(default, (int, float)):
-            return Problem(label, edit.row, "column", edit.column,
-                           f"a value to {edit.op} (the cell is blank and the default is not a number)")
+            return Problem(
+                label,
+                edit.row,
+                "column",
+                edit.column,
+                f"a value to {edit.op} (the cell is blank and the default is not a number)",
+            )
         text = str(default)
     try:
         return float(text)
@@ -254,7 +269,9 @@ def solve_variant(
     except ModelError as exc:
         return VariantOutcome(name, group, None, str(exc), time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - one failing variant must not stop the others
-        return VariantOutcome(name, group, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+        return VariantOutcome(
+            name, group, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started
+        )
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,12 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
     base_objective = base.summary["objective_musd"] if base else math.nan
     rows = []
     for o in outcomes:
-        row: dict[str, object] = {"case": o.case, "group": o.group, "status": "failed", "objective_musd": math.nan}
+        row: dict[str, object] = {
+            "case": o.case,
+            "group": o.group,
+            "status": "failed",
+            "objective_musd": math.nan,
+        }
         if o.ok:
             s = o.summary
             breakdown = s["cost_breakdown_musd"]
@@ -58,18 +63,36 @@ def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
 
 def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
     view = Table(title="Sweep variants", title_justify="left")
-    for column in ("case", "group", "status", "objective $B", "vs base $B", "vs base %", "capex $B",
-                   "energy $B", "stranded cap. $B (exp. peak)", "gap %", "s"):
+    for column in (
+        "case",
+        "group",
+        "status",
+        "objective $B",
+        "vs base $B",
+        "vs base %",
+        "capex $B",
+        "energy $B",
+        "stranded cap. $B (exp. peak)",
+        "gap %",
+        "s",
+    ):
         view.add_column(column, justify="left" if column in ("case", "group", "status") else "right")
     for row in table.to_dict(orient="records"):
         if row["status"] == "failed":
             view.add_row(row["case"], row["group"], "[red]failed[/]", *["-"] * 7, fmt(row["seconds"], 1))
             continue
         view.add_row(
-            row["case"], row["group"], row["status"], fmt(row["objective_musd"] / 1000, 3),
-            fmt(row["delta_musd"] / 1000, 3), fmt(row["delta_pct"], 2), fmt(row["capex_musd"] / 1000, 3),
-            fmt(row["energy_musd"] / 1000, 3), fmt(row["stranded_capital_musd_peak_expected"] / 1000, 3),
-            fmt(100 * row["mip_gap"], 3) if row["mip_gap"] is not None else "-", fmt(row["seconds"], 1),
+            row["case"],
+            row["group"],
+            row["status"],
+            fmt(row["objective_musd"] / 1000, 3),
+            fmt(row["delta_musd"] / 1000, 3),
+            fmt(row["delta_pct"], 2),
+            fmt(row["capex_musd"] / 1000, 3),
+            fmt(row["energy_musd"] / 1000, 3),
+            fmt(row["stranded_capital_musd_peak_expected"] / 1000, 3),
+            fmt(100 * row["mip_gap"], 3) if row["mip_gap"] is not None else "-",
+            fmt(row["seconds"], 1),
         )
     console.print(view)
     for row in table[table["status"] == "failed"].to_dict(orient="records"):

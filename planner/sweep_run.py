@@ -25,7 +25,9 @@ def run_sweep(
     if (workers > 1 or scheduler) and not config.solver.threads:
         # Side-by-side solves: one HiGHS thread each, so that workers do not oversubscribe cores.
         config = config.model_copy(update={"solver": config.solver.model_copy(update={"threads": 1})})
-    failed_early = {t.name: VariantOutcome(t.name, t.group, None, t.error, 0.0) for t in tasks if t.files is None}
+    failed_early = {
+        t.name: VariantOutcome(t.name, t.group, None, t.error, 0.0) for t in tasks if t.files is None
+    }
     counts = {"done": 0, "failed": len(failed_early)}
     slots = 1 if not scheduler and workers <= 1 else workers
     with Progress(

@@ -39,7 +39,9 @@ def _text(rows: list[list[str]]) -> str:
 @st.composite
 def corruptions(draw: st.DrawFn) -> tuple[dict[str, str], str, int | None, str | None, str | None]:
     """A corrupted case and where its problem must be reported: (files, file, row, column, value)."""
-    kind = draw(st.sampled_from(["junk", "blank", "missing_column", "extra_column", "duplicate_id", "empty_file"]))
+    kind = draw(
+        st.sampled_from(["junk", "blank", "missing_column", "extra_column", "duplicate_id", "empty_file"])
+    )
     files = dict(VALID)
     if kind in ("junk", "blank"):
         name = draw(st.sampled_from(sorted(NUMERIC_COLUMNS)))

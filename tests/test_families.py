@@ -9,10 +9,9 @@ the horizon ``Y``, so first-period decisions have no salvage. Each docstring is 
 from __future__ import annotations
 
 import pytest
-
 from factory import (
-    breakdown,
     bought,
+    breakdown,
     built,
     chip,
     contract,

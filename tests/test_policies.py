@@ -10,7 +10,6 @@ p2 investments may differ between lo and hi; p1 investments are shared.
 from __future__ import annotations
 
 import pytest
-
 from factory import bought, built, chip, contract, make_case, signed, site, solve, unmet
 
 P2 = {"p1": 1.0, "p2": 1.0}

@@ -13,9 +13,7 @@ from planner.formulation.variables import add_state_recursion
 def installed_it_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> object:
     """``sum_c fleet[c,s,t] * kw[c] / 1000``: IT MW of the chips installed at ``s`` in node ``n``."""
     return sum(
-        m.fleet[c, s, n] * (chip.kw / 1000.0)
-        for c, chip in case.chips.items()
-        if (c, s, n) in sets.fleet
+        m.fleet[c, s, n] * (chip.kw / 1000.0) for c, chip in case.chips.items() if (c, s, n) in sets.fleet
     )
 
 

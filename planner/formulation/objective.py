@@ -38,7 +38,8 @@ def add_node_costs(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     """Items A, B (investment part) and D at each tree node, discounted to year 0.
 
     A: ``d[t] * (capex of build, buy, sign)``;
-    B: ``d[t] * years[t] * (fixed_om * built + opex_usd_per_year * fleet / 1e6 + capacity_cost * mw * active)``;
+    B: ``d[t] * years[t] * (fixed_om * built + opex_usd_per_year * fleet / 1e6``
+    ``+ capacity_cost * mw * active)``;
     D: ``(1 + r)^(-Y) * capex * max(0, 1 - (Y - y[t]) / life_years)``.
     """
     ix = sets.ix
@@ -128,7 +129,9 @@ def scenario_total_cost(m: pyo.ConcreteModel, case: Case, sets: Sets, w: str) ->
     )
 
 
-def add_objective(m: pyo.ConcreteModel, case: Case, sets: Sets, cvar_alpha: float, cvar_weight: float) -> None:
+def add_objective(
+    m: pyo.ConcreteModel, case: Case, sets: Sets, cvar_alpha: float, cvar_weight: float
+) -> None:
     """``min sum_w p[w] * cost[w] + weight * CVaR_alpha(cost)`` (Rockafellar-Uryasev).
 
     ``CVaR = eta + 1 / (1 - alpha) * sum_w p[w] * excess[w]``, ``excess[w] >= cost[w] - eta``.

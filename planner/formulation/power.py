@@ -16,7 +16,7 @@ def active_share(m: pyo.ConcreteModel, sets: Sets, q: str, n: int) -> object:
     if (q, t) in sets.existing_active:
         return sets.existing_active[(q, t)]
     b = sets.long_lead_node[n]
-    return m.contract_active[q, b] if (q, b) in m.contract_active else 0.0
+    return m.contract_active[q, b] if (q, b) in m.contract_active else 0.0  # noqa: SIM401 (a Pyomo Var)
 
 
 def contracts_at(case: Case, s: str) -> list[str]:
@@ -34,7 +34,8 @@ def add_contract_activity(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
 
 
 def add_firm_power(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
-    """``pue[s] * sum_c fleet[c,s,t] * kw[c] / 1000 <= sum_{q at s} mw[q] * firm_fraction[q] * active[q,t]``."""
+    """``pue[s] * sum_c fleet[c,s,t] * kw[c] / 1000``
+    ``<= sum_{q at s} mw[q] * firm_fraction[q] * active[q,t]``."""
     keys = sorted({(s, n) for (_c, s, n) in sets.fleet}, key=lambda k: (k[1], k[0]))
 
     def rule(_m: pyo.ConcreteModel, s: str, n: int) -> object:
@@ -50,9 +51,7 @@ def add_firm_power(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
 def energy_needed_mwh_per_chip(case: Case, sets: Sets, s: str, c: str, t: int) -> float:
     """MWh one running chip ``c`` at ``s`` draws from the contracts during period ``t``."""
     p = case.parameters
-    return (
-        case.sites[s].pue * p.load_factor * p.hours_per_year * sets.ix.years[t] * case.chips[c].kw / 1000.0
-    )
+    return case.sites[s].pue * p.load_factor * p.hours_per_year * sets.ix.years[t] * case.chips[c].kw / 1000.0
 
 
 def available_mwh(case: Case, sets: Sets, q: str, t: int) -> float:
@@ -64,7 +63,8 @@ def available_mwh(case: Case, sets: Sets, q: str, t: int) -> float:
 def add_energy(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     """Energy balance, contract cap and take-or-pay, per scenario.
 
-    ``sum_{q at s} energy[q,t] >= pue[s] * load_factor * hours_per_year * years[t] * sum_{c,k} run * kw / 1000``
+    ``sum_{q at s} energy[q,t]``
+    ``>= pue[s] * load_factor * hours_per_year * years[t] * sum_{c,k} run * kw / 1000``
     ``energy[q,t] <= mw[q] * availability[q] * hours_per_year * years[t] * active[q,t]``
     ``energy[q,t] >= min_take[q] * mw[q] * availability[q] * hours_per_year * years[t] * active[q,t]``
     """

@@ -75,15 +75,11 @@ def build_sets(case: Case, ix: Indexing, policy: Policy) -> Sets:
     for s, site in case.sites.items():
         earliest = ix.t_of(site.earliest_period, 0)
         allowed = {
-            n.id
-            for n in long_lead.nodes
-            if (n.t == earliest if policy == "all-at-once" else n.t >= earliest)
+            n.id for n in long_lead.nodes if (n.t == earliest if policy == "all-at-once" else n.t >= earliest)
         }
         build_nodes[s] = allowed
         sets.build += [(s, b) for b in sorted(allowed)]
-    sets.ready = vintages_alive(
-        long_lead, build_nodes, lambda s, t0, t: t0 + case.sites[s].lead_periods <= t
-    )
+    sets.ready = vintages_alive(long_lead, build_nodes, lambda s, t0, t: t0 + case.sites[s].lead_periods <= t)
 
     buy_nodes: dict[str, set[int]] = {}
     for c, chip in case.chips.items():
@@ -111,9 +107,7 @@ def build_sets(case: Case, ix: Indexing, policy: Policy) -> Sets:
             continue
         first = ix.t_of(contract.first_period, 0)
         sign_nodes[q] = {
-            n.id
-            for n in long_lead.nodes
-            if (n.t == first if policy == "all-at-once" else n.t >= first)
+            n.id for n in long_lead.nodes if (n.t == first if policy == "all-at-once" else n.t >= first)
         }
         sets.sign += [(q, b) for b in sorted(sign_nodes[q])]
     sets.active = vintages_alive(long_lead, sign_nodes, lambda q, t0, t: _contract_alive(case, q, t0, t))
