@@ -27,6 +27,9 @@ FAMILY_WORDS = {
     "fleet_recursion": "chip fleet (purchases in service)",
     "active_recursion": "active contracts (lead and term)",
     "cvar_tail": "CVaR tail",
+    "build": "bounds of modules started (at most what fits under max_mw)",
+    "sign": "bounds of a contract signing (0 to 1)",
+    "buy": "chips bought must be >= 0",
 }
 
 
@@ -37,12 +40,15 @@ def describe_row(pm: PlanningModel, family: str, index: tuple) -> str:
     parts = []
     tree = (
         sets.long_lead_tree
-        if family in ("ready_recursion", "active_recursion", "site_cap", "sign_once")
+        if family in ("ready_recursion", "active_recursion", "site_cap", "sign_once", "build", "sign")
         else sets.info_tree
     )
     for position, item in enumerate(index):
         if isinstance(item, str):
             parts.append(item)
+        elif family in ("site_cap", "sign_once") and position == len(index) - 1:
+            leaf = tree.nodes[tree.leaf_paths()[item][-1]]
+            parts.append(f"scenarios {'+'.join(leaf.scenarios)}")
         elif isinstance(item, int) and position == len(index) - 1 and family not in ("site_cap", "sign_once"):
             node = tree.nodes[item]
             parts.append(f"period {periods[node.t]} ({'+'.join(node.scenarios)})")
@@ -56,7 +62,7 @@ def describe_row(pm: PlanningModel, family: str, index: tuple) -> str:
             parts.append(f"period {periods[item]}")
         else:
             parts.append(str(item))
-    return f"{words}: {', '.join(parts)}"
+    return f"{words}: {', '.join(parts)}" if parts else words
 
 
 def explain_failure(pm: PlanningModel, outcome: SolveOutcome) -> str:
@@ -82,6 +88,20 @@ def explain_failure(pm: PlanningModel, outcome: SolveOutcome) -> str:
     return head
 
 
+def explain_trivially_infeasible(pm: PlanningModel, constraint_name: str) -> str:
+    """A row whose variables are all fixed (e.g. a fixed plan) and that cannot hold."""
+    component = pm.model.find_component(constraint_name)
+    if component is None:
+        return f"HiGHS was not called: constraint {constraint_name} cannot hold with the fixed decisions."
+    index = component.index()
+    key = index if isinstance(index, tuple) else (index,)
+    family = component.parent_component().local_name
+    return (
+        "HiGHS was not called: with the decisions fixed, this constraint cannot hold:\n"
+        f"  - {describe_row(pm, family, key)}"
+    )
+
+
 def infeasible_rows(pm: PlanningModel) -> list[tuple[str, tuple]]:
     """The constraint rows of an IIS of the model's LP relaxation, as (family, index)."""
     repn, lp, _ = compile_model(pm.model)
@@ -93,8 +113,10 @@ def infeasible_rows(pm: PlanningModel) -> list[tuple[str, tuple]]:
     if status == highspy.HighsStatus.kError or not iis.valid_:
         return []
     found = []
-    for row in iis.row_index_:
-        con = repn.rows[row][0]
-        index = con.index()
-        found.append((con.parent_component().local_name, index if isinstance(index, tuple) else (index,)))
+    components = [repn.rows[row][0] for row in iis.row_index_]
+    components += [repn.columns[col] for col in iis.col_index_]
+    for component in components:
+        index = component.index()
+        key = () if index is None else index if isinstance(index, tuple) else (index,)
+        found.append((component.parent_component().local_name, key))
     return found

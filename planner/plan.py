@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyomo.environ as pyo
+from pyomo.common.errors import InfeasibleConstraintException
 
 from planner.case import Case
 from planner.config import ModelConfig
@@ -120,7 +121,13 @@ def _build_and_solve(
         fixed_long_lead=fixed,
     )
     build_seconds = time.perf_counter() - started
-    outcome = solve_model(pm.model, config.solver, log_file, stream_log, with_duals, on_progress)
+    try:
+        outcome = solve_model(pm.model, config.solver, log_file, stream_log, with_duals, on_progress)
+    except InfeasibleConstraintException as exc:
+        from planner.diagnose import explain_trivially_infeasible
+
+        name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
+        raise ModelError(explain_trivially_infeasible(pm, name)) from exc
     if not outcome.has_solution:
         from planner.diagnose import explain_failure
 

@@ -1,0 +1,49 @@
+"""Infeasible models are explained in words: constraint family, site, period, scenarios."""
+
+from __future__ import annotations
+
+import pytest
+from factory import chip, contract, make_case, site
+
+from planner.config import ModelConfig
+from planner.errors import ModelError
+from planner.formulation import LongLeadPlan, build_model
+from planner.plan import _build_and_solve
+
+
+def _case():
+    return make_case(
+        periods={"p1": 1.0, "p2": 1.0},
+        demand={"base": {"p1": 1.0, "p2": 1.0}},
+        sites=[site("alpha", max_mw=2.0, module_mw=1.0)],
+        chips=[chip("g")],
+        contracts=[contract("grid", "alpha", mw=5.0, existing=False)],
+    )
+
+
+def test_a_fixed_plan_beyond_the_site_cap_names_the_site() -> None:
+    """Fixing 3 modules of 1 MW at a 2 MW site breaks the site cap: the message says so."""
+    plan = LongLeadPlan(build_modules={("alpha", 0): 3.0}, sign_share={("grid", 0): 1.0})
+    with pytest.raises(ModelError) as caught:
+        _build_and_solve(_case(), ModelConfig(name="fixed"), "phased", plan, None, False, False, None)
+    message = str(caught.value)
+    assert "site cap" in message and "alpha" in message
+
+
+def test_an_infeasible_extension_is_located_by_the_iis() -> None:
+    """An extra constraint demanding 5 MW built at a 2 MW site: the IIS names the cap and alpha."""
+    from planner.diagnose import explain_failure
+    from planner.solve import solve_model
+
+    pm = build_model(_case())
+    m = pm.model
+    import pyomo.environ as pyo
+
+    m.extension = pyo.Constraint(expr=sum(m.build[k] for k in m.build) >= 5)
+    outcome = solve_model(m, ModelConfig(name="x").solver)
+    assert not outcome.has_solution
+    message = explain_failure(pm, outcome)
+    assert "infeasible" in message.lower()
+    # The build bounds encode the site cap (at most floor((max_mw - existing_mw) / module_mw)).
+    assert "max_mw" in message and "alpha, period p1" in message
+    assert "extension" in message
