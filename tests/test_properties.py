@@ -1,0 +1,218 @@
+"""Properties that hold for every case, checked on tiny random cases (hypothesis).
+
+Cases have 2-3 periods, 1-2 sites, 1-2 chips, a contract per site (sometimes existing, with
+take-or-pay, lead time, term) and 1-3 scenarios. Every model is solved to a zero MIP gap, so
+comparisons between optima only need the solver's feasibility tolerance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from factory import chip, contract, make_case, site, solve
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner.case import Case
+
+PROPERTY = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+TOL = 1e-5
+
+
+def close(value: float) -> object:
+    return pytest.approx(value, rel=TOL, abs=TOL)
+
+
+def leq(a: float, b: float) -> bool:
+    """``a <= b`` up to the solver's tolerance."""
+    return a <= b + TOL * max(1.0, abs(b))
+
+
+@st.composite
+def cases(draw: st.DrawFn, min_scenarios: int = 1, max_scenarios: int = 3) -> Case:
+    one = draw
+    periods = {f"p{i + 1}": one(st.sampled_from([0.5, 1.0, 2.0])) for i in range(one(st.integers(2, 3)))}
+    names = list(periods)
+    sites = [
+        site(
+            f"s{i + 1}",
+            max_mw=one(st.sampled_from([10.0, 20.0, 40.0])),
+            module_mw=one(st.sampled_from([2.0, 5.0, 10.0])),
+            existing_mw=one(st.sampled_from([0.0, 0.0, 3.0])),
+            capex_musd_per_mw=one(st.sampled_from([0.5, 1.0, 2.0])),
+            fixed_om_musd_per_mw_year=one(st.sampled_from([0.0, 0.05])),
+            lead_periods=one(st.integers(0, 1)),
+            earliest_period=one(st.sampled_from([None, *names[:2]])),
+            pue=one(st.sampled_from([1.0, 1.2])),
+            life_years=one(st.sampled_from([2.0, 5.0, 20.0])),
+        )
+        for i in range(one(st.integers(1, 2)))
+    ]
+    chips = [
+        chip(
+            f"c{i + 1}",
+            pflops=one(st.sampled_from([500.0, 1000.0, 2000.0])),
+            kw=one(st.sampled_from([500.0, 1000.0])),
+            capex_usd=one(st.sampled_from([2e5, 1e6])),
+            opex_usd_per_year=one(st.sampled_from([0.0, 1e5])),
+            life_years=one(st.sampled_from([1.0, 2.0, 4.0])),
+            first_period=one(st.sampled_from([None, names[1]])) if i else None,
+        )
+        for i in range(one(st.integers(1, 2)))
+    ]
+    contracts = [
+        contract(
+            f"q{s['site']}",
+            s["site"],
+            existing=one(st.booleans()),
+            mw=one(st.sampled_from([10.0, 30.0])),
+            firm_fraction=one(st.sampled_from([0.5, 1.0])),
+            availability=one(st.sampled_from([0.6, 1.0])),
+            price_usd_per_mwh=one(st.sampled_from([0.0, 50.0])),
+            capacity_cost_musd_per_mw_year=one(st.sampled_from([0.0, 0.05])),
+            capex_musd_per_mw=one(st.sampled_from([0.0, 0.5])),
+            lead_periods=one(st.integers(0, 1)),
+            term_periods=one(st.sampled_from([None, 2])),
+            min_take=one(st.sampled_from([0.0, 0.3])),
+            divisible=one(st.booleans()),
+            life_years=one(st.sampled_from([2.0, 25.0])),
+        )
+        for s in sites
+    ]
+    workloads = ["train", "infer"][: one(st.integers(1, 2))]
+    n_scenarios = one(st.integers(min_scenarios, max_scenarios))
+    weights = [one(st.integers(1, 3)) for _ in range(n_scenarios)]
+    demand = {
+        f"w{j + 1}": {t: {k: float(one(st.integers(0, 15))) for k in workloads} for t in names}
+        for j in range(n_scenarios)
+    }
+    return make_case(
+        demand,
+        periods,
+        sites,
+        chips,
+        contracts,
+        probabilities={w: weight / sum(weights) for w, weight in zip(demand, weights, strict=True)},
+        discount_rate=one(st.sampled_from([0.0, 0.08])),
+        penalty=one(st.sampled_from([2.0, 10.0, 50.0])),
+        hours_per_year=1000.0,
+    )
+
+
+@PROPERTY
+@given(case=cases(), data=st.data())
+def test_more_budget_never_costs_more(case: Case, data: st.DataObject) -> None:
+    limits = {t: data.draw(st.sampled_from([0.0, 5.0, 20.0]), label=t) for t in case.periods}
+    extra = {t: data.draw(st.sampled_from([0.0, 10.0]), label=f"extra {t}") for t in case.periods}
+    tight = solve(dataclasses.replace(case, budget_musd=limits)).objective_musd
+    loose = solve(dataclasses.replace(case, budget_musd={t: v + extra[t] for t, v in limits.items()}))
+    unlimited = solve(case)
+    assert leq(loose.objective_musd, tight)
+    assert leq(unlimited.objective_musd, loose.objective_musd)
+
+
+@PROPERTY
+@given(case=cases(), data=st.data())
+def test_duplicating_a_scenario_changes_nothing(case: Case, data: st.DataObject) -> None:
+    """Splitting a scenario into two with the same demand and half its probability each."""
+    w = data.draw(st.sampled_from(case.scenarios), label="scenario")
+    weight = data.draw(st.sampled_from([0.0, 0.5]), label="cvar weight")
+    demand = dict(case.demand_eflops)
+    demand.update({(f"{w}_twin", t, k): v for (s, t, k), v in case.demand_eflops.items() if s == w})
+    probability = dict(case.scenario_probability)
+    probability[w] /= 2
+    probability[f"{w}_twin"] = probability[w]
+    twin = case.with_demand(demand, probability)
+    assert solve(twin, alpha=0.5, weight=weight).objective_musd == close(
+        solve(case, alpha=0.5, weight=weight).objective_musd
+    )
+
+
+@PROPERTY
+@given(case=cases())
+def test_relaxation_is_a_lower_bound(case: Case) -> None:
+    assert leq(solve(case, integer=False).objective_musd, solve(case).objective_musd)
+
+
+@PROPERTY
+@given(case=cases())
+def test_cost_breakdown_salvage_and_fit(case: Case) -> None:
+    """Risk neutral: the expected total of the breakdown is the objective; per scenario salvage
+    is within [0, capex]; the installed IT MW (recomputed from purchases with the spec's life
+    rule) fits in the built MW (recomputed from builds with lead times) everywhere."""
+    result = solve(case)
+    costs = result.results.cost_by_scenario
+    assert costs.loc["expected", "total"] == close(result.objective_musd)
+    assert result.expected_cost_musd == close(result.objective_musd)
+    capex = costs[["buildings_capex", "chips_capex", "power_capex"]].sum(axis=1)
+    assert (costs["salvage"] >= -TOL).all()
+    assert (costs["salvage"] <= capex + TOL).all()
+    for (w, s, t), installed in installed_it_mw(result).items():
+        assert leq(installed, built_it_mw(result, w, s, t)), (w, s, t)
+
+
+@PROPERTY
+@given(case=cases(min_scenarios=2), alpha=st.sampled_from([0.5, 0.8]),
+       weight=st.sampled_from([0.5, 1.0]))
+def test_cvar_term(case: Case, alpha: float, weight: float) -> None:
+    """objective = E + weight * CVaR with CVaR >= E (costs are non-negative), and the CVaR the
+    model optimised equals the one the risk table recomputes from the scenario costs."""
+    result = solve(case, alpha=alpha, weight=weight)
+    assert leq(result.expected_cost_musd, result.objective_musd)
+    assert leq(result.expected_cost_musd, result.cvar_musd)
+    assert result.objective_musd == close(result.expected_cost_musd + weight * result.cvar_musd)
+    assert result.results.risk.loc["cost_musd", f"cvar_{alpha:g}"] == close(result.cvar_musd)
+    assert result.results.cost_by_scenario.loc["expected", "total"] == close(result.expected_cost_musd)
+
+
+@PROPERTY
+@given(case=cases())
+def test_phased_is_cheapest_policy(case: Case) -> None:
+    """all-at-once and plan-on-mean only restrict phased's long-lead decisions."""
+    phased = solve(case, "phased").objective_musd
+    assert leq(phased, solve(case, "all-at-once").objective_musd)
+    assert leq(phased, solve(case, "plan-on-mean").objective_musd)
+
+
+# Independent recomputation of installed and built IT MW from the decisions ---------------------
+
+
+def _starts(case: Case) -> list[float]:
+    starts, elapsed = [], 0.0
+    for years in case.period_years.values():
+        starts.append(elapsed)
+        elapsed += years
+    return starts
+
+
+def installed_it_mw(result) -> dict[tuple[str, str, int], float]:
+    """(scenario, site, t) -> sum over chips bought at t' <= t with y[t] - y[t'] < life of kw."""
+    case, m, sets = result.case, result.planning_model.model, result.planning_model.sets
+    y = _starts(case)
+    out = {}
+    for w in case.scenarios:
+        for s in case.sites:
+            for t in range(len(y)):
+                total = 0.0
+                for t0 in range(t + 1):
+                    n0 = sets.info_tree.node_of[(w, t0)]
+                    for c, row in case.chips.items():
+                        if (c, s, n0) in m.buy and y[t] - y[t0] < row.life_years:
+                            total += m.buy[c, s, n0].value * row.kw / 1000.0
+                out[(w, s, t)] = total
+    return out
+
+
+def built_it_mw(result, w: str, s: str, t: int) -> float:
+    """existing_mw + module_mw * modules started at t' with t' + lead <= t."""
+    case, m, sets = result.case, result.planning_model.model, result.planning_model.sets
+    row = case.sites[s]
+    modules = 0.0
+    for t0 in range(t - row.lead_periods + 1):
+        b = sets.long_lead_node[sets.info_tree.node_of[(w, t0)]]
+        if (s, b) in m.build:
+            modules += m.build[s, b].value
+    return row.existing_mw + row.module_mw * modules
