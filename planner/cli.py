@@ -10,13 +10,17 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from planner.case import Case
 from planner.config import ModelConfig, load_model_config
 from planner.errors import InputError, ModelError, Problem
+from planner.loader import load_case
+from planner.runfolder import RunFolder, default_run_dir
 from planner.solve import Progress
 
 EXIT_NO_PLAN = 1
@@ -40,29 +44,79 @@ def solver_options(command: Callable) -> Callable:
     """The flags every solving command shares (``--model`` is added per command)."""
     options = [
         click.option("--relax", is_flag=True, help="Solve the LP relaxation (no integer decisions)."),
-        click.option("--mip-gap", type=click.FloatRange(0, 1), default=None,
-                     help="Relative MIP gap to stop at (default: the model's)."),
-        click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=None,
-                     help="Seconds; the best plan found by then is returned, marked as such."),
+        click.option(
+            "--mip-gap",
+            type=click.FloatRange(0, 1),
+            default=None,
+            help="Relative MIP gap to stop at (default: the model's).",
+        ),
+        click.option(
+            "--time-limit",
+            type=click.FloatRange(0, min_open=True),
+            default=None,
+            help="Seconds; the best plan found by then is returned, marked as such.",
+        ),
         click.option("--threads", type=click.IntRange(0), default=None, help="HiGHS threads."),
-        click.option("--out", type=click.Path(path_type=Path), default=None,
-                     help="Run folder to create (default runs/<case>-<model>-<timestamp>)."),
+        click.option(
+            "--out",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Run folder to create (default runs/<case>-<model>-<timestamp>).",
+        ),
         click.option("--overwrite", is_flag=True, help="Replace --out if it already exists."),
         click.option(
             "--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else."
         ),
     ]
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: object,
+        relax: bool,
+        mip_gap: float | None,
+        time_limit: float | None,
+        threads: int | None,
+        out: Path | None,
+        overwrite: bool,
+        as_json: bool,
+        **kwargs: object,
+    ) -> object:
+        flags = RunFlags(relax, mip_gap, time_limit, threads, out, overwrite, as_json)
+        return command(*args, flags=flags, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        wrapper = option(wrapper)
+    return wrapper
 
 
-def configured_model(
-    model_name: str, relax: bool, mip_gap: float | None, time_limit: float | None, threads: int | None
-) -> ModelConfig:
-    return load_model_config(model_name).with_overrides(
-        relax=relax, mip_gap=mip_gap, time_limit_s=time_limit, threads=threads
-    )
+@dataclass(frozen=True)
+class RunFlags:
+    """The shared flags of the solving commands, bundled."""
+
+    relax: bool
+    mip_gap: float | None
+    time_limit: float | None
+    threads: int | None
+    out: Path | None
+    overwrite: bool
+    as_json: bool
+
+    def model(self, name_or_path: str) -> ModelConfig:
+        """The model TOML with the command-line overrides applied."""
+        return load_model_config(name_or_path).with_overrides(
+            relax=self.relax, mip_gap=self.mip_gap, time_limit_s=self.time_limit, threads=self.threads
+        )
+
+    def run_dir(self, case_name: str, label: str) -> Path:
+        return self.out or default_run_dir(case_name, label)
+
+
+def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[str]]:
+    """Load and validate a case, printing its warnings (legal but suspicious inputs)."""
+    case, warnings = load_case(case_dir)
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    return case, warnings
 
 
 def handle_errors(command: Callable) -> Callable:
@@ -94,8 +148,13 @@ def main() -> None:
 
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
-@click.option("--model", "model_name", default="phased", show_default=True,
-              help="Model name in models/ or path to a model TOML.")
+@click.option(
+    "--model",
+    "model_name",
+    default="phased",
+    show_default=True,
+    help="Model name in models/ or path to a model TOML.",
+)
 @solver_options
 @click.option("--log", "stream_log", is_flag=True, help="Stream the HiGHS log to the terminal.")
 @click.option("--duals", is_flag=True, help="Report shadow prices (LP, or the MIP with integers fixed).")
@@ -103,35 +162,29 @@ def main() -> None:
 def solve(
     case_dir: Path,
     model_name: str,
-    relax: bool,
-    mip_gap: float | None,
-    time_limit: float | None,
-    threads: int | None,
-    out: Path | None,
-    overwrite: bool,
-    as_json: bool,
+    flags: RunFlags,
     stream_log: bool,
     duals: bool,
 ) -> None:
     """Solve CASE_DIR under a planning model and report cost and stranded-capacity risk."""
-    from planner.loader import load_case
     from planner.output import plan_summary, write_plan
     from planner.plan import solve_case
     from planner.report import render_plan
-    from planner.runfolder import RunFolder, default_run_dir
 
-    config = configured_model(model_name, relax, mip_gap, time_limit, threads)
-    case, warnings = load_case(case_dir)
+    config = flags.model(model_name)
+    as_json = flags.as_json
     console = make_console(stderr=as_json)
-    for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    final_dir = out or default_run_dir(case.name, config.name)
+    case, warnings = load_case_reporting(case_dir, console)
+    final_dir = flags.run_dir(case.name, config.name)
     progress_console = make_console(stderr=True)
-    with RunFolder(final_dir, overwrite=overwrite) as folder, progress_console.status(
-        "building the model...", spinner="dots"
-    ) as status:
+    with (
+        RunFolder(final_dir, overwrite=flags.overwrite) as folder,
+        progress_console.status("building the model...", spinner="dots") as status,
+    ):
         result = solve_case(
-            case, config, log_file=folder.path / "solver.log",
+            case,
+            config,
+            log_file=folder.path / "solver.log",
             stream_log=stream_log and not as_json,
             on_progress=None if stream_log else lambda p: status.update(progress_text(p)),
         )
@@ -153,45 +206,42 @@ def solve(
 
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
-@click.option("--model", "model_names", multiple=True,
-              help="Model name or TOML path; repeat for each strategy "
-                   "(default: phased, all-at-once, plan-on-mean).")
+@click.option(
+    "--model",
+    "model_names",
+    multiple=True,
+    help="Model name or TOML path; repeat for each strategy (default: phased, all-at-once, plan-on-mean).",
+)
 @solver_options
-@click.option("--workers", type=click.IntRange(1), default=None,
-              help="Parallel solver processes (default: one per core, up to the number of solves).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Parallel solver processes (default: one per core, up to the number of solves).",
+)
 @handle_errors
 def compare(
     case_dir: Path,
     model_names: tuple[str, ...],
-    relax: bool,
-    mip_gap: float | None,
-    time_limit: float | None,
-    threads: int | None,
-    out: Path | None,
-    overwrite: bool,
-    as_json: bool,
+    flags: RunFlags,
     workers: int | None,
 ) -> None:
     """Solve CASE_DIR under several strategies and compare cost, risk, EVPI and VSS."""
     from planner.compare import DEFAULT_MODELS, compare_strategies
     from planner.compare_report import comparison_summary, render_comparison, write_comparison
-    from planner.loader import load_case
-    from planner.runfolder import RunFolder, default_run_dir
 
     names = model_names or DEFAULT_MODELS
-    configs = [configured_model(n, relax, mip_gap, time_limit, threads) for n in names]
+    configs = [flags.model(n) for n in names]
     if len({c.name for c in configs}) != len(configs):
         raise InputError([Problem("--model", None, None, ", ".join(names), "each model once")])
-    case, warnings = load_case(case_dir)
-    console = make_console(stderr=as_json)
-    for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    final_dir = out or default_run_dir(case.name, "compare")
-    with RunFolder(final_dir, overwrite=overwrite) as folder:
+    console = make_console(stderr=flags.as_json)
+    case, _warnings = load_case_reporting(case_dir, console)
+    final_dir = flags.run_dir(case.name, "compare")
+    with RunFolder(final_dir, overwrite=flags.overwrite) as folder:
         comparison = compare_strategies(case, configs, workers=workers)
         write_comparison(folder, comparison, str(final_dir))
         folder.commit()
-    if as_json:
+    if flags.as_json:
         click.echo(json.dumps(comparison_summary(comparison, str(final_dir)), default=float))
     else:
         render_comparison(comparison, console, str(final_dir))
@@ -202,48 +252,52 @@ def compare(
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
 @click.argument("sweep_file", type=click.Path(path_type=Path))
-@click.option("--model", "model_name", default="phased", show_default=True,
-              help="Model name in models/ or path to a model TOML.")
+@click.option(
+    "--model",
+    "model_name",
+    default="phased",
+    show_default=True,
+    help="Model name in models/ or path to a model TOML.",
+)
 @solver_options
-@click.option("--workers", type=click.IntRange(1), default=None,
-              help="Parallel solver processes (default: one per core).")
-@click.option("--scheduler", default=None,
-              help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the variants on.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Parallel solver processes (default: one per core).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the variants on.",
+)
 @handle_errors
 def sweep(
     case_dir: Path,
     sweep_file: Path,
     model_name: str,
-    relax: bool,
-    mip_gap: float | None,
-    time_limit: float | None,
-    threads: int | None,
-    out: Path | None,
-    overwrite: bool,
-    as_json: bool,
+    flags: RunFlags,
     workers: int | None,
     scheduler: str | None,
 ) -> None:
     """Solve CASE_DIR and every variant of SWEEP_FILE; table and tornado chart of the changes."""
-    from planner.loader import load_case
     from planner.parallel import default_workers
-    from planner.runfolder import RunFolder, default_run_dir
     from planner.sweep import sweep_tasks
     from planner.sweep_report import render_sweep, variants_table, write_sweep
     from planner.sweep_run import run_sweep
 
-    config = configured_model(model_name, relax, mip_gap, time_limit, threads)
-    case, _warnings = load_case(case_dir)
+    config = flags.model(model_name)
+    console = make_console(stderr=flags.as_json)
+    case, _warnings = load_case_reporting(case_dir, console)
     tasks = sweep_tasks(case_dir, sweep_file)
     n_workers = workers or default_workers(len(tasks))
-    console = make_console(stderr=as_json)
-    final_dir = out or default_run_dir(case.name, f"sweep-{config.name}")
-    with RunFolder(final_dir, overwrite=overwrite) as folder:
+    final_dir = flags.run_dir(case.name, f"sweep-{config.name}")
+    with RunFolder(final_dir, overwrite=flags.overwrite) as folder:
         outcomes = run_sweep(tasks, config, n_workers, scheduler, console)
         table = variants_table(outcomes)
         write_sweep(folder, table)
         folder.commit()
-    if as_json:
+    if flags.as_json:
         records = [
             {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
             for row in table.to_dict(orient="records")
@@ -261,7 +315,7 @@ def sweep(
 @handle_errors
 def validate(case_dir: Path, as_json: bool) -> None:
     """Check CASE_DIR; print a short summary, or every problem found (exit 2)."""
-    from planner.loader import case_summary, load_case
+    from planner.loader import case_summary
 
     case, warnings = load_case(case_dir)
     summary = case_summary(case)
@@ -293,13 +347,28 @@ def schema() -> None:
 @click.option("--periods", type=click.IntRange(1), default=40, show_default=True)
 @click.option("--quarters/--years", default=True, show_default=True, help="Period length.")
 @click.option("--workloads", type=click.IntRange(1), default=2, show_default=True)
-@click.option("--branching", type=click.IntRange(1), default=3, show_default=True,
-              help="Children at each branch point of the scenario tree.")
-@click.option("--stages", type=click.IntRange(0), default=2, show_default=True,
-              help="Branch points, evenly spaced (branching ** stages scenarios).")
+@click.option(
+    "--branching",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Children at each branch point of the scenario tree.",
+)
+@click.option(
+    "--stages",
+    type=click.IntRange(0),
+    default=2,
+    show_default=True,
+    help="Branch points, evenly spaced (branching ** stages scenarios).",
+)
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
-@click.option("--model", "model_name", default="phased", show_default=True,
-              help="Model name in models/ or path to a model TOML.")
+@click.option(
+    "--model",
+    "model_name",
+    default="phased",
+    show_default=True,
+    help="Model name in models/ or path to a model TOML.",
+)
 @solver_options
 @handle_errors
 def bench(
@@ -312,23 +381,16 @@ def bench(
     stages: int,
     seed: int,
     model_name: str,
-    relax: bool,
-    mip_gap: float | None,
-    time_limit: float | None,
-    threads: int | None,
-    out: Path | None,
-    overwrite: bool,
-    as_json: bool,
+    flags: RunFlags,
 ) -> None:
     """Generate a synthetic case of the given size, solve it, and report size, times and memory."""
     from planner.bench import BenchSize, render_bench, run_bench
-    from planner.runfolder import default_run_dir
 
-    config = configured_model(model_name, relax, mip_gap, time_limit, threads)
+    config = flags.model(model_name)
     size = BenchSize(sites, chips, periods, quarters, workloads, branching, stages, seed)
-    final_dir = out or default_run_dir("bench", size.label)
-    figures = run_bench(size, config, final_dir, overwrite=overwrite)
-    if as_json:
+    final_dir = flags.run_dir("bench", size.label)
+    figures = run_bench(size, config, final_dir, overwrite=flags.overwrite)
+    if flags.as_json:
         click.echo(json.dumps(figures))
         return
     render_bench(figures, make_console())
