@@ -95,6 +95,8 @@ def solve_model(
     highs.setOptionValue("random_seed", settings.random_seed)
     if settings.threads:
         highs.setOptionValue("threads", settings.threads)
+    if not integer_columns and settings.lp_solver != "choose":
+        highs.setOptionValue("solver", settings.lp_solver)
     if settings.time_limit_s is not None:
         highs.setOptionValue("time_limit", float(settings.time_limit_s))
     highs.passModel(lp)
