@@ -33,6 +33,9 @@ class SolverSettings(Strict):
     time_limit_s: float | None = Field(None, gt=0, description="wall-clock limit (none: no limit)")
     threads: int = Field(0, ge=0, description="HiGHS threads (0: HiGHS default)")
     random_seed: int = Field(0, ge=0, description="fixed seed so that runs are reproducible")
+    highs_options: dict[str, bool | int | float | str] = Field(
+        default_factory=dict, description="any other HiGHS option, by its HiGHS name"
+    )
     lp_solver: Literal["choose", "simplex", "ipm"] = Field(
         "choose", description="HiGHS algorithm for LPs (relaxed models and the duals re-solve)"
     )

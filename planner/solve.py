@@ -19,6 +19,7 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
+from planner.errors import ModelError
 
 INF = highspy.kHighsInf
 
@@ -95,6 +96,9 @@ def solve_model(
     highs.setOptionValue("random_seed", settings.random_seed)
     if settings.threads:
         highs.setOptionValue("threads", settings.threads)
+    for option, value in settings.highs_options.items():
+        if highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
+            raise ModelError(f"HiGHS refused option {option} = {value!r} (see the HiGHS option list).")
     if not integer_columns and settings.lp_solver != "choose":
         highs.setOptionValue("solver", settings.lp_solver)
     if settings.time_limit_s is not None:
