@@ -1,0 +1,123 @@
+"""Synthetic benchmark cases (planner.synthetic) and the ``planner bench`` command.
+
+Generated cases must be ordinary valid case folders: the loader reads them without problems or
+warnings, with the requested numbers of sites, chips, periods and scenarios, and the scenario
+tree inferred from the demand histories has ``branching ** stages`` leaves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.formulation.indexing import Indexing
+from planner.loader import load_case
+from planner.synthetic import synthetic_case_files, write_case
+
+SIZES = [
+    # sites, chips, periods, quarters, workloads, branching, stages
+    (2, 2, 4, True, 1, 1, 0),
+    (3, 2, 4, False, 2, 2, 1),
+    (4, 3, 12, True, 2, 3, 2),
+    (5, 4, 8, False, 3, 2, 2),
+    (2, 3, 6, True, 2, 1, 2),
+    (3, 2, 3, False, 2, 3, 2),
+]
+
+
+@pytest.mark.parametrize("sites, chips, periods, quarters, workloads, branching, stages", SIZES)
+def test_generated_case_loads_with_the_requested_sizes(
+    tmp_path: Path,
+    sites: int,
+    chips: int,
+    periods: int,
+    quarters: bool,
+    workloads: int,
+    branching: int,
+    stages: int,
+) -> None:
+    files = synthetic_case_files(sites, chips, periods, quarters, workloads, branching, stages, seed=7)
+    case, warnings = load_case(write_case(tmp_path / "case", files))
+    assert warnings == []
+    assert len(case.sites) == sites
+    assert len(case.chips) == chips
+    assert len(case.workloads) == workloads
+    assert len(case.periods) == periods
+    assert set(case.period_years.values()) == {0.25 if quarters else 1.0}
+    assert case.periods[0] == ("2026Q1" if quarters else "Y2026")
+    scenarios = branching**stages
+    assert len(case.scenarios) == scenarios
+    assert math.fsum(case.scenario_probability.values()) == pytest.approx(1.0, abs=1e-9)
+    assert len(Indexing(case).tree.leaf_paths()) == scenarios
+    assert 2 <= len(case.contracts) / sites <= 3
+    assert any(site.existing_mw > 0 for site in case.sites.values())
+    assert any(q.existing for q in case.contracts.values())
+
+
+def test_quarterly_periods_are_named_by_year_and_quarter() -> None:
+    files = synthetic_case_files(2, 2, 6, True, 1, 1, 0, seed=0)
+    assert files["periods.csv"].splitlines()[1:] == [
+        "2026Q1,0.25", "2026Q2,0.25", "2026Q3,0.25", "2026Q4,0.25", "2027Q1,0.25", "2027Q2,0.25",
+    ]
+
+
+def test_scenarios_share_demand_until_they_branch(tmp_path: Path) -> None:
+    """Two branch points with three children over 12 periods: 1 node, then 3, then 9."""
+    files = synthetic_case_files(3, 2, 12, True, 2, 3, 2, seed=1)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    tree = Indexing(case).tree
+    counts = [sum(1 for n in tree.nodes if n.t == t) for t in range(12)]
+    assert counts[0] == 1 and counts[-1] == 9
+    assert counts == sorted(counts) and set(counts) == {1, 3, 9}
+
+
+def test_same_seed_same_texts_other_seed_other_texts() -> None:
+    args = (4, 3, 12, True, 2, 3, 2)
+    assert synthetic_case_files(*args, seed=3) == synthetic_case_files(*args, seed=3)
+    assert synthetic_case_files(*args, seed=3) != synthetic_case_files(*args, seed=4)
+
+
+def test_impossible_sizes_are_refused() -> None:
+    with pytest.raises(ValueError):
+        synthetic_case_files(0, 2, 4, True, 1, 1, 0, seed=0)
+    with pytest.raises(ValueError):
+        synthetic_case_files(2, 2, 2, True, 1, 2, 2, seed=0)
+
+
+def test_write_case_never_overwrites(tmp_path: Path) -> None:
+    files = synthetic_case_files(2, 2, 4, True, 1, 1, 0, seed=0)
+    write_case(tmp_path / "case", files)
+    with pytest.raises(FileExistsError):
+        write_case(tmp_path / "case", files)
+
+
+def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    args = ["bench", "--sites", "2", "--chips", "2", "--periods", "4", "--years",
+            "--branching", "2", "--stages", "1", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["rows"] > 0 and figures["columns"] > 0 and figures["nonzeros"] > 0
+    assert figures["integer_columns"] > 0
+    assert figures["scenarios"] == 2 and figures["tree_leaves"] == 2
+    assert figures["status"] == "optimal"
+    assert figures["objective_musd"] > 0
+    assert figures["peak_rss_mib"] > 0
+    for key in ("build_seconds", "load_seconds", "solve_seconds", "total_seconds"):
+        assert figures[key] >= 0
+    assert json.loads((out / "bench.json").read_text())["rows"] == figures["rows"]
+    load_case(out / "case")  # the case folder stays behind, valid
+
+    again = CliRunner().invoke(main, [*args, "--relax"])  # never overwrites
+    assert again.exit_code == 2
+
+    table = CliRunner().invoke(main, [*args[:-2], "--out", str(tmp_path / "lp"), "--relax"])
+    assert table.exit_code == 0, table.output
+    for label in ("rows", "nonzeros", "build", "load", "solve", "total", "peak memory", "gap"):
+        assert label in table.output
