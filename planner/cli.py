@@ -140,6 +140,16 @@ def handle_errors(command: Callable) -> Callable:
     return wrapper
 
 
+model_option = click.option(
+    "--model",
+    "model_name",
+    default="phased",
+    show_default=True,
+    help="Model name in models/ or path to a model TOML.",
+)
+"""``--model NAME|PATH`` of the single-model commands."""
+
+
 @click.group()
 @click.version_option(package_name="planner")
 def main() -> None:
@@ -148,13 +158,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
-@click.option(
-    "--model",
-    "model_name",
-    default="phased",
-    show_default=True,
-    help="Model name in models/ or path to a model TOML.",
-)
+@model_option
 @solver_options
 @click.option("--log", "stream_log", is_flag=True, help="Stream the HiGHS log to the terminal.")
 @click.option("--duals", is_flag=True, help="Report shadow prices (LP, or the MIP with integers fixed).")
@@ -252,13 +256,7 @@ def compare(
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
 @click.argument("sweep_file", type=click.Path(path_type=Path))
-@click.option(
-    "--model",
-    "model_name",
-    default="phased",
-    show_default=True,
-    help="Model name in models/ or path to a model TOML.",
-)
+@model_option
 @solver_options
 @click.option(
     "--workers",
@@ -362,13 +360,7 @@ def schema() -> None:
     help="Branch points, evenly spaced (branching ** stages scenarios).",
 )
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
-@click.option(
-    "--model",
-    "model_name",
-    default="phased",
-    show_default=True,
-    help="Model name in models/ or path to a model TOML.",
-)
+@model_option
 @solver_options
 @handle_errors
 def bench(
