@@ -36,6 +36,12 @@ class SolverSettings(Strict):
     highs_options: dict[str, bool | int | float | str] = Field(
         default_factory=dict, description="any other HiGHS option, by its HiGHS name"
     )
+    warm_start_s: float = Field(
+        0.0,
+        ge=0,
+        description="MIPs: seconds for an LP-and-fix start (solve the LP, fix the integers it"
+        " leaves integral, solve the rest as a MIP) handed to HiGHS as its first plan; 0 = off",
+    )
     lp_solver: Literal["choose", "simplex", "ipm"] = Field(
         "choose", description="HiGHS algorithm for LPs (relaxed models and the duals re-solve)"
     )

@@ -105,6 +105,15 @@ def solve_model(
         highs.setOptionValue("time_limit", float(settings.time_limit_s))
     highs.passModel(lp)
     load_seconds = time.perf_counter() - started
+    lp_bound = -math.inf
+    if integer_columns and settings.warm_start_s > 0:
+        start = lp_and_fix_start(lp, settings)
+        if start is not None:
+            solution = highspy.HighsSolution()
+            solution.col_value = list(start[0])
+            solution.value_valid = True
+            highs.setSolution(solution)
+            lp_bound = start[1]
 
     solve_started = time.perf_counter()
     if on_progress is not None and integer_columns:
@@ -121,8 +130,9 @@ def solve_model(
     )
     objective = info.objective_function_value if has_solution else math.nan
     if integer_columns:
-        bound = info.mip_dual_bound
-        gap = info.mip_gap if has_solution else math.inf
+        # Stopped before the root bound is known: the LP relaxation of the warm start is one.
+        bound = max(info.mip_dual_bound, lp_bound)
+        gap = _relative_gap(objective, bound) if has_solution else math.inf
     else:
         bound = objective if status == "optimal" else math.nan
         gap = 0.0 if status == "optimal" else math.inf
@@ -149,6 +159,41 @@ def solve_model(
     return outcome
 
 
+def lp_and_fix_start(lp: highspy.HighsLp, settings: SolverSettings) -> tuple[np.ndarray, float] | None:
+    """A first plan for a hard MIP, and the LP bound: solve the LP relaxation, fix every integer
+    column the LP leaves integral, and solve the (much smaller) remaining MIP within
+    ``warm_start_s``."""
+    integrality = list(lp.integrality_)
+    relaxed = highspy.Highs()
+    relaxed.setOptionValue("output_flag", False)
+    if settings.lp_solver != "choose":
+        relaxed.setOptionValue("solver", settings.lp_solver)
+    lp.integrality_ = []
+    try:
+        relaxed.passModel(lp)
+        relaxed.run()
+    finally:
+        lp.integrality_ = integrality
+    if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    x = np.asarray(relaxed.getSolution().col_value)
+    is_integer = np.array([kind == highspy.HighsVarType.kInteger for kind in integrality])
+    integral = is_integer & (np.abs(x - np.round(x)) <= 1e-6)
+    lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
+    lower[integral] = upper[integral] = np.round(x[integral])
+    fixed = highspy.Highs()
+    fixed.setOptionValue("output_flag", False)
+    fixed.setOptionValue("mip_rel_gap", settings.mip_gap)
+    fixed.setOptionValue("random_seed", settings.random_seed)
+    fixed.setOptionValue("time_limit", float(settings.warm_start_s))
+    fixed.passModel(lp)
+    fixed.changeColsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
+    fixed.run()
+    if fixed.getInfo().primal_solution_status != 2:
+        return None
+    return np.asarray(fixed.getSolution().col_value), relaxed.getInfo().objective_function_value
+
+
 def _report_progress(highs: highspy.Highs, on_progress: Callable[[Progress], None]) -> None:
     """Forward MIP progress at most once a second (HiGHS calls back far more often)."""
     last = [-1.0]
@@ -161,6 +206,13 @@ def _report_progress(highs: highspy.Highs, on_progress: Callable[[Progress], Non
         on_progress(Progress(out.running_time, out.mip_primal_bound, out.mip_dual_bound, out.mip_gap))
 
     highs.cbMipInterrupt.subscribe(callback)
+
+
+def _relative_gap(objective: float, bound: float) -> float:
+    """HiGHS's definition: |objective - bound| / |objective|."""
+    if not math.isfinite(bound):
+        return math.inf
+    return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
 def compile_model(model: pyo.ConcreteModel) -> tuple[object, highspy.HighsLp, int]:
