@@ -41,14 +41,14 @@ def test_tiny_objective_is_the_hand_computation() -> None:
     assert solve_case(case, load_model_config("phased")).objective_musd == pytest.approx(9.9855, rel=1e-9)
 
 
-@pytest.mark.parametrize("case_name", ["tiny", "stargate"])
-def test_lp_and_fix_warm_start_keeps_the_optimum(case_name: str) -> None:
-    """The warm start only hands HiGHS a first plan: with mip_gap 0 (tiny) or the stored relaxed
-    bound (stargate), the answer is the same optimum and its bound is never above it."""
+def test_lp_and_fix_warm_start_keeps_the_optimum() -> None:
+    """The warm start only hands HiGHS a first plan: with mip_gap 0 the answer is the same
+    optimum and its bound is never above it. (On inputs/stargate it is correct too but slows
+    HiGHS's proof from 14 s to ~2 min, which is why it is off by default.)"""
     from planner.config import ModelConfig, SolverSettings
 
-    case, _ = load_case(INPUTS / case_name)
-    gap = 0.0 if case_name == "tiny" else 0.005
+    case, _ = load_case(INPUTS / "tiny")
+    gap = 0.0
     plain = solve_case(case, ModelConfig(name="p", solver=SolverSettings(mip_gap=gap)))
     warm = solve_case(case, ModelConfig(name="w", solver=SolverSettings(mip_gap=gap, warm_start_s=10)))
     assert warm.outcome.bound_musd <= warm.objective_musd + 1e-6
