@@ -20,6 +20,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
 from planner.errors import ModelError
+from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
 INF = highspy.kHighsInf
 
@@ -57,6 +58,8 @@ class SolveOutcome:
     integer_columns: int
     row_duals: dict[str, dict[tuple, float]] = field(default_factory=dict)
     """Constraint name -> index -> dual value (LPs only), in objective units per row unit."""
+    warm_start: dict | None = None
+    """LP-and-fix figures (LP bound, first plan, fractional columns, seconds) when it ran."""
 
     @property
     def is_proven_optimal(self) -> bool:
@@ -83,10 +86,72 @@ def solve_model(
 ) -> SolveOutcome:
     """Compile, pass to HiGHS, solve, and load the primal values back into ``model``.
 
-    Ctrl-C stops HiGHS cleanly (status ``interrupted``) and the best plan found is still loaded.
+    With ``warm_start_s > 0`` a MIP first goes through LP-and-fix (:mod:`planner.warmstart`),
+    which shares the time limit with HiGHS and may prove the gap on its own. Ctrl-C stops
+    cleanly (status ``interrupted``) and the best plan found is still loaded.
     """
     started = time.perf_counter()
     repn, lp, integer_columns = compile_model(model)
+    highs = _configured_highs(settings, log_file, stream_log, integer_columns)
+    highs.passModel(lp)
+    load_seconds = time.perf_counter() - started
+
+    solve_started = time.perf_counter()
+    warm = None
+    if integer_columns and settings.warm_start_s > 0:
+        warm = lp_and_fix(lp, settings, _seconds_left(settings, solve_started), _warm_progress(on_progress))
+        if warm.values is not None:
+            solution = highspy.HighsSolution()
+            solution.col_value = list(warm.values)
+            solution.value_valid = True
+            highs.setSolution(solution)
+    if warm is not None and _warm_start_is_final(warm, settings, solve_started):
+        status, values = _warm_start_status(warm, settings), warm.values
+        has_solution = values is not None
+        objective, bound = warm.objective_musd, warm.lp_bound_musd
+        gap = warm.gap if has_solution else math.inf
+        row_dual = None
+    else:
+        if settings.time_limit_s is not None:
+            highs.setOptionValue("time_limit", max(_seconds_left(settings, solve_started), 1e-3))
+        if on_progress is not None and integer_columns:
+            _report_progress(
+                highs,
+                on_progress,
+                offset_s=time.perf_counter() - solve_started,
+                lp_bound=warm.lp_bound_musd if warm is not None else -math.inf,
+            )
+        highs.HandleKeyboardInterrupt = True
+        highs.solve()
+        status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
+        solution = highs.getSolution() if has_solution else None
+        values = np.asarray(solution.col_value) if solution is not None else None
+        row_dual = np.asarray(solution.row_dual) if solution is not None else None
+    outcome = SolveOutcome(
+        status=status,
+        has_solution=bool(has_solution),
+        objective_musd=objective,
+        bound_musd=bound,
+        mip_gap=gap,
+        load_seconds=load_seconds,
+        solve_seconds=time.perf_counter() - solve_started,
+        rows=lp.num_row_,
+        columns=lp.num_col_,
+        nonzeros=int(repn.A.nnz),
+        integer_columns=integer_columns,
+        warm_start=_warm_start_summary(warm),
+    )
+    if values is not None:
+        for var, value in zip(repn.columns, values, strict=True):
+            var.set_value(float(value), skip_validation=True)
+        if with_duals and not integer_columns and status == "optimal" and row_dual is not None:
+            outcome.row_duals = _row_duals(repn, row_dual)
+    return outcome
+
+
+def _configured_highs(
+    settings: SolverSettings, log_file: Path | None, stream_log: bool, integer_columns: int
+) -> highspy.Highs:
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", bool(stream_log or log_file))
     highs.setOptionValue("log_to_console", stream_log)
@@ -103,99 +168,78 @@ def solve_model(
         highs.setOptionValue("solver", settings.lp_solver)
     if settings.time_limit_s is not None:
         highs.setOptionValue("time_limit", float(settings.time_limit_s))
-    highs.passModel(lp)
-    load_seconds = time.perf_counter() - started
-    lp_bound = -math.inf
-    if integer_columns and settings.warm_start_s > 0:
-        start = lp_and_fix_start(lp, settings)
-        if start is not None:
-            solution = highspy.HighsSolution()
-            solution.col_value = list(start[0])
-            solution.value_valid = True
-            highs.setSolution(solution)
-            lp_bound = start[1]
+    return highs
 
-    solve_started = time.perf_counter()
-    if on_progress is not None and integer_columns:
-        _report_progress(highs, on_progress)
-    highs.HandleKeyboardInterrupt = True
-    highs.solve()
-    solve_seconds = time.perf_counter() - solve_started
 
+def _seconds_left(settings: SolverSettings, since: float) -> float:
+    if settings.time_limit_s is None:
+        return math.inf
+    return settings.time_limit_s - (time.perf_counter() - since)
+
+
+def _warm_start_is_final(warm: WarmStart, settings: SolverSettings, since: float) -> bool:
+    """No full solve after the warm start: gap already proven, Ctrl-C, or no time left."""
+    return warm.proves(settings.mip_gap) or warm.interrupted or _seconds_left(settings, since) <= 0
+
+
+def _warm_start_status(warm: WarmStart, settings: SolverSettings) -> str:
+    if warm.proves(settings.mip_gap):
+        return "optimal"
+    return "interrupted" if warm.interrupted else "time_limit"
+
+
+def _highs_result(
+    highs: highspy.Highs, lp: highspy.HighsLp, integer_columns: int, warm: WarmStart | None
+) -> tuple[str, bool, float, float, float]:
+    """Status, has-plan, objective, bound and gap after ``highs.solve()``."""
     status_name = highs.modelStatusToString(highs.getModelStatus())
     status = _STATUS_WORDS.get(str(highs.getModelStatus()).split(".")[-1], status_name)
     info = highs.getInfo()
-    has_solution = (
+    has_solution = bool(
         info.primal_solution_status == 2 and lp.num_col_ > 0 or (lp.num_col_ == 0 and status == "optimal")
     )
     objective = info.objective_function_value if has_solution else math.nan
     if integer_columns:
-        # Stopped before the root bound is known: the LP relaxation of the warm start is one.
-        bound = max(info.mip_dual_bound, lp_bound)
-        gap = _relative_gap(objective, bound) if has_solution else math.inf
+        # HiGHS may stop before its root bound is known; the warm start's LP bound is one too.
+        bound = max(info.mip_dual_bound, warm.lp_bound_musd if warm is not None else -math.inf)
+        gap = relative_gap(objective, bound) if has_solution else math.inf
     else:
         bound = objective if status == "optimal" else math.nan
         gap = 0.0 if status == "optimal" else math.inf
-    outcome = SolveOutcome(
-        status=status,
-        has_solution=bool(has_solution),
-        objective_musd=objective,
-        bound_musd=bound,
-        mip_gap=gap,
-        load_seconds=load_seconds,
-        solve_seconds=solve_seconds,
-        rows=lp.num_row_,
-        columns=lp.num_col_,
-        nonzeros=int(repn.A.nnz),
-        integer_columns=integer_columns,
-    )
-    if has_solution:
-        solution = highs.getSolution()
-        values = np.asarray(solution.col_value)
-        for var, value in zip(repn.columns, values, strict=True):
-            var.set_value(float(value), skip_validation=True)
-        if with_duals and not integer_columns and status == "optimal":
-            outcome.row_duals = _row_duals(repn, np.asarray(solution.row_dual))
-    return outcome
+    return status, has_solution, objective, bound, gap
 
 
-def lp_and_fix_start(lp: highspy.HighsLp, settings: SolverSettings) -> tuple[np.ndarray, float] | None:
-    """A first plan for a hard MIP, and the LP bound: solve the LP relaxation, fix every integer
-    column the LP leaves integral, and solve the (much smaller) remaining MIP within
-    ``warm_start_s``."""
-    integrality = list(lp.integrality_)
-    relaxed = highspy.Highs()
-    relaxed.setOptionValue("output_flag", False)
-    if settings.lp_solver != "choose":
-        relaxed.setOptionValue("solver", settings.lp_solver)
-    lp.integrality_ = []
-    try:
-        relaxed.passModel(lp)
-        relaxed.run()
-    finally:
-        lp.integrality_ = integrality
-    if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+def _warm_start_summary(warm: WarmStart | None) -> dict | None:
+    if warm is None:
         return None
-    x = np.asarray(relaxed.getSolution().col_value)
-    is_integer = np.array([kind == highspy.HighsVarType.kInteger for kind in integrality])
-    integral = is_integer & (np.abs(x - np.round(x)) <= 1e-6)
-    lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
-    lower[integral] = upper[integral] = np.round(x[integral])
-    fixed = highspy.Highs()
-    fixed.setOptionValue("output_flag", False)
-    fixed.setOptionValue("mip_rel_gap", settings.mip_gap)
-    fixed.setOptionValue("random_seed", settings.random_seed)
-    fixed.setOptionValue("time_limit", float(settings.warm_start_s))
-    fixed.passModel(lp)
-    fixed.changeColsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
-    fixed.run()
-    if fixed.getInfo().primal_solution_status != 2:
+    return {
+        "lp_bound_musd": warm.lp_bound_musd if math.isfinite(warm.lp_bound_musd) else None,
+        "objective_musd": warm.objective_musd if warm.values is not None else None,
+        "fractional_columns": warm.fractional_columns,
+        "seconds": warm.seconds,
+    }
+
+
+def _warm_progress(
+    on_progress: Callable[[Progress], None] | None,
+) -> Callable[[float, float, float], None] | None:
+    if on_progress is None:
         return None
-    return np.asarray(fixed.getSolution().col_value), relaxed.getInfo().objective_function_value
+    last = [-1.0]
+
+    def forward(elapsed: float, plan: float, bound: float) -> None:
+        if elapsed - last[0] >= 1.0:
+            last[0] = elapsed
+            on_progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
+
+    return forward
 
 
-def _report_progress(highs: highspy.Highs, on_progress: Callable[[Progress], None]) -> None:
-    """Forward MIP progress at most once a second (HiGHS calls back far more often)."""
+def _report_progress(
+    highs: highspy.Highs, on_progress: Callable[[Progress], None], offset_s: float, lp_bound: float
+) -> None:
+    """Forward MIP progress at most once a second (HiGHS calls back far more often); time counts
+    from the start of the solve, warm start included, and the bound is at least the LP bound."""
     last = [-1.0]
 
     def callback(event: object) -> None:
@@ -203,16 +247,11 @@ def _report_progress(highs: highspy.Highs, on_progress: Callable[[Progress], Non
         if out.running_time - last[0] < 1.0:
             return
         last[0] = out.running_time
-        on_progress(Progress(out.running_time, out.mip_primal_bound, out.mip_dual_bound, out.mip_gap))
+        bound = max(out.mip_dual_bound, lp_bound)
+        plan = out.mip_primal_bound
+        on_progress(Progress(offset_s + out.running_time, plan, bound, relative_gap(plan, bound)))
 
     highs.cbMipInterrupt.subscribe(callback)
-
-
-def _relative_gap(objective: float, bound: float) -> float:
-    """HiGHS's definition: |objective - bound| / |objective|."""
-    if not math.isfinite(bound):
-        return math.inf
-    return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
 def compile_model(model: pyo.ConcreteModel) -> tuple[object, highspy.HighsLp, int]:

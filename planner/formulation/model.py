@@ -58,6 +58,8 @@ def build_model(
     """Build the model for ``policy``: ``phased`` (multi-stage recourse), ``all-at-once`` (builds
     only in ``earliest_period``, contracts only in ``first_period``, the same in all scenarios),
     or, with ``fixed_long_lead``, buildings and contracts fixed to a given plan."""
+    if policy not in ("phased", "all-at-once"):
+        raise ValueError(f"build_model builds 'phased' or 'all-at-once' models, not {policy!r}")
     ix = Indexing(case)
     sets = build_sets(case, ix, "fixed-long-lead" if fixed_long_lead is not None else policy)
     m = pyo.ConcreteModel(name=f"planner:{case.name}")
