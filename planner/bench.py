@@ -100,6 +100,7 @@ def run_bench(size: BenchSize, config: ModelConfig, final_dir: Path, overwrite: 
             "mip_gap": _finite(outcome.mip_gap),
             "objective_musd": _finite(result.objective_musd),
             "bound_musd": _finite(outcome.bound_musd),
+            "warm_start": outcome.warm_start,
             **plan_shape(result),
             "cost_breakdown_musd": result.results.expected_breakdown_musd,
             "warnings": warnings,

@@ -58,6 +58,14 @@ def solver_options(command: Callable) -> Callable:
         ),
         click.option("--threads", type=click.IntRange(0), default=None, help="HiGHS threads."),
         click.option(
+            "--warm-start",
+            "warm_start",
+            type=click.FloatRange(0),
+            default=None,
+            help="MIPs: seconds for the relax-and-fix / LP-and-fix first plan (0: off;"
+            " default: the model's). Shares --time-limit with HiGHS.",
+        ),
+        click.option(
             "--out",
             type=click.Path(path_type=Path),
             default=None,
@@ -76,12 +84,13 @@ def solver_options(command: Callable) -> Callable:
         mip_gap: float | None,
         time_limit: float | None,
         threads: int | None,
+        warm_start: float | None,
         out: Path | None,
         overwrite: bool,
         as_json: bool,
         **kwargs: object,
     ) -> object:
-        flags = RunFlags(relax, mip_gap, time_limit, threads, out, overwrite, as_json)
+        flags = RunFlags(relax, mip_gap, time_limit, threads, out, overwrite, as_json, warm_start)
         return command(*args, flags=flags, **kwargs)
 
     for option in reversed(options):
@@ -100,11 +109,16 @@ class RunFlags:
     out: Path | None
     overwrite: bool
     as_json: bool
+    warm_start: float | None = None
 
     def model(self, name_or_path: str) -> ModelConfig:
         """The model TOML with the command-line overrides applied."""
         return load_model_config(name_or_path).with_overrides(
-            relax=self.relax, mip_gap=self.mip_gap, time_limit_s=self.time_limit, threads=self.threads
+            relax=self.relax,
+            mip_gap=self.mip_gap,
+            time_limit_s=self.time_limit,
+            threads=self.threads,
+            warm_start_s=self.warm_start,
         )
 
     def run_dir(self, case_name: str, label: str) -> Path:

@@ -39,8 +39,9 @@ class SolverSettings(Strict):
     warm_start_s: float = Field(
         0.0,
         ge=0,
-        description="MIPs: seconds for an LP-and-fix start (solve the LP, fix the integers it"
-        " leaves integral, solve the rest as a MIP) handed to HiGHS as its first plan; 0 = off",
+        description="MIPs: seconds for a first plan (solve the LP, relax-and-fix period by period,"
+        " then fix the integers the LP leaves integral and solve the rest as a MIP) handed to"
+        " HiGHS; stops as soon as the plan is within mip_gap of the LP bound; 0 = off",
     )
     lp_solver: Literal["choose", "simplex", "ipm"] = Field(
         "choose", description="HiGHS algorithm for LPs (relaxed models and the duals re-solve)"
@@ -64,12 +65,18 @@ class ModelConfig(Strict):
         mip_gap: float | None = None,
         time_limit_s: float | None = None,
         threads: int | None = None,
+        warm_start_s: float | None = None,
     ) -> ModelConfig:
         """The config with command-line flags applied."""
         solver = self.solver.model_copy(
             update={
                 k: v
-                for k, v in {"mip_gap": mip_gap, "time_limit_s": time_limit_s, "threads": threads}.items()
+                for k, v in {
+                    "mip_gap": mip_gap,
+                    "time_limit_s": time_limit_s,
+                    "threads": threads,
+                    "warm_start_s": warm_start_s,
+                }.items()
                 if v is not None
             }
         )

@@ -122,7 +122,9 @@ def _build_and_solve(
     )
     build_seconds = time.perf_counter() - started
     try:
-        outcome = solve_model(pm.model, config.solver, log_file, stream_log, with_duals, on_progress)
+        outcome = solve_model(
+            pm.model, config.solver, log_file, stream_log, with_duals, on_progress, pm.decision_period
+        )
     except InfeasibleConstraintException as exc:
         from planner.diagnose import explain_trivially_infeasible
 

@@ -83,8 +83,12 @@ def solve_model(
     stream_log: bool = False,
     with_duals: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
+    period_of: Callable[[pyo.Var], int] | None = None,
 ) -> SolveOutcome:
     """Compile, pass to HiGHS, solve, and load the primal values back into ``model``.
+
+    ``period_of(var)`` (the period index of an integer decision) lets the warm start walk the
+    periods in order (relax-and-fix).
 
     With ``warm_start_s > 0`` a MIP first goes through LP-and-fix (:mod:`planner.warmstart`),
     which shares the time limit with HiGHS and may prove the gap on its own. Ctrl-C stops
@@ -99,7 +103,10 @@ def solve_model(
     solve_started = time.perf_counter()
     warm = None
     if integer_columns and settings.warm_start_s > 0:
-        warm = lp_and_fix(lp, settings, _seconds_left(settings, solve_started), _warm_progress(on_progress))
+        periods = _integer_periods(repn.columns, period_of) if period_of is not None else None
+        warm = lp_and_fix(
+            lp, settings, _seconds_left(settings, solve_started), _warm_progress(on_progress), periods
+        )
         if warm.values is not None:
             solution = highspy.HighsSolution()
             solution.col_value = list(warm.values)
@@ -169,6 +176,11 @@ def _configured_highs(
     if settings.time_limit_s is not None:
         highs.setOptionValue("time_limit", float(settings.time_limit_s))
     return highs
+
+
+def _integer_periods(columns: list[pyo.Var], period_of: Callable[[pyo.Var], int]) -> np.ndarray:
+    """Period index of every integer column (-1 for continuous ones)."""
+    return np.array([period_of(v) if v.is_integer() or v.is_binary() else -1 for v in columns])
 
 
 def _seconds_left(settings: SolverSettings, since: float) -> float:

@@ -1,15 +1,20 @@
-"""LP-and-fix: a first plan for a hard MIP, and often the proof that it is good enough.
+"""A first plan for a hard MIP, and often the proof that it is good enough.
 
 1. Solve the LP relaxation. Its objective ``L`` is a valid lower bound of the MIP.
-2. Fix every integer column that the LP leaves integral (in capacity plans nearly all of them:
-   most sites are never built in most periods) and solve the small remaining MIP.
-3. Its best plan ``U`` is handed to HiGHS as a start. When ``(U - L) / U <= mip_gap`` already,
-   the remaining MIP is stopped at once and the plan is *proven* within the gap by ``L``, so the
-   full branch and bound is skipped.
+2. Relax-and-fix in time: walk the periods in order; round the period's integer decisions
+   *up* (a fraction above a small threshold becomes a whole module or a signed contract:
+   rounding capacity down would leave demand unmet), fix them, and re-solve the LP from the
+   previous basis so later periods adapt. Two thresholds are tried; each costs one warm-started
+   dual simplex re-solve per period.
+3. LP-and-fix: fix every integer column that the LP leaves integral (in capacity plans nearly all
+   of them) and solve the small remaining MIP within ``warm_start_s``.
+4. The best plan ``U`` goes to HiGHS as a start. As soon as ``(U - L) / U <= mip_gap`` the plan
+   is *proven* within the gap by ``L``, the warm start stops and the full branch and bound is
+   skipped.
 
-The restricted MIP only ever sees plans of the full model, so whatever it returns is feasible
-there; the LP bound is a bound of the full model. With ``mip_gap = 0`` step 3 only skips the full
-solve when the plan equals the LP bound, i.e. when it is optimal.
+Every plan is a plan of the full model (only bounds of integer columns are changed), so it is
+feasible there; ``L`` is a bound of the full model. With ``mip_gap = 0`` step 4 only skips the
+full solve when the plan equals the LP bound, i.e. when it is optimal.
 """
 
 from __future__ import annotations
@@ -60,16 +65,23 @@ def relative_gap(objective: float, bound: float) -> float:
     return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
+ROUNDING_THRESHOLDS: tuple[float, ...] = (0.05, 0.15)
+"""Relax-and-fix variants: an LP value above the threshold is rounded up (measured on the
+flagship and the bench case; a lower threshold holds more spare capacity)."""
+
+
 def lp_and_fix(
     lp: highspy.HighsLp,
     settings: SolverSettings,
     seconds_left: float,
     on_progress: Callable[[float, float, float], None] | None = None,
+    column_period: np.ndarray | None = None,
 ) -> WarmStart:
-    """Run LP-and-fix on ``lp`` (an integer model) within ``seconds_left`` (the LP may use all of
-    it; the restricted MIP at most ``settings.warm_start_s``). ``on_progress(elapsed, plan,
-    bound)`` is told of the restricted MIP's plans against the LP bound."""
-    started = time.perf_counter()
+    """Run the warm start on ``lp`` (an integer model) within ``seconds_left`` (the LP may use
+    all of it; the restricted MIP at most ``settings.warm_start_s``). ``column_period`` gives the
+    period index of each integer column (relax-and-fix is skipped without it).
+    ``on_progress(elapsed, plan, bound)`` is told of plans against the LP bound."""
+    search = _Search(settings, seconds_left, on_progress)
     integrality = list(lp.integrality_)
     relaxed = _quiet_highs(settings)
     if settings.lp_solver != "choose":
@@ -84,56 +96,176 @@ def lp_and_fix(
     relaxed.solve()
     status = relaxed.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
-        return WarmStart(
-            -math.inf,
-            None,
-            math.nan,
-            time.perf_counter() - started,
-            0,
-            interrupted=status == highspy.HighsModelStatus.kInterrupt,
-        )
-    lp_bound = relaxed.getInfo().objective_function_value
+        search.interrupted = status == highspy.HighsModelStatus.kInterrupt
+        return search.result(0)
+    search.lp_bound = relaxed.getInfo().objective_function_value
     x = np.asarray(relaxed.getSolution().col_value)
-    del relaxed
-
     is_integer = np.array([kind == highspy.HighsVarType.kInteger for kind in integrality])
+    fractional = int((is_integer & (np.abs(x - np.round(x)) > INTEGRALITY_TOLERANCE)).sum())
+    if fractional == 0:
+        search.offer(x, search.lp_bound)
+        return search.result(0)
+    if column_period is not None:
+        _relax_and_fix(relaxed, lp, x, is_integer, column_period, search)
+    del relaxed
+    if not search.done():
+        _restricted_mip(lp, x, is_integer, search)
+    return search.result(fractional)
+
+
+class _Search:
+    """The best plan so far, the LP bound, the clock and the reasons to stop."""
+
+    def __init__(
+        self,
+        settings: SolverSettings,
+        seconds_left: float,
+        on_progress: Callable[[float, float, float], None] | None,
+    ) -> None:
+        self.settings = settings
+        self.started = time.perf_counter()
+        self.deadline = self.started + seconds_left
+        self.on_progress = on_progress
+        self.lp_bound = -math.inf
+        self.values: np.ndarray | None = None
+        self.objective = math.inf
+        self.interrupted = False
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def offer(self, values: np.ndarray, objective: float) -> None:
+        if objective < self.objective:
+            self.values, self.objective = values, objective
+        self.report(self.objective)
+
+    def report(self, plan: float) -> None:
+        if self.on_progress is not None:
+            self.on_progress(time.perf_counter() - self.started, plan, self.lp_bound)
+
+    def proven(self, plan: float | None = None) -> bool:
+        plan = self.objective if plan is None else plan
+        return relative_gap(plan, self.lp_bound) <= self.settings.mip_gap
+
+    def done(self) -> bool:
+        return self.proven() or self.interrupted or self.seconds_left() <= 0
+
+    def result(self, fractional: int) -> WarmStart:
+        found = self.values is not None
+        return WarmStart(
+            self.lp_bound,
+            self.values,
+            self.objective if found else math.nan,
+            time.perf_counter() - self.started,
+            fractional,
+            self.interrupted,
+        )
+
+
+def _relax_and_fix(
+    highs: highspy.Highs,
+    lp: highspy.HighsLp,
+    x_lp: np.ndarray,
+    is_integer: np.ndarray,
+    column_period: np.ndarray,
+    search: _Search,
+) -> None:
+    """Step 2 on the solved LP in ``highs`` (its basis is the start of every re-solve).
+
+    One period at a time: decisions of one period sit on different paths of the scenario tree,
+    so rounding them up together never breaks "sign at most once" or an integral site cap
+    (windows of several periods did, and their fall-back plans were far worse)."""
+    highs.setOptionValue("solver", "simplex")
+    basis = highs.getBasis()
+    original = _Bounds(np.array(lp.col_lower_), np.array(lp.col_upper_))
+    every_column = np.arange(len(original.lower), dtype=np.int32)
+    periods = sorted({int(t) for t in column_period[is_integer]})
+    for threshold in ROUNDING_THRESHOLDS:
+        if search.done():
+            return
+        highs.changeColsBounds(len(every_column), every_column, original.lower, original.upper)
+        highs.setBasis(basis)
+        x: np.ndarray | None = x_lp
+        for t in periods:
+            x = _fix_period(
+                highs, original, x, np.flatnonzero(is_integer & (column_period == t)), threshold, search
+            )
+            if x is None:
+                return
+        search.offer(x, highs.getInfo().objective_function_value)
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def _fix_period(
+    highs: highspy.Highs,
+    original: _Bounds,
+    x: np.ndarray | None,
+    chosen: np.ndarray,
+    threshold: float,
+    search: _Search,
+) -> np.ndarray | None:
+    """Fix ``chosen`` columns rounded up (else, if that is infeasible, down: rounding down keeps
+    every "at most" row) and re-solve; the new LP values, or None (infeasible, stopped)."""
+    if x is None or chosen.size == 0:
+        return x
+    index = chosen.astype(np.int32)
+    values = x[chosen]
+    for rounded in (np.where(values > threshold, np.ceil(values - threshold), 0.0), np.floor(values)):
+        fixed = np.clip(rounded, original.lower[chosen], original.upper[chosen])
+        highs.changeColsBounds(len(index), index, fixed, fixed)
+        # HiGHS compares its time limit with the run time summed over every solve of this object.
+        highs.setOptionValue("time_limit", highs.getRunTime() + max(search.seconds_left(), 1e-3))
+        highs.solve()
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return np.asarray(highs.getSolution().col_value)
+        if status != highspy.HighsModelStatus.kInfeasible:
+            search.interrupted = status == highspy.HighsModelStatus.kInterrupt
+            return None
+    highs.changeColsBounds(len(index), index, original.lower[chosen], original.upper[chosen])
+    return None
+
+
+def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, search: _Search) -> None:
+    """Step 3: the MIP over the integer columns the LP leaves fractional."""
+    settings = search.settings
     integral = is_integer & (np.abs(x - np.round(x)) <= INTEGRALITY_TOLERANCE)
     lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
     lower[integral] = upper[integral] = np.round(x[integral])
-
     restricted = _quiet_highs(settings)
     # Its own gap is measured against its own (higher) bound: aim tighter, the callback stops it.
     restricted.setOptionValue("mip_rel_gap", settings.mip_gap / 4)
-    time_left = seconds_left - (time.perf_counter() - started)
-    restricted.setOptionValue("time_limit", max(min(settings.warm_start_s, time_left), 1e-3))
+    restricted.setOptionValue("time_limit", max(min(settings.warm_start_s, search.seconds_left()), 1e-3))
     restricted.passModel(lp)
     restricted.changeColsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
-    proven = [False]
+    if search.values is not None:
+        # Not always inside the restricted bounds; HiGHS ignores it then.
+        start = highspy.HighsSolution()
+        start.col_value = list(search.values)
+        start.value_valid = True
+        restricted.setSolution(start)
+    stopped_by_proof = [False]
 
     def stop_when_proven(event: object) -> None:
         plan = event.data_out.mip_primal_bound
-        if on_progress is not None:
-            on_progress(time.perf_counter() - started, plan, lp_bound)
-        if math.isfinite(plan) and relative_gap(plan, lp_bound) <= settings.mip_gap:
-            proven[0] = True
+        search.report(min(plan, search.objective))
+        if math.isfinite(plan) and search.proven(plan):
+            stopped_by_proof[0] = True
             event.data_in.user_interrupt = True
 
     restricted.cbMipInterrupt.subscribe(stop_when_proven)
     restricted.HandleKeyboardInterrupt = True
     restricted.solve()
-    interrupted = restricted.getModelStatus() == highspy.HighsModelStatus.kInterrupt and not proven[0]
-    fractional = int((is_integer & ~integral).sum())
-    seconds = time.perf_counter() - started
-    if restricted.getInfo().primal_solution_status != 2:
-        return WarmStart(lp_bound, None, math.nan, seconds, fractional, interrupted)
-    return WarmStart(
-        lp_bound,
-        np.asarray(restricted.getSolution().col_value),
-        restricted.getInfo().objective_function_value,
-        seconds,
-        fractional,
-        interrupted,
-    )
+    if restricted.getModelStatus() == highspy.HighsModelStatus.kInterrupt and not stopped_by_proof[0]:
+        search.interrupted = True
+    if restricted.getInfo().primal_solution_status == 2:
+        plan = np.asarray(restricted.getSolution().col_value)
+        search.offer(plan, restricted.getInfo().objective_function_value)
 
 
 def _quiet_highs(settings: SolverSettings) -> highspy.Highs:

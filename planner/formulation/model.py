@@ -46,6 +46,12 @@ class PlanningModel:
     def ix(self) -> Indexing:
         return self.sets.ix
 
+    def decision_period(self, var: pyo.Var) -> int:
+        """Period index of a ``build``/``sign`` variable (indexed by a long-lead node), else 0."""
+        if var.parent_component().local_name in ("build", "sign"):
+            return self.sets.long_lead_tree.nodes[var.index()[-1]].t
+        return 0
+
 
 def build_model(
     case: Case,
