@@ -1,0 +1,126 @@
+"""The warm start (relax-and-fix, LP-and-fix): its plans are plans of the full model, its bound is
+a bound, and it never changes the optimum it hands over to HiGHS."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pytest
+from factory import config
+from hypothesis import given
+from test_properties import PROPERTY, cases, close, leq
+
+from planner.case import Case
+from planner.config import SolverSettings
+from planner.formulation import build_model
+from planner.loader import load_case
+from planner.plan import solve_case
+from planner.solve import compile_model
+from planner.synthetic import synthetic_case_files, write_case
+from planner.warmstart import lp_and_fix, relative_gap
+
+FEASIBILITY = 1e-6
+
+
+@pytest.fixture(scope="module")
+def synthetic_lp(tmp_path_factory: pytest.TempPathFactory) -> tuple[highspy.HighsLp, np.ndarray]:
+    """A small synthetic case with lumpy modules and binary contracts on a 2x2 scenario tree."""
+    files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
+    case, _ = load_case(write_case(tmp_path_factory.mktemp("syn") / "case", files))
+    pm = build_model(case, policy="phased")
+    repn, lp, integer_columns = compile_model(pm.model)
+    assert integer_columns > 0
+    periods = np.array(
+        [pm.decision_period(v) if v.is_integer() or v.is_binary() else -1 for v in repn.columns]
+    )
+    return lp, periods
+
+
+def _assert_plan_of_the_full_model(lp: highspy.HighsLp, values: np.ndarray, objective: float) -> None:
+    """Within column and row bounds, integral where the model says so, and costing ``objective``."""
+    x = np.asarray(values)
+    assert np.all(x >= np.asarray(lp.col_lower_) - FEASIBILITY)
+    assert np.all(x <= np.asarray(lp.col_upper_) + FEASIBILITY)
+    is_integer = np.array([kind == highspy.HighsVarType.kInteger for kind in lp.integrality_])
+    assert np.all(np.abs(x[is_integer] - np.round(x[is_integer])) <= FEASIBILITY)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    activity = np.zeros(lp.num_row_)
+    matrix = lp.a_matrix_
+    for j in range(lp.num_col_):
+        for k in range(matrix.start_[j], matrix.start_[j + 1]):
+            activity[matrix.index_[k]] += matrix.value_[k] * x[j]
+    scale = np.maximum(1.0, np.abs(activity))
+    assert np.all(activity >= np.asarray(lp.row_lower_) - FEASIBILITY * scale)
+    assert np.all(activity <= np.asarray(lp.row_upper_) + FEASIBILITY * scale)
+    assert float(np.dot(lp.col_cost_, x)) + lp.offset_ == pytest.approx(objective, rel=1e-7)
+
+
+def test_relax_and_fix_plan_is_a_plan_of_the_full_model(synthetic_lp: tuple) -> None:
+    lp, periods = synthetic_lp
+    # warm_start_s ~ 0 leaves the restricted MIP no time: the plan comes from relax-and-fix.
+    warm = lp_and_fix(lp, SolverSettings(mip_gap=0.0, warm_start_s=1e-3), math.inf, column_period=periods)
+    assert warm.values is not None and not warm.interrupted
+    assert warm.fractional_columns > 0, "the case must exercise rounding"
+    _assert_plan_of_the_full_model(lp, warm.values, warm.objective_musd)
+    assert warm.lp_bound_musd <= warm.objective_musd + 1e-6
+
+
+def test_lp_bound_and_plan_bracket_the_mip_optimum(synthetic_lp: tuple) -> None:
+    lp, periods = synthetic_lp
+    warm = lp_and_fix(lp, SolverSettings(mip_gap=0.0, warm_start_s=3), math.inf, column_period=periods)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("mip_rel_gap", 1e-4)
+    highs.setOptionValue("time_limit", 5.0)
+    highs.passModel(lp)
+    highs.run()
+    info = highs.getInfo()
+    # HiGHS's plan is above the optimum and its bound below it; so must ours be.
+    assert warm.lp_bound_musd <= info.objective_function_value + 1e-6
+    assert warm.objective_musd >= info.mip_dual_bound - 1e-6 * abs(info.mip_dual_bound)
+    _assert_plan_of_the_full_model(lp, warm.values, warm.objective_musd)
+
+
+def test_a_proven_warm_start_skips_branch_and_bound_and_says_so(tmp_path: Path) -> None:
+    files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    loose = config().model_copy(update={"solver": SolverSettings(mip_gap=0.2, warm_start_s=30)})
+    result = solve_case(case, loose)
+    assert result.status == "optimal"
+    assert result.outcome.bound_musd == pytest.approx(result.outcome.warm_start["lp_bound_musd"])
+    assert result.outcome.mip_gap == pytest.approx(
+        relative_gap(result.objective_musd, result.outcome.bound_musd)
+    )
+    assert result.outcome.mip_gap <= 0.2
+
+
+def test_time_limit_is_shared_with_the_warm_start(tmp_path: Path) -> None:
+    files = synthetic_case_files(sites=8, chips=4, periods=12, quarters=True, branching=2, stages=2, seed=1)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    limited = config().model_copy(
+        update={"solver": SolverSettings(mip_gap=0.0, warm_start_s=60, time_limit_s=2)}
+    )
+    result = solve_case(case, limited)
+    # Generous slack for a loaded CI machine; without sharing it would run 60 s + HiGHS.
+    assert result.outcome.solve_seconds < 20
+    assert result.status in ("time_limit", "optimal")
+    if result.outcome.has_solution:
+        assert leq(result.outcome.bound_musd, result.objective_musd)
+
+
+@PROPERTY
+@given(case=cases())
+def test_warm_start_never_changes_the_optimum(case: Case) -> None:
+    plain = solve_case(case, config())
+    warm_config = config().model_copy(
+        update={"solver": SolverSettings(mip_gap=0.0, threads=1, warm_start_s=10)}
+    )
+    warm = solve_case(case, warm_config)
+    assert warm.status == "optimal"
+    assert warm.objective_musd == close(plain.objective_musd)
+    assert leq(warm.outcome.bound_musd, warm.objective_musd)
