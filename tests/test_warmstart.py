@@ -124,3 +124,16 @@ def test_warm_start_never_changes_the_optimum(case: Case) -> None:
     assert warm.status == "optimal"
     assert warm.objective_musd == close(plain.objective_musd)
     assert leq(warm.outcome.bound_musd, warm.objective_musd)
+
+
+def test_progress_is_reported_during_the_warm_start(tmp_path: Path) -> None:
+    files = synthetic_case_files(sites=8, chips=4, periods=12, quarters=True, branching=2, stages=2, seed=1)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    seen = []
+    settings = SolverSettings(mip_gap=0.0, warm_start_s=3, time_limit_s=4)
+    result = solve_case(case, config().model_copy(update={"solver": settings}), on_progress=seen.append)
+    assert seen, "no progress while solving"
+    lp_bound = result.outcome.warm_start["lp_bound_musd"]
+    for progress in seen:
+        assert progress.bound_musd >= lp_bound - 1e-6 * abs(lp_bound)
+        assert progress.elapsed_s >= 0
