@@ -155,6 +155,10 @@ ROWS = (
 )
 
 
+def _billions(musd: float | None) -> str:
+    return "-" if musd is None else f"{musd / 1000:,.3f}"
+
+
 def render_bench(figures: dict, console: Console) -> None:
     size = figures["size"]
     title = (
@@ -178,6 +182,12 @@ def render_bench(figures: dict, console: Console) -> None:
         else:
             text = form.format(value)
         table.add_row(label, text)
+    warm = figures.get("warm_start")
+    if warm is not None:
+        table.add_row("warm start: LP bound ($B)", _billions(warm["lp_bound_musd"]))
+        table.add_row("warm start: first plan ($B)", _billions(warm["objective_musd"]))
+        table.add_row("warm start: fractional integers", f"{warm['fractional_columns']:,}")
+        table.add_row("warm start (s)", f"{warm['seconds']:.2f}")
     console.print(table)
     for warning in figures["warnings"]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)

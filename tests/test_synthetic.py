@@ -121,3 +121,9 @@ def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.output
     for label in ("rows", "nonzeros", "build", "load", "solve", "total", "peak memory", "gap"):
         assert label in table.output
+
+    warm = CliRunner().invoke(main, [*args[:-2], "--out", str(tmp_path / "warm"), "--warm-start", "5"])
+    assert warm.exit_code == 0, warm.output
+    assert "warm start: LP bound" in warm.output and "warm start: first plan" in warm.output
+    summary = json.loads((tmp_path / "warm" / "bench.json").read_text())
+    assert summary["warm_start"]["lp_bound_musd"] <= summary["objective_musd"] + 1e-6
