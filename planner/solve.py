@@ -101,17 +101,17 @@ def solve_model(
     load_seconds = time.perf_counter() - started
 
     solve_started = time.perf_counter()
+    progress = _once_a_second(on_progress) if on_progress is not None else None
     warm = None
     if integer_columns and settings.warm_start_s > 0:
-        periods = _integer_periods(repn.columns, period_of) if period_of is not None else None
-        warm = lp_and_fix(
-            lp, settings, _seconds_left(settings, solve_started), _warm_progress(on_progress), periods
-        )
-        if warm.values is not None:
-            solution = highspy.HighsSolution()
-            solution.col_value = list(warm.values)
-            solution.value_valid = True
-            highs.setSolution(solution)
+        periods = _integer_periods(repn.columns, lp, period_of) if period_of is not None else None
+        warm_progress = None
+        if progress is not None:
+
+            def warm_progress(elapsed: float, plan: float, bound: float) -> None:
+                progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
+
+        warm = lp_and_fix(lp, settings, _seconds_left(settings, solve_started), warm_progress, periods)
     if warm is not None and _warm_start_is_final(warm, settings, solve_started):
         status, values = _warm_start_status(warm, settings), warm.values
         has_solution = values is not None
@@ -119,12 +119,17 @@ def solve_model(
         gap = warm.gap if has_solution else math.inf
         row_dual = None
     else:
+        if warm is not None and warm.values is not None:
+            start = highspy.HighsSolution()
+            start.col_value = list(warm.values)
+            start.value_valid = True
+            highs.setSolution(start)
         if settings.time_limit_s is not None:
             highs.setOptionValue("time_limit", max(_seconds_left(settings, solve_started), 1e-3))
-        if on_progress is not None and integer_columns:
+        if progress is not None and integer_columns:
             _report_progress(
                 highs,
-                on_progress,
+                progress,
                 offset_s=time.perf_counter() - solve_started,
                 lp_bound=warm.lp_bound_musd if warm is not None else -math.inf,
             )
@@ -178,9 +183,14 @@ def _configured_highs(
     return highs
 
 
-def _integer_periods(columns: list[pyo.Var], period_of: Callable[[pyo.Var], int]) -> np.ndarray:
-    """Period index of every integer column (-1 for continuous ones)."""
-    return np.array([period_of(v) if v.is_integer() or v.is_binary() else -1 for v in columns])
+def _integer_periods(
+    columns: list[pyo.Var], lp: highspy.HighsLp, period_of: Callable[[pyo.Var], int]
+) -> np.ndarray:
+    """Period index of every integer column of ``lp`` (-1 for continuous ones)."""
+    integer = highspy.HighsVarType.kInteger
+    return np.array(
+        [period_of(v) if kind == integer else -1 for v, kind in zip(columns, lp.integrality_, strict=True)]
+    )
 
 
 def _seconds_left(settings: SolverSettings, since: float) -> float:
@@ -232,17 +242,14 @@ def _warm_start_summary(warm: WarmStart | None) -> dict | None:
     }
 
 
-def _warm_progress(
-    on_progress: Callable[[Progress], None] | None,
-) -> Callable[[float, float, float], None] | None:
-    if on_progress is None:
-        return None
-    last = [-1.0]
+def _once_a_second(on_progress: Callable[[Progress], None]) -> Callable[[Progress], None]:
+    """Forward progress at most once a second of solve time (HiGHS calls back far more often)."""
+    last = [-math.inf]
 
-    def forward(elapsed: float, plan: float, bound: float) -> None:
-        if elapsed - last[0] >= 1.0:
-            last[0] = elapsed
-            on_progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
+    def forward(progress: Progress) -> None:
+        if progress.elapsed_s - last[0] >= 1.0:
+            last[0] = progress.elapsed_s
+            on_progress(progress)
 
     return forward
 
@@ -250,15 +257,11 @@ def _warm_progress(
 def _report_progress(
     highs: highspy.Highs, on_progress: Callable[[Progress], None], offset_s: float, lp_bound: float
 ) -> None:
-    """Forward MIP progress at most once a second (HiGHS calls back far more often); time counts
-    from the start of the solve, warm start included, and the bound is at least the LP bound."""
-    last = [-1.0]
+    """Tell ``on_progress`` of HiGHS's MIP progress; time counts from the start of the solve,
+    warm start included, and the bound is at least the LP bound."""
 
     def callback(event: object) -> None:
         out = event.data_out
-        if out.running_time - last[0] < 1.0:
-            return
-        last[0] = out.running_time
         bound = max(out.mip_dual_bound, lp_bound)
         plan = out.mip_primal_bound
         on_progress(Progress(offset_s + out.running_time, plan, bound, relative_gap(plan, bound)))

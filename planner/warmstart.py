@@ -185,13 +185,14 @@ def _relax_and_fix(
             return
         highs.changeColsBounds(len(every_column), every_column, original.lower, original.upper)
         highs.setBasis(basis)
-        x: np.ndarray | None = x_lp
+        x = x_lp
         for t in periods:
-            x = _fix_period(
+            fixed = _fix_period(
                 highs, original, x, np.flatnonzero(is_integer & (column_period == t)), threshold, search
             )
-            if x is None:
+            if fixed is None:
                 return
+            x = fixed
         search.offer(x, highs.getInfo().objective_function_value)
 
 
@@ -204,14 +205,14 @@ class _Bounds:
 def _fix_period(
     highs: highspy.Highs,
     original: _Bounds,
-    x: np.ndarray | None,
+    x: np.ndarray,
     chosen: np.ndarray,
     threshold: float,
     search: _Search,
 ) -> np.ndarray | None:
     """Fix ``chosen`` columns rounded up (else, if that is infeasible, down: rounding down keeps
     every "at most" row) and re-solve; the new LP values, or None (infeasible, stopped)."""
-    if x is None or chosen.size == 0:
+    if chosen.size == 0:
         return x
     index = chosen.astype(np.int32)
     values = x[chosen]

@@ -137,3 +137,14 @@ def test_progress_is_reported_during_the_warm_start(tmp_path: Path) -> None:
     for progress in seen:
         assert progress.bound_musd >= lp_bound - 1e-6 * abs(lp_bound)
         assert progress.elapsed_s >= 0
+
+
+def test_progress_is_reported_without_the_warm_start_too(tmp_path: Path) -> None:
+    files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    seen = []
+    settings = SolverSettings(mip_gap=0.0, time_limit_s=3)
+    solve_case(case, config().model_copy(update={"solver": settings}), on_progress=seen.append)
+    assert seen, "no progress while solving"
+    elapsed = [progress.elapsed_s for progress in seen]
+    assert all(later - earlier >= 1.0 for earlier, later in zip(elapsed, elapsed[1:], strict=False))
