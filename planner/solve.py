@@ -19,7 +19,7 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
-from planner.errors import ModelError
+from planner.highs_factory import configured_highs
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
 INF = highspy.kHighsInf
@@ -164,18 +164,7 @@ def solve_model(
 def _configured_highs(
     settings: SolverSettings, log_file: Path | None, stream_log: bool, integer_columns: int
 ) -> highspy.Highs:
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", bool(stream_log or log_file))
-    highs.setOptionValue("log_to_console", stream_log)
-    if log_file is not None:
-        highs.setOptionValue("log_file", str(log_file))
-    highs.setOptionValue("mip_rel_gap", settings.mip_gap)
-    highs.setOptionValue("random_seed", settings.random_seed)
-    if settings.threads:
-        highs.setOptionValue("threads", settings.threads)
-    for option, value in settings.highs_options.items():
-        if highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
-            raise ModelError(f"HiGHS refused option {option} = {value!r} (see the HiGHS option list).")
+    highs = configured_highs(settings, log_file, stream_log)
     if not integer_columns and settings.lp_solver != "choose":
         highs.setOptionValue("solver", settings.lp_solver)
     if settings.time_limit_s is not None:

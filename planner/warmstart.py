@@ -28,6 +28,7 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
+from planner.highs_factory import configured_highs
 
 INTEGRALITY_TOLERANCE = 1e-6
 
@@ -83,7 +84,7 @@ def lp_and_fix(
     ``on_progress(elapsed, plan, bound)`` is told of plans against the LP bound."""
     search = _Search(settings, seconds_left, on_progress)
     integrality = list(lp.integrality_)
-    relaxed = _quiet_highs(settings)
+    relaxed = configured_highs(settings)
     if settings.lp_solver != "choose":
         relaxed.setOptionValue("solver", settings.lp_solver)
     relaxed.setOptionValue("time_limit", max(seconds_left, 1e-3))
@@ -190,10 +191,11 @@ def _relax_and_fix(
             fixed = _fix_period(
                 highs, original, x, np.flatnonzero(is_integer & (column_period == t)), threshold, search
             )
-            if fixed is None:
-                return
+            if fixed is None:  # stopped (the loop's check returns) or infeasible both ways: next threshold
+                break
             x = fixed
-        search.offer(x, highs.getInfo().objective_function_value)
+        else:
+            search.offer(x, highs.getInfo().objective_function_value)
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
     integral = is_integer & (np.abs(x - np.round(x)) <= INTEGRALITY_TOLERANCE)
     lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
     lower[integral] = upper[integral] = np.round(x[integral])
-    restricted = _quiet_highs(settings)
+    restricted = configured_highs(settings)
     # Its own gap is measured against its own (higher) bound: aim tighter, the callback stops it.
     restricted.setOptionValue("mip_rel_gap", settings.mip_gap / 4)
     restricted.setOptionValue("time_limit", max(min(settings.warm_start_s, search.seconds_left()), 1e-3))
@@ -267,12 +269,3 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
     if restricted.getInfo().primal_solution_status == 2:
         plan = np.asarray(restricted.getSolution().col_value)
         search.offer(plan, restricted.getInfo().objective_function_value)
-
-
-def _quiet_highs(settings: SolverSettings) -> highspy.Highs:
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("random_seed", settings.random_seed)
-    if settings.threads:
-        highs.setOptionValue("threads", settings.threads)
-    return highs

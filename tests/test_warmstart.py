@@ -13,8 +13,10 @@ from factory import config
 from hypothesis import given
 from test_properties import PROPERTY, cases, close, leq
 
+from planner import warmstart
 from planner.case import Case
 from planner.config import SolverSettings
+from planner.errors import ModelError
 from planner.formulation import build_model
 from planner.loader import load_case
 from planner.plan import solve_case
@@ -148,3 +150,49 @@ def test_progress_is_reported_without_the_warm_start_too(tmp_path: Path) -> None
     assert seen, "no progress while solving"
     elapsed = [progress.elapsed_s for progress in seen]
     assert all(later - earlier >= 1.0 for earlier, later in zip(elapsed, elapsed[1:], strict=False))
+
+
+def test_every_warm_start_solve_applies_the_models_highs_options(
+    synthetic_lp: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[highspy.Highs] = []
+
+    def spy(settings: SolverSettings) -> highspy.Highs:
+        made.append(warmstart_factory(settings))
+        return made[-1]
+
+    warmstart_factory = warmstart.configured_highs
+    monkeypatch.setattr(warmstart, "configured_highs", spy)
+    lp, periods = synthetic_lp
+    settings = SolverSettings(mip_gap=0.0, highs_options={"primal_feasibility_tolerance": 3e-8})
+    lp_and_fix(lp, settings, seconds_left=60.0, column_period=periods)
+    assert len(made) >= 2  # the LP relaxation (re-solved by relax-and-fix) and the restricted MIP
+    assert all(h.getOptionValue("primal_feasibility_tolerance")[1] == 3e-8 for h in made)
+
+
+def test_a_refused_highs_option_is_a_model_error_not_a_traceback(tmp_path: Path) -> None:
+    case, _ = load_case(write_case(tmp_path / "case", synthetic_case_files(sites=2, chips=2, periods=3)))
+    good = config()
+    solver = good.solver.model_copy(update={"highs_options": {"no_such_option": 1}})
+    bad = good.model_copy(update={"solver": solver})
+    with pytest.raises(ModelError, match="no_such_option"):
+        solve_case(case, bad)
+
+
+def test_relax_and_fix_goes_on_to_the_next_threshold_when_a_period_cannot_be_fixed(
+    synthetic_lp: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fix_period = warmstart._fix_period
+    tried: list[float] = []
+
+    def first_threshold_fails(*args: object) -> object:
+        threshold = args[4]
+        tried.append(threshold)
+        return None if threshold == warmstart.ROUNDING_THRESHOLDS[0] else real_fix_period(*args)
+
+    monkeypatch.setattr(warmstart, "_fix_period", first_threshold_fails)
+    lp, periods = synthetic_lp
+    warm = lp_and_fix(lp, SolverSettings(mip_gap=0.0, warm_start_s=1e-3), math.inf, column_period=periods)
+    assert set(tried) == set(warmstart.ROUNDING_THRESHOLDS)
+    assert warm.values is not None
+    _assert_plan_of_the_full_model(lp, warm.values, warm.objective_musd)

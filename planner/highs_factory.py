@@ -1,0 +1,35 @@
+"""One place that turns a model's ``[solver]`` settings into a configured HiGHS object.
+
+The main solve and every helper solve of the warm start (LP relaxation, relax-and-fix
+re-solves, restricted MIP) go through :func:`configured_highs`, so a ``[solver.highs_options]``
+entry (tolerances, presolve, ...) applies to all of them alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import highspy
+
+from planner.config import SolverSettings
+from planner.errors import ModelError
+
+
+def configured_highs(
+    settings: SolverSettings, log_file: Path | None = None, stream_log: bool = False
+) -> highspy.Highs:
+    """A HiGHS object with the model's gap, seed, threads and ``highs_options``; silent unless a log
+    file or streaming is asked for. Callers set what is theirs alone (time limit, LP solver)."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", bool(stream_log or log_file))
+    highs.setOptionValue("log_to_console", stream_log)
+    if log_file is not None:
+        highs.setOptionValue("log_file", str(log_file))
+    highs.setOptionValue("mip_rel_gap", settings.mip_gap)
+    highs.setOptionValue("random_seed", settings.random_seed)
+    if settings.threads:
+        highs.setOptionValue("threads", settings.threads)
+    for option, value in settings.highs_options.items():
+        if highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
+            raise ModelError(f"HiGHS refused option {option} = {value!r} (see the HiGHS option list).")
+    return highs
