@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import highspy
+import numpy as np
 
 from planner.config import SolverSettings
 from planner.errors import ModelError
@@ -33,3 +34,11 @@ def configured_highs(
         if highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
             raise ModelError(f"HiGHS refused option {option} = {value!r} (see the HiGHS option list).")
     return highs
+
+
+def give_start(highs: highspy.Highs, values: np.ndarray) -> None:
+    """Hand ``values`` (one per column) to HiGHS as a MIP start; HiGHS ignores an infeasible one."""
+    start = highspy.HighsSolution()
+    start.col_value = list(values)
+    start.value_valid = True
+    highs.setSolution(start)

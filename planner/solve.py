@@ -19,7 +19,7 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
-from planner.highs_factory import configured_highs
+from planner.highs_factory import configured_highs, give_start
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
 INF = highspy.kHighsInf
@@ -120,10 +120,7 @@ def solve_model(
         row_dual = None
     else:
         if warm is not None and warm.values is not None:
-            start = highspy.HighsSolution()
-            start.col_value = list(warm.values)
-            start.value_valid = True
-            highs.setSolution(start)
+            give_start(highs, warm.values)
         if settings.time_limit_s is not None:
             highs.setOptionValue("time_limit", max(_seconds_left(settings, solve_started), 1e-3))
         if progress is not None and integer_columns:
@@ -164,11 +161,10 @@ def solve_model(
 def _configured_highs(
     settings: SolverSettings, log_file: Path | None, stream_log: bool, integer_columns: int
 ) -> highspy.Highs:
+    """The main solve's HiGHS; its time limit is set just before it runs (what the warm start left)."""
     highs = configured_highs(settings, log_file, stream_log)
     if not integer_columns and settings.lp_solver != "choose":
         highs.setOptionValue("solver", settings.lp_solver)
-    if settings.time_limit_s is not None:
-        highs.setOptionValue("time_limit", float(settings.time_limit_s))
     return highs
 
 

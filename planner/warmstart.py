@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.highs_factory import configured_highs
+from planner.highs_factory import configured_highs, give_start
 
 INTEGRALITY_TOLERANCE = 1e-6
 
@@ -248,10 +248,7 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
     restricted.changeColsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
     if search.values is not None:
         # Not always inside the restricted bounds; HiGHS ignores it then.
-        start = highspy.HighsSolution()
-        start.col_value = list(search.values)
-        start.value_valid = True
-        restricted.setSolution(start)
+        give_start(restricted, search.values)
     stopped_by_proof = [False]
 
     def stop_when_proven(event: object) -> None:
