@@ -325,7 +325,15 @@ def parse_table(
     return Table(file, [header[i] for i in sorted(positions.values())], missing, rows)
 
 
+_WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+"""First bytes of .xlsx (a zip) and of legacy .xls files: a workbook renamed to .csv."""
+
+
 def _records(file: str, data: bytes, problems: list[Problem]) -> list[list[str]] | None:
+    if data.startswith(_WORKBOOK_SIGNATURES):
+        expected = "CSV text (this is a spreadsheet workbook renamed .csv; export the sheet as 'CSV UTF-8')"
+        problems.append(Problem(file, None, None, None, expected))
+        return None
     try:
         text = data.decode("utf-8-sig")  # -sig: spreadsheet exports often start with a BOM
     except UnicodeDecodeError as error:
@@ -533,9 +541,7 @@ def check_reference(
         problems.append(Problem(file, bad_rows[0].row, column, value, expected + suffix))
 
 
-def ordered_ids(
-    rows: Iterable[Checked], column: str, defaults: dict[str, str] | None = None
-) -> list[str]:
+def ordered_ids(rows: Iterable[Checked], column: str, defaults: dict[str, str] | None = None) -> list[str]:
     """Distinct ids of ``column`` in first-appearance order, taken from the raw cells so that
     a row bad elsewhere does not make references to it fail too."""
     seen: dict[str, None] = {}
@@ -633,8 +639,13 @@ class _CaseReader:
 
     def _missing(self, name: str) -> str:
         """Say a required file is missing, pointing at a near miss in letter case."""
+        exact = self.folder / name
+        if exact.is_dir():
+            return "this required file (found a folder of that name)"
+        if exact.is_symlink() and not exact.exists():
+            return f"this required file (found a broken link to '{exact.readlink()}')"
         for path in self.folder.iterdir():
-            if path.name.lower() == name.lower():
+            if path.name.lower() == name.lower() and path.name != name:
                 return f"this required file (found '{path.name}'; file names are case-sensitive)"
         return "this required file, missing from the case folder"
 
@@ -800,8 +811,7 @@ class _CaseReader:
         ]
         if missing:
             expected = (
-                "a row for every (scenario, period, workload); "
-                f"missing {len(missing)}: {_examples(missing)}"
+                f"a row for every (scenario, period, workload); missing {len(missing)}: {_examples(missing)}"
             )
             self.problems.append(Problem(DEMAND, None, None, None, expected))
 
@@ -899,15 +909,13 @@ class _CaseReader:
             scenario_probability=probability,
             workloads=tuple(self.workloads),
             demand_eflops={
-                (m.scenario, m.period, m.workload): m.eflops
-                for _, m in self._models(DEMAND, DemandRow)
+                (m.scenario, m.period, m.workload): m.eflops for _, m in self._models(DEMAND, DemandRow)
             },
             sites={m.site: m for _, m in self._models(SITES, SiteRow)},
             chips={m.chip: m for _, m in self._models(CHIPS, ChipRow)},
             contracts={m.contract: m for _, m in self._models(POWER, ContractRow)},
             chip_performance_pflops={
-                (m.chip, m.workload): m.pflops
-                for _, m in self._models(PERFORMANCE, ChipPerformanceRow)
+                (m.chip, m.workload): m.pflops for _, m in self._models(PERFORMANCE, ChipPerformanceRow)
             },
             chip_supply_units={
                 (m.chip, m.period): m.max_units for _, m in self._models(SUPPLY, ChipSupplyRow)
