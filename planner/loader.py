@@ -541,7 +541,9 @@ def check_reference(
         problems.append(Problem(file, bad_rows[0].row, column, value, expected + suffix))
 
 
-def ordered_ids(rows: Iterable[Checked], column: str, defaults: dict[str, str] | None = None) -> list[str]:
+def ordered_ids(
+    rows: Iterable[Checked], column: str, defaults: dict[str, str] | None = None
+) -> list[str]:
     """Distinct ids of ``column`` in first-appearance order, taken from the raw cells so that
     a row bad elsewhere does not make references to it fail too."""
     seen: dict[str, None] = {}
@@ -811,7 +813,8 @@ class _CaseReader:
         ]
         if missing:
             expected = (
-                f"a row for every (scenario, period, workload); missing {len(missing)}: {_examples(missing)}"
+                "a row for every (scenario, period, workload); "
+                f"missing {len(missing)}: {_examples(missing)}"
             )
             self.problems.append(Problem(DEMAND, None, None, None, expected))
 
@@ -909,13 +912,15 @@ class _CaseReader:
             scenario_probability=probability,
             workloads=tuple(self.workloads),
             demand_eflops={
-                (m.scenario, m.period, m.workload): m.eflops for _, m in self._models(DEMAND, DemandRow)
+                (m.scenario, m.period, m.workload): m.eflops
+                for _, m in self._models(DEMAND, DemandRow)
             },
             sites={m.site: m for _, m in self._models(SITES, SiteRow)},
             chips={m.chip: m for _, m in self._models(CHIPS, ChipRow)},
             contracts={m.contract: m for _, m in self._models(POWER, ContractRow)},
             chip_performance_pflops={
-                (m.chip, m.workload): m.pflops for _, m in self._models(PERFORMANCE, ChipPerformanceRow)
+                (m.chip, m.workload): m.pflops
+                for _, m in self._models(PERFORMANCE, ChipPerformanceRow)
             },
             chip_supply_units={
                 (m.chip, m.period): m.max_units for _, m in self._models(SUPPLY, ChipSupplyRow)

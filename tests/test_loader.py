@@ -56,7 +56,9 @@ def problems_of(folder: Path) -> list[Problem]:
 
 def find(problems: list[Problem], file: str, row: int | None, column: str | None) -> Problem:
     matches = [p for p in problems if (p.file, p.row, p.column) == (file, row, column)]
-    assert matches, f"no problem at {file} row {row} column {column}; got:\n" + "\n".join(map(str, problems))
+    assert matches, f"no problem at {file} row {row} column {column}; got:\n" + "\n".join(
+        map(str, problems)
+    )
     return matches[0]
 
 
@@ -164,7 +166,9 @@ def test_boolean_forms(tmp_path: Path, text: str, value: bool) -> None:
 
 
 def test_bad_boolean(tmp_path: Path) -> None:
-    power = f"{CONTRACT_HEADER},divisible\ngrid_n,north,grid,50,60,maybe\ngrid_s,south,grid,40,70,\n"
+    power = (
+        f"{CONTRACT_HEADER},divisible\ngrid_n,north,grid,50,60,maybe\ngrid_s,south,grid,40,70,\n"
+    )
     problems = problems_of(write_case(tmp_path, {"power.csv": power}))
     assert_problem(problems, "power.csv", 2, "divisible", "maybe", "true/false, 1/0 or yes/no")
 
@@ -211,7 +215,9 @@ def test_header_bom_whitespace_note_columns_and_blank_lines(tmp_path: Path) -> N
 def test_fingerprint_depends_on_file_bytes(tmp_path: Path) -> None:
     first, _ = load_case(write_case(tmp_path / "a", {}))
     same, _ = load_case(write_case(tmp_path / "b", {}))
-    changed, _ = load_case(write_case(tmp_path / "c", {"periods.csv": "period,years\nq3,1\nq1,2\nq2,2.6\n"}))
+    changed, _ = load_case(
+        write_case(tmp_path / "c", {"periods.csv": "period,years\nq3,1\nq1,2\nq2,2.6\n"})
+    )
     assert len(first.fingerprint) == 64 and int(first.fingerprint, 16) >= 0
     assert first.fingerprint == same.fingerprint
     assert first.fingerprint != changed.fingerprint
@@ -260,7 +266,9 @@ def test_bad_site_cell(tmp_path: Path, column: str, cell: str, expected: str) ->
     ],
 )
 def test_bad_contract_cell(tmp_path: Path, column: str, cell: str, expected: str) -> None:
-    power = f"{CONTRACT_HEADER},{column}\ngrid_n,north,grid,50,60,{cell}\ngrid_s,south,grid,40,70,\n"
+    power = (
+        f"{CONTRACT_HEADER},{column}\ngrid_n,north,grid,50,60,{cell}\ngrid_s,south,grid,40,70,\n"
+    )
     problems = problems_of(write_case(tmp_path, {"power.csv": power}))
     assert_problem(problems, "power.csv", 2, column, cell, expected)
 
@@ -413,7 +421,9 @@ def test_cross_references(tmp_path: Path) -> None:
     assert_problem(problems, "chips.csv", 2, "last_period", "q0", "an id in periods.csv")
     assert_problem(problems, "power.csv", 4, "site", "west", "an id in sites.csv")
     assert_problem(problems, "chip_performance.csv", 2, "chip", "h9", "an id in chips.csv")
-    assert_problem(problems, "chip_performance.csv", 3, "workload", "vision", "a workload in demand.csv")
+    assert_problem(
+        problems, "chip_performance.csv", 3, "workload", "vision", "a workload in demand.csv"
+    )
     assert_problem(problems, "chip_supply.csv", 2, "period", "q7", "an id in periods.csv")
     assert_problem(problems, "chip_supply.csv", 3, "chip", "h8", "an id in chips.csv")
     assert_problem(problems, "budget.csv", 2, "period", "q5", "an id in periods.csv")
@@ -440,7 +450,9 @@ def test_duplicate_supply_and_budget_keys(tmp_path: Path) -> None:
         "budget.csv": "period,capex_limit_musd\nq1,100\nq1,200\n",
     }
     problems = problems_of(write_case(tmp_path, files))
-    supply = assert_problem(problems, "chip_supply.csv", 4, None, "h1, q1", "one row per (chip, period)")
+    supply = assert_problem(
+        problems, "chip_supply.csv", 4, None, "h1, q1", "one row per (chip, period)"
+    )
     assert "row 2" in str(supply)
     budget = assert_problem(problems, "budget.csv", 3, "period", "q1", "one row per period")
     assert "row 2" in str(budget)
@@ -551,7 +563,9 @@ def test_warnings(tmp_path: Path) -> None:
             "south,us,50,5,7,1.3,30,1,q2\n"
             "lonely,us,50,5,7,1.3,30,0,\n"
         ),
-        "chips.csv": ("chip,pflops,kw,capex_usd,life_years,first_period\nh1,1,1,1,5,\nh2,1,1,1,5,q1\n"),
+        "chips.csv": (
+            "chip,pflops,kw,capex_usd,life_years,first_period\nh1,1,1,1,5,\nh2,1,1,1,5,q1\n"
+        ),
         "chip_supply.csv": "chip,period,max_units\nh2,q1,0\nh2,q2,0\nh1,q3,0\n",
         "chip_performance.csv": "chip,workload,pflops\nh1,inference,0\nh2,inference,0\n",
         "power.csv": (
