@@ -26,6 +26,15 @@ class CvarSettings(Strict):
     weight: float = Field(0.0, ge=0, description="weight of CVaR in the objective (0: risk neutral)")
 
 
+AUTO_WARM_START_MIN_INTEGERS = 1_500
+"""Integer columns from which a time-limited MIP gets a warm start unless told otherwise."""
+AUTO_WARM_START_SHARE = 0.75
+"""The automatic warm start's restricted MIP may use 3/4 of the time limit (the LP and the
+relax-and-fix re-solves take what they need first). Measured on bench cases with a 175-180 s
+limit: 20 sites x 10 years 0.50% with 3/4, 1.09% with 1/8; 20 sites x 40 quarters 0.82% either
+way; 5 sites x 40 quarters 1.41% with 3/4, 1.15% with 1/8 (there HiGHS needs the time more)."""
+
+
 class SolverSettings(Strict):
     """HiGHS settings; command-line flags override them."""
 
@@ -36,13 +45,28 @@ class SolverSettings(Strict):
     highs_options: dict[str, bool | int | float | str] = Field(
         default_factory=dict, description="any other HiGHS option, by its HiGHS name"
     )
-    warm_start_s: float = Field(
-        0.0,
+    warm_start_s: float | None = Field(
+        None,
         ge=0,
         description="MIPs: seconds for a first plan (solve the LP, relax-and-fix period by period,"
         " then fix the integers the LP leaves integral and solve the rest as a MIP) handed to"
-        " HiGHS; stops as soon as the plan is within mip_gap of the LP bound; 0 = off",
+        " HiGHS; stops as soon as the plan is within mip_gap of the LP bound; 0 = off;"
+        f" none (the default) = auto: with a time limit and at least {AUTO_WARM_START_MIN_INTEGERS:,}"
+        f" integer columns, {AUTO_WARM_START_SHARE:.0%} of the time limit, else off",
     )
+
+    def warm_start_seconds(self, integer_columns: int) -> float:
+        """The warm start's budget for a model with ``integer_columns``; 0 when it is off.
+
+        Auto (``warm_start_s`` unset): large MIPs under a time limit get one, because HiGHS alone
+        spends most of a short limit on its root and returns poor plans there (34% after 300 s
+        on the 20-site bench case, 0.82% with the warm start); small ones are left to HiGHS,
+        which proves them faster alone (the flagship: ~15 s instead of ~25 s)."""
+        if self.warm_start_s is not None:
+            return self.warm_start_s
+        if self.time_limit_s is None or integer_columns < AUTO_WARM_START_MIN_INTEGERS:
+            return 0.0
+        return self.time_limit_s * AUTO_WARM_START_SHARE
     lp_solver: Literal["choose", "simplex", "ipm"] = Field(
         "choose", description="HiGHS algorithm for LPs (relaxed models and the duals re-solve)"
     )

@@ -90,7 +90,8 @@ def solve_model(
     ``period_of(var)`` (the period index of an integer decision) lets the warm start walk the
     periods in order (relax-and-fix).
 
-    With ``warm_start_s > 0`` a MIP first goes through LP-and-fix (:mod:`planner.warmstart`),
+    With a warm start (``settings.warm_start_seconds``: set, or automatic for large time-limited
+    MIPs) a MIP first goes through LP-and-fix (:mod:`planner.warmstart`),
     which shares the time limit with HiGHS and may prove the gap on its own. Ctrl-C stops
     cleanly (status ``interrupted``) and the best plan found is still loaded.
     """
@@ -103,7 +104,9 @@ def solve_model(
     solve_started = time.perf_counter()
     progress = _once_a_second(on_progress) if on_progress is not None else None
     warm = None
-    if integer_columns and settings.warm_start_s > 0:
+    warm_start_s = settings.warm_start_seconds(integer_columns)
+    if integer_columns and warm_start_s > 0:
+        settings = settings.model_copy(update={"warm_start_s": warm_start_s})
         periods = _integer_periods(repn.columns, lp, period_of) if period_of is not None else None
         warm_progress = None
         if progress is not None:

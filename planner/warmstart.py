@@ -243,7 +243,8 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
     restricted = configured_highs(settings)
     # Its own gap is measured against its own (higher) bound: aim tighter, the callback stops it.
     restricted.setOptionValue("mip_rel_gap", settings.mip_gap / 4)
-    restricted.setOptionValue("time_limit", max(min(settings.warm_start_s, search.seconds_left()), 1e-3))
+    budget_s = settings.warm_start_seconds(int(is_integer.sum()))
+    restricted.setOptionValue("time_limit", max(min(budget_s, search.seconds_left()), 1e-3))
     restricted.passModel(lp)
     restricted.changeColsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
     if search.values is not None:

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from planner.bench import MIP_TIME_LIMIT_S, bench_config
 from planner.cli import main
+from planner.config import load_model_config
 from planner.formulation.indexing import Indexing
 from planner.loader import load_case
 from planner.synthetic import synthetic_case_files, write_case
@@ -127,3 +129,11 @@ def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
     assert "warm start: LP bound" in warm.output and "warm start: first plan" in warm.output
     summary = json.loads((tmp_path / "warm" / "bench.json").read_text())
     assert summary["warm_start"]["lp_bound_musd"] <= summary["objective_musd"] + 1e-6
+
+
+def test_bench_gives_a_mip_its_default_time_limit_and_leaves_a_set_one_or_an_lp_alone() -> None:
+    phased = load_model_config("phased")
+    assert phased.integer and phased.solver.time_limit_s is None
+    assert bench_config(phased).solver.time_limit_s == MIP_TIME_LIMIT_S
+    assert bench_config(phased.with_overrides(time_limit_s=30)).solver.time_limit_s == 30
+    assert bench_config(phased.with_overrides(relax=True)).solver.time_limit_s is None

@@ -192,3 +192,40 @@ def test_relax_and_fix_goes_on_to_the_next_threshold_when_a_period_cannot_be_fix
     assert set(tried) == set(warmstart.ROUNDING_THRESHOLDS)
     assert warm.values is not None
     _assert_plan_of_the_full_model(lp, warm.values, warm.objective_musd)
+
+
+@pytest.mark.parametrize(
+    ("warm_start_s", "time_limit_s", "integer_columns", "expected_s"),
+    [
+        (None, None, 10_000, 0.0),  # auto without a time limit: HiGHS alone
+        (None, 160.0, 1_499, 0.0),  # auto, small MIP: HiGHS alone
+        (None, 160.0, 1_500, 120.0),  # auto, large MIP: 3/4 of the limit
+        (0.0, 160.0, 10_000, 0.0),  # told off
+        (7.0, None, 3, 7.0),  # told on
+    ],
+)
+def test_the_warm_start_budget_is_the_one_set_else_automatic_for_large_time_limited_mips(
+    warm_start_s: float | None, time_limit_s: float | None, integer_columns: int, expected_s: float
+) -> None:
+    settings = SolverSettings(warm_start_s=warm_start_s, time_limit_s=time_limit_s)
+    assert settings.warm_start_seconds(integer_columns) == expected_s
+
+
+def test_a_time_limited_mip_gets_the_automatic_warm_start_from_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    gap = 0.01
+    limited = config().model_copy(update={"solver": SolverSettings(mip_gap=gap, time_limit_s=120)})
+    alone = solve_case(case, limited)
+    integer_columns = alone.outcome.integer_columns
+    assert alone.outcome.warm_start is None, "below the size threshold HiGHS works alone"
+    monkeypatch.setattr("planner.config.AUTO_WARM_START_MIN_INTEGERS", integer_columns)
+    warmed = solve_case(case, limited)
+    assert warmed.outcome.warm_start is not None
+    assert warmed.status == alone.status == "optimal"
+    # Both bracket the same optimum, each within the gap of its own bound.
+    assert leq(warmed.outcome.bound_musd, alone.objective_musd)
+    assert leq(alone.outcome.bound_musd, warmed.objective_musd)
+    assert warmed.outcome.mip_gap <= gap + 1e-9
