@@ -107,6 +107,7 @@ def run_bench(size: BenchSize, config: ModelConfig, final_dir: Path, overwrite: 
             - result.solve_seconds,
             "total_seconds": time.perf_counter() - started,
             "peak_rss_mib": peak_rss_mib(),
+            "time_limit_s": config.solver.time_limit_s,
             "status": outcome.status,
             "mip_gap": _finite(outcome.mip_gap),
             "objective_musd": _finite(result.objective_musd),
@@ -160,9 +161,11 @@ ROWS = (
     ("peak_rss_mib", "peak memory (MiB)", "{:,.0f}"),
     ("sites_with_buildings", "sites with buildings", "{:,}"),
     ("unmet_share", "expected demand unmet (%)", "{:.2%}"),
+    ("time_limit_s", "time limit (s)", "{:,.0f}"),
     ("status", "status", "{}"),
     ("mip_gap", "gap (%)", "{:.3f}"),
     ("objective_musd", "objective ($B)", "{:,.3f}"),
+    ("bound_musd", "bound ($B)", "{:,.3f}"),
 )
 
 
@@ -188,7 +191,7 @@ def render_bench(figures: dict, console: Console) -> None:
             text = "-"
         elif key == "mip_gap":
             text = form.format(100 * value)
-        elif key == "objective_musd":
+        elif key in ("objective_musd", "bound_musd"):
             text = form.format(value / 1000)
         else:
             text = form.format(value)

@@ -110,6 +110,8 @@ def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
     assert figures["scenarios"] == 2 and figures["tree_leaves"] == 2
     assert figures["status"] == "optimal"
     assert figures["objective_musd"] > 0
+    assert figures["bound_musd"] <= figures["objective_musd"] + 1e-6
+    assert figures["time_limit_s"] == MIP_TIME_LIMIT_S  # the bench default for a MIP
     assert figures["peak_rss_mib"] > 0
     for key in ("build_seconds", "load_seconds", "solve_seconds", "total_seconds"):
         assert figures[key] >= 0
@@ -121,11 +123,12 @@ def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
 
     table = CliRunner().invoke(main, [*args[:-2], "--out", str(tmp_path / "lp"), "--relax"])
     assert table.exit_code == 0, table.output
-    for label in ("rows", "nonzeros", "build", "load", "solve", "total", "peak memory", "gap"):
+    for label in ("rows", "nonzeros", "build", "load", "solve", "total", "peak memory", "gap", "bound"):
         assert label in table.output
 
     warm = CliRunner().invoke(main, [*args[:-2], "--out", str(tmp_path / "warm"), "--warm-start", "5"])
     assert warm.exit_code == 0, warm.output
+    assert "time limit (s)" in warm.output and "180" in warm.output
     assert "warm start: LP bound" in warm.output and "warm start: first plan" in warm.output
     summary = json.loads((tmp_path / "warm" / "bench.json").read_text())
     assert summary["warm_start"]["lp_bound_musd"] <= summary["objective_musd"] + 1e-6
