@@ -31,8 +31,8 @@ AUTO_WARM_START_MIN_INTEGERS = 1_500
 AUTO_WARM_START_SHARE = 0.75
 """The automatic warm start's restricted MIP may use 3/4 of the time limit (the LP and the
 relax-and-fix re-solves take what they need first). Measured on bench cases with a 175-180 s
-limit: 20 sites x 10 years 0.50% with 3/4, 1.09% with 1/8; 20 sites x 40 quarters 0.82% either
-way; 5 sites x 40 quarters 1.41% with 3/4, 1.15% with 1/8 (there HiGHS needs the time more)."""
+limit: 20 sites x 10 years 0.50-0.58% with 3/4, 1.09% with 1/8; 20 sites x 40 quarters 0.82%
+and 5 sites x 40 quarters 1.41% either way."""
 
 
 class SolverSettings(Strict):
@@ -54,6 +54,9 @@ class SolverSettings(Strict):
         f" none (the default) = auto: with a time limit and at least {AUTO_WARM_START_MIN_INTEGERS:,}"
         f" integer columns, {AUTO_WARM_START_SHARE:.0%} of the time limit, else off",
     )
+    lp_solver: Literal["choose", "simplex", "ipm"] = Field(
+        "choose", description="HiGHS algorithm for LPs (relaxed models and the duals re-solve)"
+    )
 
     def warm_start_seconds(self, integer_columns: int) -> float:
         """The warm start's budget for a model with ``integer_columns``; 0 when it is off.
@@ -67,9 +70,6 @@ class SolverSettings(Strict):
         if self.time_limit_s is None or integer_columns < AUTO_WARM_START_MIN_INTEGERS:
             return 0.0
         return self.time_limit_s * AUTO_WARM_START_SHARE
-    lp_solver: Literal["choose", "simplex", "ipm"] = Field(
-        "choose", description="HiGHS algorithm for LPs (relaxed models and the duals re-solve)"
-    )
 
 
 class ModelConfig(Strict):
