@@ -1,0 +1,84 @@
+"""The package's optimum equals that of an independent implementation of the spec
+(:mod:`reference`: per-scenario copies, explicit vintage sums, non-anticipativity rows) on random
+cases with budgets, chip supply, per-workload performance, load factors and shared histories."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from factory import solve
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import reference_objective
+from test_properties import PROPERTY, cases, close
+
+from planner.case import Case
+
+CROSS_CHECK = settings(PROPERTY, max_examples=60)
+
+
+@st.composite
+def rich_cases(draw: st.DrawFn) -> Case:
+    case = draw(cases())
+    periods, scenarios = case.periods, case.scenarios
+    demand = dict(case.demand_eflops)
+    if len(scenarios) > 1 and draw(st.booleans()):  # scenarios that branch after the first period
+        for w in scenarios[1:]:
+            for k in case.workloads:
+                demand[(w, periods[0], k)] = demand[(scenarios[0], periods[0], k)]
+    optional = st.sampled_from
+    budget = {t: draw(optional([2.0, 10.0, 100.0])) for t in periods if draw(st.booleans())}
+    supply = {
+        (c, t): draw(optional([0.0, 3.0, 20.0])) for c in case.chips for t in periods if draw(st.booleans())
+    }
+    performance = {
+        (c, k): draw(optional([0.0, 250.0, 3000.0]))
+        for c in case.chips
+        for k in case.workloads
+        if draw(st.booleans())
+    }
+    parameters = case.parameters.model_copy(update={"load_factor": draw(optional([1.0, 0.7]))})
+    contracts = {}
+    for q, k in case.contracts.items():  # signable later, and sometimes a second source at the site
+        contracts[q] = k.model_copy(update={"first_period": draw(optional([None, periods[-1]]))})
+        if draw(st.booleans()):
+            second = k.model_copy(
+                update={
+                    "contract": f"{q}-b",
+                    "existing": False,
+                    "divisible": draw(st.booleans()),
+                    "mw": draw(optional([5.0, 20.0])),
+                    "lead_periods": draw(st.integers(0, 1)),
+                    "price_usd_per_mwh": draw(optional([20.0, 80.0])),
+                    "capex_musd_per_mw": draw(optional([0.0, 1.0])),
+                }
+            )
+            contracts[second.contract] = second
+    return dataclasses.replace(
+        case,
+        parameters=parameters,
+        demand_eflops=demand,
+        budget_musd=budget,
+        chip_supply_units=supply,
+        chip_performance_pflops=performance,
+        contracts=contracts,
+    )
+
+
+@CROSS_CHECK
+@given(case=rich_cases())
+def test_the_mip_optimum_equals_an_independent_implementation(case: Case) -> None:
+    assert solve(case).objective_musd == close(reference_objective(case, integer=True))
+
+
+@CROSS_CHECK
+@given(case=rich_cases())
+def test_the_lp_optimum_equals_an_independent_implementation(case: Case) -> None:
+    assert solve(case, integer=False).objective_musd == close(reference_objective(case, integer=False))
+
+
+@CROSS_CHECK
+@given(case=rich_cases())
+def test_the_all_at_once_optimum_equals_an_independent_implementation(case: Case) -> None:
+    expected = reference_objective(case, integer=True, all_at_once=True)
+    assert solve(case, "all-at-once").objective_musd == close(expected)
