@@ -29,9 +29,11 @@ class _Program:
         self.integer: list[bool] = []
         self.rows: list[tuple[dict[int, float], float, float]] = []
 
-    def column(self, cost: float = 0.0, upper: float = math.inf, integer: bool = False) -> int:
+    def column(
+        self, cost: float = 0.0, upper: float = math.inf, integer: bool = False, lower: float = 0.0
+    ) -> int:
         self.cost.append(cost)
-        self.lower.append(0.0)
+        self.lower.append(lower)
         self.upper.append(upper)
         self.integer.append(integer)
         return len(self.cost) - 1
@@ -47,7 +49,7 @@ class _Program:
         h.setOptionValue("threads", 1)
         n = len(self.cost)
         inf = highspy.kHighsInf
-        h.addVars(n, np.array(self.lower), np.array([min(u, inf) for u in self.upper]))
+        h.addVars(n, np.clip(self.lower, -inf, inf), np.clip(self.upper, -inf, inf))
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(self.cost))
         for terms, lower, upper in self.rows:
             index = np.array(list(terms), dtype=np.int32)
@@ -65,10 +67,17 @@ def _add(terms: dict[int, float], column: int, coefficient: float) -> None:
     terms[column] = terms.get(column, 0.0) + coefficient
 
 
-def reference_objective(case: Case, integer: bool = True, all_at_once: bool = False) -> float:
-    """Optimal expected discounted cost (musd) of the phased model of ``case``, or of the
-    all-at-once model: buildings only in the site's earliest period and contracts only in
-    their first period, the same in every scenario; chips still bought as demand unfolds."""
+def reference_objective(
+    case: Case,
+    integer: bool = True,
+    all_at_once: bool = False,
+    cvar_alpha: float = 0.9,
+    cvar_weight: float = 0.0,
+) -> float:
+    """Optimal objective (musd) of the phased model of ``case``, or of the all-at-once model:
+    buildings only in the site's earliest period and contracts only in their first period, the
+    same in every scenario; chips still bought as demand unfolds. The objective is the expected
+    discounted cost plus ``cvar_weight * CVaR_alpha`` of the scenario costs."""
     par = case.parameters
     periods = list(case.periods)
     years = [case.period_years[t] for t in periods]
@@ -87,7 +96,9 @@ def reference_objective(case: Case, integer: bool = True, all_at_once: bool = Fa
     offset = 0.0
     # decision columns per scenario: key -> column, to tie them across scenarios afterwards
     decisions: dict[str, dict[tuple, int]] = {}
+    scenario_cost: dict[str, tuple[range, float]] = {}  # its columns, its constant cost
     for w, p in case.scenario_probability.items():
+        first_column, offset_before = len(prog.cost), offset
         cols: dict[tuple, int] = {}
         decisions[w] = cols
         budget_terms: dict[int, dict[int, float]] = defaultdict(dict)
@@ -224,6 +235,7 @@ def reference_objective(case: Case, integer: bool = True, all_at_once: bool = Fa
             limit = case.budget_musd.get(periods[t])
             if limit is not None:
                 prog.row(budget_terms[t], upper=limit)
+        scenario_cost[w] = (range(first_column, len(prog.cost)), offset - offset_before)
 
     # non-anticipativity: equal demand before t -> equal decisions in t
     scenarios = list(case.scenario_probability)
@@ -240,7 +252,26 @@ def reference_objective(case: Case, integer: bool = True, all_at_once: bool = Fa
     if all_at_once:
         for w in scenarios[1:]:
             _tie(prog, decisions, scenarios[0], w, lambda key: key[0] in ("build", "sign"))
+    if cvar_weight > 0:
+        _add_cvar(prog, case, scenario_cost, cvar_alpha, cvar_weight)
     return prog.solve(offset)
+
+
+def _add_cvar(
+    prog: _Program, case: Case, scenario_cost: dict[str, tuple[range, float]], alpha: float, weight: float
+) -> None:
+    """Rockafellar-Uryasev: ``weight * (eta + sum_w p[w] * excess[w] / (1 - alpha))`` with
+    ``excess[w] >= cost[w] - eta``, ``excess >= 0``; ``cost[w]`` is rebuilt from the columns of
+    scenario ``w`` (each column belongs to one scenario and carries ``p[w]`` times its cost)."""
+    eta = prog.column(weight, lower=-math.inf)
+    for w, (columns, constant) in scenario_cost.items():
+        p = case.scenario_probability[w]
+        excess = prog.column(weight * p / (1 - alpha))
+        terms = {excess: 1.0, eta: 1.0}
+        for j in columns:
+            if prog.cost[j]:
+                terms[j] = -prog.cost[j] / p
+        prog.row(terms, lower=constant / p)
 
 
 def _tie(

@@ -82,3 +82,17 @@ def test_the_lp_optimum_equals_an_independent_implementation(case: Case) -> None
 def test_the_all_at_once_optimum_equals_an_independent_implementation(case: Case) -> None:
     expected = reference_objective(case, integer=True, all_at_once=True)
     assert solve(case, "all-at-once").objective_musd == close(expected)
+
+
+@CROSS_CHECK
+@given(
+    case=rich_cases(),
+    alpha=st.sampled_from([0.0, 0.5, 0.9]),
+    weight=st.sampled_from([0.5, 2.0]),
+    integer=st.booleans(),
+)
+def test_the_risk_averse_optimum_equals_an_independent_implementation(
+    case: Case, alpha: float, weight: float, integer: bool
+) -> None:
+    expected = reference_objective(case, integer=integer, cvar_alpha=alpha, cvar_weight=weight)
+    assert solve(case, integer=integer, alpha=alpha, weight=weight).objective_musd == close(expected)
