@@ -5,7 +5,9 @@ cases with budgets, chip supply, per-workload performance, load factors and shar
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
+import pytest
 from factory import solve
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +15,7 @@ from reference import reference_objective
 from test_properties import PROPERTY, cases, close
 
 from planner.case import Case
+from planner.loader import load_case
 
 CROSS_CHECK = settings(PROPERTY, max_examples=60)
 
@@ -96,3 +99,12 @@ def test_the_risk_averse_optimum_equals_an_independent_implementation(
 ) -> None:
     expected = reference_objective(case, integer=integer, cvar_alpha=alpha, cvar_weight=weight)
     assert solve(case, integer=integer, alpha=alpha, weight=weight).objective_musd == close(expected)
+
+
+@pytest.mark.parametrize(("case_name", "model"), [("stargate", "phased"), ("stargate", "all-at-once")])
+def test_the_examples_lp_optimum_equals_an_independent_implementation(case_name: str, model: str) -> None:
+    """A realistic case (existing buildings and contracts, PPAs with take-or-pay, on-site plants,
+    chip generations, a 4-scenario tree): the LP relaxations agree."""
+    case, _ = load_case(Path(__file__).resolve().parent.parent / "inputs" / case_name)
+    expected = reference_objective(case, integer=False, all_at_once=model == "all-at-once")
+    assert solve(case, model, integer=False).objective_musd == close(expected)
