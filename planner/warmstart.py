@@ -243,26 +243,28 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
     restricted = configured_highs(settings)
     # Its own gap is measured against its own (higher) bound: aim tighter, the callback stops it.
     restricted.setOptionValue("mip_rel_gap", settings.mip_gap / 4)
-    budget_s = settings.warm_start_seconds(int(is_integer.sum()))
-    restricted.setOptionValue("time_limit", max(min(budget_s, search.seconds_left()), 1e-3))
     restricted.passModel(lp)
     restricted.changeColsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
     if search.values is not None:
         # Not always inside the restricted bounds; HiGHS ignores it then.
         give_start(restricted, search.values)
-    stopped_by_proof = [False]
+    stopped_on_purpose = [False]
 
-    def stop_when_proven(event: object) -> None:
+    def stop_when_proven_or_late(event: object) -> None:
         plan = event.data_out.mip_primal_bound
         search.report(min(plan, search.objective))
-        if math.isfinite(plan) and search.proven(plan):
-            stopped_by_proof[0] = True
+        # HiGHS checks its own time limit only between some steps; the shared deadline is firm.
+        if (math.isfinite(plan) and search.proven(plan)) or search.seconds_left() <= 0:
+            stopped_on_purpose[0] = True
             event.data_in.user_interrupt = True
 
-    restricted.cbMipInterrupt.subscribe(stop_when_proven)
+    restricted.cbMipInterrupt.subscribe(stop_when_proven_or_late)
     restricted.HandleKeyboardInterrupt = True
+    # Set last: passing a large model takes seconds that count against the shared limit.
+    budget_s = settings.warm_start_seconds(int(is_integer.sum()))
+    restricted.setOptionValue("time_limit", max(min(budget_s, search.seconds_left()), 1e-3))
     restricted.solve()
-    if restricted.getModelStatus() == highspy.HighsModelStatus.kInterrupt and not stopped_by_proof[0]:
+    if restricted.getModelStatus() == highspy.HighsModelStatus.kInterrupt and not stopped_on_purpose[0]:
         search.interrupted = True
     if restricted.getInfo().primal_solution_status == 2:
         plan = np.asarray(restricted.getSolution().col_value)
