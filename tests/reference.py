@@ -103,6 +103,26 @@ def reference_objective(
         decisions[w] = cols
         budget_terms: dict[int, dict[int, float]] = defaultdict(dict)
 
+        def invest(
+            key: tuple,
+            t: int,
+            capex: float,
+            life: float,
+            upper: float = math.inf,
+            integer: bool = False,
+            *,
+            p: float = p,
+            cols: dict[tuple, int] = cols,
+            budget: dict[int, dict[int, float]] = budget_terms,
+        ) -> int:
+            """A decision's column of this scenario: capex paid in ``t`` (A, also counted in the
+            budget) minus its salvage (D)."""
+            cost = p * (discount[t] - end_discount * salvage_share(t, life)) * capex
+            j = prog.column(cost, upper=upper, integer=integer)
+            cols[key] = j
+            _add(budget[t], j, capex)
+            return j
+
         # buildings
         built: dict[tuple[str, int], dict[int, float]] = {}
         for s, site in case.sites.items():
@@ -110,11 +130,8 @@ def reference_objective(
             cap: dict[int, float] = {}
             for t in range(earliest, earliest + 1 if all_at_once else n_t):
                 capex = site.module_mw * site.capex_musd_per_mw
-                cost = p * (discount[t] - end_discount * salvage_share(t, site.life_years)) * capex
-                j = prog.column(cost, integer=integer)
-                cols[("build", s, t)] = j
+                j = invest(("build", s, t), t, capex, site.life_years, integer=integer)
                 _add(cap, j, site.module_mw)
-                _add(budget_terms[t], j, capex)
             prog.row(cap, upper=site.max_mw - site.existing_mw)
             for t in range(n_t):
                 terms: dict[int, float] = {}
@@ -134,11 +151,7 @@ def reference_objective(
             last = position[chip.last_period] if chip.last_period else n_t - 1
             for s in case.sites:
                 for t in range(first, last + 1):
-                    capex = chip.capex_usd / 1e6
-                    cost = p * (discount[t] - end_discount * salvage_share(t, chip.life_years)) * capex
-                    j = prog.column(cost)
-                    cols[("buy", c, s, t)] = j
-                    _add(budget_terms[t], j, capex)
+                    invest(("buy", c, s, t), t, chip.capex_usd / 1e6, chip.life_years)
                 for t in range(n_t):
                     terms = {}
                     for t0 in range(first, min(last, t) + 1):
@@ -160,11 +173,9 @@ def reference_objective(
                 once: dict[int, float] = {}
                 for t in range(first, first + 1 if all_at_once else n_t):
                     capex = k.mw * k.capex_musd_per_mw
-                    cost = p * (discount[t] - end_discount * salvage_share(t, k.life_years)) * capex
-                    j = prog.column(cost, upper=1.0, integer=integer and not k.divisible)
-                    cols[("sign", q, t)] = j
+                    integral = integer and not k.divisible
+                    j = invest(("sign", q, t), t, capex, k.life_years, upper=1.0, integer=integral)
                     once[j] = 1.0
-                    _add(budget_terms[t], j, capex)
                 prog.row(once, upper=1.0)
                 for t in range(n_t):
                     terms = {}
