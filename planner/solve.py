@@ -104,9 +104,7 @@ def solve_model(
     solve_started = time.perf_counter()
     progress = _once_a_second(on_progress) if on_progress is not None else None
     warm = None
-    warm_start_s = settings.warm_start_seconds(integer_columns)
-    if integer_columns and warm_start_s > 0:
-        settings = settings.model_copy(update={"warm_start_s": warm_start_s})
+    if integer_columns and settings.warm_start_seconds(integer_columns) > 0:
         periods = _integer_periods(repn.columns, lp, period_of) if period_of is not None else None
         warm_progress = None
         if progress is not None:
