@@ -366,23 +366,21 @@ def direct(write_case, exact_config, folder: Path, files: dict[str, str]) -> flo
     return solve_case(case, exact_config()).objective_musd
 
 
-def test_set_fills_a_blank_optional_cell(cli, write_case, exact_config, tiny_files, tmp_path: Path) -> None:
-    power = with_power_column(tiny_files["power.csv"], "term_periods", {})
-    case_dir = write_case(tmp_path / "case", {"power.csv": power})
-    row = sweep_one(cli, case_dir, "v,,power.csv,term_periods,contract=ppa_n,set,1", tmp_path / "run")
-    power = with_power_column(tiny_files["power.csv"], "term_periods", {"ppa_n": "1"})
-    expected = direct(write_case, exact_config, tmp_path / "hand", {"power.csv": power})
-    assert row["error"] == ""
-    assert row["objective_musd"] == pytest.approx(expected, rel=1e-7)
-
-
-def test_set_on_an_optional_column_absent_from_the_file(
-    cli, write_case, exact_config, tiny_files, tmp_path: Path
+@pytest.mark.parametrize(
+    "column, in_file, value",
+    [("term_periods", True, "1"), ("min_take", False, "0.5")],
+    ids=["blank-cell", "column-absent-from-file"],
+)
+def test_set_on_an_optional_column_blank_or_absent(
+    cli, write_case, exact_config, tiny_files, tmp_path: Path, column: str, in_file: bool, value: str
 ) -> None:
-    assert "min_take" not in tiny_files["power.csv"]
-    case_dir = write_case(tmp_path / "case")
-    row = sweep_one(cli, case_dir, "v,,power.csv,min_take,contract=ppa_n,set,0.5", tmp_path / "run")
-    power = with_power_column(tiny_files["power.csv"], "min_take", {"ppa_n": "0.5"})
+    """`set` on a blank optional cell, or on an optional column the file lacks, solves exactly the
+    case written by hand with that value."""
+    assert (column in tiny_files["power.csv"]) is False
+    files = {"power.csv": with_power_column(tiny_files["power.csv"], column, {})} if in_file else {}
+    case_dir = write_case(tmp_path / "case", files)
+    row = sweep_one(cli, case_dir, f"v,,power.csv,{column},contract=ppa_n,set,{value}", tmp_path / "run")
+    power = with_power_column(tiny_files["power.csv"], column, {"ppa_n": value})
     expected = direct(write_case, exact_config, tmp_path / "hand", {"power.csv": power})
     assert row["error"] == ""
     assert row["objective_musd"] == pytest.approx(expected, rel=1e-7)
