@@ -328,7 +328,7 @@ def sweep(
 @handle_errors
 def validate(case_dir: Path, as_json: bool) -> None:
     """Check CASE_DIR; print a short summary, or every problem found (exit 2)."""
-    from planner.loader import case_summary
+    from planner.case_summary import case_summary
 
     case, warnings = load_case(case_dir)
     summary = case_summary(case)

@@ -1,29 +1,41 @@
 """Read a case folder of CSV files (``shared/spec/inputs.md``) into a validated :class:`Case`.
 
-Every problem is reported in spreadsheet terms (file, row as a spreadsheet shows it, column, the
-raw cell text and what was expected), and all of them together: a user fixing a case should see
-the whole list at once, not one error per run. Files are read with the :mod:`csv` module rather
-than pandas because spreadsheet row numbers must count blank lines, rows may be ragged, and
-every cell must stay the raw text the user typed.
+Which files and columns a case has, and every check across rows and files (unique ids,
+references, complete demand, probabilities, the scenario tree), live here; reading and
+validating one table cell by cell is :mod:`planner.csv_table`. All problems of a case are
+reported together: a user fixing a case should see the whole list at once, not one error per run.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import math
-import types
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cache
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TypeVar, Union, get_args, get_origin
 
-import annotated_types
-from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from planner.case import Case
+from planner.csv_table import (
+    REQUIRED,
+    CellError,
+    Checked,
+    FieldKind,
+    M,
+    RawRow,
+    Table,
+    check_reference,
+    check_unique,
+    convert_cell,
+    examples,
+    field_kinds,
+    is_blank,
+    ordered_ids,
+    parse_table,
+    valid_models,
+    validate_rows,
+)
 from planner.errors import InputError, Problem
 from planner.schema import (
     BudgetRow,
@@ -38,106 +50,20 @@ from planner.schema import (
     SiteRow,
 )
 
-HUGE = 1e12
-"""Larger magnitudes are typos (a unit slip or a pasted id), and they wreck solver numerics."""
 PROBABILITY_TOLERANCE = 1e-6
-MAX_EXAMPLES = 5
-"""How many missing combinations or repeated rows a message lists before summarising."""
 DEMAND_DEFAULTS = {"scenario": "base"}
 """demand.csv's scenario is ``base`` when the column is absent or the cell blank."""
-REQUIRED = "a value is required"
-HUGE_EXPECTED = "a finite number below 1e12 in magnitude"
-ID_EXPECTED = "an id without leading or trailing spaces"
-BOOL_EXPECTED = "true/false, 1/0 or yes/no"
-UNKNOWN_COLUMN = "unknown column; extra columns must start with 'note'"
 
-M = TypeVar("M", bound=BaseModel)
-
-__all__ = ["InputError", "Problem", "branching_points", "case_summary", "load_case"]
+__all__ = ["FILES", "InputError", "Problem", "field_kinds", "load_case"]
 """Problem and InputError live in planner.errors (shared with the CLI and the model TOML
-reader); they are re-exported here as part of the loader's API."""
-
-
-# --------------------------------------------------------------------------------------------
-# Public API
-# --------------------------------------------------------------------------------------------
+reader); they are re-exported here as part of the loader's API, as is field_kinds (the
+sweep and the schema document describe columns with it)."""
 
 
 def load_case(folder: str | Path) -> tuple[Case, list[str]]:
     """Read and validate a case folder; return the Case and a list of warnings (legal but
     suspicious). Raises InputError with every problem found."""
     return _CaseReader(Path(folder)).read()
-
-
-def case_summary(case: Case) -> dict:
-    """Sizes, horizon, scenarios, scenario tree and workloads of a case (for ``planner validate``).
-
-    Everything in the result is plain JSON-serialisable data.
-    """
-    periods = case.periods
-    return {
-        "name": case.name,
-        "fingerprint": case.fingerprint,
-        "sizes": {
-            "periods": len(periods),
-            "scenarios": len(case.scenario_probability),
-            "workloads": len(case.workloads),
-            "demand_rows": len(case.demand_eflops),
-            "sites": len(case.sites),
-            "chips": len(case.chips),
-            "contracts": len(case.contracts),
-            "chip_performance": len(case.chip_performance_pflops),
-            "chip_supply": len(case.chip_supply_units),
-            "budget_periods": len(case.budget_musd),
-        },
-        "horizon": {
-            "first_period": periods[0] if periods else None,
-            "last_period": periods[-1] if periods else None,
-            "periods": len(periods),
-            "total_years": sum(case.period_years.values()),
-        },
-        "scenarios": [
-            {"scenario": scenario, "probability": probability}
-            for scenario, probability in case.scenario_probability.items()
-        ],
-        "scenario_tree": branching_points(case),
-        "workloads": list(case.workloads),
-    }
-
-
-def branching_points(case: Case) -> list[dict]:
-    """Where the scenario tree branches: scenarios share demand history until their demand first
-    differs. Each point gives the period where a group of scenarios splits, the last period they
-    still share (None when they differ from the start), the group, and the branches in scenario
-    order. A single scenario, or identical scenarios, give an empty list."""
-    periods = case.periods
-    groups: list[list[str]] = [list(case.scenarios)] if case.scenarios else []
-    points: list[dict] = []
-    for index, period in enumerate(periods):
-        next_groups: list[list[str]] = []
-        for group in groups:
-            branches = _split_by_demand(case, group, period)
-            if len(branches) > 1:
-                points.append(
-                    {
-                        "period": period,
-                        "shared_until": periods[index - 1] if index else None,
-                        "scenarios": group,
-                        "branches": branches,
-                    }
-                )
-            next_groups.extend(branches)
-        groups = next_groups
-    return points
-
-
-def _split_by_demand(case: Case, group: list[str], period: str) -> list[list[str]]:
-    """Partition scenarios by their demand vector in one period, keeping scenario order."""
-    parts: dict[tuple[float | None, ...], list[str]] = {}
-    for scenario in group:
-        vector = tuple(case.demand_eflops.get((scenario, period, w)) for w in case.workloads)
-        parts.setdefault(vector, []).append(scenario)
-    return list(parts.values())
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,383 +106,6 @@ FILES: dict[str, FileSpec] = {
 }
 """Every file of the format, in the order problems are reported."""
 
-
-@dataclass(frozen=True)
-class FieldKind:
-    """How one column is parsed and what to tell the user when it is wrong."""
-
-    kind: str  # "number", "integer", "bool", "id" or "text"
-    expected: str
-    required: bool
-
-
-@cache
-def field_kinds(model: type[BaseModel]) -> dict[str, FieldKind]:
-    """The parse kind and the human expectation of each field, derived from the schema so that
-    messages follow any change of bounds there."""
-    kinds: dict[str, FieldKind] = {}
-    for name, info in model.model_fields.items():
-        kind = _kind_of(info.annotation, info.metadata)
-        kinds[name] = FieldKind(kind, _expectation(kind, info.metadata), info.is_required())
-    return kinds
-
-
-def _kind_of(annotation: object, metadata: Sequence[object]) -> str:
-    """Reduce ``X | None`` and ``Annotated[X, ...]`` to one of the parse kinds."""
-    constraints = list(metadata)
-    if get_origin(annotation) in (Union, types.UnionType):
-        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
-    if get_origin(annotation) is Annotated:
-        annotation, *extra = get_args(annotation)
-        constraints.extend(extra)
-    if annotation is bool:
-        return "bool"
-    if annotation is int:
-        return "integer"
-    if annotation is float:
-        return "number"
-    is_id = any(isinstance(c, StringConstraints) and c.pattern for c in constraints)
-    return "id" if is_id else "text"
-
-
-def _expectation(kind: str, metadata: Sequence[object]) -> str:
-    if kind == "bool":
-        return BOOL_EXPECTED
-    if kind == "id":
-        return ID_EXPECTED
-    if kind == "text":
-        return "a non-empty text"
-    bounds = []
-    for constraint in metadata:
-        for attr, symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
-            bound = getattr(constraint, attr, None)
-            if isinstance(constraint, annotated_types.BaseMetadata) and bound is not None:
-                bounds.append(f"{symbol} {bound:g}")
-    noun = "an integer" if kind == "integer" else "a number"
-    return " and ".join([f"{noun} {bounds[0]}", *bounds[1:]]) if bounds else noun
-
-
-class _CellError(Exception):
-    """A cell that cannot be converted; carries the expectation for the message."""
-
-    def __init__(self, expected: str) -> None:
-        super().__init__(expected)
-        self.expected = expected
-
-
-def convert_cell(text: str, kind: FieldKind) -> object:
-    """Turn a non-blank cell into the value handed to pydantic. Numbers are parsed here, not by
-    pydantic, to refuse nan/inf/huge values with a clear message and to take ``2.0`` as an
-    integer; bounds are left to the schema."""
-    if kind.kind not in ("number", "integer"):
-        return text
-    try:
-        number = float(text)
-    except ValueError:
-        raise _CellError(kind.expected) from None
-    if not math.isfinite(number):
-        raise _CellError(kind.expected)
-    if abs(number) > HUGE:
-        raise _CellError(HUGE_EXPECTED)
-    if kind.kind == "integer":
-        if not number.is_integer():
-            raise _CellError(kind.expected)
-        return int(number)
-    return number
-
-
-def _is_blank(text: str) -> bool:
-    return not text.strip()
-
-
-def _examples(items: Sequence[object]) -> str:
-    """``a, b, c`` or ``a, b, c, … (12 in all)`` for messages about many things."""
-    shown = ", ".join(str(item) for item in items[:MAX_EXAMPLES])
-    return shown if len(items) <= MAX_EXAMPLES else f"{shown}, … ({len(items)} in all)"
-
-
-# --------------------------------------------------------------------------------------------
-# Reading one CSV file into raw rows
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RawRow:
-    row: int
-    cells: dict[str, str]
-    """Known columns -> raw text; cells missing at the end of a short row are ''."""
-
-
-@dataclass
-class Table:
-    file: str
-    columns: list[str]
-    """Known column names present in the header (stripped), first occurrence only."""
-    missing: set[str]
-    """Required columns absent from the header (reported once, not on every row)."""
-    rows: list[RawRow]
-
-
-def parse_table(
-    file: str, data: bytes, known: Sequence[str], required: set[str], problems: list[Problem]
-) -> Table | None:
-    """Decode and split one file; report header problems. None when the file is unusable
-    (undecodable, malformed CSV or no header row); then no row-level checks run on it."""
-    records = _records(file, data, problems)
-    if records is None:
-        return None
-    start = next((i for i, rec in enumerate(records) if any(not _is_blank(c) for c in rec)), None)
-    if start is None:
-        problems.append(Problem(file, None, None, None, "a header row (the file is empty)"))
-        return None
-    header = [name.strip() for name in records[start]]
-    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
-        separator = "';'" if ";" in header[0] else "tabs"
-        message = f"comma-separated columns (the header looks separated by {separator})"
-        problems.append(Problem(file, start + 1, None, records[start][0], message))
-        return None
-    positions = _check_header(file, start + 1, header, known, problems)
-    missing = {name for name in known if name in required and name not in positions}
-    for name in known:
-        if name in missing:
-            expected = "this required column in the header row (it is missing)"
-            problems.append(Problem(file, None, name, None, expected))
-    rows = _raw_rows(file, records, start, header, positions, problems)
-    return Table(file, [header[i] for i in sorted(positions.values())], missing, rows)
-
-
-_WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
-"""First bytes of .xlsx (a zip) and of legacy .xls files: a workbook renamed to .csv."""
-
-
-def _records(file: str, data: bytes, problems: list[Problem]) -> list[list[str]] | None:
-    if data.startswith(_WORKBOOK_SIGNATURES):
-        expected = "CSV text (this is a spreadsheet workbook renamed .csv; export the sheet as 'CSV UTF-8')"
-        problems.append(Problem(file, None, None, None, expected))
-        return None
-    try:
-        text = data.decode("utf-8-sig")  # -sig: spreadsheet exports often start with a BOM
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        expected = f"UTF-8 text (line {line} is not valid UTF-8; save it as 'CSV UTF-8')"
-        problems.append(Problem(file, None, None, None, expected))
-        return None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        return list(reader)
-    except csv.Error as error:
-        expected = f"well-formed CSV (line {reader.line_num}: {error})"
-        problems.append(Problem(file, None, None, None, expected))
-        return None
-
-
-def _check_header(
-    file: str, row: int, header: list[str], known: Sequence[str], problems: list[Problem]
-) -> dict[str, int]:
-    """Map usable column names to their position; report repeated and unknown columns."""
-    positions: dict[str, int] = {}
-    for index, name in enumerate(header):
-        if name == "":
-            continue  # a trailing comma in the header; checked cell by cell in _raw_rows
-        if name.lower().startswith("note"):
-            continue  # free text, never read; several note columns may share a name
-        if name in positions:
-            problems.append(Problem(file, row, name, name, "each column once (it appears twice)"))
-        elif name in known:
-            positions[name] = index
-        else:
-            expected = f"a known column ({', '.join(known)}): {UNKNOWN_COLUMN}"
-            problems.append(Problem(file, row, name, name, expected))
-    return positions
-
-
-def _raw_rows(
-    file: str,
-    records: list[list[str]],
-    start: int,
-    header: list[str],
-    positions: dict[str, int],
-    problems: list[Problem],
-) -> list[RawRow]:
-    rows: list[RawRow] = []
-    named = {i for i, name in enumerate(header) if name}
-    has_unnamed = len(named) < len(header)
-    for index in range(start + 1, len(records)):
-        record = records[index]
-        if not any(cell.strip() for cell in record):
-            continue  # blank lines are layout, not data (they still count for row numbers)
-        row = index + 1
-        if has_unnamed or len(record) > len(header):  # only then can a cell lie outside
-            stray = [c for i, c in enumerate(record) if i not in named and c.strip()]
-            if stray:
-                expected = f"no value outside the {len(named)} named columns of the header"
-                problems.append(Problem(file, row, None, stray[0], expected))
-        cells = {name: (record[i] if i < len(record) else "") for name, i in positions.items()}
-        rows.append(RawRow(row, cells))
-    return rows
-
-
-# --------------------------------------------------------------------------------------------
-# Validating rows with the schema
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Checked:
-    """One data row after validation: the model when the row is fully valid."""
-
-    row: int
-    cells: dict[str, str]
-    model: BaseModel | None
-    bad: set[str] = field(default_factory=set)
-    """Columns already reported for this row; later checks skip them to avoid echo problems."""
-
-    def key(self, *columns: str, defaults: dict[str, str] | None = None) -> tuple[str, ...] | None:
-        """The raw values of ``columns`` when all are present and not already reported."""
-        values = []
-        for column in columns:
-            if column in self.bad:
-                return None
-            text = self.cells.get(column, "")
-            if not text.strip():
-                text = defaults.get(column, "") if defaults else ""
-                if not text:
-                    return None
-            values.append(text)
-        return tuple(values)
-
-
-def validate_rows(table: Table, model: type[BaseModel], problems: list[Problem]) -> list[Checked]:
-    """Validate every row with the schema model; report each bad cell."""
-    kinds = field_kinds(model)
-    columns = [name for name in table.columns if name in kinds]
-    checked = []
-    for raw in table.rows:
-        data: dict[str, object] = {}
-        bad = set(table.missing)
-        for name in columns:
-            text = raw.cells[name]
-            if _is_blank(text):
-                continue  # blank cells take the schema default, or fail as missing
-            try:
-                data[name] = convert_cell(text, kinds[name])
-            except _CellError as error:
-                problems.append(Problem(table.file, raw.row, name, text, error.expected))
-                bad.add(name)
-        instance = _validate(model, data, raw, table.file, bad, problems)
-        checked.append(Checked(raw.row, raw.cells, None if bad else instance, bad))
-    return checked
-
-
-def _validate(
-    model: type[BaseModel],
-    data: dict[str, object],
-    raw: RawRow,
-    file: str,
-    bad: set[str],
-    problems: list[Problem],
-) -> BaseModel | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        for detail in error.errors():
-            column = str(detail["loc"][0]) if detail["loc"] else None
-            if column in bad:
-                continue  # already reported (bad conversion or missing column)
-            problems.append(_schema_problem(model, file, raw.row, column, raw.cells, detail))
-            bad.add(column or "")
-        return None
-
-
-def _schema_problem(
-    model: type[BaseModel],
-    file: str,
-    row: int,
-    column: str | None,
-    cells: dict[str, str],
-    detail: dict,
-) -> Problem:
-    """Translate one pydantic error into the user's terms, using the field's expectation rather
-    than pydantic's message (which talks about patterns and input types)."""
-    kind = field_kinds(model).get(column or "")
-    if column is None or kind is None:
-        return Problem(file, row, column, None, str(detail["msg"]))  # a whole-row rule
-    expected = kind.expected
-    if detail["type"] == "missing":
-        expected += f" ({REQUIRED})"
-    return Problem(file, row, column, cells.get(column, ""), expected)
-
-
-# --------------------------------------------------------------------------------------------
-# Cross-row and cross-file checks
-# --------------------------------------------------------------------------------------------
-
-
-def check_unique(
-    file: str,
-    rows: Iterable[Checked],
-    columns: Sequence[str],
-    what: str,
-    problems: list[Problem],
-    defaults: dict[str, str] | None = None,
-) -> None:
-    """Report every row whose key repeats an earlier row, naming both rows."""
-    first_row: dict[tuple[str, ...], int] = {}
-    for checked in rows:
-        key = checked.key(*columns, defaults=defaults)
-        if key is None:
-            continue
-        if key not in first_row:
-            first_row[key] = checked.row
-            continue
-        column = columns[0] if len(columns) == 1 else None
-        expected = f"{what}; row {first_row[key]} has the same"
-        problems.append(Problem(file, checked.row, column, ", ".join(key), expected))
-        checked.bad.update(columns)
-
-
-def check_reference(
-    file: str,
-    rows: Iterable[Checked],
-    column: str,
-    known: Iterable[str] | None,
-    expected: str,
-    problems: list[Problem],
-) -> None:
-    """Report cells that name an id not in ``known`` (skipped when the other file is unusable:
-    its own problem explains it). One problem per unknown value, at its first row, so that a
-    missing period does not bury the list under thousands of demand rows."""
-    if known is None:
-        return
-    known_set = set(known)
-    unknown: dict[str, list[Checked]] = {}
-    for checked in rows:
-        key = checked.key(column)
-        if key is not None and key[0] not in known_set:
-            unknown.setdefault(key[0], []).append(checked)
-            checked.bad.add(column)
-    for value, bad_rows in unknown.items():
-        more = [c.row for c in bad_rows[1:]]
-        suffix = f"; same value in {len(more)} more rows: {_examples(more)}" if more else ""
-        problems.append(Problem(file, bad_rows[0].row, column, value, expected + suffix))
-
-
-def ordered_ids(
-    rows: Iterable[Checked], column: str, defaults: dict[str, str] | None = None
-) -> list[str]:
-    """Distinct ids of ``column`` in first-appearance order, taken from the raw cells so that
-    a row bad elsewhere does not make references to it fail too."""
-    seen: dict[str, None] = {}
-    for checked in rows:
-        key = checked.key(column, defaults=defaults)
-        if key is not None:
-            seen.setdefault(key[0], None)
-    return list(seen)
-
-
-def valid_models(rows: Iterable[Checked], model: type[M]) -> list[tuple[int, M]]:
-    """(row, model) of the fully valid rows; the isinstance filter also narrows the type."""
-    return [(c.row, c.model) for c in rows if isinstance(c.model, model) and not c.bad]
 
 
 # --------------------------------------------------------------------------------------------
@@ -686,11 +235,11 @@ class _CaseReader:
                 continue
             rows[name] = raw
             text = raw.cells["value"]
-            if _is_blank(text):
+            if is_blank(text):
                 continue  # blank value: the default, or "required" below
             try:
                 values[name] = convert_cell(text, kinds[name])
-            except _CellError as error:
+            except CellError as error:
                 self.problems.append(Problem(PARAMETERS, raw.row, "value", text, error.expected))
                 bad.add(name)
         return self._parameter_values(values, rows, bad)
@@ -699,7 +248,7 @@ class _CaseReader:
         self, raw: RawRow, seen: dict[str, RawRow], kinds: dict[str, FieldKind]
     ) -> str | None:
         name = raw.cells["name"]
-        if _is_blank(name):
+        if is_blank(name):
             expected = f"a parameter name ({REQUIRED})"
             self.problems.append(Problem(PARAMETERS, raw.row, "name", name, expected))
             return None
@@ -814,7 +363,7 @@ class _CaseReader:
         if missing:
             expected = (
                 "a row for every (scenario, period, workload); "
-                f"missing {len(missing)}: {_examples(missing)}"
+                f"missing {len(missing)}: {examples(missing)}"
             )
             self.problems.append(Problem(DEMAND, None, None, None, expected))
 

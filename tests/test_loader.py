@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from planner import errors
-from planner.loader import InputError, Problem, case_summary, load_case
+from planner.case_summary import case_summary
+from planner.loader import InputError, Problem, load_case
 
 # A minimal valid case. Periods are deliberately not in sorted order of their ids, and workloads
 # appear as "training" then "inference", to check that the loader keeps the files' order.
