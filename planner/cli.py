@@ -1,12 +1,14 @@
 """The ``planner`` command line: parse flags, call one function, render its result.
 
-Exit codes: 0 success, 1 no plan (infeasible, unbounded, solver failure), 2 bad input.
+Exit codes: 0 success, 1 no plan (infeasible, unbounded, solver failure), 2 bad input,
+130 stopped by Ctrl-C before a plan was written (Ctrl-C during the solve keeps the best plan: 0).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -25,6 +27,19 @@ from planner.solve import Progress
 
 EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+"""The shell's code for a command stopped by Ctrl-C (128 + SIGINT)."""
+
+
+class _NoInterruptNoise(logging.Filter):
+    """Pyomo logs "Constructing component ... failed: KeyboardInterrupt" before re-raising a
+    Ctrl-C that lands while the model is built; the CLI says it once, in its own words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "KeyboardInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.core").addFilter(_NoInterruptNoise())
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -151,6 +166,10 @@ def handle_errors(command: Callable) -> Callable:
             err.print("[bold red]No plan:[/]", highlight=False)
             err.print(str(exc), highlight=False, markup=False)
             sys.exit(EXIT_NO_PLAN)
+        except KeyboardInterrupt:
+            # Ctrl-C inside HiGHS does not come here: the solve stops and its best plan is written.
+            err.print("[bold red]Interrupted[/] (Ctrl-C) before a plan was written; nothing was written.")
+            sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
 

@@ -83,7 +83,7 @@ def explain_failure(pm: PlanningModel, outcome: SolveOutcome) -> str:
             f"{head} Some cost can decrease without limit; check for negative prices or salvage "
             "larger than capex."
         )
-    if outcome.status in ("time_limit", "interrupted", "iteration_limit"):
+    if outcome.status in ("time_limit", "iteration_limit"):
         return f"{head} It stopped ({outcome.status}) before finding any feasible plan; allow more time."
     return head
 

@@ -7,6 +7,8 @@ entry (tolerances, presolve, ...) applies to all of them alike.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import highspy
@@ -42,3 +44,12 @@ def give_start(highs: highspy.Highs, values: np.ndarray) -> None:
     start.col_value = list(values)
     start.value_valid = True
     highs.setSolution(start)
+
+
+def solve_interruptibly(highs: highspy.Highs) -> None:
+    """Run ``highs``; Ctrl-C stops it cleanly (status interrupted, best plan kept). highspy
+    announces each Ctrl-C with a print on stdout: it goes to stderr so that ``--json`` output stays
+    one JSON object."""
+    highs.HandleKeyboardInterrupt = True
+    with contextlib.redirect_stdout(sys.stderr):
+        highs.solve()

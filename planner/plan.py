@@ -131,6 +131,8 @@ def _build_and_solve(
         name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
         raise ModelError(explain_trivially_infeasible(pm, name)) from exc
     if not outcome.has_solution:
+        if outcome.status == "interrupted":
+            raise KeyboardInterrupt  # Ctrl-C before HiGHS had any plan: there is nothing to write
         from planner.diagnose import explain_failure
 
         raise ModelError(explain_failure(pm, outcome))

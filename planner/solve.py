@@ -19,7 +19,7 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
-from planner.highs_factory import configured_highs, give_start
+from planner.highs_factory import configured_highs, give_start, solve_interruptibly
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
 INF = highspy.kHighsInf
@@ -131,8 +131,7 @@ def solve_model(
                 offset_s=time.perf_counter() - solve_started,
                 lp_bound=warm.lp_bound_musd if warm is not None else -math.inf,
             )
-        highs.HandleKeyboardInterrupt = True
-        highs.solve()
+        solve_interruptibly(highs)
         status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
         solution = highs.getSolution() if has_solution else None
         values = np.asarray(solution.col_value) if solution is not None else None

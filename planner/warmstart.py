@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.highs_factory import configured_highs, give_start
+from planner.highs_factory import configured_highs, give_start, solve_interruptibly
 
 INTEGRALITY_TOLERANCE = 1e-6
 
@@ -93,8 +93,7 @@ def lp_and_fix(
         relaxed.passModel(lp)
     finally:
         lp.integrality_ = integrality
-    relaxed.HandleKeyboardInterrupt = True
-    relaxed.solve()
+    solve_interruptibly(relaxed)
     status = relaxed.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         search.interrupted = status == highspy.HighsModelStatus.kInterrupt
@@ -223,7 +222,7 @@ def _fix_period(
         highs.changeColsBounds(len(index), index, fixed, fixed)
         # HiGHS compares its time limit with the run time summed over every solve of this object.
         highs.setOptionValue("time_limit", highs.getRunTime() + max(search.seconds_left(), 1e-3))
-        highs.solve()
+        solve_interruptibly(highs)
         status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return np.asarray(highs.getSolution().col_value)
@@ -259,11 +258,10 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
             event.data_in.user_interrupt = True
 
     restricted.cbMipInterrupt.subscribe(stop_when_proven_or_late)
-    restricted.HandleKeyboardInterrupt = True
     # Set last: passing a large model takes seconds that count against the shared limit.
     budget_s = settings.warm_start_seconds(int(is_integer.sum()))
     restricted.setOptionValue("time_limit", max(min(budget_s, search.seconds_left()), 1e-3))
-    restricted.solve()
+    solve_interruptibly(restricted)
     if restricted.getModelStatus() == highspy.HighsModelStatus.kInterrupt and not stopped_on_purpose[0]:
         search.interrupted = True
     if restricted.getInfo().primal_solution_status == 2:
