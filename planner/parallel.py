@@ -73,13 +73,35 @@ def run_parallel(
         return results
     context = multiprocessing.get_context("spawn")
     ordered: list[Any] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
         futures: dict[Future, int] = {pool.submit(fn, *args): i for i, (fn, args) in enumerate(tasks)}
         for future in _completed(futures):
             ordered[futures[future]] = future.result()
             if on_done:
                 on_done(ordered[futures[future]])
+    except BaseException:
+        _stop_now(pool)  # Ctrl-C (or a failing callback): do not wait minutes for running solves
+        raise
+    pool.shutdown()
     return ordered
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued tasks and end the workers' running ones."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # Before shutdown(), which forgets both: the workers, and the queue whose feeder thread may be
+    # stuck writing a task to a worker that will never read it (exit would wait for it).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    call_queue = getattr(pool, "_call_queue", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    if call_queue is not None:
+        call_queue.cancel_join_thread()
 
 
 def _completed(futures: dict[Future, int]) -> Iterator[Future]:

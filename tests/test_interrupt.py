@@ -9,6 +9,8 @@ process is where the test wants it, so the signal does not race the solve.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import queue
 import re
 import signal
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from planner.parallel import run_parallel
 from planner.synthetic import synthetic_case_files, write_case
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
@@ -134,3 +137,17 @@ def test_ctrl_c_before_any_plan_writes_nothing_and_exits_130(tmp_path: Path) -> 
     assert "Traceback" not in stderr and "nothing was written" in stderr
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_ctrl_c_in_a_parallel_run_stops_its_workers_at_once() -> None:
+    """compare and sweep: Ctrl-C must not wait for the running solves (minutes) to finish."""
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_parallel([(time.sleep, (120,)) for _ in range(4)], workers=2)
+    assert time.monotonic() - started < 30
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert multiprocessing.active_children() == []
