@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -428,6 +429,8 @@ def bench(
 
 def run() -> None:
     """Entry point wrapper: unexpected errors are one line unless PLANNER_DEBUG is set."""
+    # `kill` or a batch scheduler's stop acts like Ctrl-C: the best plan found is still written.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         main(standalone_mode=True)
     except Exception as exc:  # noqa: BLE001 - last line of defence for the user

@@ -71,9 +71,9 @@ class Solve:
         self.process.kill()
         pytest.fail(f"no {pattern.pattern!r} within {WAIT_S:.0f} s")
 
-    def interrupt(self) -> tuple[int, str, str]:
-        """Send Ctrl-C; exit code, the rest of stdout, and stderr."""
-        self.process.send_signal(signal.SIGINT)
+    def interrupt(self, stop: signal.Signals = signal.SIGINT) -> tuple[int, str, str]:
+        """Send Ctrl-C (or ``stop``); exit code, the rest of stdout, and stderr."""
+        self.process.send_signal(stop)
         assert self.process.stderr is not None
         stderr = self.process.stderr.read()
         code = self.process.wait(timeout=WAIT_S)
@@ -91,13 +91,15 @@ def long_mip_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_case(folder, synthetic_case_files(branching=1, stages=0))
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
 def test_ctrl_c_during_the_mip_writes_the_best_plan_marked_interrupted(
-    long_mip_case: Path, tmp_path: Path
+    long_mip_case: Path, tmp_path: Path, stop: signal.Signals
 ) -> None:
+    """A plain ``kill`` (SIGTERM, what batch schedulers send) acts like Ctrl-C."""
     out = tmp_path / "run"
     solve = Solve(long_mip_case, "--mip-gap", "0", "--log", "--out", out)
     solve.wait_for(INCUMBENT_ROW)
-    code, _, stderr = solve.interrupt()
+    code, _, stderr = solve.interrupt(stop)
     assert code == 0, stderr
     assert "Traceback" not in stderr
     summary = json.loads((out / "summary.json").read_text())
