@@ -38,10 +38,10 @@ class SolvedTask:
 def solve_task(key: str, case: Case, config: ModelConfig) -> SolvedTask:
     """Solve one (case, model) pair; failures become a reason, never an exception."""
     from planner.output import plan_summary
-    from planner.plan import solve_case
+    from planner.plan import solve_case, unless_interrupted
 
     try:
-        result = solve_case(case, config)
+        result = unless_interrupted(solve_case(case, config))
     except (ModelError, InputError) as exc:
         return SolvedTask(key, None, None, str(exc))
     except Exception as exc:  # noqa: BLE001 - one failing task must not stop the others

@@ -68,6 +68,10 @@ def solve_case(
             case.mean_demand_case(), config, "phased", None, log_file, stream_log, False, on_progress
         )
         build_seconds += seconds
+        if mean_outcome.status == "interrupted":
+            # Ctrl-C in the first stage: its plan is not this model's answer, and going on would
+            # start a second solve the user asked to stop.
+            raise KeyboardInterrupt
         stages.append(
             {
                 "stage": "mean-demand plan",
@@ -137,6 +141,14 @@ def _build_and_solve(
 
         raise ModelError(explain_failure(pm, outcome))
     return pm, outcome, build_seconds
+
+
+def unless_interrupted(result: PlanResult) -> PlanResult:
+    """``result``, unless Ctrl-C stopped its solve: then the comparison or sweep that asked for it
+    stops too (one Ctrl-C must not merely hand over to the next solve)."""
+    if result.outcome.status == "interrupted":
+        raise KeyboardInterrupt
+    return result
 
 
 def long_lead_plan(pm: PlanningModel, round_integers: bool) -> LongLeadPlan:

@@ -250,7 +250,7 @@ def solve_variant(
     """Worker task: write the files, load, solve; every failure becomes a reason naming ``source``."""
     from planner.loader import load_case
     from planner.output import plan_summary
-    from planner.plan import solve_case
+    from planner.plan import solve_case, unless_interrupted
 
     started = time.perf_counter()
     try:
@@ -260,7 +260,7 @@ def solve_variant(
             for file_name, text in files.items():
                 (folder / file_name).write_text(text, encoding="utf-8")
             case, _warnings = load_case(folder)
-        result = solve_case(case, config)
+        result = unless_interrupted(solve_case(case, config))
         summary = plan_summary(result, None)
         return VariantOutcome(name, group, summary, None, time.perf_counter() - started)
     except InputError as exc:

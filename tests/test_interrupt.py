@@ -8,6 +8,7 @@ process is where the test wants it, so the signal does not race the solve.
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -22,7 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from planner.parallel import run_parallel
+from planner.config import load_model_config
+from planner.loader import load_case
+from planner.parallel import run_parallel, solve_task
+from planner.sweep import read_case_files, solve_variant
 from planner.synthetic import synthetic_case_files, write_case
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
@@ -153,3 +157,30 @@ def test_ctrl_c_in_a_parallel_run_stops_its_workers_at_once() -> None:
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize(
+    "task, model", [("compare", "phased"), ("compare", "plan-on-mean"), ("sweep", "phased")]
+)
+def test_a_solve_stopped_by_ctrl_c_stops_the_comparison_or_sweep_around_it(
+    long_mip_case: Path, task: str, model: str
+) -> None:
+    """One worker runs compare's and sweep's solves in this process: a solve that Ctrl-C stopped
+    must stop them all, not hand over to the next solve (nor plan-on-mean to its second stage)."""
+    config = load_model_config(model)
+    solver = config.solver.model_copy(update={"mip_gap": 0.0, "time_limit_s": 90.0, "warm_start_s": 0.0})
+    config = config.model_copy(update={"solver": solver})
+    if task == "compare":
+        case, _ = load_case(long_mip_case)
+        run = functools.partial(solve_task, "task", case, config)
+    else:
+        run = functools.partial(solve_variant, "base", "base", read_case_files(long_mip_case), config)
+    timer = threading.Timer(5.0, os.kill, (os.getpid(), signal.SIGINT))  # HiGHS is running by then
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run()
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 60
