@@ -1,7 +1,8 @@
 """The ``planner`` command line: parse flags, call one function, render its result.
 
 Exit codes: 0 success, 1 no plan (infeasible, unbounded, solver failure), 2 bad input,
-130 stopped by Ctrl-C before a plan was written (Ctrl-C during the solve keeps the best plan: 0).
+130 stopped by Ctrl-C (or kill) with nothing written: before any plan, or during compare / sweep
+(Ctrl-C during a single solve writes its best plan, marked interrupted: 0).
 """
 
 from __future__ import annotations
@@ -168,8 +169,8 @@ def handle_errors(command: Callable) -> Callable:
             err.print(str(exc), highlight=False, markup=False)
             sys.exit(EXIT_NO_PLAN)
         except KeyboardInterrupt:
-            # Ctrl-C inside HiGHS does not come here: the solve stops and its best plan is written.
-            err.print("[bold red]Interrupted[/] (Ctrl-C) before a plan was written; nothing was written.")
+            # Ctrl-C inside a single solve's HiGHS does not come here: its best plan is written.
+            err.print("[bold red]Interrupted[/] (Ctrl-C) before the run was complete; nothing was written.")
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
