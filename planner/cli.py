@@ -170,7 +170,8 @@ def handle_errors(command: Callable) -> Callable:
             sys.exit(EXIT_NO_PLAN)
         except KeyboardInterrupt:
             # Ctrl-C inside a single solve's HiGHS does not come here: its best plan is written.
-            err.print("[bold red]Interrupted[/] (Ctrl-C) before the run was complete; nothing was written.")
+            message = "(Ctrl-C or kill) before the run was complete; nothing was written."
+            err.print(f"[bold red]Interrupted[/] {message}")
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
