@@ -299,18 +299,23 @@ def test_malformed_sweep_file_lists_every_problem(cli, tiny_case_dir: Path, tmp_
 # --------------------------------------------------------------------------------------------
 
 
-def test_two_worker_processes_give_the_same_results(error_sweep: dict, cli) -> None:
-    root = error_sweep["root"]
-    code, payload = run_sweep_json(cli, error_sweep["case_dir"], error_sweep["sweep"], root / "run-2",
-                                   "--workers", "2")
+def assert_same_variants(code: int, payload: dict, local_payload: dict) -> None:
+    """Another way of running the same sweep gives the same variants, statuses, errors and optima."""
     assert code == 1
-    local = error_sweep["payload"]["variants"]
+    local = local_payload["variants"]
     assert [row["case"] for row in payload["variants"]] == [row["case"] for row in local]
     for mine, theirs in zip(payload["variants"], local, strict=True):
         assert mine["status"] == theirs["status"]
         assert mine["error"] == theirs["error"]
         if theirs["objective_musd"] is not None:
             assert mine["objective_musd"] == pytest.approx(theirs["objective_musd"], rel=1e-8)
+
+
+def test_two_worker_processes_give_the_same_results(error_sweep: dict, cli) -> None:
+    root = error_sweep["root"]
+    code, payload = run_sweep_json(cli, error_sweep["case_dir"], error_sweep["sweep"], root / "run-2",
+                                   "--workers", "2")
+    assert_same_variants(code, payload, error_sweep["payload"])
 
 
 @pytest.fixture
@@ -329,14 +334,7 @@ def test_dask_scheduler_gives_the_same_results(error_sweep: dict, cli, dask_clus
     root = error_sweep["root"]
     code, payload = run_sweep_json(cli, error_sweep["case_dir"], error_sweep["sweep"], root / "run-dask",
                                    "--scheduler", dask_cluster.scheduler_address)
-    assert code == 1
-    local = error_sweep["payload"]["variants"]
-    assert [row["case"] for row in payload["variants"]] == [row["case"] for row in local]
-    for mine, theirs in zip(payload["variants"], local, strict=True):
-        assert mine["status"] == theirs["status"]
-        assert mine["error"] == theirs["error"]
-        if theirs["objective_musd"] is not None:
-            assert mine["objective_musd"] == pytest.approx(theirs["objective_musd"], rel=1e-8)
+    assert_same_variants(code, payload, error_sweep["payload"])
     assert (root / "run-dask" / "variants.csv").is_file()
 
 
