@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -25,7 +26,9 @@ from planner.config import ModelConfig, load_model_config
 from planner.errors import InputError, ModelError, Problem
 from planner.loader import load_case
 from planner.runfolder import RunFolder, default_run_dir
-from planner.solve import Progress
+
+if TYPE_CHECKING:  # pyomo and highspy load in ~0.3 s: only commands that solve pay for them
+    from planner.solve import Progress
 
 EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2

@@ -14,10 +14,12 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from planner.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def default_run_dir(case_name: str, model_name: str, root: Path = Path("runs")) -> Path:
