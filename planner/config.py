@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -12,7 +13,11 @@ from planner.errors import InputError, Problem
 
 Policy = Literal["phased", "all-at-once", "plan-on-mean"]
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+SOURCE_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+"""``models/`` beside the package: a source checkout or an editable install."""
+INSTALLED_MODELS_DIR = Path(sys.prefix) / "share" / "planner" / "models"
+"""Where a regular (non-editable) install puts the same files (pyproject ``data-files``)."""
+MODELS_DIR = SOURCE_MODELS_DIR if SOURCE_MODELS_DIR.is_dir() else INSTALLED_MODELS_DIR
 
 
 class Strict(BaseModel):
@@ -121,9 +126,8 @@ def load_model_config(name_or_path: str) -> ModelConfig:
     label = path.name
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in MODELS_DIR.glob("*.toml")))
-        raise InputError(
-            [Problem(label, None, None, name_or_path, f"a model name ({known}) or a .toml path")]
-        )
+        names = f"a model name ({known})" if known else f"a model name (none found in {MODELS_DIR})"
+        raise InputError([Problem(label, None, None, name_or_path, f"{names} or a .toml path")])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
