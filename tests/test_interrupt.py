@@ -1,9 +1,11 @@
-"""Ctrl-C on a real ``planner solve`` process (a real SIGINT, not a simulated exception).
+"""Ctrl-C and kill with real signals (SIGINT, SIGTERM), not simulated exceptions.
 
-During the solve HiGHS stops, and the best plan found is written, marked ``interrupted``
-(exit 0); before any plan exists nothing is written (exit 130). Never a traceback, and ``--json``
-output stays one JSON object. Each test waits for a line of the streamed HiGHS log that shows the
-process is where the test wants it, so the signal does not race the solve.
+``planner solve`` in a child process: during the solve HiGHS stops and the best plan found is
+written, marked ``interrupted`` (exit 0); before any plan exists nothing is written (exit 130);
+never a traceback, and ``--json`` output stays one JSON object. The child is signalled only once
+its HiGHS log (streamed, or staged in the run folder) shows it is where the test wants it, so the
+signal does not race the solve. compare, sweep and plan-on-mean: one stopped solve stops the run,
+and worker processes end at once.
 """
 
 from __future__ import annotations
