@@ -22,7 +22,12 @@ import click
 from rich.console import Console
 
 from planner.case import Case
-from planner.config import ModelConfig, load_model_config
+from planner.config import (
+    AUTO_WARM_START_MIN_INTEGERS,
+    AUTO_WARM_START_SHARE,
+    ModelConfig,
+    load_model_config,
+)
 from planner.errors import InputError, ModelError, Problem
 from planner.loader import load_case
 from planner.runfolder import RunFolder, default_run_dir
@@ -83,8 +88,8 @@ def solver_options(command: Callable) -> Callable:
             type=click.FloatRange(0),
             default=None,
             help="MIPs: seconds for the relax-and-fix / LP-and-fix first plan (0: off;"
-            " default: the model's, else auto: 3/4 of --time-limit for MIPs of 1,500+ integer"
-            " columns). Shares --time-limit with HiGHS.",
+            f" default: the model's, else auto: {AUTO_WARM_START_SHARE:.0%} of --time-limit for MIPs"
+            f" of {AUTO_WARM_START_MIN_INTEGERS:,}+ integer columns). Shares --time-limit with HiGHS.",
         ),
         click.option(
             "--out",

@@ -68,10 +68,9 @@ def solve_case(
             case.mean_demand_case(), config, "phased", None, log_file, stream_log, False, on_progress
         )
         build_seconds += seconds
-        if mean_outcome.status == "interrupted":
-            # Ctrl-C in the first stage: its plan is not this model's answer, and going on would
-            # start a second solve the user asked to stop.
-            raise KeyboardInterrupt
+        # Ctrl-C in the first stage: its plan is not this model's answer, and going on would start
+        # a second solve the user asked to stop.
+        stop_if_interrupted(mean_outcome)
         stages.append(
             {
                 "stage": "mean-demand plan",
@@ -135,19 +134,23 @@ def _build_and_solve(
         name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
         raise ModelError(explain_trivially_infeasible(pm, name)) from exc
     if not outcome.has_solution:
-        if outcome.status == "interrupted":
-            raise KeyboardInterrupt  # Ctrl-C before HiGHS had any plan: there is nothing to write
+        stop_if_interrupted(outcome)  # Ctrl-C before HiGHS had any plan: there is nothing to write
         from planner.diagnose import explain_failure
 
         raise ModelError(explain_failure(pm, outcome))
     return pm, outcome, build_seconds
 
 
-def unless_interrupted(result: PlanResult) -> PlanResult:
-    """``result``, unless Ctrl-C stopped its solve: then the comparison or sweep that asked for it
-    stops too (one Ctrl-C must not merely hand over to the next solve)."""
-    if result.outcome.status == "interrupted":
+def stop_if_interrupted(outcome: SolveOutcome) -> None:
+    """Ctrl-C (or kill) stopped this solve: stop what asked for it too, by re-raising the
+    interrupt that HiGHS absorbed (one Ctrl-C must not merely hand over to the next solve)."""
+    if outcome.status == "interrupted":
         raise KeyboardInterrupt
+
+
+def unless_interrupted(result: PlanResult) -> PlanResult:
+    """``result``, unless Ctrl-C stopped its solve: then the comparison or sweep stops too."""
+    stop_if_interrupted(result.outcome)
     return result
 
 
