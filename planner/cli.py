@@ -28,6 +28,7 @@ from planner.config import (
     ModelConfig,
     load_model_config,
 )
+from planner.entry import EXIT_INTERRUPTED, INTERRUPTED
 from planner.errors import InputError, ModelError, Problem
 from planner.loader import load_case
 from planner.runfolder import RunFolder, default_run_dir
@@ -37,8 +38,6 @@ if TYPE_CHECKING:  # pyomo and highspy load in ~0.3 s: only commands that solve 
 
 EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-"""The shell's code for a command stopped by Ctrl-C (128 + SIGINT)."""
 
 
 class _NoInterruptNoise(logging.Filter):
@@ -178,8 +177,7 @@ def handle_errors(command: Callable) -> Callable:
             sys.exit(EXIT_NO_PLAN)
         except KeyboardInterrupt:
             # Ctrl-C inside a single solve's HiGHS does not come here: its best plan is written.
-            message = "(Ctrl-C or kill) before the run was complete; nothing was written."
-            err.print(f"[bold red]Interrupted[/] {message}")
+            err.print(INTERRUPTED, style="bold red", highlight=False)
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper

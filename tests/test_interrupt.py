@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 
 from planner.config import load_model_config
+from planner.entry import EXIT_INTERRUPTED, INTERRUPTED
+from planner.entry import run as run_planner
 from planner.loader import load_case
 from planner.parallel import run_parallel, solve_task
 from planner.sweep import read_case_files, solve_variant
@@ -33,7 +35,6 @@ from planner.synthetic import synthetic_case_files, write_case
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
 
-EXIT_INTERRUPTED = 130
 WAIT_S = 240.0
 INCUMBENT_ROW = re.compile(r"^\s*[A-Za-z]?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+\S+\s+-?\d[\d.e+]*\s")
 """A row of HiGHS's branch-and-bound table whose BestSol column is a number: a plan exists."""
@@ -43,7 +44,7 @@ class Solve:
     """``planner solve`` in a child process whose log lines are read as they come."""
 
     def __init__(self, *args: object) -> None:
-        command = [sys.executable, "-c", "from planner.cli import run; run()", "solve", *map(str, args)]
+        command = [sys.executable, "-c", "from planner.entry import run; run()", "solve", *map(str, args)]
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
@@ -187,3 +188,22 @@ def test_a_solve_stopped_by_ctrl_c_stops_the_comparison_or_sweep_around_it(
     finally:
         timer.cancel()
     assert time.monotonic() - started < 60
+
+
+class _InterruptedImport:
+    """A meta-path finder standing in for Ctrl-C pressed while Python imports the CLI."""
+
+    def find_spec(self, name: str, *_: object) -> None:
+        if name == "planner.cli":
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delitem(sys.modules, "planner.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_InterruptedImport(), *sys.meta_path])
+    with pytest.raises(SystemExit) as stopped:
+        run_planner()
+    assert stopped.value.code == EXIT_INTERRUPTED
+    assert capsys.readouterr().err == INTERRUPTED + "\n"
