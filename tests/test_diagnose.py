@@ -47,3 +47,38 @@ def test_an_infeasible_extension_is_located_by_the_iis() -> None:
     # The build bounds encode the site cap (at most floor((max_mw - existing_mw) / module_mw)).
     assert "max_mw" in message and "alpha, period p1" in message
     assert "extension" in message
+
+
+def _three_period_case():
+    return make_case(
+        periods={"p1": 1.0, "p2": 1.0, "p3": 1.0},
+        demand={"base": {"p1": 1.0, "p2": 1.0, "p3": 1.0}},
+        sites=[site("alpha", max_mw=2.0, module_mw=1.0)],
+        chips=[chip("g")],
+        contracts=[contract("grid", "alpha", mw=5.0, existing=False, divisible=True)],
+    )
+
+
+def test_a_fixed_plan_off_by_round_off_is_not_called_infeasible() -> None:
+    """A plan-on-mean first stage (solved by HiGHS) signed these shares of a divisible contract:
+    in floating point they add up to 1 + 9e-16, within tolerance, so the plan solves."""
+    shares = {
+        ("grid", 0): 0.4531462178519599,
+        ("grid", 1): 0.2411218070935185,
+        ("grid", 2): 0.3057319750545223,
+    }
+    assert sum(shares.values()) > 1
+    plan = LongLeadPlan(build_modules={("alpha", 0): 1.0}, sign_share=shares)
+    _, outcome, _ = _build_and_solve(
+        _three_period_case(), ModelConfig(name="fixed"), "phased", plan, None, False, False, None
+    )
+    assert outcome.status == "optimal"
+
+
+def test_a_fixed_plan_signing_a_contract_twice_is_still_infeasible() -> None:
+    plan = LongLeadPlan(build_modules={("alpha", 0): 1.0}, sign_share={("grid", 0): 0.6, ("grid", 1): 0.6})
+    with pytest.raises(ModelError) as caught:
+        _build_and_solve(
+            _three_period_case(), ModelConfig(name="fixed"), "phased", plan, None, False, False, None
+        )
+    assert "signed at most once" in str(caught.value) and "grid" in str(caught.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
+from pyomo.core.expr.visitor import identify_variables
 
 from planner.case import Case
 from planner.formulation.budget import add_budget
@@ -21,6 +22,11 @@ from planner.formulation.objective import add_node_costs, add_objective, add_sce
 from planner.formulation.power import add_contract_activity, add_energy, add_firm_power
 from planner.formulation.sets import Sets, build_sets
 from planner.formulation.variables import add_variables
+
+FIXED_ROW_TOLERANCE = 1e-6
+"""Relative slack granted to a row whose decisions are all fixed. A plan solved by HiGHS meets its
+rows only to HiGHS's feasibility tolerance, and even exact shares can add up past a bound in
+floating point (0.1 + 0.2 + 0.7 = 1 + 2e-16): Pyomo would call such a row infeasible."""
 
 
 @dataclass(frozen=True)
@@ -95,3 +101,25 @@ def fix_long_lead(m: pyo.ConcreteModel, sets: Sets, plan: LongLeadPlan) -> None:
         m.build[s, b].fix(plan.build_modules.get((s, nodes[b].t), 0.0))
     for q, b in m.sign:
         m.sign[q, b].fix(plan.sign_share.get((q, nodes[b].t), 0.0))
+    _drop_rows_met_by_fixed_decisions(m)
+
+
+def _drop_rows_met_by_fixed_decisions(m: pyo.ConcreteModel) -> None:
+    """Deactivate the rows left with no free decision that hold within ``FIXED_ROW_TOLERANCE``.
+
+    Only the site cap, "sign at most once" and the budget can be left with buildings and contracts
+    alone. A row broken by more stays, so the model is reported infeasible with that row named.
+    """
+    for name in ("site_cap", "sign_once", "budget"):
+        component = m.component(name)
+        if component is None:
+            continue
+        for row in component.values():
+            if next(identify_variables(row.body, include_fixed=False), None) is not None:
+                continue
+            body = pyo.value(row.body)
+            lower, upper = pyo.value(row.lower), pyo.value(row.upper)
+            below = lower is not None and body < lower - FIXED_ROW_TOLERANCE * max(1.0, abs(lower))
+            above = upper is not None and body > upper + FIXED_ROW_TOLERANCE * max(1.0, abs(upper))
+            if not (below or above):
+                row.deactivate()
