@@ -47,6 +47,7 @@ class _Program:
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", 1e-9)
         h.setOptionValue("threads", 1)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)  # energy prices a few cents apart
         n = len(self.cost)
         inf = highspy.kHighsInf
         h.addVars(n, np.clip(self.lower, -inf, inf), np.clip(self.upper, -inf, inf))
@@ -73,11 +74,14 @@ def reference_objective(
     all_at_once: bool = False,
     cvar_alpha: float = 0.9,
     cvar_weight: float = 0.0,
+    fixed: dict[tuple[str, str, int], float] | None = None,
 ) -> float:
     """Optimal objective (musd) of the phased model of ``case``, or of the all-at-once model:
     buildings only in the site's earliest period and contracts only in their first period, the
     same in every scenario; chips still bought as demand unfolds. The objective is the expected
-    discounted cost plus ``cvar_weight * CVaR_alpha`` of the scenario costs."""
+    discounted cost plus ``cvar_weight * CVaR_alpha`` of the scenario costs. With ``fixed``
+    (``("build", site, t)`` / ``("sign", contract, t)`` -> modules / share, absent = 0) every
+    building and signing is fixed in every scenario: plan-on-mean's second solve."""
     par = case.parameters
     periods = list(case.periods)
     years = [case.period_years[t] for t in periods]
@@ -118,7 +122,10 @@ def reference_objective(
             """A decision's column of this scenario: capex paid in ``t`` (A, also counted in the
             budget) minus its salvage (D)."""
             cost = p * (discount[t] - end_discount * salvage_share(t, life)) * capex
-            j = prog.column(cost, upper=upper, integer=integer)
+            lower = 0.0
+            if fixed is not None and key[0] in ("build", "sign"):
+                lower = upper = fixed.get(key, 0.0)
+            j = prog.column(cost, upper=upper, integer=integer, lower=lower)
             cols[key] = j
             _add(budget[t], j, capex)
             return j
