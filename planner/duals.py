@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.errors import ModelError
+from planner.formulation.model import drop_rows_met_by_fixed_decisions
 from planner.plan import PlanResult
 from planner.runfolder import RunFolder
 from planner.solve import solve_model
@@ -34,11 +35,14 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
         if (var.is_integer() or var.is_binary()) and not var.fixed:
             var.fix(round(var.value or 0.0))
             fixed_here.append(var)
+    dropped = drop_rows_met_by_fixed_decisions(m)
     try:
         outcome = solve_model(m, result.config.solver, with_duals=True)
     finally:
         for var in fixed_here:
             var.unfix()
+        for row in dropped:
+            row.activate()
     if outcome.status != "optimal":
         raise ModelError(
             f"The LP with integer decisions fixed did not solve to optimality: {outcome.status}."

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
+from factory import built, chip, make_case, site, solve
 
 from planner.duals import shadow_prices
 from planner.loader import load_case
@@ -219,3 +220,21 @@ def test_solve_duals_on_the_mip_and_with_json(cli, tiny_case_dir: Path, tmp_path
     assert "Shadow prices" not in result.stdout
     for name in ("demand_marginal", "site_mw_value", "firm_mw_value"):
         assert (out / f"duals_{name}.csv").is_file(), name
+
+
+def test_mip_duals_when_a_fixed_row_holds_only_within_tolerance() -> None:
+    """Budget 9.99999995 in p1, where no chip can be bought: HiGHS accepts one 10-musd module
+    within its feasibility tolerance. With the integers fixed for the duals that budget row has no
+    free decision left, and Pyomo checks it exactly: it must be taken as met, and active again
+    afterwards."""
+    case = make_case(
+        {"p1": 0, "p2": 10},
+        periods={"p1": 1.0, "p2": 1.0},
+        sites=[site(capex_musd_per_mw=1.0, lead_periods=1)],
+        chips=[chip(first_period="p2")],
+        budget={"p1": 9.99999995},
+    )
+    result = solve(case)
+    assert built(result) == pytest.approx({("s1", "p1"): 1.0})
+    assert not shadow_prices(result)["demand_marginal"].empty
+    assert all(row.active for row in result.planning_model.model.budget.values())

@@ -26,7 +26,8 @@ from planner.formulation.variables import add_variables
 FIXED_ROW_TOLERANCE = 1e-6
 """Relative slack granted to a row whose decisions are all fixed. A plan solved by HiGHS meets its
 rows only to HiGHS's feasibility tolerance, and even exact shares can add up past a bound in
-floating point (0.1 + 0.2 + 0.7 = 1 + 2e-16): Pyomo would call such a row infeasible."""
+floating point (0.4531462178519599 + 0.2411218070935185 + 0.3057319750545223 = 1 + 9e-16, a
+plan-on-mean first stage): Pyomo would call such a row infeasible."""
 
 
 @dataclass(frozen=True)
@@ -101,15 +102,17 @@ def fix_long_lead(m: pyo.ConcreteModel, sets: Sets, plan: LongLeadPlan) -> None:
         m.build[s, b].fix(plan.build_modules.get((s, nodes[b].t), 0.0))
     for q, b in m.sign:
         m.sign[q, b].fix(plan.sign_share.get((q, nodes[b].t), 0.0))
-    _drop_rows_met_by_fixed_decisions(m)
+    drop_rows_met_by_fixed_decisions(m)
 
 
-def _drop_rows_met_by_fixed_decisions(m: pyo.ConcreteModel) -> None:
-    """Deactivate the rows left with no free decision that hold within ``FIXED_ROW_TOLERANCE``.
+def drop_rows_met_by_fixed_decisions(m: pyo.ConcreteModel) -> list[pyo.Constraint]:
+    """Deactivate the rows left with no free decision that hold within ``FIXED_ROW_TOLERANCE``;
+    return them.
 
     Only the site cap, "sign at most once" and the budget can be left with buildings and contracts
     alone. A row broken by more stays, so the model is reported infeasible with that row named.
     """
+    dropped = []
     for name in ("site_cap", "sign_once", "budget"):
         component = m.component(name)
         if component is None:
@@ -121,5 +124,7 @@ def _drop_rows_met_by_fixed_decisions(m: pyo.ConcreteModel) -> None:
             lower, upper = pyo.value(row.lower), pyo.value(row.upper)
             below = lower is not None and body < lower - FIXED_ROW_TOLERANCE * max(1.0, abs(lower))
             above = upper is not None and body > upper + FIXED_ROW_TOLERANCE * max(1.0, abs(upper))
-            if not (below or above):
+            if not (below or above) and row.active:
                 row.deactivate()
+                dropped.append(row)
+    return dropped
