@@ -9,6 +9,7 @@ from __future__ import annotations
 import highspy
 
 from planner.formulation import PlanningModel
+from planner.highs_factory import new_highs
 from planner.solve import SolveOutcome, compile_model
 
 FAMILY_WORDS = {
@@ -106,7 +107,7 @@ def infeasible_rows(pm: PlanningModel) -> list[tuple[str, tuple]]:
     """The constraint rows of an IIS of the model's LP relaxation, as (family, index)."""
     repn, lp, _ = compile_model(pm.model)
     lp.integrality_ = []
-    highs = highspy.Highs()
+    highs = new_highs()
     highs.setOptionValue("output_flag", False)
     highs.passModel(lp)
     status, iis = highs.getIis()

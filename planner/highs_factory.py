@@ -8,7 +8,9 @@ entry (tolerances, presolve, ...) applies to all of them alike.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+import threading
 from pathlib import Path
 
 import highspy
@@ -32,7 +34,7 @@ def configured_highs(
     """A HiGHS object with the model's gap, seed, threads, ``DEFAULT_HIGHS_OPTIONS`` and
     ``highs_options``; silent unless a log file or streaming is asked for. Callers set what is
     theirs alone (time limit, LP solver)."""
-    highs = highspy.Highs()
+    highs = new_highs()
     highs.setOptionValue("output_flag", bool(stream_log or log_file))
     highs.setOptionValue("log_to_console", stream_log)
     if log_file is not None:
@@ -45,6 +47,34 @@ def configured_highs(
         if highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
             raise ModelError(f"HiGHS refused option {option} = {value!r} (see the HiGHS option list).")
     return highs
+
+
+_first_highs = threading.Lock()
+_banner_done = False
+
+
+def new_highs() -> highspy.Highs:
+    """A new ``highspy.Highs``, the process's first one made with the C library's stdout silenced.
+
+    highspy >= 1.16 prints its copyright banner on stdout (file descriptor 1, out of Python's
+    reach) when a process makes its first Highs object, before any option can turn output off: it
+    would break ``--json``'s one JSON object. Later objects print nothing until told to log."""
+    global _banner_done
+    with _first_highs:
+        if _banner_done:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved_stdout = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            highs = highspy.Highs()
+        finally:
+            os.dup2(saved_stdout, 1)
+            os.close(saved_stdout)
+            os.close(devnull)
+        _banner_done = True
+        return highs
 
 
 def give_start(highs: highspy.Highs, values: np.ndarray) -> None:
@@ -61,4 +91,6 @@ def solve_interruptibly(highs: highspy.Highs) -> None:
     one JSON object."""
     highs.HandleKeyboardInterrupt = True
     with contextlib.redirect_stdout(sys.stderr):
-        highs.solve()
+        status = highs.solve()
+    if status == highspy.HighsStatus.kError and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        raise ModelError("HiGHS refused to start the solve; run with --log to see its message.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from importlib.metadata import version
 
 from planner.plan import PlanResult
 from planner.runfolder import RunFolder
@@ -53,6 +54,8 @@ def plan_summary(result: PlanResult, run_dir: str | None) -> dict:
         },
         "stages": result.stages,
         "fingerprint": result.case.fingerprint,
+        # Which optimum HiGHS returns among equal-cost plans, and how fast, depends on its version.
+        "solver": f"HiGHS {version('highspy')}",
         "run_dir": run_dir,
     }
 

@@ -59,6 +59,10 @@ class _Program:
         if integer:
             kinds = np.array([highspy.HighsVarType.kInteger] * len(integer))
             h.changeColsIntegrality(len(integer), np.array(integer, dtype=np.int32), kinds)
+        # HiGHS keeps the thread scheduler a thread first solved with (here the main thread, which
+        # also runs planner's IIS diagnosis at the default count); highspy >= 1.16 no longer resets
+        # it, and threads = 1 would then stop at once with no model status.
+        highspy.Highs.resetGlobalScheduler(True)
         h.run()
         assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal, h.getModelStatus()
         return h.getInfo().objective_function_value + offset

@@ -7,6 +7,7 @@ columns that solves in well under a second).
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,7 @@ def test_solve_prints_tables_and_writes_the_run_folder(cli, tiny_case_dir: Path,
     assert summary["model"] == "phased"
     assert summary["run_dir"] == str(out)
     assert summary["fingerprint"] == case.fingerprint
+    assert summary["solver"] == f"HiGHS {version('highspy')}"
     assert summary["cost_breakdown_musd"]["total"] == pytest.approx(summary["objective_musd"], rel=1e-9)
     assert set(summary["stranded"]) == {"high", "low"}
     assert not staging_leftovers(out.parent)
