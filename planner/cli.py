@@ -87,8 +87,9 @@ def solver_options(command: Callable) -> Callable:
             type=click.FloatRange(0),
             default=None,
             help="MIPs: seconds for the relax-and-fix / LP-and-fix first plan (0: off;"
-            f" default: the model's, else auto: {AUTO_WARM_START_SHARE:.0%} of --time-limit for MIPs"
-            f" of {AUTO_WARM_START_MIN_INTEGERS:,}+ integer columns). Shares --time-limit with HiGHS.",
+            f" default: the model's, else auto for MIPs of {AUTO_WARM_START_MIN_INTEGERS:,}+ integer columns:"
+            f" {AUTO_WARM_START_SHARE:.0%} of --time-limit, or unlimited without one when --mip-gap > 0)."
+            " Shares --time-limit with HiGHS.",
         ),
         click.option(
             "--out",
@@ -422,7 +423,7 @@ def bench(
 
     A MIP gets a 180 s time limit (the issue's 3-minute budget) unless --time-limit or the model
     sets one: HiGHS alone would run for hours on the default size. Under a time limit, MIPs of
-    1,500 integer columns or more also get the automatic warm start (see --warm-start)."""
+    500 integer columns or more also get the automatic warm start (see --warm-start)."""
     from planner.bench import BenchSize, bench_config, render_bench, run_bench
 
     config = bench_config(flags.model(model_name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import tomllib
 from pathlib import Path
@@ -31,10 +32,10 @@ class CvarSettings(Strict):
     weight: float = Field(0.0, ge=0, description="weight of CVaR in the objective (0: risk neutral)")
 
 
-AUTO_WARM_START_MIN_INTEGERS = 1_500
-"""Integer columns from which a time-limited MIP gets a warm start unless told otherwise."""
+AUTO_WARM_START_MIN_INTEGERS = 500
+"""Integer columns from which a MIP gets a warm start unless told otherwise (the flagship has 848)."""
 AUTO_WARM_START_SHARE = 0.75
-"""The automatic warm start's restricted MIP may use 3/4 of the time limit (the LP and the
+"""Under a time limit the automatic warm start's restricted MIP may use 3/4 of it (the LP and the
 relax-and-fix re-solves take what they need first). Measured on bench cases with a 175-180 s
 limit: 20 sites x 10 years 0.50-0.58% with 3/4, 1.09% with 1/8; 20 sites x 40 quarters 0.82%
 and 5 sites x 40 quarters 1.41% either way."""
@@ -56,8 +57,9 @@ class SolverSettings(Strict):
         description="MIPs: seconds for a first plan (solve the LP, relax-and-fix period by period,"
         " then fix the integers the LP leaves integral and solve the rest as a MIP) handed to"
         " HiGHS; stops as soon as the plan is within mip_gap of the LP bound; 0 = off;"
-        f" none (the default) = auto: with a time limit and at least {AUTO_WARM_START_MIN_INTEGERS:,}"
-        f" integer columns, {AUTO_WARM_START_SHARE:.0%} of the time limit, else off",
+        f" none (the default) = auto: for MIPs of at least {AUTO_WARM_START_MIN_INTEGERS:,} integer"
+        f" columns, {AUTO_WARM_START_SHARE:.0%} of the time limit, or without a time limit and with"
+        " a mip_gap above 0 no limit of its own; else off",
     )
     lp_solver: Literal["choose", "simplex", "ipm"] = Field(
         "choose", description="HiGHS algorithm for LPs (relaxed models and the duals re-solve)"
@@ -66,14 +68,20 @@ class SolverSettings(Strict):
     def warm_start_seconds(self, integer_columns: int) -> float:
         """The warm start's budget for a model with ``integer_columns``; 0 when it is off.
 
-        Auto (``warm_start_s`` unset): large MIPs under a time limit get one, because HiGHS alone
-        spends most of a short limit on its root and returns poor plans there (34% after 300 s
-        on the 20-site bench case, 0.82% with the warm start); small ones are left to HiGHS,
-        which proves them faster alone (the flagship: ~15 s instead of ~25 s)."""
+        Auto (``warm_start_s`` unset), for MIPs of ``AUTO_WARM_START_MIN_INTEGERS`` or more:
+        under a time limit, a share of it, because HiGHS alone spends most of a short limit on its
+        root and returns poor plans there (34% after 300 s on the 20-site bench case, 0.82% with
+        the warm start); without one, and with a gap to stop at, no limit of its own (so the plan
+        does not depend on timing), because HiGHS's own search for plans changes with its version:
+        on the flagship, 0.5% took 13 s with HiGHS 1.15 alone and 190 s with 1.16 alone, against
+        24 s and 14 s warm-started, whose plan is also better (104.34 instead of 104.49-104.55 $B).
+        At mip_gap 0 only the proof matters, and HiGHS is left alone."""
         if self.warm_start_s is not None:
             return self.warm_start_s
-        if self.time_limit_s is None or integer_columns < AUTO_WARM_START_MIN_INTEGERS:
+        if integer_columns < AUTO_WARM_START_MIN_INTEGERS:
             return 0.0
+        if self.time_limit_s is None:
+            return math.inf if self.mip_gap > 0 else 0.0
         return self.time_limit_s * AUTO_WARM_START_SHARE
 
 

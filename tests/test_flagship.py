@@ -43,8 +43,8 @@ def test_tiny_objective_is_the_hand_computation() -> None:
 
 def test_lp_and_fix_warm_start_keeps_the_optimum() -> None:
     """The warm start only hands HiGHS a first plan: with mip_gap 0 the answer is the same
-    optimum and its bound is never above it. (Off by default: on inputs/stargate its plan is
-    better but the 0.5% proof takes ~25 s instead of ~15 s; see tests/test_warmstart.py.)"""
+    optimum and its bound is never above it. (Automatic at gap 0 only under a time limit; see
+    tests/test_warmstart.py.)"""
     from planner.config import ModelConfig, SolverSettings
 
     case, _ = load_case(INPUTS / "tiny")

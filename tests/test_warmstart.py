@@ -196,20 +196,45 @@ def test_relax_and_fix_goes_on_to_the_next_threshold_when_a_period_cannot_be_fix
 
 
 @pytest.mark.parametrize(
-    ("warm_start_s", "time_limit_s", "integer_columns", "expected_s"),
+    ("warm_start_s", "time_limit_s", "mip_gap", "integer_columns", "expected_s"),
     [
-        (None, None, 10_000, 0.0),  # auto without a time limit: HiGHS alone
-        (None, 160.0, 1_499, 0.0),  # auto, small MIP: HiGHS alone
-        (None, 160.0, 1_500, 120.0),  # auto, large MIP: 3/4 of the limit
-        (0.0, 160.0, 10_000, 0.0),  # told off
-        (7.0, None, 3, 7.0),  # told on
+        (None, None, 0.005, 10_000, math.inf),  # auto without a time limit: no limit of its own
+        (None, None, 0.0, 10_000, 0.0),  # auto at gap 0 without a time limit: HiGHS alone
+        (None, None, 0.005, 499, 0.0),  # auto, small MIP: HiGHS alone
+        (None, 160.0, 0.005, 499, 0.0),  # auto, small MIP: HiGHS alone
+        (None, 160.0, 0.005, 500, 120.0),  # auto, large MIP: 3/4 of the limit
+        (None, 160.0, 0.0, 500, 120.0),  # at gap 0 too: the limit may end it before any proof
+        (0.0, 160.0, 0.005, 10_000, 0.0),  # told off
+        (7.0, None, 0.005, 3, 7.0),  # told on
     ],
 )
-def test_the_warm_start_budget_is_the_one_set_else_automatic_for_large_time_limited_mips(
-    warm_start_s: float | None, time_limit_s: float | None, integer_columns: int, expected_s: float
+def test_the_warm_start_budget_is_the_one_set_else_automatic_for_large_mips(
+    warm_start_s: float | None,
+    time_limit_s: float | None,
+    mip_gap: float,
+    integer_columns: int,
+    expected_s: float,
 ) -> None:
-    settings = SolverSettings(warm_start_s=warm_start_s, time_limit_s=time_limit_s)
+    settings = SolverSettings(warm_start_s=warm_start_s, time_limit_s=time_limit_s, mip_gap=mip_gap)
     assert settings.warm_start_seconds(integer_columns) == expected_s
+
+
+def test_an_untimed_mip_gets_the_automatic_warm_start_and_the_same_plan_every_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a time limit the warm start has none either, so its plan cannot depend on timing."""
+    files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    gap = 0.01
+    untimed = config().model_copy(update={"solver": SolverSettings(mip_gap=gap)})
+    exact = solve_case(case, config())
+    monkeypatch.setattr("planner.config.AUTO_WARM_START_MIN_INTEGERS", exact.outcome.integer_columns)
+    runs = [solve_case(case, untimed) for _ in range(2)]
+    assert all(run.outcome.warm_start is not None and run.status == "optimal" for run in runs)
+    assert runs[0].objective_musd == runs[1].objective_musd
+    assert runs[0].results.builds.equals(runs[1].results.builds)
+    assert leq(exact.objective_musd, runs[0].objective_musd)
+    assert runs[0].objective_musd <= exact.objective_musd * (1 + gap) + 1e-6
 
 
 def test_a_time_limited_mip_gets_the_automatic_warm_start_from_its_size(
