@@ -27,7 +27,9 @@ COST_LABELS = {
 def fmt(value: float, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    return f"{value:,.{digits}f}"
+    text = f"{value:,.{digits}f}"
+    # A value a solver tolerance below zero (e.g. -1e-12 of unmet demand) reads as "-0.000".
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
 
 
 def status_line(result: PlanResult) -> str:

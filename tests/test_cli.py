@@ -333,3 +333,19 @@ def test_overwrite_of_an_existing_file(cli, tiny_case_dir: Path, tmp_path: Path)
         assert (out / "summary.json").is_file()
     else:
         assert out.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "shown"),
+    [
+        (-1e-12, 3, "0.000"),
+        (-0.0, 2, "0.00"),
+        (-0.0006, 3, "-0.001"),
+        (-1234.5, 1, "-1,234.5"),
+        (2.0, 1, "2.0"),
+    ],
+)
+def test_a_value_a_tolerance_below_zero_is_printed_as_zero(value: float, digits: int, shown: str) -> None:
+    from planner.report import fmt
+
+    assert fmt(value, digits) == shown
