@@ -219,41 +219,24 @@ def test_the_warm_start_budget_is_the_one_set_else_automatic_for_large_mips(
     assert settings.warm_start_seconds(integer_columns) == expected_s
 
 
-def test_an_untimed_mip_gets_the_automatic_warm_start_and_the_same_plan_every_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("time_limit_s", [120.0, None])
+def test_a_mip_gets_the_automatic_warm_start_from_its_size(
+    time_limit_s: float | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without a time limit the warm start has none either, so its plan cannot depend on timing."""
+    """Timed or not (at a gap above 0); untimed, the warm start has no limit either, so its plan
+    cannot depend on timing: two runs give the same plan."""
     files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
     case, _ = load_case(write_case(tmp_path / "case", files))
     gap = 0.01
-    untimed = config().model_copy(update={"solver": SolverSettings(mip_gap=gap)})
-    alone = solve_case(case, untimed)
+    model = config().model_copy(update={"solver": SolverSettings(mip_gap=gap, time_limit_s=time_limit_s)})
+    alone = solve_case(case, model)
     assert alone.outcome.warm_start is None, "below the size threshold HiGHS works alone"
     monkeypatch.setattr("planner.config.AUTO_WARM_START_MIN_INTEGERS", alone.outcome.integer_columns)
-    runs = [solve_case(case, untimed) for _ in range(2)]
+    runs = [solve_case(case, model) for _ in range(1 if time_limit_s else 2)]
     assert all(run.outcome.warm_start is not None and run.status == "optimal" for run in runs)
-    assert runs[0].objective_musd == runs[1].objective_musd
-    assert runs[0].results.builds.equals(runs[1].results.builds)
-    # Both bracket the same optimum, each within the gap of its own bound.
-    assert leq(runs[0].outcome.bound_musd, alone.objective_musd)
-    assert leq(alone.outcome.bound_musd, runs[0].objective_musd)
-    assert runs[0].outcome.mip_gap <= gap + 1e-9
-
-
-def test_a_time_limited_mip_gets_the_automatic_warm_start_from_its_size(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
-    case, _ = load_case(write_case(tmp_path / "case", files))
-    gap = 0.01
-    limited = config().model_copy(update={"solver": SolverSettings(mip_gap=gap, time_limit_s=120)})
-    alone = solve_case(case, limited)
-    integer_columns = alone.outcome.integer_columns
-    assert alone.outcome.warm_start is None, "below the size threshold HiGHS works alone"
-    monkeypatch.setattr("planner.config.AUTO_WARM_START_MIN_INTEGERS", integer_columns)
-    warmed = solve_case(case, limited)
-    assert warmed.outcome.warm_start is not None
-    assert warmed.status == alone.status == "optimal"
+    assert all(run.objective_musd == runs[0].objective_musd for run in runs)
+    assert all(run.results.builds.equals(runs[0].results.builds) for run in runs)
+    warmed = runs[0]
     # Both bracket the same optimum, each within the gap of its own bound.
     assert leq(warmed.outcome.bound_musd, alone.objective_musd)
     assert leq(alone.outcome.bound_musd, warmed.objective_musd)
