@@ -113,7 +113,7 @@ def _b(musd: float | None) -> float:
 
 
 def _signed(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:+,.3f}"
+    return "-" if math.isnan(value) else f"{value:+z,.3f}"  # z: no "-0.000" for a tolerance below zero
 
 
 def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) -> None:

@@ -27,9 +27,8 @@ COST_LABELS = {
 def fmt(value: float, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    text = f"{value:,.{digits}f}"
-    # A value a solver tolerance below zero (e.g. -1e-12 of unmet demand) reads as "-0.000".
-    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
+    # "z": a value a solver tolerance below zero (e.g. -1e-12 of unmet demand) is 0.000, not -0.000.
+    return f"{value:z,.{digits}f}"
 
 
 def status_line(result: PlanResult) -> str:

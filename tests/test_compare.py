@@ -266,3 +266,9 @@ def test_compare_same_model_twice_is_exit_2(compare_run: dict, cli) -> None:
     assert result.exit_code == 2
     assert "--model" in result.stderr
     assert not out.exists()
+
+
+def test_a_difference_a_tolerance_below_zero_is_printed_as_plus_zero() -> None:
+    from planner.compare_report import _signed
+
+    assert [_signed(v) for v in (-1e-12, -0.0006, 1234.5)] == ["+0.000", "-0.001", "+1,234.500"]
