@@ -113,6 +113,22 @@ def test_chips_retire_after_life() -> None:
     assert breakdown(result)["salvage"] == approx(0.5)
 
 
+def test_chip_life_is_read_on_decimal_years_not_float_sums() -> None:
+    """Ten periods of 0.1 year, chip life 0.3 year, 1 musd, demand 1 in p4..p7 only.
+
+    Every chip serves three periods, so p4..p7 need two chips: cost 2 (the second, bought at
+    y = 0.4 at the latest, has no salvage: 1 - (1 - 0.4) / 0.3 < 0). As float sums y[p7] - y[p4]
+    is 0.7 - 0.30000000000000004 = 0.29999999999999993 < 0.3: a chip bought in p4 would
+    wrongly serve p7 too, and one chip would do (cost 1).
+    """
+    periods = {f"p{i}": 0.1 for i in range(1, 11)}
+    demand = {p: (1 if p in ("p4", "p5", "p6", "p7") else 0) for p in periods}
+    case = make_case(demand, periods, chips=[chip(capex_usd=1e6, life_years=0.3)])
+    result = solve(case)
+    assert result.objective_musd == approx(2.0)
+    assert sum(bought(result).values()) == approx(2.0)
+
+
 def test_chips_fit_in_buildings_by_kw() -> None:
     """30 chips of 500 kW = 15 IT MW: two 10 MW modules at 10 musd each.
 

@@ -13,6 +13,9 @@ from functools import cached_property
 
 from planner.case import Case
 
+YEARS_TOLERANCE = 1e-9
+"""Two times in years closer than this are equal (sums of decimal period lengths are inexact)."""
+
 
 @dataclass(frozen=True)
 class Node:
@@ -124,6 +127,13 @@ class Indexing:
 
     def t_of(self, period: str | None, default: int) -> int:
         return default if period is None else self.periods.index(period)
+
+    def in_service(self, t_decision: int, t_now: int, life_years: float) -> bool:
+        """``y[t_now] - y[t_decision] < life_years``, read on the decimal years of the input: the
+        start years are float sums (0.7 - 0.4 is 0.29999999999999993), so an age equal to the life
+        up to rounding counts as equal, and the vintage is retired."""
+        age = self.start_year[t_now] - self.start_year[t_decision]
+        return age < life_years - YEARS_TOLERANCE
 
     def remaining_value_share(self, t: int, life_years: float) -> float:
         """Straight-line share of capex left at the horizon end: ``max(0, 1 - (Y - y[t]) / life)``."""

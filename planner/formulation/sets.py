@@ -88,7 +88,7 @@ def build_sets(case: Case, ix: Indexing, policy: Policy) -> Sets:
     chip_alive = vintages_alive(
         info,
         buy_nodes,
-        lambda c, t0, t: t0 <= t and ix.start_year[t] - ix.start_year[t0] < case.chips[c].life_years,
+        lambda c, t0, t: t0 <= t and ix.in_service(t0, t, case.chips[c].life_years),
     )
     for s in case.sites:
         for c in case.chips:
