@@ -382,16 +382,18 @@ def check_reference(
     known: Iterable[str] | None,
     expected: str,
     problems: list[Problem],
+    defaults: dict[str, str] | None = None,
 ) -> None:
     """Report cells that name an id not in ``known`` (skipped when the other file is unusable:
     its own problem explains it). One problem per unknown value, at its first row, so that a
-    missing period does not bury the list under thousands of demand rows."""
+    missing period does not bury the list under thousands of demand rows. A blank cell stands
+    for its column's entry in ``defaults``, if any, and is checked as that id."""
     if known is None:
         return
     known_set = set(known)
     unknown: dict[str, list[Checked]] = {}
     for checked in rows:
-        key = checked.key(column)
+        key = checked.key(column, defaults=defaults)
         if key is not None and key[0] not in known_set:
             unknown.setdefault(key[0], []).append(checked)
             checked.bad.add(column)

@@ -321,8 +321,10 @@ class _CaseReader:
             self.problems.append(Problem(DEMAND, None, None, None, "at least one demand row"))
         check_reference(DEMAND, rows, "period", self.periods, "an id in periods.csv", self.problems)
         if self.scenarios is not None:
-            expected = "an id in scenarios.csv"
-            check_reference(DEMAND, rows, "scenario", self.scenarios, expected, self.problems)
+            expected = "an id in scenarios.csv (a blank scenario means 'base')"
+            check_reference(
+                DEMAND, rows, "scenario", self.scenarios, expected, self.problems, DEMAND_DEFAULTS
+            )
             self._scenarios_without_demand(rows)
         else:  # no usable scenarios.csv: the scenarios of demand.csv, equally likely
             self.scenarios = ordered_ids(rows, "scenario", defaults=DEMAND_DEFAULTS)

@@ -469,6 +469,14 @@ def scenario_demand(scenarios: list[str]) -> str:
     return "scenario,period,workload,eflops\n" + "".join(rows)
 
 
+def test_blank_demand_scenario_is_base_and_must_be_in_scenarios_csv(tmp_path: Path) -> None:
+    """A blank scenario cell means 'base'; with a scenarios.csv that has no 'base' it is an unknown
+    reference (it was skipped: the rows vanished, and plan-on-mean crashed on the missing key)."""
+    demand = scenario_demand(["low", "high"]) + ",q1,training,1\n"
+    files = {"demand.csv": demand, "scenarios.csv": "scenario,probability\nlow,0.5\nhigh,0.5\n"}
+    problems = problems_of(write_case(tmp_path, files))
+    assert_problem(problems, "demand.csv", 8, "scenario", "base", "a blank scenario means 'base'")
+
 def test_scenario_problems(tmp_path: Path) -> None:
     files = {
         "demand.csv": scenario_demand(["low", "high", "odd"]),
