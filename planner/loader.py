@@ -394,15 +394,6 @@ class _CaseReader:
         check_unique(CHIPS, rows, ["chip"], "a unique chip id", self.problems)
         self._period_reference(CHIPS, rows, "first_period")
         self._period_reference(CHIPS, rows, "last_period")
-        if self.periods is None:
-            return
-        index = {period: i for i, period in enumerate(self.periods)}
-        for checked in rows:
-            first, last = checked.key("first_period"), checked.key("last_period")
-            if first and last and index[first[0]] > index[last[0]]:
-                expected = f"a period not before first_period '{first[0]}'"
-                self.problems.append(Problem(CHIPS, checked.row, "last_period", last[0], expected))
-                checked.bad.add("last_period")
 
     def _chip_performance(self) -> None:
         rows = self._rows(PERFORMANCE)
@@ -517,13 +508,19 @@ class _CaseReader:
                 )
 
     def _warn_chips(self, case: Case) -> None:
-        """A chip whose supply is 0 in every period it may be bought can never be bought."""
+        """A chip whose ``last_period`` comes before its ``first_period``, or whose supply is 0 in
+        every period it may be bought, can never be bought (legal: the model leaves it out)."""
         index = _period_index(case)
         for row, chip in self._models(CHIPS, ChipRow):
             first = index[chip.first_period] if chip.first_period else 0
             last = index[chip.last_period] if chip.last_period else len(case.periods) - 1
             window = case.periods[first : last + 1]
-            if all(case.chip_supply_units.get((chip.chip, p)) == 0 for p in window):
+            if not window:
+                self.warnings.append(
+                    f"{CHIPS}, row {row}: chip '{chip.chip}' is never available (last_period "
+                    f"{chip.last_period} comes before first_period {chip.first_period})"
+                )
+            elif all(case.chip_supply_units.get((chip.chip, p)) == 0 for p in window):
                 self.warnings.append(
                     f"{CHIPS}, row {row}: chip '{chip.chip}' is never available (max_units is 0 "
                     f"in {SUPPLY} in every period from {window[0]} to {window[-1]})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factory import bought, solve
 
 from planner import errors
 from planner.case_summary import case_summary
@@ -439,10 +440,17 @@ def test_unknown_demand_period_is_reported_once_with_its_rows(tmp_path: Path) ->
     assert len(problems) == 1
 
 
-def test_chip_first_period_after_last(tmp_path: Path) -> None:
-    chips = "chip,pflops,kw,capex_usd,life_years,first_period,last_period\nh1,1,1,1,5,q2,q1\n"
-    problems = problems_of(write_case(tmp_path, {"chips.csv": chips}))
-    assert_problem(problems, "chips.csv", 2, "last_period", "q1", "not before first_period 'q2'")
+def test_chip_first_period_after_last_is_a_chip_never_available(tmp_path: Path) -> None:
+    """Legal but suspicious (the spec sets no order on the two): a warning, and no purchase."""
+    chips = (
+        "chip,pflops,kw,capex_usd,life_years,first_period,last_period\n"
+        "h1,1,1,1,5,,\nh2,1000,1,1,5,q2,q1\n"
+    )
+    case, warnings = load_case(write_case(tmp_path, {"chips.csv": chips}))
+    assert warnings == [
+        "chips.csv, row 3: chip 'h2' is never available (last_period q1 comes before first_period q2)"
+    ]
+    assert {chip for chip, _site, _period in bought(solve(case))} == {"h1"}
 
 
 def test_duplicate_supply_and_budget_keys(tmp_path: Path) -> None:
