@@ -24,11 +24,23 @@ from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
 
 TINY = 1e-7
 STRANDED_METRICS = (
+    "idle_chips_peak",
+    "idle_pflops_peak",
     "idle_pflops_share_peak",
     "empty_shell_mw_peak",
     "stranded_capital_musd_peak",
     "unused_take_or_pay_mwh_total",
 )
+
+PERIOD_METRICS = (
+    "idle_chips",
+    "idle_pflops",
+    "idle_pflops_share",
+    "empty_shell_mw",
+    "stranded_capital_musd",
+    "unused_take_or_pay_mwh",
+)
+"""The stranded figures of ``stranded_by_period`` whose risk is also reported period by period."""
 
 
 @dataclass
@@ -43,6 +55,7 @@ class Results:
     stranded_by_period: pd.DataFrame
     stranded_by_scenario: pd.DataFrame
     risk: pd.DataFrame
+    risk_by_period: pd.DataFrame
     capex_by_period: pd.DataFrame
     capacity_by_period: pd.DataFrame
 
@@ -166,6 +179,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     stranded = _stranded_by_period(pm, build, buy, fleet, run)
     by_scenario = _stranded_by_scenario(stranded, cost)
     risk = _risk(by_scenario, case.scenario_probability, cvar_alpha)
+    risk_by_period = _risk_by_period(stranded, case.scenario_probability, cvar_alpha)
     return Results(
         cost_by_scenario=cost,
         builds=builds,
@@ -175,6 +189,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         stranded_by_period=stranded,
         stranded_by_scenario=by_scenario,
         risk=risk,
+        risk_by_period=risk_by_period,
         capex_by_period=_capex_by_period(pm),
         capacity_by_period=_capacity_by_period(pm, fleet, run),
     )
@@ -253,7 +268,7 @@ def _stranded_by_period(
                     if units <= TINY:
                         continue
                     used = running.get((c, s, t, w), 0.0)
-                    idle = max(0.0, units - used)
+                    idle = _above_noise(units - used)
                     installed_mw += units * chip.kw / 1000.0
                     need_mwh += used * energy_needed_mwh_per_chip(case, sets, s, c, t)
                     row["idle_chips"] += idle
@@ -269,7 +284,7 @@ def _stranded_by_period(
                     row["stranded_capital_musd"] += idle * book / units
                 ready = sets.ready.get((s, b), [])
                 built = site.existing_mw + site.module_mw * sum(build.get((s, a), 0.0) for a in ready)
-                empty = max(0.0, built - installed_mw)
+                empty = _above_noise(built - installed_mw)
                 shell_book = sum(
                     build.get((s, a), 0.0)
                     * site.module_mw
@@ -287,10 +302,15 @@ def _stranded_by_period(
                     for q, contract in case.contracts.items()
                     if contract.site == s and contract.min_take > 0
                 )
-                row["unused_take_or_pay_mwh"] += max(0.0, floor - need_mwh)
+                row["unused_take_or_pay_mwh"] += _above_noise(floor - need_mwh)
             share = row["idle_pflops"] / row["installed_pflops"] if row["installed_pflops"] > TINY else 0.0
             rows.append({"scenario": w, "period": period, **row, "idle_pflops_share": share})
     return pd.DataFrame(rows)
+
+
+def _above_noise(value: float) -> float:
+    """``max(0, value)``, with a solver's rounding (1e-16 MW of empty shell) read as 0."""
+    return value if value > TINY else 0.0
 
 
 def _active_value(sets: object, active: dict[tuple, float], q: str, n: int) -> float:
@@ -306,8 +326,9 @@ def _stranded_by_scenario(stranded: pd.DataFrame, cost: pd.DataFrame) -> pd.Data
     table = pd.DataFrame(
         {
             "cost_musd": cost["total"].drop("expected"),
-            "idle_pflops_share_peak": grouped["idle_pflops_share"].max(),
+            "idle_chips_peak": grouped["idle_chips"].max(),
             "idle_pflops_peak": grouped["idle_pflops"].max(),
+            "idle_pflops_share_peak": grouped["idle_pflops_share"].max(),
             "empty_shell_mw_peak": grouped["empty_shell_mw"].max(),
             "stranded_capital_musd_peak": grouped["stranded_capital_musd"].max(),
             "unused_take_or_pay_mwh_total": grouped["unused_take_or_pay_mwh"].sum(),
@@ -320,20 +341,36 @@ def _stranded_by_scenario(stranded: pd.DataFrame, cost: pd.DataFrame) -> pd.Data
 
 def _risk(by_scenario: pd.DataFrame, probability: dict[str, float], alpha: float) -> pd.DataFrame:
     """Expected value, worst scenario and CVaR_alpha of cost and of each stranded figure."""
-    p = np.array([probability[w] for w in by_scenario.index])
-    rows = []
-    for metric in ("cost_musd", *STRANDED_METRICS):
-        values = by_scenario[metric].to_numpy(dtype=float)
-        rows.append(
-            {
-                "metric": metric,
-                "expected": float(np.dot(p, values)),
-                "worst": float(values.max()),
-                "worst_scenario": str(by_scenario.index[int(values.argmax())]),
-                f"cvar_{alpha:g}": cvar(values, p, alpha),
-            }
-        )
+    rows = [
+        {"metric": metric, **_over_scenarios(by_scenario[metric], probability, alpha)}
+        for metric in ("cost_musd", *STRANDED_METRICS)
+    ]
     return pd.DataFrame(rows).set_index("metric")
+
+
+def _risk_by_period(stranded: pd.DataFrame, probability: dict[str, float], alpha: float) -> pd.DataFrame:
+    """The same risk figures period by period: each stranded figure of ``stranded_by_period``
+    over the scenarios, in that period."""
+    rows = []
+    for period, in_period in stranded.groupby("period", sort=False):
+        by_scenario = in_period.set_index("scenario")
+        rows += [
+            {"period": period, "metric": metric, **_over_scenarios(by_scenario[metric], probability, alpha)}
+            for metric in PERIOD_METRICS
+        ]
+    return pd.DataFrame(rows)
+
+
+def _over_scenarios(values: pd.Series, probability: dict[str, float], alpha: float) -> dict[str, object]:
+    """Expected value, worst value and its scenario, and ``CVaR_alpha`` of one figure per scenario."""
+    p = np.array([probability[w] for w in values.index])
+    x = values.to_numpy(dtype=float)
+    return {
+        "expected": float(np.dot(p, x)),
+        "worst": float(x.max()),
+        "worst_scenario": str(values.index[int(x.argmax())]),
+        f"cvar_{alpha:g}": cvar(x, p, alpha),
+    }
 
 
 def _capex_by_period(pm: PlanningModel) -> pd.DataFrame:

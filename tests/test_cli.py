@@ -35,6 +35,7 @@ RESULT_TABLES = (
     "stranded_by_period.csv",
     "stranded_by_scenario.csv",
     "risk.csv",
+    "risk_by_period.csv",
     "capex_by_period.csv",
     "capacity_by_period.csv",
 )

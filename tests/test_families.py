@@ -547,3 +547,42 @@ def test_cvar_rockafellar_uryasev(
     if cvar is not None:
         assert result.cvar_musd == approx(cvar)
         assert result.results.risk.loc["cost_musd", "cvar_0.5"] == approx(cvar)
+
+
+# Stranded capacity and its risk ---------------------------------------------------------------
+
+
+def test_stranded_figures_and_their_risk_per_scenario_and_period() -> None:
+    """lo and hi (p = 0.5) share demand 2 in p1, then need 1 and 3 in p2; chips 1 musd, 2-year life.
+
+    Two chips bought in p1, one more in p2 for both (p2's purchase is decided before p2's demand
+    is seen): cost 3 - 0.5 salvage of the p2 chip = 2.5. In p2, lo runs 1 of 3 chips: 2 idle,
+    2000 idle PFLOPS of 3000; book values at p2's start 0.5, 0.5 and 1, average 2/3: stranded
+    capital 4/3 musd. The site's one free 10 MW module holds them: empty shell 8 MW in p1, 7 in p2.
+    Over scenarios at alpha 0.5: expected = half of lo's figure, worst = CVaR = lo's.
+    """
+    case = make_case({"lo": {"p1": 2, "p2": 1}, "hi": {"p1": 2, "p2": 3}}, P2,
+                     sites=[site(max_mw=10)], chips=[chip(capex_usd=1e6, life_years=2)])
+    result = solve(case, alpha=0.5)
+    assert result.objective_musd == approx(2.5)
+    by_period = result.results.stranded_by_period.set_index(["scenario", "period"])
+    lo = by_period.loc[("lo", "p2")]
+    assert (lo["idle_chips"], lo["idle_pflops"], lo["idle_pflops_share"]) == approx((2, 2000, 2 / 3))
+    assert lo["stranded_capital_musd"] == approx(4 / 3)
+    assert by_period["empty_shell_mw"].to_dict() == approx(
+        {("lo", "p1"): 8, ("lo", "p2"): 7, ("hi", "p1"): 8, ("hi", "p2"): 7}
+    )
+    assert by_period.loc[("hi", "p2"), "idle_chips"] == 0
+
+    risk = result.results.risk
+    assert risk.loc["idle_chips_peak", ["expected", "worst", "cvar_0.5"]].tolist() == approx([1, 2, 2])
+    assert risk.loc["idle_chips_peak", "worst_scenario"] == "lo"
+    assert risk.loc["stranded_capital_musd_peak", "expected"] == approx(2 / 3)
+
+    per_period = result.results.risk_by_period.set_index(["period", "metric"])
+    assert per_period.loc[("p2", "idle_chips"), ["expected", "worst", "cvar_0.5"]].tolist() == approx(
+        [1, 2, 2]
+    )
+    assert per_period.loc[("p2", "stranded_capital_musd"), "worst_scenario"] == "lo"
+    assert per_period.loc[("p1", "idle_chips"), "worst"] == 0
+    assert per_period.loc[("p1", "empty_shell_mw"), ["expected", "worst"]].tolist() == approx([8, 8])
