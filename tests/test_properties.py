@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.case import Case
+from planner.plan import PlanResult
 
 PROPERTY = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
@@ -166,6 +167,24 @@ def test_cvar_term(case: Case, alpha: float, weight: float) -> None:
     assert result.objective_musd == close(result.expected_cost_musd + weight * result.cvar_musd)
     assert result.results.risk.loc["cost_musd", f"cvar_{alpha:g}"] == close(result.cvar_musd)
     assert result.results.cost_by_scenario.loc["expected", "total"] == close(result.expected_cost_musd)
+    assert_risk_tables_are_consistent(result, alpha)
+
+
+def assert_risk_tables_are_consistent(result: PlanResult, alpha: float) -> None:
+    """Stranded figures are >= 0; for every risk row expected <= CVaR <= worst; the per-period risk
+    rows are those of the per-period stranded figures over scenarios."""
+    res = result.results
+    stranded = res.stranded_by_period
+    assert (stranded.drop(columns=["scenario", "period"]) >= 0).all().all()
+    cvar_column = f"cvar_{alpha:g}"
+    for table in (res.risk, res.risk_by_period):
+        for _, row in table.iterrows():
+            assert leq(row["expected"], row[cvar_column]) and leq(row[cvar_column], row["worst"]), row
+    worst = stranded.groupby("period")[["idle_chips", "empty_shell_mw", "stranded_capital_musd"]].max()
+    by_period = res.risk_by_period.set_index(["period", "metric"])["worst"]
+    for period, row in worst.iterrows():
+        for metric, value in row.items():
+            assert by_period[(period, metric)] == close(value), (period, metric)
 
 
 @PROPERTY
