@@ -134,6 +134,8 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) ->
         folder.write_table(f"stranded_by_scenario-{name}", task.results.stranded_by_scenario, index=True)
         folder.write_table(f"stranded_by_period-{name}", task.results.stranded_by_period)
         folder.write_table(f"cost_by_scenario-{name}", task.results.cost_by_scenario, index=True)
+        folder.write_table(f"risk-{name}", task.results.risk, index=True)
+        folder.write_table(f"risk_by_period-{name}", task.results.risk_by_period)
     charts = {
         "Installed vs demanded compute": plot_capacity_vs_demand(
             {n: t.results.capacity_by_period for n, t in ok.items()}, folder.path / "capacity_vs_demand.png"
