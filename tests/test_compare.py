@@ -232,8 +232,8 @@ def test_compare_run_folder(compare_run: dict) -> None:
         assert f'src="{name}"' in html, name
     for name in ("comparison.csv", "capex_by_year.csv", "summary.json"):
         assert (out / name).is_file(), name
+    tables = ("stranded_by_scenario", "stranded_by_period", "cost_by_scenario", "risk", "risk_by_period")
     for policy in POLICIES:
-        tables = ("stranded_by_scenario", "stranded_by_period", "cost_by_scenario", "risk", "risk_by_period")
         for table in tables:
             assert (out / f"{table}-{policy}.csv").is_file(), (table, policy)
     assert json.loads((out / "summary.json").read_text()) == json.loads(compare_run["stdout"])

@@ -485,6 +485,7 @@ def test_blank_demand_scenario_is_base_and_must_be_in_scenarios_csv(tmp_path: Pa
     problems = problems_of(write_case(tmp_path, files))
     assert_problem(problems, "demand.csv", 8, "scenario", "base", "a blank scenario means 'base'")
 
+
 def test_scenario_problems(tmp_path: Path) -> None:
     files = {
         "demand.csv": scenario_demand(["low", "high", "odd"]),

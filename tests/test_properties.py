@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from planner.case import Case
 from planner.plan import PlanResult
+from planner.results import PERIOD_METRICS
 
 PROPERTY = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
@@ -180,7 +181,7 @@ def assert_risk_tables_are_consistent(result: PlanResult, alpha: float) -> None:
     for table in (res.risk, res.risk_by_period):
         for _, row in table.iterrows():
             assert leq(row["expected"], row[cvar_column]) and leq(row[cvar_column], row["worst"]), row
-    worst = stranded.groupby("period")[["idle_chips", "empty_shell_mw", "stranded_capital_musd"]].max()
+    worst = stranded.groupby("period")[list(PERIOD_METRICS)].max()
     by_period = res.risk_by_period.set_index(["period", "metric"])["worst"]
     for period, row in worst.iterrows():
         for metric, value in row.items():
