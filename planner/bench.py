@@ -11,6 +11,7 @@ import math
 import resource
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,15 +65,16 @@ def peak_rss_mib() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
-def run_bench(size: BenchSize, config: ModelConfig, final_dir: Path, overwrite: bool = False) -> dict:
+def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], RunFolder]) -> dict:
     """Generate, write, read back, build and solve; the figures (also ``bench.json`` in the run
-    folder, next to ``case/`` and ``solver.log``)."""
+    folder ``run_folder()`` opens, next to ``case/`` and ``solver.log``)."""
     started = time.perf_counter()
     try:
         files = synthetic_case_files(**asdict(size))
     except ValueError as exc:
         raise InputError([Problem("bench size", None, None, size.label, str(exc))]) from exc
-    with RunFolder(final_dir, overwrite=overwrite) as folder:
+    with run_folder() as folder:
+        final_dir = folder.final
         write_case(folder.path / "case", files)
         generated = time.perf_counter()
         case, warnings = load_case(folder.path / "case")

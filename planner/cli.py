@@ -10,13 +10,14 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -25,6 +26,7 @@ from planner.case import Case
 from planner.config import (
     AUTO_WARM_START_MIN_INTEGERS,
     AUTO_WARM_START_SHARE,
+    MAX_THREADS,
     ModelConfig,
     load_model_config,
 )
@@ -64,27 +66,40 @@ def progress_text(p: Progress) -> str:
     )
 
 
+class Number(click.FloatRange):
+    """A float range that also refuses ``nan`` (a range check lets it through: every comparison
+    with nan is false)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
 def solver_options(command: Callable) -> Callable:
     """The flags every solving command shares (``--model`` is added per command)."""
     options = [
         click.option("--relax", is_flag=True, help="Solve the LP relaxation (no integer decisions)."),
         click.option(
             "--mip-gap",
-            type=click.FloatRange(0, 1),
+            type=Number(0, 1),
             default=None,
             help="Relative MIP gap to stop at (default: the model's).",
         ),
         click.option(
             "--time-limit",
-            type=click.FloatRange(0, min_open=True),
+            type=Number(0, min_open=True),
             default=None,
             help="Seconds; the best plan found by then is returned, marked as such.",
         ),
-        click.option("--threads", type=click.IntRange(0), default=None, help="HiGHS threads."),
+        click.option(
+            "--threads", type=click.IntRange(0, MAX_THREADS), default=None, help="HiGHS threads."
+        ),
         click.option(
             "--warm-start",
             "warm_start",
-            type=click.FloatRange(0),
+            type=Number(0),
             default=None,
             help="MIPs: seconds for the relax-and-fix / LP-and-fix first plan (0: off;"
             f" default: the model's, else auto for MIPs of {AUTO_WARM_START_MIN_INTEGERS:,}+ integer columns:"
@@ -147,8 +162,12 @@ class RunFlags:
             warm_start_s=self.warm_start,
         )
 
-    def run_dir(self, case_name: str, label: str) -> Path:
-        return self.out or default_run_dir(case_name, label)
+    def run_folder(self, case_name: str, label: str, case_dir: Path | None = None) -> RunFolder:
+        """The run folder to write: ``--out``, or a new ``runs/<case>-<label>-<time>`` folder."""
+        protect = () if case_dir is None else (case_dir,)
+        if self.out is not None:
+            return RunFolder(self.out, overwrite=self.overwrite, protect=protect)
+        return RunFolder(default_run_dir(case_name, label), unique=True)
 
 
 def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[str]]:
@@ -165,16 +184,23 @@ def handle_errors(command: Callable) -> Callable:
     @functools.wraps(command)
     def wrapper(*args: object, **kwargs: object) -> object:
         err = make_console(stderr=True)
+        flags = kwargs.get("flags")
+        as_json = bool(kwargs.get("as_json") or getattr(flags, "as_json", False))
         try:
             return command(*args, **kwargs)
         except InputError as exc:
             err.print(f"[bold red]{len(exc.problems)} problem(s) in the input:[/]", highlight=False)
             for problem in exc.problems:
                 err.print(f"  - {problem}", highlight=False, markup=False)
+            if as_json:  # the promised JSON object on stdout, for scripts; the text stays on stderr
+                problems = [{**asdict(p), "message": str(p)} for p in exc.problems]
+                click.echo(json.dumps({"status": "input_error", "problems": problems}))
             sys.exit(EXIT_BAD_INPUT)
         except ModelError as exc:
             err.print("[bold red]No plan:[/]", highlight=False)
             err.print(str(exc), highlight=False, markup=False)
+            if as_json:
+                click.echo(json.dumps({"status": "no_plan", "message": str(exc)}))
             sys.exit(EXIT_NO_PLAN)
         except KeyboardInterrupt:
             # Ctrl-C inside a single solve's HiGHS does not come here: its best plan is written.
@@ -223,12 +249,12 @@ def solve(
     as_json = flags.as_json
     console = make_console(stderr=as_json)
     case, warnings = load_case_reporting(case_dir, console)
-    final_dir = flags.run_dir(case.name, config.name)
     progress_console = make_console(stderr=True)
     with (
-        RunFolder(final_dir, overwrite=flags.overwrite) as folder,
+        flags.run_folder(case.name, config.name, case_dir) as folder,
         progress_console.status("building the model...", spinner="dots") as status,
     ):
+        final_dir = folder.final
         result = solve_case(
             case,
             config,
@@ -284,8 +310,8 @@ def compare(
         raise InputError([Problem("--model", None, None, ", ".join(names), "each model once")])
     console = make_console(stderr=flags.as_json)
     case, _warnings = load_case_reporting(case_dir, console)
-    final_dir = flags.run_dir(case.name, "compare")
-    with RunFolder(final_dir, overwrite=flags.overwrite) as folder:
+    with flags.run_folder(case.name, "compare", case_dir) as folder:
+        final_dir = folder.final
         comparison = compare_strategies(case, configs, workers=workers)
         write_comparison(folder, comparison, str(final_dir))
         folder.commit()
@@ -333,8 +359,8 @@ def sweep(
     case, _warnings = load_case_reporting(case_dir, console)
     tasks = sweep_tasks(case_dir, sweep_file)
     n_workers = workers or default_workers(len(tasks))
-    final_dir = flags.run_dir(case.name, f"sweep-{config.name}")
-    with RunFolder(final_dir, overwrite=flags.overwrite) as folder:
+    with flags.run_folder(case.name, f"sweep-{config.name}", case_dir) as folder:
+        final_dir = folder.final
         outcomes = run_sweep(tasks, config, n_workers, scheduler, console)
         table = variants_table(outcomes)
         write_sweep(folder, table)
@@ -428,8 +454,7 @@ def bench(
 
     config = bench_config(flags.model(model_name))
     size = BenchSize(sites, chips, periods, quarters, workloads, branching, stages, seed)
-    final_dir = flags.run_dir("bench", size.label)
-    figures = run_bench(size, config, final_dir, overwrite=flags.overwrite)
+    figures = run_bench(size, config, lambda: flags.run_folder("bench", size.label))
     if flags.as_json:
         click.echo(json.dumps(figures))
         return

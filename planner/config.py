@@ -35,6 +35,8 @@ class CvarSettings(Strict):
 AUTO_WARM_START_MIN_INTEGERS = 500
 """Integer columns from which a MIP gets a warm start unless told otherwise (the flagship has 848)."""
 AUTO_WARM_START_SHARE = 0.75
+MAX_THREADS = 1024
+"""More HiGHS threads than this is a typo: at 100,000 HiGHS aborts the process (cannot start them)."""
 """Under a time limit the automatic warm start's restricted MIP may use 3/4 of it (the LP and the
 relax-and-fix re-solves take what they need first). Measured on bench cases with a 175-180 s
 limit: 20 sites x 10 years 0.50-0.58% with 3/4, 1.09% with 1/8; 20 sites x 40 quarters 0.82%
@@ -46,7 +48,7 @@ class SolverSettings(Strict):
 
     mip_gap: float = Field(0.005, ge=0, le=1, description="relative MIP gap to stop at")
     time_limit_s: float | None = Field(None, gt=0, description="wall-clock limit (none: no limit)")
-    threads: int = Field(0, ge=0, description="HiGHS threads (0: HiGHS default)")
+    threads: int = Field(0, ge=0, le=MAX_THREADS, description="HiGHS threads (0: HiGHS default)")
     random_seed: int = Field(0, ge=0, description="fixed seed so that runs are reproducible")
     highs_options: dict[str, bool | int | float | str] = Field(
         default_factory=dict, description="any other HiGHS option, by its HiGHS name"
@@ -142,7 +144,7 @@ def load_model_config(name_or_path: str) -> ModelConfig:
         raise InputError([Problem(label, None, None, None, f"valid TOML ({exc})")]) from exc
     data.setdefault("name", path.stem)
     try:
-        return ModelConfig.model_validate(data)
+        config = ModelConfig.model_validate(data)
     except ValidationError as exc:
         problems = [
             Problem(
@@ -155,3 +157,14 @@ def load_model_config(name_or_path: str) -> ModelConfig:
             for err in exc.errors()
         ]
         raise InputError(problems) from exc
+    from planner.highs_factory import refused_highs_options  # it imports this module
+
+    options = config.solver.highs_options
+    if refused := refused_highs_options(options):
+        raise InputError(
+            [
+                Problem(label, None, f"solver.highs_options.{name}", str(options[name]), expected)
+                for name, expected in refused.items()
+            ]
+        )
+    return config

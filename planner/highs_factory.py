@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import numpy as np
 
 from planner.config import SolverSettings
 from planner.errors import ModelError
+
+OK = highspy.HighsStatus.kOk
 
 DEFAULT_HIGHS_OPTIONS: dict[str, float] = {"dual_feasibility_tolerance": 1e-9}
 """Set on every HiGHS object before ``highs_options`` (which may override them).
@@ -44,9 +47,43 @@ def configured_highs(
     if settings.threads:
         highs.setOptionValue("threads", settings.threads)
     for option, value in {**DEFAULT_HIGHS_OPTIONS, **settings.highs_options}.items():
-        if highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
+        if highs.setOptionValue(option, value) != OK:
             raise ModelError(f"HiGHS refused option {option} = {value!r} (see the HiGHS option list).")
     return highs
+
+
+def refused_highs_options(options: dict[str, bool | int | float | str]) -> dict[str, str]:
+    """For every entry of ``options`` that HiGHS refuses, what it expects instead, in words."""
+    highs = new_highs()
+    highs.setOptionValue("output_flag", False)
+    refused = [name for name, value in options.items() if highs.setOptionValue(name, value) != OK]
+    if not refused:
+        return {}
+    known = _option_descriptions(highs)
+    return {
+        name: f"a value HiGHS accepts: {known[name]}"
+        if name in known
+        else "an option name HiGHS knows (its list: ergo-code.github.io/HiGHS/stable/options/definitions)"
+        for name in refused
+    }
+
+
+def _option_descriptions(highs: highspy.Highs) -> dict[str, str]:
+    """``{option: 'Presolve option: "off", "choose" or "on" (type: string, default: "choose")'}``,
+    from the option file HiGHS writes (a comment line, a ``# [type, range, default]`` line, the
+    option)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "options.txt"
+        highs.writeOptions(str(path))
+        lines = path.read_text().splitlines()
+    described: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        if i < 2 or " = " not in line or not lines[i - 1].startswith("# ["):
+            continue
+        fields = [f.strip() for f in lines[i - 1][3:].rstrip("]").split(", ") if not f.startswith("advanced")]
+        what = lines[i - 2].removeprefix("# ").strip() if lines[i - 2].startswith("# ") else ""
+        described[line.split(" = ")[0].strip()] = f"{what} ({', '.join(fields)})".strip()
+    return described
 
 
 _first_highs = threading.Lock()

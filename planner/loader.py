@@ -157,7 +157,12 @@ class _CaseReader:
     def _read_files(self) -> str:
         """Read every *.csv once: the same bytes feed the parser and the fingerprint."""
         digest = hashlib.sha256()
-        for path in sorted(p for p in self.folder.glob("*.csv") if p.is_file()):
+        for path in sorted(self.folder.glob("*.csv")):
+            if not path.is_file():
+                if path.name in FILES:  # present but not a file: never "absent", even if optional
+                    self.problems.append(Problem(path.name, None, None, None, _not_a_file(path)))
+                    self.unreadable.add(path.name)
+                continue
             try:
                 content = path.read_bytes()
             except OSError as error:
@@ -190,11 +195,6 @@ class _CaseReader:
 
     def _missing(self, name: str) -> str:
         """Say a required file is missing, pointing at a near miss in letter case."""
-        exact = self.folder / name
-        if exact.is_dir():
-            return "this required file (found a folder of that name)"
-        if exact.is_symlink() and not exact.exists():
-            return f"this required file (found a broken link to '{exact.readlink()}')"
         for path in self.folder.iterdir():
             if path.name.lower() == name.lower() and path.name != name:
                 return f"this required file (found '{path.name}'; file names are case-sensitive)"
@@ -551,6 +551,17 @@ class _CaseReader:
 
 def _period_index(case: Case) -> dict[str, int]:
     return {period: i for i, period in enumerate(case.periods)}
+
+
+def _not_a_file(path: Path) -> str:
+    """What to expect of a case file that is there but cannot be read as a file."""
+    if path.is_dir():
+        found = "a folder of that name"
+    elif path.is_symlink() and not path.exists():
+        found = f"a broken link to '{path.readlink()}'"
+    else:
+        found = "a device, pipe or socket"
+    return f"a regular file (found {found})"
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:

@@ -73,7 +73,7 @@ def run_parallel(
         return results
     context = multiprocessing.get_context("spawn")
     ordered: list[Any] = [None] * len(tasks)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context)
     try:
         futures: dict[Future, int] = {pool.submit(fn, *args): i for i, (fn, args) in enumerate(tasks)}
         for future in _completed(futures):

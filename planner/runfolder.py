@@ -1,16 +1,19 @@
 """Run folders: every run writes into a new folder, atomically (complete or absent).
 
-Files are written into a hidden sibling folder first and renamed into place at the end, so a
-crash or Ctrl-C never leaves a half-written run; an existing folder is never overwritten unless
-asked.
+Files are written into a hidden sibling folder, ``.<name>.partial``, and renamed into place at
+the end, so a crash or Ctrl-C never leaves a half-written run. Creating that sibling is what
+reserves the name: two runs started at once never pick the same folder. An existing folder is
+never overwritten unless asked, and even then only a folder that planner wrote (it holds
+:data:`RUN_MARKER`) or an empty one: never the input case, the current directory or a parent.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
-import tempfile
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -21,42 +24,60 @@ from planner.errors import InputError, Problem
 if TYPE_CHECKING:
     import pandas as pd
 
+RUN_MARKER = ".planner-run"
+"""File in every run folder; ``--overwrite`` replaces only folders that have it (or are empty)."""
+
+_UNSAFE_NAME_CHARS = re.compile(r"[^\w.+-]+")
+
 
 def default_run_dir(case_name: str, model_name: str, root: Path = Path("runs")) -> Path:
-    """``runs/<case>-<model>-<timestamp>``, with a suffix if that name is taken."""
+    """``runs/<case>-<model>-<timestamp>``; :class:`RunFolder` with ``unique=True`` adds a suffix
+    when that name is taken. Names are reduced to safe characters (a model named ``../x`` must not
+    write outside ``runs/``)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = root / f"{case_name}-{model_name}-{stamp}"
-    candidate, n = base, 2
-    while candidate.exists():
-        candidate = base.with_name(f"{base.name}-{n}")
-        n += 1
-    return candidate
+    return root / f"{_safe_name(case_name)}-{_safe_name(model_name)}-{stamp}"
+
+
+def _safe_name(name: str) -> str:
+    return _UNSAFE_NAME_CHARS.sub("_", name).strip("._") or "run"
+
+
+def staging_path(final: Path) -> Path:
+    return final.parent / f".{final.name}.partial"
 
 
 class RunFolder:
-    """Context manager: write into ``.staging``, rename to ``final`` on :meth:`commit`."""
+    """Context manager: write into ``.<name>.partial``, rename to ``final`` on :meth:`commit`.
 
-    def __init__(self, final: Path, overwrite: bool = False) -> None:
-        self.final = Path(final)
-        self.overwrite = overwrite
-        if self.final.exists() and not self.final.is_dir():
-            raise InputError([Problem(str(self.final), None, None, None, "a folder path (a file is there)")])
-        if self.final.exists() and not overwrite:
-            raise InputError(
-                [
-                    Problem(
-                        str(self.final),
-                        None,
-                        None,
-                        None,
-                        "a folder that does not exist yet "
-                        "(runs never overwrite; pass --overwrite to replace it)",
-                    )
-                ]
-            )
-        self.final.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", dir=self.final.parent))
+    ``unique``: ``final`` is only a wish (a default name); the first free ``final-2``,
+    ``final-3``... is taken instead when it exists or another run is writing it. ``protect``: folders
+    that must survive (the input case): ``final`` may not be one of them or hold one.
+    """
+
+    def __init__(
+        self,
+        final: Path,
+        overwrite: bool = False,
+        unique: bool = False,
+        protect: Iterable[Path] = (),
+    ) -> None:
+        self.overwrite = overwrite and not unique
         self.committed = False
+        wished = Path(final)
+        _make_parent(wished)
+        candidate, n = wished, 2
+        while True:
+            if not unique:
+                _check_replaceable(candidate, self.overwrite, protect)
+            if not (unique and candidate.exists()) and _reserve(staging_path(candidate)):
+                break
+            if not unique:
+                raise InputError([_problem(candidate, _BUSY)])
+            candidate = wished.with_name(f"{wished.name}-{n}")
+            n += 1
+        self.final = candidate
+        self.path = staging_path(candidate)
+        (self.path / RUN_MARKER).write_text("written by planner; --overwrite may replace this folder\n")
 
     def __enter__(self) -> RunFolder:
         return self
@@ -81,15 +102,82 @@ class RunFolder:
 
     def commit(self) -> Path:
         """Move the finished folder into place."""
+        replaced = None
         if self.final.exists():
             if not self.overwrite:
-                raise InputError(
-                    [Problem(str(self.final), None, None, None, "a folder that does not exist yet")]
-                )
-            shutil.rmtree(self.final)
+                raise InputError([_problem(self.final, _NOT_THERE_YET)])
+            # Moved aside, not deleted, until the new run is in place: a crash here loses nothing.
+            replaced = self.final.parent / f".{self.final.name}.replaced-{os.getpid()}"
+            os.replace(self.final, replaced)
         os.replace(self.path, self.final)
         self.committed = True
+        if replaced is not None:
+            shutil.rmtree(replaced, ignore_errors=True)
         return self.final
+
+
+_NOT_THERE_YET = "a folder that does not exist yet (runs never overwrite; pass --overwrite to replace it)"
+_BUSY = (
+    "a folder no other run is writing (its hidden .partial sibling exists: another planner run is "
+    "writing it, or a killed run left it behind; remove that sibling if no run is)"
+)
+
+
+def _problem(path: Path, expected: str) -> Problem:
+    return Problem(str(path), None, None, None, expected)
+
+
+def _make_parent(final: Path) -> None:
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            [_problem(final, f"a run folder path whose parent can be created ({exc.strerror or exc})")]
+        ) from exc
+
+
+def _reserve(staging: Path) -> bool:
+    """Create ``staging``; False when it already exists (the name is taken by another run)."""
+    try:
+        staging.mkdir()
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise InputError(
+            [_problem(staging.parent, f"a folder planner can write in ({exc.strerror or exc})")]
+        ) from exc
+    return True
+
+
+def _check_replaceable(final: Path, overwrite: bool, protect: Iterable[Path]) -> None:
+    """Refuse, before any work, an existing ``final`` that this run may not replace."""
+    if not final.exists() and not final.is_symlink():
+        return
+    if not final.is_dir() or final.is_symlink():
+        raise InputError([_problem(final, "a folder path (something other than a folder is there)")])
+    if not overwrite:
+        raise InputError([_problem(final, _NOT_THERE_YET)])
+    resolved = final.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise InputError(
+            [_problem(final, "a run folder other than the current directory or a parent of it")]
+        )
+    for kept in protect:
+        kept_resolved = Path(kept).resolve()
+        if resolved == kept_resolved or resolved in kept_resolved.parents:
+            expected = f"a run folder that does not hold the input {kept} (--overwrite deletes it)"
+            raise InputError([_problem(final, expected)])
+    if any(final.iterdir()) and not (final / RUN_MARKER).is_file():
+        raise InputError(
+            [
+                _problem(
+                    final,
+                    f"a folder planner wrote (it has a {RUN_MARKER} file) or an empty one: "
+                    "--overwrite replaces only those; choose another --out or remove it yourself",
+                )
+            ]
+        )
 
 
 def _json_default(value: object) -> object:

@@ -97,7 +97,7 @@ def _parse_edit(label: str, row: int, record: dict[str, str]) -> tuple[Edit | No
     problems = []
     for column in REQUIRED_COLUMNS:
         if not record.get(column):
-            problems.append(Problem(label, row, column, "", "a value is required"))
+            problems.append(Problem(label, row, column, "", "a value (every sweep row needs one)"))
     op = record.get("op", "")
     if op and op not in OPS:
         problems.append(Problem(label, row, "op", op, "scale, add or set"))

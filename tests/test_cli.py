@@ -7,12 +7,15 @@ columns that solves in well under a second).
 from __future__ import annotations
 
 import json
+import shutil
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
+from planner.errors import InputError
 from planner.loader import load_case
+from planner.runfolder import RunFolder, default_run_dir
 from planner.synthetic import synthetic_case_files, write_case
 
 SUMMARY_KEYS = {
@@ -128,15 +131,83 @@ def test_out_that_exists_is_refused_and_left_untouched(cli, tiny_case_dir: Path,
     assert not staging_leftovers(tmp_path)
 
 
-def test_overwrite_replaces_the_folder(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_overwrite_replaces_an_earlier_run(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "taken"
-    out.mkdir()
-    (out / "keep.txt").write_text("old run")
+    assert cli("solve", tiny_case_dir, "--out", out, "--relax").exit_code == 0
+    (out / "extra.txt").write_text("from the earlier run")
     result = cli("solve", tiny_case_dir, "--out", out, "--overwrite")
     assert result.exit_code == 0, result.output
-    assert not (out / "keep.txt").exists()
-    assert (out / "summary.json").is_file()
+    assert not (out / "extra.txt").exists()
+    assert json.loads((out / "model.json").read_text())["integer"] is True
     assert not staging_leftovers(tmp_path)
+
+
+def test_overwrite_of_an_empty_folder(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert cli("solve", tiny_case_dir, "--out", out, "--overwrite").exit_code == 0
+    assert (out / "summary.json").is_file()
+
+
+def test_overwrite_never_deletes_what_planner_did_not_write(
+    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """--overwrite replaces earlier runs only: not a folder of the user's, not the input case, not the
+    current directory (each refused with exit 2 before any work, every file left in place)."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    case_dir = tmp_path / "cases" / "tiny"
+    shutil.copytree(tiny_case_dir, case_dir)
+    case_files = sorted(p.name for p in case_dir.iterdir())
+    monkeypatch.chdir(mine)
+    for out, expected in [
+        (mine, "current directory"),
+        (tmp_path, "current directory"),  # a parent of it
+        (case_dir, "does not hold the input"),
+        (case_dir.parent, "does not hold the input"),
+    ]:
+        result = cli("solve", case_dir, "--out", out, "--overwrite")
+        assert result.exit_code == 2, (out, result.output)
+        assert_mentions(result.stderr, str(out), expected)
+    monkeypatch.chdir(tmp_path)
+    refused = cli("solve", case_dir, "--out", mine, "--overwrite")
+    assert refused.exit_code == 2
+    assert_mentions(refused.stderr, str(mine), ".planner-run")
+    assert [p.name for p in mine.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in case_dir.iterdir()) == case_files
+    assert not staging_leftovers(mine)
+
+
+def test_runs_started_together_get_their_own_folders(tmp_path: Path) -> None:
+    """The default name is only a wish: a second run that wants it while the first is still
+    writing takes the next free one; an explicit --out that another run is writing is refused."""
+    wished = tmp_path / "runs" / "case-phased-20260101-000000"
+    with RunFolder(wished, unique=True) as first, RunFolder(wished, unique=True) as second:
+        assert (first.final, second.final) == (wished, wished.with_name(f"{wished.name}-2"))
+        with pytest.raises(InputError, match="another planner run"):
+            RunFolder(wished)
+        first.write_text("a.txt", "first")
+        second.write_text("a.txt", "second")
+        second.commit()
+        first.commit()
+    assert (wished / "a.txt").read_text() == "first"
+    assert (second.final / "a.txt").read_text() == "second"
+    assert not staging_leftovers(wished.parent)
+
+
+def test_default_run_folder_names_are_safe() -> None:
+    path = default_run_dir("my case", "../../escaped")
+    assert path.parent == Path("runs")
+    assert path.name.startswith("my_case-escaped-")
+
+
+def test_an_unusable_out_path_is_an_input_error(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = cli("solve", tiny_case_dir, "--out", blocker / "run")
+    assert result.exit_code == 2
+    assert_mentions(result.stderr, str(blocker / "run"), "parent can be created")
 
 
 def test_relaxation_is_a_lower_bound_on_the_mip(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
@@ -173,8 +244,25 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         ("[cvar]\nalpha = 1.5\n", ["cvar.alpha", "'1.5'", "less than 1"]),
         ('policy = "giant-leap"\n', ["policy", "giant-leap"]),
         ('policy = "phased\n', ["valid TOML"]),
+        ("[solver.highs_options]\nno_such_option = 1\n", ["solver.highs_options.no_such_option", "name"]),
+        (
+            "[solver.highs_options]\nmip_heuristic_effort = -5.0\n",
+            ["solver.highs_options.mip_heuristic_effort", "'-5.0'", "range: [0, 1]"],
+        ),
+        ('[solver.highs_options]\npresolve = "maybe"\n', ["presolve", "'maybe'", '"off", "choose" or "on"']),
+        ("[solver]\nthreads = 100000\n", ["solver.threads", "1024"]),
     ],
-    ids=["unknown-key", "unknown-solver-key", "alpha-out-of-range", "unknown-policy", "broken-toml"],
+    ids=[
+        "unknown-key",
+        "unknown-solver-key",
+        "alpha-out-of-range",
+        "unknown-policy",
+        "broken-toml",
+        "unknown-highs-option",
+        "highs-option-out-of-range",
+        "highs-option-bad-string",
+        "threads-beyond-reason",
+    ],
 )
 def test_bad_model_toml_is_exit_2_naming_file_and_key(
     cli, tiny_case_dir: Path, tmp_path: Path, toml: str, expected: list[str]
@@ -195,6 +283,18 @@ def test_bad_model_toml_lists_every_problem(cli, tiny_case_dir: Path, tmp_path: 
     result = cli("solve", tiny_case_dir, "--model", path, "--out", tmp_path / "run")
     assert result.exit_code == 2
     assert_mentions(result.stderr, "3 problem(s)", "colour", "cvar.alpha", "solver.mip_gap")
+
+
+@pytest.mark.parametrize(
+    "flag", [("--mip-gap", "nan"), ("--time-limit", "nan"), ("--warm-start", "NaN"), ("--threads", "100000")]
+)
+def test_flag_values_that_are_no_number_are_exit_2(
+    cli, tiny_case_dir: Path, tmp_path: Path, flag: tuple[str, str]
+) -> None:
+    result = cli("solve", tiny_case_dir, *flag, "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    assert_mentions(result.stderr, flag[0], flag[1])
+    assert not (tmp_path / "run").exists()
 
 
 def test_unknown_model_name_is_exit_2(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
@@ -304,6 +404,20 @@ def test_validate_bad_case_lists_every_problem(cli, tiny_files: dict, write_case
     assert solved.exit_code == 2
     assert squash(solved.stderr) == squash(err)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "solve"])
+def test_json_reports_bad_input_as_json_on_stdout(cli, write_case, tmp_path: Path, command: str) -> None:
+    """--json promises one JSON object on stdout: bad input included (the text stays on stderr)."""
+    case_dir = write_case(tmp_path / "nochips", {"chips.csv": None})
+    result = cli(command, case_dir, "--json")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["status"] == "input_error"
+    [problem] = report["problems"]
+    assert problem["file"] == "chips.csv" and problem["row"] is None
+    assert "required file" in problem["expected"]
+    assert squash(problem["message"]) in squash(result.stderr)
 
 
 def test_validate_missing_file(cli, write_case, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -321,6 +322,22 @@ def test_required_file_that_is_a_folder_or_a_broken_link(tmp_path: Path) -> None
     assert "found a folder of that name" in str(find(problems, "sites.csv", None, None))
     assert "broken link" in str(find(problems, "power.csv", None, None))
     assert "gone.csv" in str(find(problems, "power.csv", None, None))
+
+
+def test_optional_file_that_is_not_a_file_is_an_error_not_absent(tmp_path: Path) -> None:
+    """A budget that is a folder must not silently drop the budget (nor a supply limit, nor the
+    scenario probabilities)."""
+    folder = write_case(tmp_path, {})
+    (folder / "budget.csv").mkdir()
+    (folder / "scenarios.csv").unlink(missing_ok=True)
+    (folder / "scenarios.csv").symlink_to(tmp_path / "gone.csv")
+    (folder / "chip_supply.csv").symlink_to("/dev/null")
+    os.mkfifo(folder / "chip_performance.csv")  # reading it would block forever
+    problems = problems_of(folder)
+    assert "found a folder of that name" in str(find(problems, "budget.csv", None, None))
+    assert "broken link" in str(find(problems, "scenarios.csv", None, None))
+    for name in ("chip_supply.csv", "chip_performance.csv"):
+        assert "device, pipe or socket" in str(find(problems, name, None, None))
 
 
 def test_empty_file_undecodable_file_and_bad_csv(tmp_path: Path) -> None:
