@@ -173,7 +173,7 @@ def evpi_reading(evpi_musd: float | None) -> str:
     if evpi_musd is None:
         return "EVPI unavailable: a solve failed."
     return (
-        f"Knowing in advance which demand scenario comes would be worth {evpi_musd / 1000:,.3f} $B "
+        f"Knowing in advance which demand scenario comes would be worth {evpi_musd / 1000:z,.3f} $B "
         "in expected cost: the most worth paying for better forecasts or for delaying commitments."
     )
 
@@ -182,6 +182,6 @@ def vss_reading(vss_musd: float | None) -> str:
     if vss_musd is None:
         return "VSS unavailable: a solve failed."
     return (
-        f"Planning on the scenario tree instead of on the mean forecast saves {vss_musd / 1000:,.3f} $B "
+        f"Planning on the scenario tree instead of on the mean forecast saves {vss_musd / 1000:z,.3f} $B "
         "in expected cost: the price of ignoring demand uncertainty."
     )

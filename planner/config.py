@@ -29,7 +29,9 @@ class CvarSettings(Strict):
     """Risk term ``weight * CVaR_alpha(cost)`` added to the expected cost."""
 
     alpha: float = Field(0.9, ge=0, lt=1, description="confidence level: CVaR averages the worst 1-alpha")
-    weight: float = Field(0.0, ge=0, description="weight of CVaR in the objective (0: risk neutral)")
+    weight: float = Field(
+        0.0, ge=0, le=1e6, description="weight of CVaR in the objective (0: risk neutral; at most 1e6)"
+    )
 
 
 AUTO_WARM_START_MIN_INTEGERS = 500

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,9 @@ HUGE = 1e12
 MAX_EXAMPLES = 5
 """How many missing combinations or repeated rows a message lists before summarising."""
 REQUIRED = "a value is required"
-HUGE_EXPECTED = "a finite number below 1e12 in magnitude"
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+"""Digits, one ``.``, an optional exponent: what every spreadsheet exports. Python's float() also
+takes ``1_000``, other scripts' digits and non-breaking spaces, which a cell should not."""
 ID_EXPECTED = "an id without leading or trailing spaces"
 BOOL_EXPECTED = "true/false, 1/0 or yes/no"
 UNKNOWN_COLUMN = "unknown column; extra columns must start with 'note'"
@@ -110,14 +113,11 @@ def convert_cell(text: str, kind: FieldKind) -> object:
     integer; bounds are left to the schema."""
     if kind.kind not in ("number", "integer"):
         return text
-    try:
-        number = float(text)
-    except ValueError:
-        raise CellError(kind.expected) from None
-    if not math.isfinite(number):
+    if not PLAIN_NUMBER.fullmatch(text.strip(" ")):
         raise CellError(kind.expected)
-    if abs(number) > HUGE:
-        raise CellError(HUGE_EXPECTED)
+    number = float(text)
+    if not math.isfinite(number) or abs(number) > HUGE:
+        raise CellError(f"{kind.expected}, below 1e12 in magnitude")
     if kind.kind == "integer":
         if not number.is_integer():
             raise CellError(kind.expected)

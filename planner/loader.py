@@ -506,6 +506,13 @@ class _CaseReader:
                 self.warnings.append(
                     f"{SITES}, row {row}: site '{site.site}' has no power contract in {POWER}"
                 )
+            room_mw = site.max_mw - site.existing_mw
+            if site.module_mw > room_mw * (1 + 1e-9):
+                self.warnings.append(
+                    f"{SITES}, row {row}: site '{site.site}' can never build a whole module "
+                    f"(module_mw {site.module_mw:g} > max_mw - existing_mw = {room_mw:g}; "
+                    "an LP relaxation may still build a fraction of one)"
+                )
 
     def _warn_chips(self, case: Case) -> None:
         """A chip whose ``last_period`` comes before its ``first_period``, or whose supply is 0 in
@@ -531,6 +538,11 @@ class _CaseReader:
         index = _period_index(case)
         for row, contract in self._models(POWER, ContractRow):
             start = index[contract.first_period] if contract.first_period else 0
+            if contract.existing and (contract.lead_periods or contract.first_period):
+                self.warnings.append(
+                    f"{POWER}, row {row}: contract '{contract.contract}' is existing: active from the "
+                    "first period, so its lead_periods and first_period are ignored"
+                )
             if not contract.existing and start + contract.lead_periods >= n:
                 self.warnings.append(
                     f"{POWER}, row {row}: contract '{contract.contract}' can never be active "

@@ -251,6 +251,7 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         ),
         ('[solver.highs_options]\npresolve = "maybe"\n', ["presolve", "'maybe'", '"off", "choose" or "on"']),
         ("[solver]\nthreads = 100000\n", ["solver.threads", "1024"]),
+        ("[cvar]\nweight = 1e300\n", ["cvar.weight", "1000000"]),
     ],
     ids=[
         "unknown-key",
@@ -262,6 +263,7 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         "highs-option-out-of-range",
         "highs-option-bad-string",
         "threads-beyond-reason",
+        "cvar-weight-beyond-reason",
     ],
 )
 def test_bad_model_toml_is_exit_2_naming_file_and_key(

@@ -240,7 +240,11 @@ SITES_HEADER = "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,le
         ("max_mw", "abc", "a number > 0"),
         ("max_mw", "nan", "a number > 0"),
         ("max_mw", "inf", "a number > 0"),
-        ("max_mw", "2e13", "a finite number below 1e12 in magnitude"),
+        ("max_mw", "2e13", "a number > 0, below 1e12 in magnitude"),
+        ("max_mw", "1e400", "a number > 0, below 1e12 in magnitude"),
+        ("max_mw", "1_000", "a number > 0"),  # float() takes these; a spreadsheet never writes them
+        ("max_mw", "\u0661\u0662", "a number > 0"),
+        ("max_mw", "\uff15", "a number > 0"),
         ("max_mw", "", "a value is required"),
         ("pue", "0.9", "a number >= 1"),
         ("capex_musd_per_mw", "-0.1", "a number >= 0"),
@@ -259,13 +263,22 @@ def test_bad_site_cell(tmp_path: Path, column: str, cell: str, expected: str) ->
     assert_problem(problems, "sites.csv", 3, column, cell, expected)
 
 
+def test_a_number_padded_with_a_non_breaking_space_is_refused(tmp_path: Path) -> None:
+    """Spaces around a number are fine; a non-breaking one (pasted from a web page) is not:
+    Python's float() would take it, a spreadsheet would not."""
+    sites = f"{SITES_HEADER}\nsouth,us,50,5,7,1.3,30,0\nnorth,eu, 100 ,10\u00a0,8,1.2,30,0\n"
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    assert [(p.row, p.column, p.value) for p in problems] == [(3, "module_mw", "10\u00a0")]
+
+
 @pytest.mark.parametrize(
     ("column", "cell", "expected"),
     [
         ("firm_fraction", "1.5", "a number >= 0 and <= 1"),
         ("availability", "0", "a number > 0 and <= 1"),
         ("term_periods", "0", "an integer >= 1"),
-        ("min_take", "-1e20", "a finite number below 1e12 in magnitude"),
+        ("min_take", "-1e20", "a number >= 0 and <= 1, below 1e12 in magnitude"),
+        ("term_periods", "1_0", "an integer >= 1"),
     ],
 )
 def test_bad_contract_cell(tmp_path: Path, column: str, cell: str, expected: str) -> None:
@@ -597,6 +610,7 @@ def test_warnings(tmp_path: Path) -> None:
             "north,eu,100,10,8,1.2,30,1,q1\n"
             "south,us,50,5,7,1.3,30,1,q2\n"
             "lonely,us,50,5,7,1.3,30,0,\n"
+            "lumpy,us,50,60,7,1.3,30,0,\n"
         ),
         "chips.csv": (
             "chip,pflops,kw,capex_usd,life_years,first_period\nh1,1,1,1,5,\nh2,1,1,1,5,q1\n"
@@ -608,6 +622,7 @@ def test_warnings(tmp_path: Path) -> None:
             "grid_n,north,grid,50,60,0,,\n"
             "grid_s,south,grid,40,70,1,q2,\n"
             "grid_old,south,grid,40,70,3,q2,true\n"
+            "grid_lumpy,lumpy,grid,40,70,0,,\n"
         ),
         "readme.csv": "anything\n",
     }
@@ -616,8 +631,12 @@ def test_warnings(tmp_path: Path) -> None:
         "readme.csv: not a file of the input format",
         "sites.csv, row 3: site 'south' can never have a build ready",
         "sites.csv, row 4: site 'lonely' has no power contract",
+        "sites.csv, row 5: site 'lumpy' can never build a whole module (module_mw 60 > max_mw - "
+        "existing_mw = 50;",
         "chips.csv, row 3: chip 'h2' is never available",
         "power.csv, row 3: contract 'grid_s' can never be active",
+        "power.csv, row 4: contract 'grid_old' is existing: active from the first period, so its "
+        "lead_periods and first_period are ignored",
         "demand.csv: workload 'inference' cannot be served by any chip",
     ]
     assert len(warnings) == len(expected_starts), warnings
