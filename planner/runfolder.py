@@ -131,9 +131,14 @@ def _make_parent(final: Path) -> None:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(
-            [_problem(final, f"a run folder path whose parent can be created ({exc.strerror or exc})")]
-        ) from exc
+        blocker = next((p for p in final.parents if p.exists() or p.is_symlink()), None)
+        reason = (
+            f"'{blocker}' is not a folder"
+            if blocker is not None and not blocker.is_dir()
+            else exc.strerror or str(exc)
+        )
+        expected = f"a run folder path whose parent can be created ({reason})"
+        raise InputError([_problem(final, expected)]) from exc
 
 
 def _reserve(staging: Path) -> bool:

@@ -207,7 +207,9 @@ def test_an_unusable_out_path_is_an_input_error(cli, tiny_case_dir: Path, tmp_pa
     blocker.write_text("x")
     result = cli("solve", tiny_case_dir, "--out", blocker / "run")
     assert result.exit_code == 2
-    assert_mentions(result.stderr, str(blocker / "run"), "parent can be created")
+    assert_mentions(
+        result.stderr, str(blocker / "run"), "parent can be created", f"'{blocker}' is not a folder"
+    )
 
 
 def test_relaxation_is_a_lower_bound_on_the_mip(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
