@@ -32,7 +32,7 @@ REQUIRED = "a value is required"
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 """Digits, one ``.``, an optional exponent: what every spreadsheet exports. Python's float() also
 takes ``1_000``, other scripts' digits and non-breaking spaces, which a cell should not."""
-ID_EXPECTED = "an id without leading or trailing spaces"
+ID_EXPECTED = "an id without leading or trailing spaces or control characters"
 BOOL_EXPECTED = "true/false, 1/0 or yes/no"
 UNKNOWN_COLUMN = "unknown column; extra columns must start with 'note'"
 

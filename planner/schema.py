@@ -11,8 +11,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-Id = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S(.*\S)?$")]
-"""A non-empty identifier without leading or trailing spaces."""
+_VISIBLE = r"[^\s\x00-\x1f\x7f]"
+_NO_CONTROL = r"[^\x00-\x1f\x7f]"
+Id = Annotated[str, StringConstraints(min_length=1, pattern=rf"^{_VISIBLE}({_NO_CONTROL}*{_VISIBLE})?$")]
+"""Non-empty, no leading or trailing whitespace, no control characters (a NUL or tab in an id is
+corruption, not a name)."""
 
 
 class Row(BaseModel):

@@ -263,6 +263,14 @@ def test_bad_site_cell(tmp_path: Path, column: str, cell: str, expected: str) ->
     assert_problem(problems, "sites.csv", 3, column, cell, expected)
 
 
+@pytest.mark.parametrize("site_id", ["nor\x00th", "nor\tth", "north\x7f"])
+def test_an_id_with_a_control_character_is_refused(tmp_path: Path, site_id: str) -> None:
+    sites = f"{SITES_HEADER}\nsouth,us,50,5,7,1.3,30,0\n{site_id},eu,100,10,8,1.2,30,0\n"
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    assert (3, "site", site_id) in [(p.row, p.column, p.value) for p in problems]
+    assert "control characters" in str(find(problems, "sites.csv", 3, "site"))
+
+
 def test_a_number_padded_with_a_non_breaking_space_is_refused(tmp_path: Path) -> None:
     """Spaces around a number are fine; a non-breaking one (pasted from a web page) is not:
     Python's float() would take it, a spreadsheet would not."""
