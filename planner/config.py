@@ -37,12 +37,12 @@ class CvarSettings(Strict):
 AUTO_WARM_START_MIN_INTEGERS = 500
 """Integer columns from which a MIP gets a warm start unless told otherwise (the flagship has 848)."""
 AUTO_WARM_START_SHARE = 0.75
-MAX_THREADS = 1024
-"""More HiGHS threads than this is a typo: at 100,000 HiGHS aborts the process (cannot start them)."""
 """Under a time limit the automatic warm start's restricted MIP may use 3/4 of it (the LP and the
 relax-and-fix re-solves take what they need first). Measured on bench cases with a 175-180 s
 limit: 20 sites x 10 years 0.50-0.58% with 3/4, 1.09% with 1/8; 20 sites x 40 quarters 0.82%
 and 5 sites x 40 quarters 1.41% either way."""
+MAX_THREADS = 1024
+"""More HiGHS threads than this is a typo: at 100,000 HiGHS aborts the process (cannot start them)."""
 
 
 class SolverSettings(Strict):

@@ -54,6 +54,8 @@ def configured_highs(
 
 def refused_highs_options(options: dict[str, bool | int | float | str]) -> dict[str, str]:
     """For every entry of ``options`` that HiGHS refuses, what it expects instead, in words."""
+    if not options:  # the usual case: no HiGHS object just to check nothing
+        return {}
     highs = new_highs()
     highs.setOptionValue("output_flag", False)
     refused = [name for name, value in options.items() if highs.setOptionValue(name, value) != OK]

@@ -42,7 +42,7 @@ def _safe_name(name: str) -> str:
     return _UNSAFE_NAME_CHARS.sub("_", name).strip("._") or "run"
 
 
-def staging_path(final: Path) -> Path:
+def _staging_path(final: Path) -> Path:
     return final.parent / f".{final.name}.partial"
 
 
@@ -69,14 +69,14 @@ class RunFolder:
         while True:
             if not unique:
                 _check_replaceable(candidate, self.overwrite, protect)
-            if not (unique and candidate.exists()) and _reserve(staging_path(candidate)):
+            if not (unique and candidate.exists()) and _reserve(_staging_path(candidate)):
                 break
             if not unique:
                 raise InputError([_problem(candidate, _BUSY)])
             candidate = wished.with_name(f"{wished.name}-{n}")
             n += 1
         self.final = candidate
-        self.path = staging_path(candidate)
+        self.path = _staging_path(candidate)
         (self.path / RUN_MARKER).write_text("written by planner; --overwrite may replace this folder\n")
 
     def __enter__(self) -> RunFolder:

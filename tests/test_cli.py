@@ -424,6 +424,20 @@ def test_json_reports_bad_input_as_json_on_stdout(cli, write_case, tmp_path: Pat
     assert squash(problem["message"]) in squash(result.stderr)
 
 
+def test_json_reports_no_plan_as_json_on_stdout(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    """A solve that stops before any plan (iteration limit 0) is exit 1, with its JSON object."""
+    model = tmp_path / "starved.toml"
+    model.write_text(
+        '[solver.highs_options]\nsimplex_iteration_limit = 0\nipm_iteration_limit = 0\npresolve = "off"\n'
+    )
+    result = cli("solve", tiny_case_dir, "--relax", "--model", model, "--json", "--out", tmp_path / "run")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["status"] == "no_plan"
+    assert "iteration_limit" in report["message"]
+    assert not (tmp_path / "run").exists()
+
+
 def test_validate_missing_file(cli, write_case, tmp_path: Path) -> None:
     case_dir = write_case(tmp_path / "nochips", {"chips.csv": None})
     result = cli("validate", case_dir)
