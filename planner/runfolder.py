@@ -2,8 +2,10 @@
 
 Files are written into a hidden sibling folder, ``.<name>.partial``, and renamed into place at
 the end, so a crash or Ctrl-C never leaves a half-written run. Creating that sibling is what
-reserves the name: two runs started at once never pick the same folder. An existing folder is
-never overwritten unless asked, and even then only a folder that planner wrote (it holds
+reserves the name: two runs started at once never pick the same folder. The run holds a lock on
+that folder's :data:`RUN_MARKER` while it lives, so a ``.partial`` folder whose lock is free was left
+by a killed run (SIGKILL, power loss) and is cleared instead of blocking the name. An existing
+folder is never overwritten unless asked, and even then only a folder that planner wrote (it holds
 :data:`RUN_MARKER`) or an empty one: never the input case, the current directory or a parent.
 """
 
@@ -20,6 +22,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from planner.errors import InputError, Problem
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so a killed run's .partial folder stays busy
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,7 +84,14 @@ class RunFolder:
             n += 1
         self.final = candidate
         self.path = _staging_path(candidate)
-        (self.path / RUN_MARKER).write_text("written by planner; --overwrite may replace this folder\n")
+        # Held open and locked until the run ends: the lock tells later runs this one is alive. It
+        # is locked under another name and then renamed, so no run ever sees it unlocked.
+        unlocked = self.path / f"{RUN_MARKER}.new"
+        self._marker = unlocked.open("w")
+        _lock(self._marker.fileno())
+        self._marker.write("written by planner; --overwrite may replace this folder\n")
+        self._marker.flush()
+        os.replace(unlocked, self.path / RUN_MARKER)
 
     def __enter__(self) -> RunFolder:
         return self
@@ -90,6 +104,7 @@ class RunFolder:
     ) -> None:
         if not self.committed:
             shutil.rmtree(self.path, ignore_errors=True)
+        self._marker.close()
 
     def write_table(self, name: str, table: pd.DataFrame, index: bool = False) -> None:
         table.to_csv(self.path / f"{name}.csv", index=index, float_format="%.10g")
@@ -118,8 +133,8 @@ class RunFolder:
 
 _NOT_THERE_YET = "a folder that does not exist yet (runs never overwrite; pass --overwrite to replace it)"
 _BUSY = (
-    "a folder no other run is writing (its hidden .partial sibling exists: another planner run is "
-    "writing it, or a killed run left it behind; remove that sibling if no run is)"
+    "a folder no other run is writing (its hidden .partial sibling exists and another planner run "
+    "is writing it; if none is, remove that sibling)"
 )
 
 
@@ -142,15 +157,54 @@ def _make_parent(final: Path) -> None:
 
 
 def _reserve(staging: Path) -> bool:
-    """Create ``staging``; False when it already exists (the name is taken by another run)."""
+    """Create ``staging``; False when it already exists and a live run holds it.
+
+    A ``staging`` folder whose marker lock is free was left by a killed run: it is cleared and
+    the name taken. Only a lock holder ever removes a staging folder, and ``mkdir`` decides who
+    owns a new one, so two runs clearing the same leftover cannot both win.
+    """
     try:
         staging.mkdir()
     except FileExistsError:
-        return False
+        return _clear_if_abandoned(staging) and _reserve(staging)
     except OSError as exc:
         raise InputError(
             [_problem(staging.parent, f"a folder planner can write in ({exc.strerror or exc})")]
         ) from exc
+    return True
+
+
+def _lock(fd: int) -> bool:
+    """Take the exclusive lock on ``fd`` without waiting; False when another process holds it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _clear_if_abandoned(staging: Path) -> bool:
+    """Remove ``staging`` if a killed run left it (its marker exists and nobody holds its lock).
+
+    Without a marker the folder is not known to be planner's, or its run is just starting: it
+    is left alone. The identity check guards against a marker replaced since it was opened.
+    """
+    if fcntl is None or staging.is_symlink() or not staging.is_dir():
+        return False
+    try:
+        with (staging / RUN_MARKER).open("rb") as marker:
+            if not _lock(marker.fileno()):
+                return False
+            opened, current = os.fstat(marker.fileno()), os.stat(staging / RUN_MARKER)
+            if (opened.st_dev, opened.st_ino) != (current.st_dev, current.st_ino):
+                return False
+            abandoned = staging.with_name(f"{staging.name}.abandoned-{os.getpid()}")
+            os.replace(staging, abandoned)
+    except OSError:
+        return False
+    shutil.rmtree(abandoned, ignore_errors=True)
     return True
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -194,6 +197,60 @@ def test_runs_started_together_get_their_own_folders(tmp_path: Path) -> None:
     assert (wished / "a.txt").read_text() == "first"
     assert (second.final / "a.txt").read_text() == "second"
     assert not staging_leftovers(wished.parent)
+
+
+KILLED_RUN = """
+import os, signal, sys
+from pathlib import Path
+from planner.runfolder import RunFolder
+folder = RunFolder(Path(sys.argv[1]), unique=sys.argv[2] == "unique")
+folder.write_text("half.csv", "a,b\\n")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def kill_a_run_writing(final: Path, unique: bool = False) -> Path:
+    """Start a run folder in another process and SIGKILL it mid-write; its ``.partial`` stays."""
+    argv = [sys.executable, "-c", KILLED_RUN, str(final), "unique" if unique else "explicit"]
+    killed = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    staging = final.parent / f".{final.name}.partial"
+    assert (staging / "half.csv").is_file()
+    return staging
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="advisory locks are POSIX-only")
+def test_a_killed_runs_leftover_does_not_block_its_folder(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    """A run killed mid-write (SIGKILL, power loss) leaves its ``.partial`` folder. Its lock died
+    with it, so the next run with that --out clears the leftover instead of refusing the name;
+    a default name is taken back too, not skipped to ``-2``."""
+    out = tmp_path / "run"
+    kill_a_run_writing(out)
+    result = cli("solve", tiny_case_dir, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert not (out / "half.csv").exists()
+    assert (out / "summary.json").is_file()
+    assert not staging_leftovers(tmp_path)
+
+    wished = tmp_path / "runs" / "case-phased-20260101-000000"
+    kill_a_run_writing(wished, unique=True)
+    with RunFolder(wished, unique=True) as folder:
+        assert folder.final == wished
+        folder.commit()
+    assert sorted(p.name for p in wished.parent.iterdir()) == [wished.name]
+
+
+def test_a_partial_folder_planner_did_not_mark_is_left_alone(tmp_path: Path) -> None:
+    """A ``.partial`` folder without a marker is not known to be a dead run's: never deleted."""
+    final = tmp_path / "run"
+    foreign = tmp_path / ".run.partial"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="another planner run"):
+        RunFolder(final)
+    with RunFolder(final, unique=True) as folder:
+        assert folder.final == tmp_path / "run-2"
+    assert (foreign / "notes.txt").read_text() == "mine"
 
 
 def test_default_run_folder_names_are_safe() -> None:
