@@ -19,6 +19,7 @@ import numpy as np
 
 from planner.config import SolverSettings
 from planner.errors import ModelError
+from planner.solve_stop import solving
 
 OK = highspy.HighsStatus.kOk
 
@@ -127,9 +128,10 @@ def give_start(highs: highspy.Highs, values: np.ndarray) -> None:
 def solve_interruptibly(highs: highspy.Highs) -> None:
     """Run ``highs``; Ctrl-C stops it cleanly (status interrupted, best plan kept). highspy
     announces each Ctrl-C with a print on stdout: it goes to stderr so that ``--json`` output stays
-    one JSON object."""
+    one JSON object. On a Dask worker, the task's :class:`~planner.solve_stop.SolveStop` stops it
+    the same way."""
     highs.HandleKeyboardInterrupt = True
-    with contextlib.redirect_stdout(sys.stderr):
+    with contextlib.redirect_stdout(sys.stderr), solving(highs):
         status = highs.solve()
     if status == highspy.HighsStatus.kError and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
         raise ModelError("HiGHS refused to start the solve; run with --log to see its message.")

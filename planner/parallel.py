@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -19,6 +20,7 @@ from planner.case import Case
 from planner.config import ModelConfig
 from planner.errors import InputError, ModelError
 from planner.results import Results
+from planner.solve_stop import stopped_when
 
 
 @dataclass
@@ -119,10 +121,51 @@ def _run_on_dask(
 
     ordered: list[Any] = [None] * len(tasks)
     with Client(scheduler, timeout="20s") as client:
-        futures = [client.submit(fn, *args, pure=False) for fn, args in tasks]
+        futures = [client.submit(_on_dask_worker, fn, args, pure=False) for fn, args in tasks]
         position = {future.key: i for i, future in enumerate(futures)}
         for future in dask_completed(futures):
             ordered[position[future.key]] = future.result()
             if on_done:
                 on_done(ordered[position[future.key]])
     return ordered
+
+
+def _on_dask_worker(fn: Callable[..., Any], args: tuple) -> Any:
+    """``fn(*args)`` on a Dask worker: one at a time per worker process, and stopped as soon as
+    the scheduler drops the task.
+
+    One at a time: highspy's solve-thread locks are shared by every HiGHS object in a process, so
+    a second concurrent solve fails ("Solver is already running"); a worker started with several
+    threads runs planner's tasks in turn (start ``--nworkers N --nthreads 1`` for N at once).
+    Stopped: when the client is stopped (Ctrl-C, kill) or cancels, the scheduler releases its
+    tasks, but a worker cannot stop a running thread; without this each running solve would go
+    on to its time limit, holding the worker.
+    """
+    from distributed import get_worker
+
+    worker = get_worker()
+    key = worker.get_current_task()
+
+    def dropped() -> bool:
+        task = worker.state.tasks.get(key)
+        return task is None or task.state in _DROPPED_TASK_STATES
+
+    while not _ONE_SOLVE_AT_A_TIME.acquire(timeout=1.0):
+        if dropped():
+            return None
+    try:
+        if dropped():
+            return None
+        with stopped_when(dropped):
+            return fn(*args)
+    except KeyboardInterrupt:
+        return None  # stopped because nobody waits for the result any more
+    finally:
+        _ONE_SOLVE_AT_A_TIME.release()
+
+
+_ONE_SOLVE_AT_A_TIME = threading.Lock()
+
+
+_DROPPED_TASK_STATES = frozenset({"cancelled", "released", "forgotten"})
+"""A running task the scheduler no longer wants (``distributed``'s worker state machine)."""

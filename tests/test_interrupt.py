@@ -201,6 +201,39 @@ def test_a_solve_stopped_by_ctrl_c_stops_the_comparison_or_sweep_around_it(
     assert time.monotonic() - started < 60
 
 
+def test_ctrl_c_in_a_dask_run_stops_the_solves_on_the_workers(long_mip_case: Path, tmp_path: Path) -> None:
+    """A Dask worker cannot stop a running task's thread: the solve itself must notice that the
+    scheduler dropped its task, or it runs on to its time limit (here 120 s) after Ctrl-C."""
+    distributed = pytest.importorskip("distributed")
+    solver = load_model_config("phased").solver.model_copy(
+        update={"mip_gap": 0.0, "time_limit_s": 120.0, "warm_start_s": 0.0}
+    )
+    config = load_model_config("phased").model_copy(update={"solver": solver})
+    case, _ = load_case(long_mip_case)
+    ended = tmp_path / "ended"  # Dask pickles the task, so it reports back through a file
+
+    def task() -> None:
+        try:
+            solve_task("task", case, config)
+        finally:
+            ended.write_text(repr(time.monotonic()))
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        timer = threading.Timer(8.0, os.kill, (os.getpid(), signal.SIGINT))  # the solve has begun
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                run_parallel([(task, ())], workers=1, scheduler=cluster.scheduler_address)
+        finally:
+            timer.cancel()
+        stopped = time.monotonic()
+        while not ended.exists() and time.monotonic() < stopped + 60:
+            time.sleep(0.2)
+    assert ended.exists() and float(ended.read_text()) - stopped < 20
+
+
 class _InterruptedImport:
     """A meta-path finder standing in for Ctrl-C pressed while Python imports the CLI."""
 

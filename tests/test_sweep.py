@@ -321,8 +321,9 @@ def test_two_worker_processes_give_the_same_results(error_sweep: dict, cli) -> N
 @pytest.fixture
 def dask_cluster():
     distributed = pytest.importorskip("distributed")
+    # Two threads: the worker is handed two solves at once, which highspy cannot run side by side.
     cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=None
     )
     try:
         yield cluster
