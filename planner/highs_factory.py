@@ -58,16 +58,25 @@ def refused_highs_options(options: dict[str, bool | int | float | str]) -> dict[
     if not options:  # the usual case: no HiGHS object just to check nothing
         return {}
     highs = new_highs()
-    highs.setOptionValue("output_flag", False)
-    refused = [name for name, value in options.items() if highs.setOptionValue(name, value) != OK]
+    highs.setOptionValue("log_to_console", False)
+    said: list[str] = []  # HiGHS's own words, e.g. that this build lacks the "hipo" solver
+    highs.cbLogging.subscribe(lambda event: said.append(event.message))
+    refused: dict[str, str] = {}
+    for name, value in options.items():
+        said.clear()
+        if highs.setOptionValue(name, value) != OK:
+            refused[name] = " ".join(m.replace("ERROR:", "").strip() for m in said if m.strip())
     if not refused:
         return {}
     known = _option_descriptions(highs)
     return {
-        name: f"a value HiGHS accepts: {known[name]}"
-        if name in known
-        else "an option name HiGHS knows (its list: ergo-code.github.io/HiGHS/stable/options/definitions)"
-        for name in refused
+        name: (
+            f"a value HiGHS accepts: {known[name]}"
+            if name in known
+            else "an option name HiGHS knows (its list: ergo-code.github.io/HiGHS/stable/options/definitions)"
+        )
+        + (f"; HiGHS said: {message}" if message else "")
+        for name, message in refused.items()
     }
 
 

@@ -306,7 +306,13 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         ("[solver.highs_options]\nno_such_option = 1\n", ["solver.highs_options.no_such_option", "name"]),
         (
             "[solver.highs_options]\nmip_heuristic_effort = -5.0\n",
-            ["solver.highs_options.mip_heuristic_effort", "'-5.0'", "range: [0, 1]"],
+            [
+                "solver.highs_options.mip_heuristic_effort",
+                "'-5.0'",
+                "range: [0, 1]",
+                "HiGHS said",
+                "below lower bound",
+            ],
         ),
         ('[solver.highs_options]\npresolve = "maybe"\n', ["presolve", "'maybe'", '"off", "choose" or "on"']),
         ("[solver]\nthreads = 100000\n", ["solver.threads", "1024"]),
