@@ -105,7 +105,8 @@ def explain_trivially_infeasible(pm: PlanningModel, constraint_name: str) -> str
 
 def infeasible_rows(pm: PlanningModel) -> list[tuple[str, tuple]]:
     """The constraint rows of an IIS of the model's LP relaxation, as (family, index)."""
-    repn, lp, _ = compile_model(pm.model)
+    compiled = compile_model(pm.model)
+    repn, lp = compiled.repn, compiled.lp
     lp.integrality_ = []
     highs = new_highs()
     highs.setOptionValue("output_flag", False)

@@ -19,7 +19,9 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
+from planner.formulation.variables import SOLVER_UNITS
 from planner.highs_factory import configured_highs, give_start, solve_interruptibly
+from planner.scaling import Scaling, choose_scaling, scale_lp
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
 INF = highspy.kHighsInf
@@ -96,7 +98,8 @@ def solve_model(
     cleanly (status ``interrupted``) and the best plan found is still loaded.
     """
     started = time.perf_counter()
-    repn, lp, integer_columns = compile_model(model)
+    compiled = compile_model(model, settings.scales)
+    repn, lp, integer_columns = compiled.repn, compiled.lp, compiled.integer_columns
     highs = _configured_highs(settings, log_file, stream_log, integer_columns)
     highs.passModel(lp)
     load_seconds = time.perf_counter() - started
@@ -151,10 +154,10 @@ def solve_model(
         warm_start=_warm_start_summary(warm),
     )
     if values is not None:
-        for var, value in zip(repn.columns, values, strict=True):
+        for var, value in zip(repn.columns, compiled.scaling.model_values(values), strict=True):
             var.set_value(float(value), skip_validation=True)
         if with_duals and not integer_columns and status == "optimal" and row_dual is not None:
-            outcome.row_duals = _row_duals(repn, row_dual)
+            outcome.row_duals = _row_duals(repn, compiled.scaling.model_row_duals(row_dual))
     return outcome
 
 
@@ -254,16 +257,37 @@ def _report_progress(
     highs.cbMipInterrupt.subscribe(callback)
 
 
-def compile_model(model: pyo.ConcreteModel) -> tuple[object, highspy.HighsLp, int]:
-    """Pyomo model -> standard-form matrices -> ``HighsLp`` (and its count of integer columns)."""
+@dataclass(frozen=True)
+class CompiledModel:
+    """A model as HiGHS gets it: ``lp`` is in solver units, ``scaling`` maps answers back."""
+
+    repn: object
+    """Pyomo's standard form: ``columns`` and ``rows`` in the order of ``lp``'s."""
+    lp: highspy.HighsLp
+    integer_columns: int
+    scaling: Scaling
+
+
+def compile_model(
+    model: pyo.ConcreteModel, scales: Callable[[int, int], bool] | None = None
+) -> CompiledModel:
+    """Pyomo model -> standard-form matrices -> ``HighsLp``, rescaled (:mod:`planner.scaling`)
+    when ``scales(columns, integer_columns)`` says so."""
     repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-    lp, integer_columns = _to_highs_lp(repn)
-    return repn, lp, integer_columns
-
-
-def _to_highs_lp(repn: object) -> tuple[highspy.HighsLp, int]:
-    """The standard-form matrices as a ``HighsLp``; rows keep their sense (mixed form)."""
     a_matrix = repn.A.tocsc()
+    lp, is_integer = _to_highs_lp(repn, a_matrix)
+    if scales is not None and scales(lp.num_col_, int(is_integer.sum())):
+        families = [v.parent_component().local_name for v in repn.columns]
+        scaling = choose_scaling(a_matrix, families, is_integer, SOLVER_UNITS)
+        scale_lp(lp, a_matrix, scaling)
+    else:
+        scaling = Scaling.identity(lp.num_row_, lp.num_col_)
+    return CompiledModel(repn, lp, int(is_integer.sum()), scaling)
+
+
+def _to_highs_lp(repn: object, a_matrix: object) -> tuple[highspy.HighsLp, np.ndarray]:
+    """The standard-form matrices as a ``HighsLp`` (rows keep their sense: mixed form), and which
+    columns are integer."""
     n_rows, n_cols = a_matrix.shape
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
@@ -283,13 +307,12 @@ def _to_highs_lp(repn: object) -> tuple[highspy.HighsLp, int]:
     lp.a_matrix_.start_ = a_matrix.indptr
     lp.a_matrix_.index_ = a_matrix.indices
     lp.a_matrix_.value_ = a_matrix.data
-    is_integer = [v.is_integer() or v.is_binary() for v in repn.columns]
-    integer_columns = int(sum(is_integer))
-    if integer_columns:
+    is_integer = np.array([v.is_integer() or v.is_binary() for v in repn.columns], dtype=bool)
+    if is_integer.any():
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in is_integer
         ]
-    return lp, integer_columns
+    return lp, is_integer
 
 
 def _row_duals(repn: object, row_dual: np.ndarray) -> dict[str, dict[tuple, float]]:

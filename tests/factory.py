@@ -11,6 +11,7 @@ no salvage value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 import pyomo.environ as pyo
 
@@ -100,7 +101,11 @@ def make_case(
 
 
 def config(
-    policy: str = "phased", integer: bool = True, alpha: float = 0.9, weight: float = 0.0
+    policy: str = "phased",
+    integer: bool = True,
+    alpha: float = 0.9,
+    weight: float = 0.0,
+    scale: Literal["auto", "on", "off"] = "auto",
 ) -> ModelConfig:
     """A model solved to proven optimality (MIP gap 0), so objectives can be compared exactly."""
     return ModelConfig(
@@ -108,7 +113,7 @@ def config(
         policy=policy,
         integer=integer,
         cvar=CvarSettings(alpha=alpha, weight=weight),
-        solver=SolverSettings(mip_gap=0.0, threads=1),
+        solver=SolverSettings(mip_gap=0.0, threads=1, scale=scale),
     )
 
 

@@ -48,9 +48,10 @@ DELTA = 1e-3
 PERIOD_MONEY = {"p1": 1.0, "p2": 2 / 1.08}  # d[t] * years[t]
 
 
-@pytest.fixture
-def solve_lp(tmp_path: Path, write_case, exact_config):
-    """``solve_lp(**values) -> PlanResult``: the template with ``values`` over AMPLE, as an LP."""
+@pytest.fixture(params=["off", "on"], ids=["as-built", "rescaled"])
+def solve_lp(request: pytest.FixtureRequest, tmp_path: Path, write_case, exact_config):
+    """``solve_lp(**values) -> PlanResult``: the template with ``values`` over AMPLE, as an LP,
+    passed to HiGHS as built and rescaled (``planner.scaling``: duals must be mapped back)."""
     count = [0]
 
     def solve(**values: object) -> PlanResult:
@@ -58,7 +59,9 @@ def solve_lp(tmp_path: Path, write_case, exact_config):
         count[0] += 1
         files = {name: text.format(**fields) for name, text in TEMPLATE.items()}
         case, _ = load_case(write_case(tmp_path / f"case{count[0]}", base=files))
-        result = solve_case(case, exact_config(integer=False))
+        config = exact_config(integer=False)
+        solver = config.solver.model_copy(update={"scale": request.param})
+        result = solve_case(case, config.model_copy(update={"solver": solver}))
         assert result.status == "optimal"
         return result
 

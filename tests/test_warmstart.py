@@ -34,8 +34,9 @@ def synthetic_lp(tmp_path_factory: pytest.TempPathFactory) -> tuple[highspy.High
     files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
     case, _ = load_case(write_case(tmp_path_factory.mktemp("syn") / "case", files))
     pm = build_model(case, policy="phased")
-    repn, lp, integer_columns = compile_model(pm.model)
-    assert integer_columns > 0
+    compiled = compile_model(pm.model)
+    repn, lp = compiled.repn, compiled.lp
+    assert compiled.integer_columns > 0
     periods = np.array(
         [pm.decision_period(v) if v.is_integer() or v.is_binary() else -1 for v in repn.columns]
     )

@@ -15,6 +15,10 @@ from planner.case import Case
 from planner.formulation.indexing import Tree
 from planner.formulation.sets import Sets
 
+SOLVER_UNITS: dict[str, float] = {"buy": 1e3, "fleet": 1e3, "run": 1e3, "energy": 1e3}
+"""Units HiGHS gets the large continuous families in: thousands of chips, GWh instead of MWh
+(see :mod:`planner.scaling`; the model and every table stay in the spec's units)."""
+
 
 def add_variables(m: pyo.ConcreteModel, case: Case, sets: Sets, integer: bool) -> None:
     """build, buy, sign (decisions); ready_modules, fleet, active (states); run, energy, unmet."""
