@@ -165,7 +165,7 @@ def _on_dask_worker(fn: Callable[..., Any], args: tuple) -> Any:
 
 
 _ONE_SOLVE_AT_A_TIME = threading.Lock()
-
+"""Held by the Dask task of this worker process that is solving (see :func:`_on_dask_worker`)."""
 
 _DROPPED_TASK_STATES = frozenset({"cancelled", "released", "forgotten"})
 """A running task the scheduler no longer wants (``distributed``'s worker state machine)."""
