@@ -41,9 +41,12 @@ AUTO_WARM_START_SHARE = 0.75
 relax-and-fix re-solves take what they need first). Measured on bench cases with a 175-180 s
 limit: 20 sites x 10 years 0.50-0.58% with 3/4, 1.09% with 1/8; 20 sites x 40 quarters 0.82%
 and 5 sites x 40 quarters 1.41% either way."""
-AUTO_SCALE_MIN_COLUMNS = 10_000
+AUTO_SCALE_MIN_COLUMNS = 50_000
 """``scale = "auto"`` rescales LPs from this size on: the 20-site bench LP (132,441 columns) solves
-~20% faster; on small models there is nothing to gain."""
+~20% faster. Below it there is little to gain (the flagship LP, 21,530 columns: 1.0 s either way),
+and such LPs keep the plan the as-built path returns: where the LP has several optimal plans,
+the rescaled path may return another one of them (same objective, same stranded figures on the
+flagship)."""
 MAX_THREADS = 1024
 """More HiGHS threads than this is a typo: at 100,000 HiGHS aborts the process (cannot start them)."""
 

@@ -16,7 +16,7 @@ Every factor is a power of two, so scaling and unscaling are exact in floating p
 
 HiGHS's tolerances are absolute in the units it is given: a MIP accepts plans that break a row
 by up to 1e-6 of a passed unit, 1e-6 thousand chips. On a tiny MIP that moved the optimum by
-7e-4 of itself, so by default (``[solver] scale = "auto"``) only LPs of 10,000 columns or more
+7e-4 of itself, so by default (``[solver] scale = "auto"``) only LPs of 50,000 columns or more
 are rescaled; MIPs and small LPs go to HiGHS as built.
 """
 
