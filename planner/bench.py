@@ -98,6 +98,7 @@ def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], Run
             "columns": outcome.columns,
             "nonzeros": outcome.nonzeros,
             "integer_columns": outcome.integer_columns,
+            "rescaled": outcome.rescaled,
             "generate_seconds": generated - started,
             "read_seconds": read - generated,
             "build_seconds": result.build_seconds,
@@ -153,6 +154,7 @@ ROWS = (
     ("columns", "columns", "{:,}"),
     ("nonzeros", "nonzeros", "{:,}"),
     ("integer_columns", "integer columns", "{:,}"),
+    ("rescaled", "rescaled for HiGHS", "{}"),
     ("generate_seconds", "generate + write case (s)", "{:.2f}"),
     ("read_seconds", "read case, load_case (s)", "{:.2f}"),
     ("build_seconds", "build Pyomo model (s)", "{:.2f}"),
@@ -191,6 +193,8 @@ def render_bench(figures: dict, console: Console) -> None:
         value = figures[key]
         if value is None:
             text = "-"
+        elif isinstance(value, bool):
+            text = "yes" if value else "no"
         elif key == "mip_gap":
             text = form.format(100 * value)
         elif key in ("objective_musd", "bound_musd"):

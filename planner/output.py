@@ -38,6 +38,7 @@ def plan_summary(result: PlanResult, run_dir: str | None) -> dict:
         "columns": outcome.columns,
         "nonzeros": outcome.nonzeros,
         "integer_columns": outcome.integer_columns,
+        "rescaled": outcome.rescaled,
         "warm_start": outcome.warm_start,
         "cost_breakdown_musd": res.expected_breakdown_musd,
         "cost_by_scenario_musd": {

@@ -58,6 +58,8 @@ class SolveOutcome:
     columns: int
     nonzeros: int
     integer_columns: int
+    rescaled: bool = False
+    """Whether HiGHS got the model rescaled (:mod:`planner.scaling`)."""
     row_duals: dict[str, dict[tuple, float]] = field(default_factory=dict)
     """Constraint name -> index -> dual value (LPs only), in objective units per row unit."""
     warm_start: dict | None = None
@@ -151,6 +153,7 @@ def solve_model(
         columns=lp.num_col_,
         nonzeros=int(repn.A.nnz),
         integer_columns=integer_columns,
+        rescaled=compiled.rescaled,
         warm_start=_warm_start_summary(warm),
     )
     if values is not None:
@@ -266,6 +269,7 @@ class CompiledModel:
     lp: highspy.HighsLp
     integer_columns: int
     scaling: Scaling
+    rescaled: bool
 
 
 def compile_model(
@@ -276,13 +280,14 @@ def compile_model(
     repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     a_matrix = repn.A.tocsc()
     lp, is_integer = _to_highs_lp(repn, a_matrix)
-    if scales is not None and scales(lp.num_col_, int(is_integer.sum())):
+    rescaled = scales is not None and scales(lp.num_col_, int(is_integer.sum()))
+    if rescaled:
         families = [v.parent_component().local_name for v in repn.columns]
         scaling = choose_scaling(a_matrix, families, is_integer, SOLVER_UNITS)
         scale_lp(lp, a_matrix, scaling)
     else:
         scaling = Scaling.identity(lp.num_row_, lp.num_col_)
-    return CompiledModel(repn, lp, int(is_integer.sum()), scaling)
+    return CompiledModel(repn, lp, int(is_integer.sum()), scaling, rescaled)
 
 
 def _to_highs_lp(repn: object, a_matrix: object) -> tuple[highspy.HighsLp, np.ndarray]:

@@ -28,6 +28,7 @@ SUMMARY_KEYS = {
     "bound_musd",
     "build_seconds",
     "solve_seconds",
+    "rescaled",
     "cost_breakdown_musd",
     "stranded",
     "run_dir",

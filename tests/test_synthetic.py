@@ -107,6 +107,7 @@ def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
     figures = json.loads(result.output)
     assert figures["rows"] > 0 and figures["columns"] > 0 and figures["nonzeros"] > 0
     assert figures["integer_columns"] > 0
+    assert figures["rescaled"] is False  # a MIP, and small: passed as built
     assert figures["scenarios"] == 2 and figures["tree_leaves"] == 2
     assert figures["status"] == "optimal"
     assert figures["objective_musd"] > 0
@@ -125,6 +126,17 @@ def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.output
     for label in ("rows", "nonzeros", "build", "load", "solve", "total", "peak memory", "gap", "bound"):
         assert label in table.output
+
+    forced = tmp_path / "scaled.toml"
+    forced.write_text('name = "scaled"\npolicy = "phased"\n[solver]\nscale = "on"\n')
+    scaled_args = [*args[:-2], "--out", str(tmp_path / "scaled"), "--relax", "--model", str(forced)]
+    scaled = CliRunner().invoke(main, scaled_args)
+    assert scaled.exit_code == 0, scaled.output
+    summary = json.loads((tmp_path / "scaled" / "bench.json").read_text())
+    assert summary["rescaled"] is True
+    assert summary["objective_musd"] == pytest.approx(
+        json.loads((tmp_path / "lp" / "bench.json").read_text())["objective_musd"], rel=1e-9
+    )
 
     warm = CliRunner().invoke(main, [*args[:-2], "--out", str(tmp_path / "warm"), "--warm-start", "5"])
     assert warm.exit_code == 0, warm.output
