@@ -41,9 +41,6 @@ class Scaling:
     def model_values(self, passed: np.ndarray) -> np.ndarray:
         return np.asarray(passed) * self.col
 
-    def passed_values(self, model: np.ndarray) -> np.ndarray:
-        return np.asarray(model) / self.col
-
     def model_row_duals(self, passed: np.ndarray) -> np.ndarray:
         """d(objective)/d(model rhs) = d(objective)/d(passed rhs) / ``row``."""
         return np.asarray(passed) / self.row
@@ -79,8 +76,8 @@ def choose_scaling(
     return Scaling(row, col)
 
 
-def scale_lp(lp: highspy.HighsLp, a_matrix: sp.csc_matrix, scaling: Scaling) -> sp.csc_matrix:
-    """Rescale ``lp`` (built from ``a_matrix``) in place; returns the passed matrix."""
+def scale_lp(lp: highspy.HighsLp, a_matrix: sp.csc_matrix, scaling: Scaling) -> None:
+    """Rescale ``lp`` (built from ``a_matrix``) in place."""
     passed = (sp.diags(1.0 / scaling.row) @ a_matrix @ sp.diags(scaling.col)).tocsc()
     passed.sort_indices()
     lp.a_matrix_.start_ = passed.indptr
@@ -91,4 +88,3 @@ def scale_lp(lp: highspy.HighsLp, a_matrix: sp.csc_matrix, scaling: Scaling) -> 
     lp.col_upper_ = np.asarray(lp.col_upper_) / scaling.col
     lp.row_lower_ = np.asarray(lp.row_lower_) / scaling.row
     lp.row_upper_ = np.asarray(lp.row_upper_) / scaling.row
-    return passed

@@ -280,14 +280,15 @@ def compile_model(
     repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     a_matrix = repn.A.tocsc()
     lp, is_integer = _to_highs_lp(repn, a_matrix)
-    rescaled = scales is not None and scales(lp.num_col_, int(is_integer.sum()))
+    integer_columns = int(is_integer.sum())
+    rescaled = scales is not None and scales(lp.num_col_, integer_columns)
     if rescaled:
         families = [v.parent_component().local_name for v in repn.columns]
         scaling = choose_scaling(a_matrix, families, is_integer, SOLVER_UNITS)
         scale_lp(lp, a_matrix, scaling)
     else:
         scaling = Scaling.identity(lp.num_row_, lp.num_col_)
-    return CompiledModel(repn, lp, int(is_integer.sum()), scaling, rescaled)
+    return CompiledModel(repn, lp, integer_columns, scaling, rescaled)
 
 
 def _to_highs_lp(repn: object, a_matrix: object) -> tuple[highspy.HighsLp, np.ndarray]:
