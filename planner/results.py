@@ -42,6 +42,18 @@ PERIOD_METRICS = (
 )
 """The stranded figures of ``stranded_by_period`` whose risk is also reported period by period."""
 
+DISPATCH_COLUMNS = ("scenario", "period", "site", "chip", "workload", "running_chips", "eflops", "it_mw")
+ENERGY_COLUMNS = (
+    "scenario",
+    "period",
+    "contract",
+    "site",
+    "active_share",
+    "mwh",
+    "available_mwh",
+    "take_or_pay_floor_mwh",
+)
+
 
 @dataclass
 class Results:
@@ -52,6 +64,8 @@ class Results:
     chips: pd.DataFrame
     contracts: pd.DataFrame
     unmet: pd.DataFrame
+    dispatch: pd.DataFrame
+    energy: pd.DataFrame
     stranded_by_period: pd.DataFrame
     stranded_by_scenario: pd.DataFrame
     risk: pd.DataFrame
@@ -176,7 +190,8 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     )
 
     cost = _cost_by_scenario(pm)
-    stranded = _stranded_by_period(pm, build, buy, fleet, run)
+    active = _values(m.contract_active)
+    stranded = _stranded_by_period(pm, build, buy, fleet, run, active)
     by_scenario = _stranded_by_scenario(stranded, cost)
     risk = _risk(by_scenario, case.scenario_probability, cvar_alpha)
     risk_by_period = _risk_by_period(stranded, case.scenario_probability, cvar_alpha)
@@ -186,6 +201,8 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         chips=chips,
         contracts=contracts,
         unmet=unmet_table,
+        dispatch=_dispatch(pm, run),
+        energy=_energy(pm, _values(m.energy), active),
         stranded_by_period=stranded,
         stranded_by_scenario=by_scenario,
         risk=risk,
@@ -234,11 +251,10 @@ def _stranded_by_period(
     buy: dict[tuple, float],
     fleet: dict[tuple, float],
     run: dict[tuple, float],
+    active: dict[tuple, float],
 ) -> pd.DataFrame:
     """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period."""
     case, sets, ix = pm.case, pm.sets, pm.ix
-    m = pm.model
-    active = _values(m.contract_active)
     running: dict[tuple[str, str, int, str], float] = {}
     for (c, s, _k, t, w), v in run.items():
         running[c, s, t, w] = running.get((c, s, t, w), 0.0) + v
@@ -306,6 +322,71 @@ def _stranded_by_period(
             share = row["idle_pflops"] / row["installed_pflops"] if row["installed_pflops"] > TINY else 0.0
             rows.append({"scenario": w, "period": period, **row, "idle_pflops_share": share})
     return pd.DataFrame(rows)
+
+
+def _dispatch(pm: PlanningModel, run: dict[tuple, float]) -> pd.DataFrame:
+    """What runs where: chips of each type running each workload, per scenario, period and site."""
+    case, periods = pm.case, pm.ix.periods
+    rows = [
+        {
+            "scenario": w,
+            "period": periods[t],
+            "site": s,
+            "chip": c,
+            "workload": k,
+            "running_chips": v,
+            "eflops": v * case.pflops(c, k) / 1000.0,
+            "it_mw": v * case.chips[c].kw / 1000.0,
+        }
+        for (c, s, k, t, w), v in run.items()
+        if v > TINY
+    ]
+    return _in_input_order(pd.DataFrame(rows, columns=DISPATCH_COLUMNS), pm, ["site", "chip", "workload"])
+
+
+def _energy(pm: PlanningModel, energy: dict[tuple, float], active: dict[tuple, float]) -> pd.DataFrame:
+    """Where the power comes from: MWh taken from each active contract per scenario and period,
+    against what the active share makes available and its take-or-pay floor."""
+    case, sets, periods = pm.case, pm.sets, pm.ix.periods
+    rows = []
+    for w in case.scenarios:
+        for t, period in enumerate(periods):
+            n = sets.info_tree.node_of[(w, t)]
+            for q, contract in case.contracts.items():
+                share = _active_value(sets, active, q, n)
+                if share <= TINY:
+                    continue
+                available = available_mwh(case, sets, q, t) * share
+                rows.append(
+                    {
+                        "scenario": w,
+                        "period": period,
+                        "contract": q,
+                        "site": contract.site,
+                        "active_share": share,
+                        "mwh": energy.get((q, t, w), 0.0),
+                        "available_mwh": available,
+                        "take_or_pay_floor_mwh": contract.min_take * available,
+                    }
+                )
+    return pd.DataFrame(rows, columns=ENERGY_COLUMNS)
+
+
+def _in_input_order(table: pd.DataFrame, pm: PlanningModel, keys: list[str]) -> pd.DataFrame:
+    """Rows sorted by scenario and period, then by ``keys`` in the order the input files list them."""
+    case = pm.case
+    order = {
+        "scenario": list(case.scenarios),
+        "period": list(pm.ix.periods),
+        "site": list(case.sites),
+        "chip": list(case.chips),
+        "workload": list(case.workloads),
+    }
+    by = ["scenario", "period", *keys]
+    rank = {key: {v: i for i, v in enumerate(order[key])} for key in by}
+    return table.sort_values(by, key=lambda column: column.map(rank[column.name]), kind="stable").reset_index(
+        drop=True
+    )
 
 
 def _above_noise(value: float) -> float:

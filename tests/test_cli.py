@@ -38,6 +38,8 @@ RESULT_TABLES = (
     "chips.csv",
     "contracts.csv",
     "unmet.csv",
+    "dispatch.csv",
+    "energy.csv",
     "cost_by_scenario.csv",
     "stranded_by_period.csv",
     "stranded_by_scenario.csv",

@@ -291,6 +291,14 @@ def test_take_or_pay_is_paid_when_not_needed() -> None:
     assert energy(result)[("top", "p1")] == approx(5000)
     stranded = result.results.stranded_by_period
     assert stranded["unused_take_or_pay_mwh"].sum() == approx(3000)
+    table = result.results.energy.set_index("contract")
+    top = table.loc["top"]
+    assert [top.active_share, top.mwh] == approx([1, 5000])
+    assert [top.available_mwh, top.take_or_pay_floor_mwh] == approx([10000, 5000])
+    assert table.loc["free", ["available_mwh", "take_or_pay_floor_mwh"]].tolist() == approx([10000, 0])
+    dispatch = result.results.dispatch
+    assert dispatch[["site", "chip", "workload"]].values.tolist() == [["s1", "c1", "w"]]
+    assert dispatch[["running_chips", "eflops", "it_mw"]].values.tolist() == [approx([2, 2, 2])]
 
 
 def test_contract_lead_and_term() -> None:
@@ -312,6 +320,9 @@ def test_contract_lead_and_term() -> None:
     assert result.objective_musd == approx(1.0)
     assert signed(result) == approx({("q1", "p1"): 1})
     assert unmet(result) == {}
+    active = result.results.energy
+    assert active[["period", "contract"]].values.tolist() == [["p2", "q1"]]
+    assert active[["active_share", "mwh"]].values.tolist() == [approx([1, 1000])]
 
 
 def test_contract_first_period() -> None:
