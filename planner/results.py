@@ -255,9 +255,7 @@ def _stranded_by_period(
 ) -> pd.DataFrame:
     """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period."""
     case, sets, ix = pm.case, pm.sets, pm.ix
-    running: dict[tuple[str, str, int, str], float] = {}
-    for (c, s, _k, t, w), v in run.items():
-        running[c, s, t, w] = running.get((c, s, t, w), 0.0) + v
+    running = _running_chips(run)
     rows = []
     for w in case.scenarios:
         for t, period in enumerate(ix.periods):
@@ -389,6 +387,14 @@ def _in_input_order(table: pd.DataFrame, pm: PlanningModel, keys: list[str]) -> 
     )
 
 
+def _running_chips(run: dict[tuple, float]) -> dict[tuple[str, str, int, str], float]:
+    """(chip, site, period index, scenario) -> chips running, over all workloads."""
+    running: dict[tuple[str, str, int, str], float] = {}
+    for (c, s, _k, t, w), v in run.items():
+        running[c, s, t, w] = running.get((c, s, t, w), 0.0) + v
+    return running
+
+
 def _above_noise(value: float) -> float:
     """``max(0, value)``, with a solver's rounding (1e-16 MW of empty shell) read as 0."""
     return value if value > TINY else 0.0
@@ -474,20 +480,26 @@ def _capex_by_period(pm: PlanningModel) -> pd.DataFrame:
 def _capacity_by_period(
     pm: PlanningModel, fleet: dict[tuple, float], run: dict[tuple, float]
 ) -> pd.DataFrame:
-    """Installed and used EFLOPS against demand, per scenario and period (for the charts)."""
+    """Installed and used EFLOPS against demand, per scenario and period (for the charts).
+
+    Installed capacity counts each running chip at the PFLOPS of the workload it runs
+    (``chip_performance``) and each idle chip at ``chips.pflops``, so that served never exceeds it.
+    """
     case, sets, ix = pm.case, pm.sets, pm.ix
     served: dict[tuple[int, str], float] = {}
     for (c, _s, k, t, w), v in run.items():
         served[t, w] = served.get((t, w), 0.0) + v * case.pflops(c, k) / 1000.0
+    running = _running_chips(run)
     rows = []
     for w in case.scenarios:
         for t, period in enumerate(ix.periods):
             n = sets.info_tree.node_of[(w, t)]
-            installed = sum(
-                fleet.get((c, s, n), 0.0) * chip.pflops / 1000.0
+            idle = sum(
+                max(0.0, fleet.get((c, s, n), 0.0) - running.get((c, s, t, w), 0.0)) * chip.pflops / 1000.0
                 for c, chip in case.chips.items()
                 for s in case.sites
             )
+            installed = served.get((t, w), 0.0) + idle
             demand = sum(case.demand_eflops[(w, period, k)] for k in case.workloads)
             rows.append(
                 {

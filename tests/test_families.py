@@ -186,6 +186,27 @@ def test_chip_performance_overrides_pflops() -> None:
     assert result.objective_musd == approx(4.0)
     assert bought(result) == approx({("c1", "s1", "p1"): 4})
     assert unmet(result) == {}
+    # 2 chips on train (1 EFLOPS each) and 2 on infer (2 each): 6 installed, all of it served.
+    capacity = result.results.capacity_by_period.iloc[0]
+    assert [capacity.installed_eflops, capacity.served_eflops, capacity.demand_eflops] == approx([6, 6, 6])
+
+
+def test_idle_chips_count_in_installed_capacity_at_their_nominal_pflops() -> None:
+    """Demand 4 in p1, 2 in p2 (infer, 2000 PFLOPS per chip; nominal 1000); chips live 2 periods.
+
+    p1 buys 2 chips; in p2 one runs (2 EFLOPS) and one is idle (1 EFLOPS nominal): installed 3.
+    """
+    case = make_case(
+        {"p1": {"infer": 4}, "p2": {"infer": 2}},
+        P2,
+        chips=[chip(capex_usd=1e6)],
+        chip_performance={("c1", "infer"): 2000.0},
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(2.0)
+    capacity = result.results.capacity_by_period
+    assert capacity["installed_eflops"].tolist() == approx([4, 3])
+    assert capacity["served_eflops"].tolist() == approx([4, 2])
 
 
 def test_unmet_demand_when_the_penalty_is_cheap() -> None:
