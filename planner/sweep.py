@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.config import ModelConfig
+from planner.csv_table import PLAIN_NUMBER, CellError, FieldKind, convert_cell, parse_table
 from planner.errors import InputError, ModelError, Problem
 from planner.loader import FILES, field_kinds
 
@@ -25,6 +26,7 @@ SWEEP_COLUMNS = ("case", "group", "file", "column", "where", "op", "value")
 REQUIRED_COLUMNS = ("case", "file", "column", "op", "value")
 OPS = {"scale": lambda old, x: old * x, "add": lambda old, x: old + x, "set": lambda _old, x: x}
 BASE = "base"
+SWEEP_VALUE = FieldKind("number", "a plain decimal number (e.g. 1.5 or -2e3)", required=True)
 
 
 @dataclass(frozen=True)
@@ -51,39 +53,29 @@ class Variant:
 
 
 def read_sweep(path: Path) -> list[Variant]:
-    """Parse and check the sweep file's shape; semantic errors are left to each variant."""
+    """Parse and check the sweep file's shape; semantic errors are left to each variant.
+
+    The file is read like a case file (:func:`parse_table`): the same checks of encoding, header,
+    repeated or unknown columns and cells outside the header, with the same messages.
+    """
     label = Path(path).name
+    problems: list[Problem] = []
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(label, None, None, None, f"a readable UTF-8 CSV file ({exc})")]) from exc
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise InputError([Problem(label, None, None, None, "a header row: " + ", ".join(SWEEP_COLUMNS))])
-    header = [h.strip() for h in rows[0]]
-    problems = [
-        Problem(label, 1, column, None, "a required column of the sweep file")
-        for column in REQUIRED_COLUMNS
-        if column not in header
-    ]
-    problems += [
-        Problem(label, 1, column, column, "one of " + ", ".join(SWEEP_COLUMNS) + " (or a note* column)")
-        for column in header
-        if column not in SWEEP_COLUMNS and not column.lower().startswith("note")
-    ]
-    if problems:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(label, None, None, None, f"a readable CSV file ({exc})")]) from exc
+    table = parse_table(label, data, SWEEP_COLUMNS, set(REQUIRED_COLUMNS), problems)
+    if table is None or problems:
         raise InputError(problems)
     variants: dict[str, Variant] = {}
-    for number, cells in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
-        edit, row_problems = _parse_edit(label, number, record)
+    for raw in table.rows:
+        record = {column: raw.cells.get(column, "").strip() for column in SWEEP_COLUMNS}
+        edit, row_problems = _parse_edit(label, raw.row, record)
         problems += row_problems
         if edit is None:
             continue
         if edit.case == BASE:
-            problems.append(Problem(label, number, "case", edit.case, "a variant name other than 'base'"))
+            problems.append(Problem(label, raw.row, "case", edit.case, "a variant name other than 'base'"))
             continue
         variant = variants.setdefault(edit.case, Variant(edit.case, edit.group))
         variant.group = variant.group or edit.group
@@ -104,11 +96,9 @@ def _parse_edit(label: str, row: int, record: dict[str, str]) -> tuple[Edit | No
     value = math.nan
     if record.get("value"):
         try:
-            value = float(record["value"])
-            if not math.isfinite(value):
-                raise ValueError
-        except ValueError:
-            problems.append(Problem(label, row, "value", record["value"], "a finite number"))
+            value = float(convert_cell(record["value"], SWEEP_VALUE))
+        except CellError as error:
+            problems.append(Problem(label, row, "value", record["value"], error.expected))
     where = []
     for condition in filter(None, (c.strip() for c in record.get("where", "").split("&"))):
         name, sep, wanted = condition.partition("=")
@@ -183,7 +173,7 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
     matched = 0
     for cells in rows[1:]:
         record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
-        if not all(_same(record[name], wanted) for name, wanted in edit.where):
+        if not all(_same(record[name], wanted, name in numeric_columns) for name, wanted in edit.where):
             continue
         old = 0.0
         if edit.op != "set":
@@ -214,19 +204,19 @@ def _old_value(text: str, edit: Edit, kinds: dict, label: str) -> float | Proble
                 f"a value to {edit.op} (the cell is blank and the default is not a number)",
             )
         text = str(default)
-    try:
-        return float(text)
-    except ValueError:
+    if not PLAIN_NUMBER.fullmatch(text):
         return Problem(label, edit.row, "column", edit.column, f"a number in the case (found {text!r})")
+    return float(text)
 
 
-def _same(cell: str, wanted: str) -> bool:
+def _same(cell: str, wanted: str, numeric: bool) -> bool:
+    """Whether a ``where`` condition holds. Ids and text compare as written (period ``2026.1`` is not
+    ``2026.10``); numeric columns compare as numbers (``1.50`` is ``1.5``)."""
     if cell == wanted:
         return True
-    try:
-        return float(cell) == float(wanted)
-    except ValueError:
+    if not numeric or not (PLAIN_NUMBER.fullmatch(cell) and PLAIN_NUMBER.fullmatch(wanted)):
         return False
+    return float(cell) == float(wanted)
 
 
 @dataclass

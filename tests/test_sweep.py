@@ -15,8 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from planner.errors import InputError
 from planner.loader import load_case
 from planner.plan import solve_case
+from planner.sweep import apply_edits, read_sweep
 
 SWEEP_HEADER = "case,group,file,column,where,op,value\n"
 
@@ -254,7 +256,8 @@ def test_exit_1_when_only_one_variant_fails(cli, tiny_case_dir: Path, tmp_path: 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("case,group,file,column,where,value\nx,,chips.csv,capex_usd,,2\n", ["bad-sweep.csv", "row 1", "op"]),
+        ("case,group,file,column,where,value\nx,,chips.csv,capex_usd,,2\n",
+         ["bad-sweep.csv", "column op", "missing"]),
         ("case,file,column,op\nx,chips.csv,capex_usd,scale\n", ["bad-sweep.csv", "value"]),
         (SWEEP_HEADER + "x,,chips.csv,capex_usd,,multiply,2\n", ["bad-sweep.csv", "row 2", "op", "multiply"]),
         (SWEEP_HEADER + "x,,chips.csv,capex_usd,,scale,abc\n", ["bad-sweep.csv", "row 2", "value", "abc"]),
@@ -265,9 +268,15 @@ def test_exit_1_when_only_one_variant_fails(cli, tiny_case_dir: Path, tmp_path: 
         (SWEEP_HEADER + "x,,chips.csv,capex_usd,chip,scale,2\n", ["bad-sweep.csv", "row 2", "where"]),
         ("case,file,column,op,value,colour\nx,chips.csv,capex_usd,scale,2,red\n",
          ["bad-sweep.csv", "colour"]),
+        ("case,group,file,column,where,op,value,value\nx,,chips.csv,capex_usd,,scale,0.5,0.7\n",
+         ["bad-sweep.csv", "row 1", "value", "appears twice"]),
+        (SWEEP_HEADER + "x,,chips.csv,capex_usd,,scale,0,5\n", ["bad-sweep.csv", "row 2", "5", "outside"]),
+        (SWEEP_HEADER + "x,,chips.csv,capex_usd,,scale,1_000\n",
+         ["bad-sweep.csv", "row 2", "1_000", "plain"]),
     ],
     ids=["no-op-column", "no-value-column", "bad-op", "value-not-a-number", "value-nan", "blank-op",
-         "variant-named-base", "where-without-equals", "unknown-column"],
+         "variant-named-base", "where-without-equals", "unknown-column", "repeated-column",
+         "decimal-comma-spills-into-an-eighth-cell", "value-not-plain-decimal"],
 )
 def test_malformed_sweep_file_is_exit_2(
     cli, tiny_case_dir: Path, tmp_path: Path, text: str, expected: list[str]
@@ -292,6 +301,32 @@ def test_malformed_sweep_file_lists_every_problem(cli, tiny_case_dir: Path, tmp_
     assert squash("2 problem(s)") in err
     assert squash("bad-sweep.csv, row 2, column op") in err
     assert squash("bad-sweep.csv, row 3, column value") in err
+
+
+def test_where_compares_ids_as_text_and_numeric_columns_as_numbers(tmp_path: Path) -> None:
+    """Period ids ``2026.1`` and ``2026.10`` are different ids; ``kw=0.80`` is ``kw`` 0.8."""
+    files = {
+        "demand.csv": "period,workload,eflops\n2026.1,w,1\n2026.10,w,2\n",
+        "chips.csv": "chip,pflops,kw,capex_usd,life_years\na,1,0.8,10,4\nb,1,1.2,10,4\n",
+    }
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(
+        SWEEP_HEADER
+        + "month1,,demand.csv,eflops,period=2026.1,scale,10\n"
+        + "cheap_a,,chips.csv,capex_usd,kw=0.80,set,5\n"
+        + "no_such_period,,demand.csv,eflops,period=2026.10000,scale,10\n"
+    )
+    month1, cheap_a, no_such_period = read_sweep(sweep)
+    assert apply_edits(files, month1.edits, "sweep.csv")["demand.csv"].splitlines()[1:] == [
+        "2026.1,w,10.0",
+        "2026.10,w,2",
+    ]
+    assert apply_edits(files, cheap_a.edits, "sweep.csv")["chips.csv"].splitlines()[1:] == [
+        "a,1,0.8,5.0,4",
+        "b,1,1.2,10,4",
+    ]
+    with pytest.raises(InputError, match="2026.10000"):
+        apply_edits(files, no_such_period.edits, "sweep.csv")
 
 
 # --------------------------------------------------------------------------------------------
