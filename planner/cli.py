@@ -162,11 +162,11 @@ class RunFlags:
             warm_start_s=self.warm_start,
         )
 
-    def run_folder(self, case_name: str, label: str, case_dir: Path | None = None) -> RunFolder:
-        """The run folder to write: ``--out``, or a new ``runs/<case>-<label>-<time>`` folder."""
-        protect = () if case_dir is None else (case_dir,)
+    def run_folder(self, case_name: str, label: str, *inputs: Path) -> RunFolder:
+        """The run folder to write: ``--out``, or a new ``runs/<case>-<label>-<time>`` folder.
+        ``--overwrite`` never replaces a folder holding one of the ``inputs``."""
         if self.out is not None:
-            return RunFolder(self.out, overwrite=self.overwrite, protect=protect)
+            return RunFolder(self.out, overwrite=self.overwrite, protect=inputs)
         return RunFolder(default_run_dir(case_name, label), unique=True)
 
 
@@ -359,8 +359,9 @@ def sweep(
     case, _warnings = load_case_reporting(case_dir, console)
     tasks = sweep_tasks(case_dir, sweep_file)
     n_workers = workers or default_workers(len(tasks))
-    with flags.run_folder(case.name, f"sweep-{config.name}", case_dir) as folder:
+    with flags.run_folder(case.name, f"sweep-{config.name}", case_dir, sweep_file) as folder:
         final_dir = folder.final
+        folder.copy_input(sweep_file, "sweep.csv")  # the edits, kept with what they gave
         outcomes = run_sweep(tasks, config, n_workers, scheduler, console)
         table = variants_table(outcomes)
         write_sweep(folder, table)

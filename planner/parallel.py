@@ -18,7 +18,7 @@ from typing import Any
 
 from planner.case import Case
 from planner.config import ModelConfig
-from planner.errors import InputError, ModelError
+from planner.errors import InputError, ModelError, Problem
 from planner.results import Results
 from planner.solve_stop import stopped_when
 
@@ -120,7 +120,12 @@ def _run_on_dask(
     from distributed import as_completed as dask_completed
 
     ordered: list[Any] = [None] * len(tasks)
-    with Client(scheduler, timeout="20s") as client:
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (ValueError, OSError) as exc:  # a malformed address, or nobody answering there
+        expected = f"the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 ({exc})"
+        raise InputError([Problem("--scheduler", None, None, scheduler, expected)]) from exc
+    with client:
         futures = [client.submit(_on_dask_worker, fn, args, pure=False) for fn, args in tasks]
         position = {future.key: i for i, future in enumerate(futures)}
         for future in dask_completed(futures):

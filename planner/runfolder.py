@@ -115,6 +115,9 @@ class RunFolder:
     def write_text(self, name: str, text: str) -> None:
         (self.path / name).write_text(text)
 
+    def copy_input(self, source: Path, name: str) -> None:
+        shutil.copyfile(source, self.path / name)
+
     def commit(self) -> Path:
         """Move the finished folder into place."""
         replaced = None

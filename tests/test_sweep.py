@@ -186,6 +186,35 @@ def test_sweep_run_folder_has_table_and_tornado(good_sweep: dict) -> None:
     for row in table.itertuples():
         assert float(row.objective_musd) == pytest.approx(swept[row.case], rel=1e-8)
     assert not [p for p in good_sweep["root"].iterdir() if p.name.startswith(".")]
+    assert (out / "sweep.csv").read_text() == SWEEP_HEADER + GOOD_ROWS
+
+
+def test_overwrite_never_deletes_the_sweep_file(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    """The sweep file kept inside an earlier run folder: --overwrite of that folder is refused."""
+    out = tmp_path / "run"
+    first = tmp_path / "sweep.csv"
+    first.write_text(SWEEP_HEADER + "cheap_gpu,,chips.csv,capex_usd,chip=gpu,scale,0.5\n")
+    assert cli("sweep", tiny_case_dir, first, "--workers", "1", "--out", out).exit_code == 0
+    kept = out / "my-edits.csv"
+    kept.write_text(first.read_text())
+    result = cli("sweep", tiny_case_dir, kept, "--workers", "1", "--out", out, "--overwrite")
+    assert result.exit_code == 2
+    assert squash("does not hold the input") in squash(result.stderr)
+    assert kept.read_text() == first.read_text()
+
+
+def test_a_bad_scheduler_address_is_bad_input(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(SWEEP_HEADER + "cheap_gpu,,chips.csv,capex_usd,chip=gpu,scale,0.5\n")
+    out = tmp_path / "run"
+    result = cli("sweep", tiny_case_dir, sweep, "--scheduler", "notaurl", "--json", "--out", out)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "input_error"
+    assert payload["problems"][0]["file"] == "--scheduler"
+    assert "Dask scheduler" in payload["problems"][0]["expected"]
+    assert not out.exists()
 
 
 def test_sweep_console_output(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
