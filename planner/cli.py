@@ -29,6 +29,7 @@ from planner.config import (
     MAX_THREADS,
     ModelConfig,
     load_model_config,
+    resolve_model_path,
 )
 from planner.entry import EXIT_INTERRUPTED, INTERRUPTED
 from planner.errors import InputError, ModelError, Problem
@@ -251,7 +252,7 @@ def solve(
     case, warnings = load_case_reporting(case_dir, console)
     progress_console = make_console(stderr=True)
     with (
-        flags.run_folder(case.name, config.name, case_dir) as folder,
+        flags.run_folder(case.name, config.name, case_dir, resolve_model_path(model_name)) as folder,
         progress_console.status("building the model...", spinner="dots") as status,
     ):
         final_dir = folder.final
@@ -310,7 +311,7 @@ def compare(
         raise InputError([Problem("--model", None, None, ", ".join(names), "each model once")])
     console = make_console(stderr=flags.as_json)
     case, _warnings = load_case_reporting(case_dir, console)
-    with flags.run_folder(case.name, "compare", case_dir) as folder:
+    with flags.run_folder(case.name, "compare", case_dir, *map(resolve_model_path, names)) as folder:
         final_dir = folder.final
         comparison = compare_strategies(case, configs, workers=workers)
         write_comparison(folder, comparison, str(final_dir))
@@ -359,7 +360,8 @@ def sweep(
     case, _warnings = load_case_reporting(case_dir, console)
     tasks = sweep_tasks(case_dir, sweep_file)
     n_workers = workers or default_workers(len(tasks))
-    with flags.run_folder(case.name, f"sweep-{config.name}", case_dir, sweep_file) as folder:
+    inputs = (case_dir, sweep_file, resolve_model_path(model_name))
+    with flags.run_folder(case.name, f"sweep-{config.name}", *inputs) as folder:
         final_dir = folder.final
         folder.copy_input(sweep_file, "sweep.csv")  # the edits, kept with what they gave
         outcomes = run_sweep(tasks, config, n_workers, scheduler, console)

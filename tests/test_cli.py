@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from planner.config import MODELS_DIR
 from planner.errors import InputError
 from planner.loader import load_case
 from planner.runfolder import RunFolder, default_run_dir
@@ -183,6 +184,19 @@ def test_overwrite_never_deletes_what_planner_did_not_write(
     assert [p.name for p in mine.iterdir()] == ["keep.txt"]
     assert sorted(p.name for p in case_dir.iterdir()) == case_files
     assert not staging_leftovers(mine)
+
+
+def test_overwrite_never_deletes_the_model_file(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    """A model TOML kept in an earlier run folder is an input too (solve and compare)."""
+    out = tmp_path / "run"
+    assert cli("solve", tiny_case_dir, "--out", out, "--relax").exit_code == 0
+    model = out / "my-model.toml"
+    model.write_text((MODELS_DIR / "phased.toml").read_text().replace('name = "phased"', 'name = "mine"'))
+    for command in (["solve", "--model", model], ["compare", "--model", model, "--model", "all-at-once"]):
+        result = cli(command[0], tiny_case_dir, *command[1:], "--out", out, "--overwrite")
+        assert result.exit_code == 2, result.output
+        assert_mentions(result.stderr, str(out), "does not hold the input")
+        assert model.is_file()
 
 
 def test_runs_started_together_get_their_own_folders(tmp_path: Path) -> None:
