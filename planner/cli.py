@@ -351,14 +351,26 @@ def sweep(
 ) -> None:
     """Solve CASE_DIR and every variant of SWEEP_FILE; table and tornado chart of the changes."""
     from planner.parallel import default_workers
-    from planner.sweep import sweep_tasks
+    from planner.sweep import read_sweep, sweep_tasks
     from planner.sweep_report import render_sweep, variants_table, write_sweep
     from planner.sweep_run import run_sweep
 
     config = flags.model(model_name)
     console = make_console(stderr=flags.as_json)
-    case, _warnings = load_case_reporting(case_dir, console)
-    tasks = sweep_tasks(case_dir, sweep_file)
+    problems = []  # a bad case and a bad sweep file are reported together
+    try:
+        case, _warnings = load_case_reporting(case_dir, console)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        variants = read_sweep(sweep_file)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    tasks = sweep_tasks(case_dir, variants, sweep_file.name)
+    if len(tasks) == 1:
+        console.print(f"[yellow]warning:[/] {sweep_file.name} has no variant rows: only base is solved")
     n_workers = workers or default_workers(len(tasks))
     inputs = (case_dir, sweep_file, resolve_model_path(model_name))
     with flags.run_folder(case.name, f"sweep-{config.name}", *inputs) as folder:

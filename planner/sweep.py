@@ -20,7 +20,8 @@ from pathlib import Path
 from planner.config import ModelConfig
 from planner.csv_table import PLAIN_NUMBER, CellError, FieldKind, convert_cell, parse_table
 from planner.errors import InputError, ModelError, Problem
-from planner.loader import FILES, field_kinds
+from planner.loader import FILES, PARAMETERS, field_kinds
+from planner.schema import ParameterValues, parse_bool
 
 SWEEP_COLUMNS = ("case", "group", "file", "column", "where", "op", "value")
 REQUIRED_COLUMNS = ("case", "file", "column", "op", "value")
@@ -50,6 +51,8 @@ class Variant:
     name: str
     group: str
     edits: list[Edit] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    """Rows of this variant that cannot be applied (a bad op or value...): the variant fails."""
 
 
 def read_sweep(path: Path) -> list[Variant]:
@@ -70,16 +73,20 @@ def read_sweep(path: Path) -> list[Variant]:
     variants: dict[str, Variant] = {}
     for raw in table.rows:
         record = {column: raw.cells.get(column, "").strip() for column in SWEEP_COLUMNS}
+        name = record["case"]
+        if not name or name == BASE:
+            expected = "a variant name other than 'base'" if name else "a value (every sweep row needs one)"
+            problems.append(Problem(label, raw.row, "case", name, expected))
+            continue
         edit, row_problems = _parse_edit(label, raw.row, record)
-        problems += row_problems
-        if edit is None:
-            continue
-        if edit.case == BASE:
-            problems.append(Problem(label, raw.row, "case", edit.case, "a variant name other than 'base'"))
-            continue
-        variant = variants.setdefault(edit.case, Variant(edit.case, edit.group))
-        variant.group = variant.group or edit.group
-        variant.edits.append(edit)
+        variant = variants.setdefault(name, Variant(name, record["group"]))
+        if record["group"] and variant.group and record["group"] != variant.group:
+            expected = f"the group given to {name} before ({variant.group}): one group per variant"
+            row_problems.append(Problem(label, raw.row, "group", record["group"], expected))
+        variant.group = variant.group or record["group"]
+        variant.problems += row_problems
+        if edit is not None:
+            variant.edits.append(edit)
     if problems:
         raise InputError(problems)
     return list(variants.values())
@@ -132,10 +139,10 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
     problems = []
     for edit in edits:
         if edit.file not in files:
-            known = ", ".join(sorted(files))
-            problems.append(
-                Problem(sweep_label, edit.row, "file", edit.file, f"a file of the case ({known})")
-            )
+            expected = f"a file of the case ({', '.join(sorted(files))})"
+            if edit.file in FILES:
+                expected += f"; {edit.file} is optional and absent here: add it to the case to sweep it"
+            problems.append(Problem(sweep_label, edit.row, "file", edit.file, expected))
             continue
         if edit.file not in tables:
             tables[edit.file] = list(csv.reader(io.StringIO(files[edit.file])))
@@ -155,16 +162,19 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
 def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
     header = [h.strip() for h in rows[0]] if rows else []
     kinds = field_kinds(FILES[edit.file].model) if edit.file in FILES else {}
-    if edit.file == "parameters.csv":
+    if edit.file == PARAMETERS:
         numeric_columns = ["value"]
+        columns = {"name": FieldKind("text", "", True), "value": FieldKind("number", "", True)}
+        _add_default_parameters(rows, header, edit)
     else:
         numeric_columns = [name for name, kind in kinds.items() if kind.kind in ("number", "integer")]
+        columns = kinds
     if edit.column not in numeric_columns or (edit.column not in header and kinds[edit.column].required):
         listed = ", ".join(numeric_columns)
         return Problem(label, edit.row, "column", edit.column, f"a numeric column of {edit.file} ({listed})")
     for name, _ in edit.where:
-        if name not in header:
-            return Problem(label, edit.row, "where", name, f"a column of {edit.file} ({', '.join(header)})")
+        if name not in header and name not in columns:
+            return Problem(label, edit.row, "where", name, f"a column of {edit.file} ({', '.join(columns)})")
     if edit.column not in header:
         # An optional column left out of the file: add it blank, so its rows take the default.
         rows[0].append(edit.column)
@@ -173,7 +183,10 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
     matched = 0
     for cells in rows[1:]:
         record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
-        if not all(_same(record[name], wanted, name in numeric_columns) for name, wanted in edit.where):
+        if not all(
+            _holds(record.get(name, ""), wanted, columns[name], _default(edit.file, name))
+            for name, wanted in edit.where
+        ):
             continue
         old = 0.0
         if edit.op != "set":
@@ -189,6 +202,28 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
         where = "&".join(f"{k}={v}" for k, v in edit.where) or "(every row)"
         return Problem(label, edit.row, "where", where, f"at least one matching row in {edit.file}")
     return None
+
+
+def _add_default_parameters(rows: list[list[str]], header: list[str], edit: Edit) -> None:
+    """An optional parameter left out of parameters.csv is at its default: give it a row holding
+    that default, so that ``where name=hours_per_year`` can edit it."""
+    if "name" not in header or "value" not in header:
+        return
+    listed = {cells[header.index("name")].strip() for cells in rows[1:] if len(cells) > header.index("name")}
+    for column, wanted in edit.where:
+        info = ParameterValues.model_fields.get(wanted) if column == "name" else None
+        if info is not None and not info.is_required() and wanted not in listed:
+            cells = [""] * len(header)
+            cells[header.index("name")] = wanted
+            cells[header.index("value")] = repr(info.default)
+            rows.append(cells)
+
+
+def _default(file: str, column: str) -> object:
+    """The schema default a blank cell of ``column`` stands for (None when it has none)."""
+    spec = FILES.get(file)
+    info = spec.model.model_fields.get(column) if spec and file != PARAMETERS else None
+    return None if info is None or info.is_required() else info.default
 
 
 def _old_value(text: str, edit: Edit, kinds: dict, label: str) -> float | Problem:
@@ -209,12 +244,22 @@ def _old_value(text: str, edit: Edit, kinds: dict, label: str) -> float | Proble
     return float(text)
 
 
-def _same(cell: str, wanted: str, numeric: bool) -> bool:
-    """Whether a ``where`` condition holds. Ids and text compare as written (period ``2026.1`` is not
-    ``2026.10``); numeric columns compare as numbers (``1.50`` is ``1.5``)."""
+def _holds(cell: str, wanted: str, kind: FieldKind, default: object) -> bool:
+    """Whether a ``where`` condition holds for one cell. A blank cell stands for the column's
+    default; ids and text compare as written (period ``2026.1`` is not ``2026.10``), numeric
+    columns as numbers (``1.50`` is ``1.5``), booleans as booleans (``TRUE`` is ``yes``)."""
+    if not cell and default is not None:
+        cell = str(default).lower() if isinstance(default, bool) else str(default)
     if cell == wanted:
         return True
-    if not numeric or not (PLAIN_NUMBER.fullmatch(cell) and PLAIN_NUMBER.fullmatch(wanted)):
+    if kind.kind == "bool":
+        try:
+            return parse_bool(cell) == parse_bool(wanted)
+        except ValueError:
+            return False
+    if kind.kind not in ("number", "integer"):
+        return False
+    if not (PLAIN_NUMBER.fullmatch(cell) and PLAIN_NUMBER.fullmatch(wanted)):
         return False
     return float(cell) == float(wanted)
 
@@ -274,19 +319,22 @@ class SweepTask:
     """Where the variant comes from, e.g. ``sweep.csv rows 4, 5`` (named in its errors)."""
 
 
-def sweep_tasks(case_dir: Path, sweep_path: Path) -> list[SweepTask]:
-    """The base and every variant, with edit errors already turned into failed tasks."""
-    variants = read_sweep(sweep_path)
+def sweep_tasks(case_dir: Path, variants: list[Variant], sweep_label: str) -> list[SweepTask]:
+    """The base and every variant of the sweep file ``sweep_label``, with edit errors already
+    turned into failed tasks."""
     base_files = read_case_files(case_dir)
     tasks = [SweepTask(BASE, "", base_files, None)]
     for variant in variants:
+        if variant.problems:
+            tasks.append(SweepTask(variant.name, variant.group, None, str(InputError(variant.problems))))
+            continue
         try:
-            files = apply_edits(base_files, variant.edits, Path(sweep_path).name)
+            files = apply_edits(base_files, variant.edits, sweep_label)
         except InputError as exc:
             tasks.append(SweepTask(variant.name, variant.group, None, str(exc)))
             continue
         rows = ", ".join(str(edit.row) for edit in variant.edits)
-        source = f"{Path(sweep_path).name} row{'s' if len(variant.edits) > 1 else ''} {rows}"
+        source = f"{sweep_label} row{'s' if len(variant.edits) > 1 else ''} {rows}"
         tasks.append(SweepTask(variant.name, variant.group, files, None, source))
     return tasks
 

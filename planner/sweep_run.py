@@ -28,7 +28,7 @@ def run_sweep(
     failed_early = {
         t.name: VariantOutcome(t.name, t.group, None, t.error, 0.0) for t in tasks if t.files is None
     }
-    counts = {"done": 0, "failed": len(failed_early)}
+    counts = {"finished": 0, "solved": 0, "failed": len(failed_early)}
     slots = 1 if not scheduler and workers <= 1 else workers
     with Progress(
         TextColumn("[bold]sweep[/]"),
@@ -44,15 +44,15 @@ def run_sweep(
         bar = progress.add_task("sweep", total=len(tasks), completed=len(failed_early), detail="")
 
         def detail() -> str:
-            remaining = len(runnable) - counts["done"]
+            remaining = len(runnable) - counts["finished"]
             running = remaining if scheduler else min(slots, remaining)
-            return f"done {counts['done']}  running {running}  failed {counts['failed']}"
+            return f"solved {counts['solved']}  running {running}  failed {counts['failed']}"
 
         progress.update(bar, detail=detail())
 
         def on_done(outcome: VariantOutcome) -> None:
-            counts["done"] += 1
-            counts["failed"] += 0 if outcome.ok else 1
+            counts["finished"] += 1
+            counts["solved" if outcome.ok else "failed"] += 1
             progress.update(bar, advance=1, detail=detail())
 
         solved = run_parallel(
