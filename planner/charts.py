@@ -307,8 +307,9 @@ def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path) -> Path:
 def _tornado_spans(variants: pd.DataFrame, base_busd: float) -> pd.DataFrame:
     """Per group: lowest and highest delta to base ($B) and the variants reaching them.
 
-    Rows without an objective or with a blank group are dropped; the result is sorted by
-    increasing span (so that the widest group ends up on top of a horizontal bar chart).
+    Rows without an objective are dropped; a variant without a group is a bar of its own, named
+    after it. ``span`` is the reach of the bar from the base (0) to both ends; the result is sorted
+    by increasing span (so that the widest bar ends up on top of a horizontal bar chart).
     """
     if not {"case", "group", "objective_musd"} <= set(variants.columns):
         return pd.DataFrame(columns=["group", "lo", "hi", "lo_case", "hi_case", "span"])
@@ -318,23 +319,25 @@ def _tornado_spans(variants: pd.DataFrame, base_busd: float) -> pd.DataFrame:
         "group": variants["group"].where(variants["group"].notna(), "").astype(str).str.strip(),
         "delta": _numeric(variants, "objective_musd") / MUSD_PER_BUSD - base_busd,
     })
-    df = df[df["group"].ne("") & np.isfinite(df["delta"])]
+    df["group"] = df["group"].where(df["group"].ne(""), df["case"])
+    df = df[np.isfinite(df["delta"])]
     rows = []
     for group, g in df.groupby("group", sort=False):
         lo, hi = g.loc[g["delta"].idxmin()], g.loc[g["delta"].idxmax()]
         rows.append({"group": group, "lo": lo["delta"], "hi": hi["delta"],
                      "lo_case": lo["case"], "hi_case": hi["case"]})
     spans = pd.DataFrame(rows, columns=["group", "lo", "hi", "lo_case", "hi_case"])
-    spans["span"] = spans["hi"] - spans["lo"]
+    spans["span"] = spans["hi"].clip(lower=0) - spans["lo"].clip(upper=0)
     return spans.sort_values("span", kind="stable").reset_index(drop=True)
 
 
 def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path) -> Path:
     """Sensitivity tornado: per group, the range of variant objectives relative to the base.
 
-    ``variants`` has columns case, group and objective_musd; rows with a missing objective or
-    a blank group are skipped. Each group is one horizontal bar from its lowest to its highest
-    delta (objective - base, $B), widest on top, labelled with the variants at both ends.
+    ``variants`` has columns case, group and objective_musd; rows with a missing objective are
+    skipped. Each group (or variant without a group) is one horizontal bar from the base out to
+    its lowest and highest delta (objective - base, $B), widest on top, with a dot per variant and
+    the variants at both ends labelled.
     """
     title = "Sensitivity of the objective to input variants"
     fig, axes = _new_figure()
@@ -349,12 +352,10 @@ def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path)
         return _save(fig, path, title)
 
     y = np.arange(len(spans))
-    below_hi = np.minimum(spans["hi"], 0.0)  # part of each bar left of 0 (cheaper than base)
-    above_lo = np.maximum(spans["lo"], 0.0)  # part right of 0 (dearer than base)
-    ax.barh(y, (below_hi - spans["lo"]).clip(lower=0), left=spans["lo"], height=0.6,
-            color="tab:green", alpha=0.8, label="cheaper than base")
-    ax.barh(y, (spans["hi"] - above_lo).clip(lower=0), left=above_lo, height=0.6,
-            color="tab:red", alpha=0.8, label="dearer than base")
+    cheaper = spans["lo"].clip(upper=0)  # each bar runs from the base (0) out to its ends
+    dearer = spans["hi"].clip(lower=0)
+    ax.barh(y, -cheaper, left=cheaper, height=0.6, color="tab:green", alpha=0.8, label="cheaper than base")
+    ax.barh(y, dearer, left=0.0, height=0.6, color="tab:red", alpha=0.8, label="dearer than base")
     ax.scatter(spans["lo"], y, color="0.2", s=12, zorder=3)
     ax.scatter(spans["hi"], y, color="0.2", s=12, zorder=3)
     ax.axvline(0, color="black", linewidth=1)
@@ -402,7 +403,13 @@ def _relative_src(target: Path, folder: Path) -> str:
 def _section_body(content: str | Path | pd.DataFrame, folder: Path) -> str:
     """The HTML of one section's content: image, link, table or paragraph."""
     if isinstance(content, pd.DataFrame):
-        return content.to_html(float_format=lambda v: f"{v:.3f}", classes="table", border=0)
+        return content.to_html(
+            float_format=lambda v: f"{v:.3f}",
+            classes="table",
+            border=0,
+            na_rep="",
+            index=not isinstance(content.index, pd.RangeIndex),  # row numbers say nothing
+        )
     if isinstance(content, Path):
         src = html.escape(_relative_src(content, folder), quote=True)
         if content.suffix.lower() == ".png":

@@ -304,6 +304,7 @@ def compare(
     """Solve CASE_DIR under several strategies and compare cost, risk, EVPI and VSS."""
     from planner.compare import DEFAULT_MODELS, compare_strategies
     from planner.compare_report import comparison_summary, render_comparison, write_comparison
+    from planner.output import write_inputs_record
 
     names = model_names or DEFAULT_MODELS
     configs = [flags.model(n) for n in names]
@@ -315,6 +316,7 @@ def compare(
         final_dir = folder.final
         comparison = compare_strategies(case, configs, workers=workers)
         write_comparison(folder, comparison, str(final_dir))
+        write_inputs_record(folder, case, configs)
         folder.commit()
     if flags.as_json:
         click.echo(json.dumps(comparison_summary(comparison, str(final_dir)), default=float))
@@ -350,6 +352,7 @@ def sweep(
     scheduler: str | None,
 ) -> None:
     """Solve CASE_DIR and every variant of SWEEP_FILE; table and tornado chart of the changes."""
+    from planner.output import write_inputs_record
     from planner.parallel import default_workers
     from planner.sweep import read_sweep, sweep_tasks
     from planner.sweep_report import render_sweep, variants_table, write_sweep
@@ -376,6 +379,7 @@ def sweep(
     with flags.run_folder(case.name, f"sweep-{config.name}", *inputs) as folder:
         final_dir = folder.final
         folder.copy_input(sweep_file, "sweep.csv")  # the edits, kept with what they gave
+        write_inputs_record(folder, case, [config])
         outcomes = run_sweep(tasks, config, n_workers, scheduler, console)
         table = variants_table(outcomes)
         write_sweep(folder, table)

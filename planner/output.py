@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from importlib.metadata import version
 
+from planner.case import Case
+from planner.config import ModelConfig
 from planner.plan import PlanResult
 from planner.runfolder import RunFolder
 
@@ -67,7 +69,16 @@ def write_plan(folder: RunFolder, result: PlanResult, warnings: list[str], final
         index = name in ("cost_by_scenario", "stranded_by_scenario", "risk", "capex_by_period")
         folder.write_table(name, table, index=index)
     folder.write_json("summary.json", plan_summary(result, final_dir))
-    folder.write_json("model.json", result.config.model_dump())
-    folder.write_text("inputs_fingerprint.txt", f"sha256 {result.case.fingerprint}\n")
+    write_inputs_record(folder, result.case, [result.config])
     if warnings:
         folder.write_text("warnings.txt", "\n".join(warnings) + "\n")
+
+
+def write_inputs_record(folder: RunFolder, case: Case, configs: list[ModelConfig]) -> None:
+    """What a run was made of: the model settings (``model.json``, or ``models.json`` by name when
+    there are several) and the fingerprint of the case's inputs."""
+    if len(configs) == 1:
+        folder.write_json("model.json", configs[0].model_dump())
+    else:
+        folder.write_json("models.json", {config.name: config.model_dump() for config in configs})
+    folder.write_text("inputs_fingerprint.txt", f"sha256 {case.fingerprint}\n")

@@ -44,6 +44,7 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
                 stranded_capital_musd_peak_expected=risk["stranded_capital_musd_peak"]["expected"],
                 idle_pflops_share_peak_expected=risk["idle_pflops_share_peak"]["expected"],
                 mip_gap=s["mip_gap"],
+                fingerprint=s["fingerprint"],
             )
         row["seconds"] = o.seconds
         row["error"] = o.error or ""
@@ -61,18 +62,26 @@ def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
     write_html(folder.path / "index.html", "planner sweep", [("Tornado", chart), ("Variants", table)])
 
 
+def money_unit(table: pd.DataFrame) -> tuple[str, float]:
+    """$B for Stargate-sized cases; musd when every objective is below 10 $B, where $B with three
+    decimals would read 0.058 or -0.001."""
+    largest = table["objective_musd"].abs().max()
+    return ("$B", 1000.0) if pd.notna(largest) and largest >= 10_000 else ("musd", 1.0)
+
+
 def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
+    unit, per_unit = money_unit(table)
     view = Table(title="Sweep variants", title_justify="left")
     for column in (
         "case",
         "group",
         "status",
-        "objective $B",
-        "vs base $B",
+        f"objective {unit}",
+        f"vs base {unit}",
         "vs base %",
-        "capex $B",
-        "energy $B",
-        "stranded cap. $B (exp. peak)",
+        f"capex {unit}",
+        f"energy {unit}",
+        f"stranded cap. {unit} (exp. peak)",
         "gap %",
         "s",
     ):
@@ -85,12 +94,15 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
             row["case"],
             row["group"],
             row["status"],
-            fmt(row["objective_musd"] / 1000, 3),
-            fmt(row["delta_musd"] / 1000, 3),
+            *(
+                fmt(row[column] / per_unit, 3)
+                for column in ("objective_musd", "delta_musd")
+            ),
             fmt(row["delta_pct"], 2),
-            fmt(row["capex_musd"] / 1000, 3),
-            fmt(row["energy_musd"] / 1000, 3),
-            fmt(row["stranded_capital_musd_peak_expected"] / 1000, 3),
+            *(
+                fmt(row[column] / per_unit, 3)
+                for column in ("capex_musd", "energy_musd", "stranded_capital_musd_peak_expected")
+            ),
             fmt(100 * row["mip_gap"], 3) if row["mip_gap"] is not None else "-",
             fmt(row["seconds"], 1),
         )

@@ -157,10 +157,13 @@ VARIANTS = pd.DataFrame(
 )
 
 
-def test_tornado_spans_skip_blank_and_missing_and_sort_widest_last() -> None:
+def test_tornado_spans_reach_from_base_skip_missing_and_sort_widest_last() -> None:
+    """Bars reach from the base out: ``price`` (-0.5 to +0.2) spans 0.7, ``single`` (+1) 1, ``capex``
+    (-1.5) 1.5, ``demand`` (-3 to +2) 5; the ungrouped variant (-11.999) is a bar of its own."""
     spans = charts._tornado_spans(VARIANTS, 12.0)
-    assert list(spans["group"]) == ["capex", "single", "price", "demand"]
-    demand = spans.iloc[-1]
+    assert list(spans["group"]) == ["price", "single", "capex", "demand", "ungrouped"]
+    assert list(spans["span"]) == pytest.approx([0.7, 1.0, 1.5, 5.0, 11.999])
+    demand = spans.iloc[3]
     assert (demand["lo_case"], demand["hi_case"]) == ("demand_low", "demand_high")
     assert demand["lo"] == pytest.approx(-3.0) and demand["hi"] == pytest.approx(2.0)
 
@@ -191,7 +194,7 @@ def test_write_html(tmp_path: Path) -> None:
     image = charts.plot_stranded_capital(
         {"flexible": stranded_frame(SCENARIOS, 200.0)}, tmp_path / "figs" / "stranded.png"
     )
-    table = pd.DataFrame({"strategy": ["flexible"], "objective_busd": [12.3456789]})
+    table = pd.DataFrame({"strategy": ["flexible", "failed"], "objective_busd": [12.3456789, np.nan]})
     page = charts.write_html(
         tmp_path / "report.html",
         "Plan <comparison>",
@@ -206,6 +209,9 @@ def test_write_html(tmp_path: Path) -> None:
     assert str(tmp_path) not in text
     assert 'class="dataframe table"' in text
     assert "flexible" in text and "12.346" in text and "12.3456789" not in text
+    assert "NaN" not in text and "<th>0</th>" not in text  # no blank-objective NaN, no row numbers
+    indexed = charts.write_html(tmp_path / "indexed.html", "t", [("t", table.set_index("strategy"))])
+    assert "<th>flexible</th>" in indexed.read_text(encoding="utf-8")
     assert "<p>cost &lt; 5 &amp; risk</p>" in text
 
 

@@ -237,6 +237,11 @@ def test_compare_run_folder(compare_run: dict) -> None:
         for table in tables:
             assert (out / f"{table}-{policy}.csv").is_file(), (table, policy)
     assert json.loads((out / "summary.json").read_text()) == json.loads(compare_run["stdout"])
+    models = json.loads((out / "models.json").read_text())
+    assert list(models) == list(POLICIES)
+    assert all(models[name]["solver"]["mip_gap"] == 0 for name in POLICIES)  # as run: --mip-gap 0
+    fingerprint = load_case(compare_run["case_dir"])[0].fingerprint
+    assert (out / "inputs_fingerprint.txt").read_text() == f"sha256 {fingerprint}\n"
 
 
 def test_compare_two_models_still_reports_evpi_and_vss(compare_run: dict, cli) -> None:

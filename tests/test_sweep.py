@@ -20,6 +20,7 @@ from planner.errors import InputError
 from planner.loader import load_case
 from planner.plan import solve_case
 from planner.sweep import apply_edits, read_sweep
+from planner.sweep_report import money_unit
 
 SWEEP_HEADER = "case,group,file,column,where,op,value\n"
 
@@ -193,6 +194,18 @@ def test_sweep_run_folder_has_table_and_tornado(good_sweep: dict) -> None:
         assert float(row.objective_musd) == pytest.approx(swept[row.case], rel=1e-8)
     assert not [p for p in good_sweep["root"].iterdir() if p.name.startswith(".")]
     assert (out / "sweep.csv").read_text() == SWEEP_HEADER + GOOD_ROWS
+    fingerprint = load_case(good_sweep["case_dir"])[0].fingerprint
+    assert (out / "inputs_fingerprint.txt").read_text() == f"sha256 {fingerprint}\n"
+    assert json.loads((out / "model.json").read_text())["name"] == "phased"
+    fingerprints = dict(zip(table["case"], table["fingerprint"], strict=True))
+    assert fingerprints.pop("base") == fingerprint
+    assert len(set(fingerprints.values()) | {fingerprint}) == len(HAND_EDITS)  # every variant its own
+
+
+def test_money_unit_is_billions_for_large_cases_only() -> None:
+    assert money_unit(pd.DataFrame({"objective_musd": [58.2, float("nan")]})) == ("musd", 1.0)
+    assert money_unit(pd.DataFrame({"objective_musd": [104_342.9, 98_000.0]})) == ("$B", 1000.0)
+    assert money_unit(pd.DataFrame({"objective_musd": [float("nan")]})) == ("musd", 1.0)
 
 
 def test_overwrite_never_deletes_the_sweep_file(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
@@ -231,6 +244,7 @@ def test_sweep_console_output(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1
     text = squash(result.stdout)
     assert "Sweepvariants" in text
+    assert "objectivemusd" in text  # a small case reads in musd, not 0.0xx $B
     assert "cheap_gpu" in text and "badfailed" in text
     assert squash("small.csv, row 3, column where: value 'chip=tpu'") in text
     assert squash(str(tmp_path / "run")) in text
