@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -75,7 +76,12 @@ def run_parallel(
         return results
     context = multiprocessing.get_context("spawn")
     ordered: list[Any] = [None] * len(tasks)
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)),
+        mp_context=context,
+        initializer=_end_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         futures: dict[Future, int] = {pool.submit(fn, *args): i for i, (fn, args) in enumerate(tasks)}
         for future in _completed(futures):
@@ -87,6 +93,19 @@ def run_parallel(
         raise
     pool.shutdown()
     return ordered
+
+
+def _end_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """Worker initializer: end this worker process as soon as the planner process that started it
+    is gone. A SIGKILL (or a closed terminal's SIGHUP) gives the parent no chance to stop its pool,
+    and orphaned workers would solve on, then idle holding their memory, forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="planner-end-with-parent", daemon=True).start()
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from planner.config import load_model_config
@@ -172,6 +173,24 @@ def test_ctrl_c_in_a_parallel_run_stops_its_workers_at_once() -> None:
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert multiprocessing.active_children() == []
+
+
+def test_workers_of_a_killed_parallel_run_end_with_it() -> None:
+    """SIGKILL of compare or sweep (no chance to stop its pool): its worker processes must not
+    live on as orphans, solving and then idling forever."""
+    script = (
+        "import time\nfrom planner.parallel import run_parallel\n"
+        "run_parallel([(time.sleep, (120,))] * 2, workers=2)"
+    )
+    parent = psutil.Process(subprocess.Popen([sys.executable, "-c", script]).pid)
+    deadline = time.monotonic() + WAIT_S
+    while len(workers := [c for c in parent.children() if "spawn_main" in " ".join(c.cmdline())]) < 2:
+        assert time.monotonic() < deadline, "the pool never started"
+        time.sleep(0.2)
+    parent.kill()
+    parent.wait(timeout=30)
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []
 
 
 @pytest.mark.parametrize(
