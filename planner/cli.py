@@ -206,6 +206,8 @@ def handle_errors(command: Callable) -> Callable:
         except KeyboardInterrupt:
             # Ctrl-C inside a single solve's HiGHS does not come here: its best plan is written.
             err.print(INTERRUPTED, style="bold red", highlight=False)
+            if as_json:
+                click.echo(json.dumps({"status": "interrupted", "message": INTERRUPTED}))
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper

@@ -161,6 +161,20 @@ def test_ctrl_c_before_any_plan_writes_nothing_and_exits_130(tmp_path: Path) -> 
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_ctrl_c_before_any_plan_still_prints_one_json_object(tmp_path: Path) -> None:
+    case = write_case(tmp_path / "case", synthetic_case_files(sites=12, periods=40))
+    out = tmp_path / "run"
+    solve = Solve(case, "--relax", "--json", "--out", out)
+    deadline = time.monotonic() + WAIT_S
+    while not any(re.search(r"Presolving model|Running IPX", line) for line in _staged_log_lines(tmp_path)):
+        assert time.monotonic() < deadline, "the LP never started"
+        time.sleep(0.2)
+    code, stdout, stderr = solve.interrupt()
+    assert code == EXIT_INTERRUPTED, stderr
+    assert json.loads(stdout) == {"status": "interrupted", "message": INTERRUPTED}
+    assert not out.exists()
+
+
 def test_ctrl_c_in_a_parallel_run_stops_its_workers_at_once() -> None:
     """compare and sweep: Ctrl-C must not wait for the running solves (minutes) to finish."""
     timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
