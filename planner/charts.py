@@ -351,6 +351,7 @@ def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path)
         _empty(ax, "no variants to show")
         return _save(fig, path, title)
 
+    fig.set_size_inches(FIGSIZE[0], max(FIGSIZE[1], 0.3 * len(spans) + 1.5))  # a readable row per bar
     y = np.arange(len(spans))
     cheaper = spans["lo"].clip(upper=0)  # each bar runs from the base (0) out to its ends
     dearer = spans["hi"].clip(lower=0)
@@ -363,6 +364,9 @@ def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path)
     reach = max(spans["hi"].abs().max(), spans["lo"].abs().max(), 1e-3)
     pad = 0.04 * reach
     for yi, row in zip(y, spans.itertuples(), strict=True):
+        if row.hi_case == row.lo_case and row.lo > 0:  # one variant, dearer: its name on the right
+            ax.text(row.hi + pad, yi, row.hi_case, ha="left", va="center", fontsize=8)
+            continue
         ax.text(row.lo - pad, yi, row.lo_case, ha="right", va="center", fontsize=8)
         if row.hi_case != row.lo_case:
             ax.text(row.hi + pad, yi, row.hi_case, ha="left", va="center", fontsize=8)
