@@ -28,6 +28,8 @@ REQUIRED_COLUMNS = ("case", "file", "column", "op", "value")
 OPS = {"scale": lambda old, x: old * x, "add": lambda old, x: old + x, "set": lambda _old, x: x}
 BASE = "base"
 SWEEP_VALUE = FieldKind("number", "a plain decimal number (e.g. 1.5 or -2e3)", required=True)
+TEXT = FieldKind("text", "", required=False)
+"""How ``where`` compares a column the schema does not type, such as a ``note`` column."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
     kinds = field_kinds(FILES[edit.file].model) if edit.file in FILES else {}
     if edit.file == PARAMETERS:
         numeric_columns = ["value"]
-        columns = {"name": FieldKind("text", "", True), "value": FieldKind("number", "", True)}
+        columns = {"name": TEXT, "value": FieldKind("number", "", True)}
         _add_default_parameters(rows, header, edit)
     else:
         numeric_columns = [name for name, kind in kinds.items() if kind.kind in ("number", "integer")]
@@ -184,7 +186,7 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
     for cells in rows[1:]:
         record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
         if not all(
-            _holds(record.get(name, ""), wanted, columns[name], _default(edit.file, name))
+            _holds(record.get(name, ""), wanted, columns.get(name, TEXT), _default(edit.file, name))
             for name, wanted in edit.where
         ):
             continue

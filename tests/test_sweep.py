@@ -399,7 +399,7 @@ def test_where_compares_ids_as_text_and_numeric_columns_as_numbers(tmp_path: Pat
     """Period ids ``2026.1`` and ``2026.10`` are different ids; ``kw=0.80`` is ``kw`` 0.8."""
     files = {
         "demand.csv": "period,workload,eflops\n2026.1,w,1\n2026.10,w,2\n",
-        "chips.csv": "chip,pflops,kw,capex_usd,life_years\na,1,0.8,10,4\nb,1,1.2,10,4\n",
+        "chips.csv": "chip,pflops,kw,capex_usd,life_years,note\na,1,0.8,10,4,\nb,1,1.2,10,4,old\n",
     }
     sweep = tmp_path / "sweep.csv"
     sweep.write_text(
@@ -407,16 +407,19 @@ def test_where_compares_ids_as_text_and_numeric_columns_as_numbers(tmp_path: Pat
         + "month1,,demand.csv,eflops,period=2026.1,scale,10\n"
         + "cheap_a,,chips.csv,capex_usd,kw=0.80,set,5\n"
         + "no_such_period,,demand.csv,eflops,period=2026.10000,scale,10\n"
+        + "old_chips,,chips.csv,life_years,note=old,add,1\n"  # a note column, compared as text
     )
-    month1, cheap_a, no_such_period = read_sweep(sweep)
+    month1, cheap_a, no_such_period, old_chips = read_sweep(sweep)
     assert apply_edits(files, month1.edits, "sweep.csv")["demand.csv"].splitlines()[1:] == [
         "2026.1,w,10.0",
         "2026.10,w,2",
     ]
     assert apply_edits(files, cheap_a.edits, "sweep.csv")["chips.csv"].splitlines()[1:] == [
-        "a,1,0.8,5.0,4",
-        "b,1,1.2,10,4",
+        "a,1,0.8,5.0,4,",
+        "b,1,1.2,10,4,old",
     ]
+    old_edited = apply_edits(files, old_chips.edits, "sweep.csv")["chips.csv"]
+    assert old_edited.splitlines()[1:] == ["a,1,0.8,10,4,", "b,1,1.2,10,5.0,old"]
     with pytest.raises(InputError, match="2026.10000"):
         apply_edits(files, no_such_period.edits, "sweep.csv")
 
