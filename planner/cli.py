@@ -34,7 +34,7 @@ from planner.config import (
 from planner.entry import EXIT_INTERRUPTED, INTERRUPTED
 from planner.errors import InputError, ModelError, Problem
 from planner.loader import load_case
-from planner.runfolder import RunFolder, default_run_dir
+from planner.runfolder import WRITTEN, RunFolder, default_run_dir
 
 if TYPE_CHECKING:  # pyomo and highspy load in ~0.3 s: only commands that solve pay for them
     from planner.solve import Progress
@@ -187,6 +187,7 @@ def handle_errors(command: Callable) -> Callable:
         err = make_console(stderr=True)
         flags = kwargs.get("flags")
         as_json = bool(kwargs.get("as_json") or getattr(flags, "as_json", False))
+        WRITTEN.clear()
         try:
             return command(*args, **kwargs)
         except InputError as exc:
@@ -205,9 +206,12 @@ def handle_errors(command: Callable) -> Callable:
             sys.exit(EXIT_NO_PLAN)
         except KeyboardInterrupt:
             # Ctrl-C inside a single solve's HiGHS does not come here: its best plan is written.
-            err.print(INTERRUPTED, style="bold red", highlight=False)
+            message = INTERRUPTED
+            if WRITTEN:
+                message = f"Interrupted (Ctrl-C or kill) after the run was written to {WRITTEN[-1]}."
+            err.print(message, style="bold red", highlight=False)
             if as_json:
-                click.echo(json.dumps({"status": "interrupted", "message": INTERRUPTED}))
+                click.echo(json.dumps({"status": "interrupted", "message": message}))
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper

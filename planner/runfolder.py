@@ -129,10 +129,15 @@ class RunFolder:
             os.replace(self.final, replaced)
         os.replace(self.path, self.final)
         self.committed = True
+        WRITTEN.append(self.final)
         if replaced is not None:
             shutil.rmtree(replaced, ignore_errors=True)
         return self.final
 
+
+WRITTEN: list[Path] = []
+"""Run folders this process has put in place, newest last: a Ctrl-C that lands while the summary is
+being printed must not claim that nothing was written."""
 
 _NOT_THERE_YET = "a folder that does not exist yet (runs never overwrite; pass --overwrite to replace it)"
 _BUSY = (

@@ -199,6 +199,26 @@ def test_overwrite_never_deletes_the_model_file(cli, tiny_case_dir: Path, tmp_pa
         assert model.is_file()
 
 
+def test_ctrl_c_while_printing_a_written_run_says_it_was_written(
+    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("planner.report.render_plan", interrupted)
+    out = tmp_path / "run"
+    result = cli("solve", tiny_case_dir, "--out", out)
+    assert result.exit_code == 130
+    assert_mentions(result.stderr, "after the run was written to", str(out))
+    assert "nothing was written" not in result.stderr
+    assert (out / "summary.json").is_file()
+    # The next command, stopped before it writes anything, does not claim the earlier folder.
+    monkeypatch.setattr("planner.plan.solve_case", interrupted)
+    early = cli("solve", tiny_case_dir, "--out", tmp_path / "nowhere")
+    assert early.exit_code == 130
+    assert "nothing was written" in early.stderr and str(out) not in early.stderr
+
+
 def test_runs_started_together_get_their_own_folders(tmp_path: Path) -> None:
     """The default name is only a wish: a second run that wants it while the first is still
     writing takes the next free one; an explicit --out that another run is writing is refused."""
