@@ -74,16 +74,13 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
         demand = demand.sort_values(["_t", "workload"]).drop(columns="_t").reset_index(drop=True)
 
     def per_site(family: str, column: str) -> pd.DataFrame:
-        totals: dict[tuple[str, int], float] = {}
+        """One row per site and period. A (site, period) without a row in the model (no chip can be
+        installed there yet) is worth 0: one more MW there changes nothing."""
+        totals = {(s, t): 0.0 for s in case.sites for t in range(len(ix.periods))}
         for (s, n), dual in duals.get(family, {}).items():
             t = sets.info_tree.nodes[n].t
-            totals[s, t] = totals.get((s, t), 0.0) - dual / period_money[t]
-        rows = [
-            {"site": s, "period": ix.periods[t], column: v}
-            for (s, t), v in sorted(
-                totals.items(), key=lambda kv: (list(case.sites).index(kv[0][0]), kv[0][1])
-            )
-        ]
+            totals[s, t] -= dual / period_money[t]
+        rows = [{"site": s, "period": ix.periods[t], column: v} for (s, t), v in totals.items()]
         return pd.DataFrame(rows, columns=["site", "period", column])
 
     return {

@@ -153,6 +153,19 @@ def test_slack_capacity_is_worth_nothing(solve_lp) -> None:
     assert set(tables["site_mw_value"]["period"]) == {"p1", "p2"}
 
 
+def test_every_site_and_period_has_a_value_even_where_no_chip_fits_yet() -> None:
+    """The only chip can be bought from p2 on: the model has no shell or firm row in p1, and one
+    more MW there is worth 0 (a table without p1 would leave a consumer's lookup empty)."""
+    case = make_case({"p1": 0, "p2": 1}, {"p1": 1.0, "p2": 1.0}, sites=[site(), site("s2")],
+                     chips=[chip(capex_usd=1e6, first_period="p2")])
+    tables = shadow_prices(solve(case, integer=False))
+    for name in ("site_mw_value", "firm_mw_value"):
+        table = tables[name]
+        keys = table[["site", "period"]].values.tolist()
+        assert keys == [["s1", "p1"], ["s1", "p2"], ["s2", "p1"], ["s2", "p2"]]
+        assert value_of(table, "musd_per_mw_year", site="s1", period="p1") == 0
+
+
 def test_site_mw_value_matches_existing_mw_perturbation(solve_lp) -> None:
     """2 MW of existing shell against 3 IT MW of chips needed in p1: the shell binds (the rest is
     built), the site cap (100 MW) does not, and existing MW pay no O&M here."""
