@@ -4,7 +4,8 @@
   solved alone with perfect foresight): what knowing the future in advance would be worth.
 - VSS (value of the stochastic solution) = plan-on-mean cost - phased cost: what planning on
   the tree rather than on the mean forecast is worth.
-Both use the models' objectives; they are >= 0 up to the MIP gap.
+Both are in expected discounted cost (a model's objective, unless it adds a CVaR term); they are
+>= 0 up to the MIP gap when the phased model is risk neutral.
 """
 
 from __future__ import annotations
@@ -141,8 +142,11 @@ def _policy_config(configs: list[ModelConfig], policy: str) -> ModelConfig:
     )
 
 
-def _objective(task: SolvedTask | None) -> float | None:
-    return task.summary["objective_musd"] if task is not None and task.ok else None
+def _expected_cost(task: SolvedTask | None) -> float | None:
+    """A strategy's expected discounted cost: its objective unless the model adds a CVaR term.
+    EVPI and VSS are read "in expected cost", and a risk-averse model's objective (expected cost
+    + weight x CVaR) against a risk-neutral one's would not compare like with like."""
+    return task.summary["expected_cost_musd"] if task is not None and task.ok else None
 
 
 def _value_of_information(
@@ -151,14 +155,14 @@ def _value_of_information(
     case = comparison.case
     phased_name = next((c.name for c in configs if c.policy == "phased"), "_evpi:phased")
     mean_name = next((c.name for c in configs if c.policy == "plan-on-mean"), "_vss:plan-on-mean")
-    phased_cost = _objective(done.get(phased_name))
-    mean_cost = _objective(done.get(mean_name))
+    phased_cost = _expected_cost(done.get(phased_name))
+    mean_cost = _expected_cost(done.get(mean_name))
     if phased_cost is None:
         return
     if len(case.scenarios) == 1:
         comparison.evpi_musd = 0.0
     else:
-        costs = [_objective(t) for t in comparison.perfect_information.values()]
+        costs = [_expected_cost(t) for t in comparison.perfect_information.values()]
         if all(c is not None for c in costs):
             wait_and_see = sum(
                 case.scenario_probability[w] * c

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.compare import compare_strategies
+from planner.config import CvarSettings
 from planner.loader import load_case
 from planner.plan import solve_case
 
@@ -120,6 +121,26 @@ def test_evpi_and_vss_match_direct_solves(write_case, exact_config, tmp_path: Pa
     # knowing in p1 which branch comes is worth something here; so is planning on the tree
     assert comparison.evpi_musd > 1.0
     assert comparison.vss_musd > 1.0
+
+
+def test_evpi_and_vss_are_in_expected_cost_for_a_risk_averse_model(
+    write_case, exact_config, tmp_path: Path
+) -> None:
+    """Phased with 0.5 x CVaR(0.9) against the risk-neutral plan-on-mean: both figures compare
+    expected costs (the phased objective's CVaR term is not a cost the mean plan is charged)."""
+    case, _ = load_case(write_case(tmp_path / "tiny"))
+    risk = CvarSettings(alpha=0.9, weight=0.5)
+    averse = exact_config("phased", name="averse").model_copy(update={"cvar": risk})
+    comparison = compare_strategies(case, [averse, exact_config("plan-on-mean")], workers=1)
+    phased, mean = (comparison.strategies[name].summary for name in ("averse", "plan-on-mean"))
+    assert phased["objective_musd"] > phased["expected_cost_musd"] + 1.0  # the CVaR term matters here
+    wait_and_see = sum(
+        case.scenario_probability[w] * solve_case(case.scenario_case(w), averse).expected_cost_musd
+        for w in case.scenarios
+    )
+    assert comparison.evpi_musd == pytest.approx(phased["expected_cost_musd"] - wait_and_see, rel=1e-7)
+    vss = mean["expected_cost_musd"] - phased["expected_cost_musd"]
+    assert comparison.vss_musd == pytest.approx(vss, rel=1e-7)
 
 
 @st.composite
