@@ -191,7 +191,8 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
 
     cost = _cost_by_scenario(pm)
     active = _values(m.contract_active)
-    stranded = _stranded_by_period(pm, build, buy, fleet, run, active)
+    running = _running_chips(run)
+    stranded = _stranded_by_period(pm, build, buy, fleet, running, active)
     by_scenario = _stranded_by_scenario(stranded, cost)
     risk = _risk(by_scenario, case.scenario_probability, cvar_alpha)
     risk_by_period = _risk_by_period(stranded, case.scenario_probability, cvar_alpha)
@@ -208,7 +209,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         risk=risk,
         risk_by_period=risk_by_period,
         capex_by_period=_capex_by_period(pm),
-        capacity_by_period=_capacity_by_period(pm, fleet, run),
+        capacity_by_period=_capacity_by_period(pm, fleet, run, running),
     )
 
 
@@ -250,12 +251,12 @@ def _stranded_by_period(
     build: dict[tuple, float],
     buy: dict[tuple, float],
     fleet: dict[tuple, float],
-    run: dict[tuple, float],
+    running: dict[tuple, float],
     active: dict[tuple, float],
 ) -> pd.DataFrame:
-    """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period."""
+    """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period
+    (``running``: :func:`_running_chips`)."""
     case, sets, ix = pm.case, pm.sets, pm.ix
-    running = _running_chips(run)
     rows = []
     for w in case.scenarios:
         for t, period in enumerate(ix.periods):
@@ -478,7 +479,7 @@ def _capex_by_period(pm: PlanningModel) -> pd.DataFrame:
 
 
 def _capacity_by_period(
-    pm: PlanningModel, fleet: dict[tuple, float], run: dict[tuple, float]
+    pm: PlanningModel, fleet: dict[tuple, float], run: dict[tuple, float], running: dict[tuple, float]
 ) -> pd.DataFrame:
     """Installed and used EFLOPS against demand, per scenario and period (for the charts).
 
@@ -489,7 +490,6 @@ def _capacity_by_period(
     served: dict[tuple[int, str], float] = {}
     for (c, _s, k, t, w), v in run.items():
         served[t, w] = served.get((t, w), 0.0) + v * case.pflops(c, k) / 1000.0
-    running = _running_chips(run)
     rows = []
     for w in case.scenarios:
         for t, period in enumerate(ix.periods):
