@@ -163,15 +163,13 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
 
 def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
     header = [h.strip() for h in rows[0]] if rows else []
-    kinds = field_kinds(FILES[edit.file].model) if edit.file in FILES else {}
     if edit.file == PARAMETERS:
-        numeric_columns = ["value"]
         columns = {"name": TEXT, "value": FieldKind("number", "", True)}
         _add_default_parameters(rows, header, edit)
     else:
-        numeric_columns = [name for name, kind in kinds.items() if kind.kind in ("number", "integer")]
-        columns = kinds
-    if edit.column not in numeric_columns or (edit.column not in header and kinds[edit.column].required):
+        columns = field_kinds(FILES[edit.file].model) if edit.file in FILES else {}
+    numeric_columns = [name for name, kind in columns.items() if kind.kind in ("number", "integer")]
+    if edit.column not in numeric_columns or (edit.column not in header and columns[edit.column].required):
         listed = ", ".join(numeric_columns)
         return Problem(label, edit.row, "column", edit.column, f"a numeric column of {edit.file} ({listed})")
     for name, _ in edit.where:
@@ -182,17 +180,17 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
         rows[0].append(edit.column)
         header.append(edit.column)
     col = header.index(edit.column)
+    conditions = [
+        (name, wanted, columns.get(name, TEXT), _default(edit.file, name)) for name, wanted in edit.where
+    ]
     matched = 0
     for cells in rows[1:]:
         record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
-        if not all(
-            _holds(record.get(name, ""), wanted, columns.get(name, TEXT), _default(edit.file, name))
-            for name, wanted in edit.where
-        ):
+        if not all(_holds(record.get(name, ""), *condition) for name, *condition in conditions):
             continue
         old = 0.0
         if edit.op != "set":
-            old_or_problem = _old_value(record[edit.column], edit, kinds, label)
+            old_or_problem = _old_value(record[edit.column], edit, label)
             if isinstance(old_or_problem, Problem):
                 return old_or_problem
             old = old_or_problem
@@ -211,13 +209,13 @@ def _add_default_parameters(rows: list[list[str]], header: list[str], edit: Edit
     that default, so that ``where name=hours_per_year`` can edit it."""
     if "name" not in header or "value" not in header:
         return
-    listed = {cells[header.index("name")].strip() for cells in rows[1:] if len(cells) > header.index("name")}
+    name_at, value_at = header.index("name"), header.index("value")
+    listed = {cells[name_at].strip() for cells in rows[1:] if len(cells) > name_at}
     for column, wanted in edit.where:
         info = ParameterValues.model_fields.get(wanted) if column == "name" else None
         if info is not None and not info.is_required() and wanted not in listed:
             cells = [""] * len(header)
-            cells[header.index("name")] = wanted
-            cells[header.index("value")] = repr(info.default)
+            cells[name_at], cells[value_at] = wanted, repr(info.default)
             rows.append(cells)
 
 
@@ -228,10 +226,10 @@ def _default(file: str, column: str) -> object:
     return None if info is None or info.is_required() else info.default
 
 
-def _old_value(text: str, edit: Edit, kinds: dict, label: str) -> float | Problem:
+def _old_value(text: str, edit: Edit, label: str) -> float | Problem:
     """The number a scale/add edit starts from: the cell, or the column's default when blank."""
     if not text:
-        default = FILES[edit.file].model.model_fields[edit.column].default if edit.column in kinds else None
+        default = _default(edit.file, edit.column)
         if isinstance(default, bool) or not isinstance(default, (int, float)):
             return Problem(
                 label,
