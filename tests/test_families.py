@@ -8,6 +8,10 @@ the horizon ``Y``, so first-period decisions have no salvage. Each docstring is 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
+import pyomo.environ as pyo
 import pytest
 from factory import (
     bought,
@@ -22,6 +26,10 @@ from factory import (
     solve,
     unmet,
 )
+
+import planner.plan
+from planner.errors import ModelError
+from planner.formulation import PlanningModel, build_model
 
 P3 = {"p1": 1.0, "p2": 1.0, "p3": 1.0}
 P2 = {"p1": 1.0, "p2": 1.0}
@@ -402,6 +410,25 @@ def test_divisible_and_indivisible_contracts(divisible: bool, share: float, cost
     assert signed(result) == approx({("q1", "p1"): share})
 
 
+def test_a_contract_is_signed_at_most_once() -> None:
+    """q: 10 MW, all or nothing, 1 musd/MW-year; demand 5 in p1 and 15 in p2; penalty 5.
+
+    Signed in p1 it serves p1 and 10 of p2's 15: 10 + 10 + 5 unmet * 5 = 45 (signed in p2: 25 +
+    10 + 25 = 60; never: 100). Signing it a second time in p2 (20 MW, cost 10 + 20 = 30) is not
+    allowed.
+    """
+    case = make_case(
+        {"p1": 5, "p2": 15},
+        P2,
+        contracts=[contract(mw=10, capacity_cost_musd_per_mw_year=1.0, existing=False)],
+        penalty=5.0,
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(45.0)
+    assert signed(result) == approx({("q1", "p1"): 1})
+    assert unmet(result) == approx({("w", "p2"): 5})
+
+
 # 7. Chip supply --------------------------------------------------------------------------------
 
 
@@ -618,3 +645,62 @@ def test_stranded_figures_and_their_risk_per_scenario_and_period() -> None:
     assert per_period.loc[("p2", "stranded_capital_musd"), "worst_scenario"] == "lo"
     assert per_period.loc[("p1", "idle_chips"), "worst"] == 0
     assert per_period.loc[("p1", "empty_shell_mw"), ["expected", "worst"]].tolist() == approx([8, 8])
+
+
+# Every constraint family decides a hand case ---------------------------------------------------
+
+
+def _test_with(test: Callable[..., None], *args: object) -> Callable[[], None]:
+    return functools.partial(test, *args)
+
+
+DECIDED_BY: dict[str, Callable[[], None]] = {
+    "ready_recursion": test_build_lead_time_and_module_size,
+    "site_cap": test_site_cap_counts_builds_of_all_periods,
+    "fleet_recursion": test_chips_retire_after_life,
+    "fit_chips_in_buildings": test_chips_fit_in_buildings_by_kw,
+    "running_chips": test_a_chip_runs_one_workload_at_a_time,
+    "meet_demand": test_unmet_demand_when_the_penalty_is_cheap,
+    "active_recursion": test_contract_lead_and_term,
+    "sign_once": test_a_contract_is_signed_at_most_once,
+    "firm_power": test_firm_power_with_firm_fraction_and_pue,
+    "energy_balance": test_energy_balance_with_load_factor_hours_and_pue,
+    "energy_cap": test_energy_capped_by_availability,
+    "take_or_pay": test_take_or_pay_is_paid_when_not_needed,
+    "chip_supply": test_chip_supply_limits_purchases_over_all_sites,
+    "budget": test_budget_caps_capex_per_period,
+    "cvar_tail": _test_with(test_cvar_rockafellar_uryasev, 1.5, 1.0, 3, 3.0, 3.0, 6.0),
+}
+"""Each Pyomo constraint family -> the hand case above whose answer it decides."""
+
+
+def test_every_constraint_family_has_a_hand_case() -> None:
+    """A model with every optional part (budget, chip supply, contracts to sign, CVaR) has exactly
+    the families of ``DECIDED_BY``: a new family without a hand case fails here."""
+    case = make_case(
+        {"lo": {"p1": 1, "p2": 2}, "hi": {"p1": 1, "p2": 3}},
+        P2,
+        contracts=[contract(existing=False, min_take=0.5)],
+        chip_supply={("c1", "p1"): 3},
+        budget={"p1": 3.0},
+    )
+    model = build_model(case, cvar_weight=1.0).model
+    families = {c.local_name for c in model.component_objects(pyo.Constraint)}
+    assert families == set(DECIDED_BY)
+
+
+@pytest.mark.parametrize("family", sorted(DECIDED_BY))
+def test_each_hand_case_fails_without_its_family(family: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutation check: drop the family's rows from the model and its hand case must fail (a wrong
+    answer, or no plan at all). Per-node bounds on ``build`` already hold one period's modules
+    under ``max_mw``, so the site cap is checked on builds spread over periods."""
+    original = planner.plan.build_model
+
+    def without_family(*args: object, **kwargs: object) -> PlanningModel:
+        planning_model = original(*args, **kwargs)
+        getattr(planning_model.model, family).deactivate()
+        return planning_model
+
+    monkeypatch.setattr(planner.plan, "build_model", without_family)
+    with pytest.raises((AssertionError, ModelError)):
+        DECIDED_BY[family]()
