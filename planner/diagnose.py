@@ -1,7 +1,9 @@
 """Explain in words why a model has no plan: which constraint family, site, period, scenario.
 
 An infeasible model is relaxed to its LP and HiGHS computes an irreducible infeasible subset
-(IIS); each of its rows is named after the constraint family and the index it belongs to.
+(IIS); each of its rows is named after the constraint family and the index it belongs to. An
+unbounded one is named by HiGHS's primal ray: the decisions that can grow together, without a
+row to stop them, while the cost falls.
 """
 
 from __future__ import annotations
@@ -33,37 +35,53 @@ FAMILY_WORDS = {
     "buy": "chips bought must be >= 0",
 }
 
+VARIABLE_WORDS = {
+    "build": "modules started",
+    "buy": "chips bought",
+    "sign": "contract share signed",
+    "ready_modules": "modules ready",
+    "fleet": "chips in service",
+    "contract_active": "contract share active",
+    "run": "chips running",
+    "energy": "energy taken (MWh)",
+    "unmet": "unmet demand (EFLOPS)",
+    "cvar_eta": "CVaR threshold eta",
+    "cvar_excess": "CVaR excess over eta",
+}
 
-def describe_row(pm: PlanningModel, family: str, index: tuple) -> str:
+LONG_LEAD_FAMILIES = {
+    "ready_recursion", "active_recursion", "build", "sign", "ready_modules", "contract_active",
+}
+"""Indexed by long-lead tree nodes (buildings and power); every other node index is an info node."""
+PATH_FAMILIES = {"site_cap", "sign_once"}
+"""Indexed by a scenario path of the long-lead tree."""
+PERIOD_FAMILIES = {
+    "energy_balance", "energy_cap", "take_or_pay", "meet_demand", "running_chips", "run", "energy", "unmet",
+}
+"""Indexed by a period position (and a scenario)."""
+
+
+def describe_row(pm: PlanningModel, family: str, index: tuple, words: dict[str, str] = FAMILY_WORDS) -> str:
     """``budget`` at node 3 -> ``capex budget: period 2027, scenarios low+mid``."""
     sets, periods = pm.sets, pm.ix.periods
-    words = FAMILY_WORDS.get(family, family)
+    tree = sets.long_lead_tree if family in LONG_LEAD_FAMILIES | PATH_FAMILIES else sets.info_tree
     parts = []
-    tree = (
-        sets.long_lead_tree
-        if family in ("ready_recursion", "active_recursion", "site_cap", "sign_once", "build", "sign")
-        else sets.info_tree
-    )
     for position, item in enumerate(index):
+        last = position == len(index) - 1
         if isinstance(item, str):
             parts.append(item)
-        elif family in ("site_cap", "sign_once") and position == len(index) - 1:
+        elif isinstance(item, int) and family in PATH_FAMILIES and last:
             leaf = tree.nodes[tree.leaf_paths()[item][-1]]
             parts.append(f"scenarios {'+'.join(leaf.scenarios)}")
-        elif isinstance(item, int) and position == len(index) - 1 and family not in ("site_cap", "sign_once"):
+        elif isinstance(item, int) and family in PERIOD_FAMILIES:
+            parts.append(f"period {periods[item]}")
+        elif isinstance(item, int) and last:
             node = tree.nodes[item]
             parts.append(f"period {periods[node.t]} ({'+'.join(node.scenarios)})")
-        elif isinstance(item, int) and family in (
-            "energy_balance",
-            "energy_cap",
-            "take_or_pay",
-            "meet_demand",
-            "running_chips",
-        ):
-            parts.append(f"period {periods[item]}")
         else:
             parts.append(str(item))
-    return f"{words}: {', '.join(parts)}" if parts else words
+    label = words.get(family, family)
+    return f"{label}: {', '.join(parts)}" if parts else label
 
 
 def explain_failure(pm: PlanningModel, outcome: SolveOutcome) -> str:
@@ -72,17 +90,25 @@ def explain_failure(pm: PlanningModel, outcome: SolveOutcome) -> str:
     if outcome.status in ("infeasible", "infeasible_or_unbounded"):
         rows = infeasible_rows(pm)
         if rows:
-            listed = "\n".join(f"  - {describe_row(pm, family, index)}" for family, index in rows[:12])
-            more = f"\n  ... and {len(rows) - 12} more" if len(rows) > 12 else ""
             return (
                 f"{head} These constraints cannot all hold together "
-                f"(an irreducible infeasible set):\n{listed}{more}"
+                f"(an irreducible infeasible set):\n{_listed(pm, rows, FAMILY_WORDS)}"
             )
+    if outcome.status in ("unbounded", "infeasible_or_unbounded"):
+        ray = unbounded_direction(pm)
+        if ray:
+            return (
+                f"{head} The model is unbounded: the cost falls without limit as these decisions "
+                f"grow together, with no constraint to stop them:\n{_listed(pm, ray, VARIABLE_WORDS)}\n"
+                "v1 inputs cannot do this (every cost is >= 0 and salvage never exceeds capex): an "
+                "extension of the model lacks a constraint or has a cost of the wrong sign."
+            )
+    if outcome.status == "infeasible":
         return f"{head} HiGHS could not isolate the conflicting constraints."
-    if outcome.status == "unbounded":
+    if outcome.status in ("unbounded", "infeasible_or_unbounded"):
         return (
-            f"{head} Some cost can decrease without limit; check for negative prices or salvage "
-            "larger than capex."
+            f"{head} HiGHS could neither isolate conflicting constraints nor give a direction in "
+            "which the cost falls without limit."
         )
     if outcome.status in ("time_limit", "iteration_limit"):
         return f"{head} It stopped ({outcome.status}) before finding any feasible plan; allow more time."
@@ -103,22 +129,53 @@ def explain_trivially_infeasible(pm: PlanningModel, constraint_name: str) -> str
     )
 
 
-def infeasible_rows(pm: PlanningModel) -> list[tuple[str, tuple]]:
-    """The constraint rows of an IIS of the model's LP relaxation, as (family, index)."""
+def _listed(pm: PlanningModel, items: list[tuple[str, tuple]], words: dict[str, str]) -> str:
+    lines = [f"  - {describe_row(pm, family, index, words)}" for family, index in items[:12]]
+    more = [f"  ... and {len(items) - 12} more"] if len(items) > 12 else []
+    return "\n".join(lines + more)
+
+
+def _key(component: object) -> tuple[str, tuple]:
+    index = component.index()
+    key = () if index is None else index if isinstance(index, tuple) else (index,)
+    return component.parent_component().local_name, key
+
+
+def _relaxed_highs(pm: PlanningModel, **options: str) -> tuple[object, highspy.HighsLp, highspy.Highs]:
+    """The model's LP relaxation, unscaled, passed to a silent HiGHS with ``options``."""
     compiled = compile_model(pm.model)
-    repn, lp = compiled.repn, compiled.lp
+    lp = compiled.lp
     lp.integrality_ = []
     highs = new_highs()
     highs.setOptionValue("output_flag", False)
+    for name, value in options.items():
+        highs.setOptionValue(name, value)
     highs.passModel(lp)
+    return compiled.repn, lp, highs
+
+
+def unbounded_direction(pm: PlanningModel) -> list[tuple[str, tuple]]:
+    """The columns of a primal ray of the model's LP relaxation, the one lowering the cost most
+    first, as (family, index); empty when the LP is not unbounded or HiGHS gives no ray."""
+    # Presolve answers "infeasible or unbounded" without a ray; simplex gives one.
+    repn, lp, highs = _relaxed_highs(pm, presolve="off", solver="simplex")
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kUnbounded:
+        return []
+    status, has_ray, ray = highs.getPrimalRay()
+    if status == highspy.HighsStatus.kError or not has_ray:
+        return []
+    cost = [lp.col_cost_[col] * ray[col] for col in range(lp.num_col_)]
+    moving = sorted((col for col in range(lp.num_col_) if abs(ray[col]) > 1e-9), key=lambda col: cost[col])
+    return [_key(repn.columns[col]) for col in moving]
+
+
+def infeasible_rows(pm: PlanningModel) -> list[tuple[str, tuple]]:
+    """The constraint rows of an IIS of the model's LP relaxation, as (family, index)."""
+    repn, _lp, highs = _relaxed_highs(pm)
     status, iis = highs.getIis()
     if status == highspy.HighsStatus.kError or not iis.valid_:
         return []
-    found = []
     components = [repn.rows[row][0] for row in iis.row_index_]
     components += [repn.columns[col] for col in iis.col_index_]
-    for component in components:
-        index = component.index()
-        key = () if index is None else index if isinstance(index, tuple) else (index,)
-        found.append((component.parent_component().local_name, key))
-    return found
+    return [_key(component) for component in components]

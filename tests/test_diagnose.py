@@ -82,3 +82,33 @@ def test_a_fixed_plan_signing_a_contract_twice_is_still_infeasible() -> None:
             _three_period_case(), ModelConfig(name="fixed"), "phased", plan, None, False, False, None
         )
     assert "signed at most once" in str(caught.value) and "grid" in str(caught.value)
+
+
+def _explained(pm: object) -> str:
+    from planner.diagnose import explain_failure
+    from planner.solve import solve_model
+
+    outcome = solve_model(pm.model, ModelConfig(name="x").solver)
+    assert not outcome.has_solution
+    return explain_failure(pm, outcome)
+
+
+def test_an_unbounded_extension_names_the_decisions_that_grow() -> None:
+    """An extension paying 1 musd per EFLOPS of unmet demand in p2 (a negative penalty): the
+    message names unmet demand in p2, not a generic hint."""
+    pm = build_model(_three_period_case())
+    m = pm.model
+    m.objective.expr = m.objective.expr - 2000 * sum(m.unmet[k] for k in m.unmet if k[1] == 1)
+    message = _explained(pm)
+    assert "without limit" in message
+    assert "unmet demand (EFLOPS): w, period p2, base" in message
+    assert "period p1" not in message and "period p3" not in message
+
+
+def test_cvar_without_its_tail_rows_is_unbounded_in_eta() -> None:
+    """Dropping the Rockafellar-Uryasev rows leaves eta free to fall: the message says which."""
+    case = make_case({"lo": {"p1": 1}, "hi": {"p1": 3}}, chips=[chip(capex_usd=1e6)])
+    pm = build_model(case, cvar_weight=1.0)
+    pm.model.cvar_tail.deactivate()
+    message = _explained(pm)
+    assert "CVaR threshold eta" in message and "model is unbounded" in message
