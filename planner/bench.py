@@ -8,6 +8,7 @@ folder it leaves behind can be solved again with ``planner solve <run>/case``.
 from __future__ import annotations
 
 import math
+import os
 import resource
 import sys
 import time
@@ -58,6 +59,36 @@ class BenchSize:
         )
 
 
+MIN_BYTES_PER_RUN_COLUMN = 4096
+"""Memory a model needs at least per chip-dispatch column (``run``, the largest family): the
+default bench LP peaks at 562 MiB for 115,200 of them (132,441 columns in all)."""
+
+
+def physical_memory_bytes() -> int | None:
+    """This machine's physical memory, where the OS says (POSIX); else None."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_fits_in_memory(size: BenchSize, memory_bytes: int | None) -> None:
+    """Refuse a size whose model cannot fit in memory before generating anything: a million
+    scenarios would otherwise fill the memory for minutes and end in a MemoryError or the OS's
+    out-of-memory kill, with no word to the user."""
+    run_columns = (size.branching**size.stages) * size.periods * size.sites * size.chips * size.workloads
+    need = run_columns * MIN_BYTES_PER_RUN_COLUMN
+    if memory_bytes is None or need <= memory_bytes:
+        return
+    expected = (
+        f"a case that fits in this machine's memory: {size.branching**size.stages:,} scenarios x "
+        f"{size.periods} periods x {size.sites} sites x {size.chips} chips x {size.workloads} workloads "
+        f"= {run_columns:,} chip-dispatch columns need at least {need / 2**30:,.1f} GiB "
+        f"({MIN_BYTES_PER_RUN_COLUMN // 1024} KiB each), and this machine has {memory_bytes / 2**30:,.1f} GiB"
+    )
+    raise InputError([Problem("bench size", None, None, size.label, expected)])
+
+
 def peak_rss_mib() -> float:
     """High-water mark of this process's resident memory (``ru_maxrss``: KiB on Linux, bytes on
     macOS)."""
@@ -69,6 +100,7 @@ def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], Run
     """Generate, write, read back, build and solve; the figures (also ``bench.json`` in the run
     folder ``run_folder()`` opens, next to ``case/`` and ``solver.log``)."""
     started = time.perf_counter()
+    check_fits_in_memory(size, physical_memory_bytes())
     try:
         files = synthetic_case_files(**asdict(size))
     except ValueError as exc:

@@ -8,12 +8,14 @@ Exit codes: 0 success, 1 no plan (infeasible, unbounded, solver failure), 2 bad 
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 import math
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -179,6 +181,13 @@ def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[st
     return case, warnings
 
 
+OUT_OF_MEMORY = (
+    "out of memory: the model does not fit in this machine's memory. Fewer "
+    "scenarios, periods, sites or chip types make it smaller; an LP (--relax) needs about half "
+    "the memory of its MIP."
+)
+
+
 def handle_errors(command: Callable) -> Callable:
     """Turn user-facing errors into a message and an exit code, never a traceback."""
 
@@ -203,6 +212,17 @@ def handle_errors(command: Callable) -> Callable:
             err.print(str(exc), highlight=False, markup=False)
             if as_json:
                 click.echo(json.dumps({"status": "no_plan", "message": str(exc)}))
+            sys.exit(EXIT_NO_PLAN)
+        except MemoryError as exc:
+            # The failed step's tables are still held by the traceback's frames: free them first.
+            traceback.clear_frames(exc.__traceback__)
+            gc.collect()
+            written = f"the run was written to {WRITTEN[-1]}" if WRITTEN else "nothing was written"
+            message = f"{OUT_OF_MEMORY} ({written}.)"
+            err.print("[bold red]No plan:[/]", highlight=False)
+            err.print(message, highlight=False, markup=False)
+            if as_json:
+                click.echo(json.dumps({"status": "no_plan", "message": message}))
             sys.exit(EXIT_NO_PLAN)
         except KeyboardInterrupt:
             # Ctrl-C inside a single solve's HiGHS does not come here: its best plan is written.
@@ -492,6 +512,11 @@ def run() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         main(standalone_mode=True)
+    except MemoryError:
+        if os.environ.get("PLANNER_DEBUG"):
+            raise
+        sys.stderr.write(f"planner: {OUT_OF_MEMORY}\n")  # no rich here: it needs memory too
+        sys.exit(EXIT_NO_PLAN)
     except Exception as exc:  # noqa: BLE001 - last line of defence for the user
         if os.environ.get("PLANNER_DEBUG"):
             raise

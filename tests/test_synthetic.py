@@ -152,3 +152,43 @@ def test_bench_gives_a_mip_its_default_time_limit_and_leaves_a_set_one_or_an_lp_
     assert bench_config(phased).solver.time_limit_s == MIP_TIME_LIMIT_S
     assert bench_config(phased.with_overrides(time_limit_s=30)).solver.time_limit_s == 30
     assert bench_config(phased.with_overrides(relax=True)).solver.time_limit_s is None
+
+
+def test_a_bench_size_beyond_the_memory_is_refused_before_anything_is_generated(tmp_path: Path) -> None:
+    """A million scenarios used to fill the memory for a minute, then end in a MemoryError
+    traceback (or the OS's out-of-memory kill): now exit 2 at once, with the arithmetic."""
+    from planner.bench import BenchSize, check_fits_in_memory
+
+    default = BenchSize()
+    check_fits_in_memory(default, 2**31)  # the bench case fits in 2 GiB (peak 1.3 GiB as a MIP)
+    check_fits_in_memory(BenchSize(branching=10**9, stages=9), None)  # unknown memory: no check
+    out = tmp_path / "huge"
+    args = ["bench", "--sites", "1", "--chips", "1", "--periods", "8", "--branching", "1000",
+            "--stages", "6", "--out", str(out), "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    problem = json.loads(result.stdout)["problems"][0]
+    assert problem["value"] == "s1-c1-q8-w2-b1000x6"
+    assert "1,000,000,000,000,000,000 scenarios x 8 periods" in problem["expected"]
+    assert "GiB" in problem["expected"]
+    assert not out.exists()
+
+
+def test_running_out_of_memory_is_a_message_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planner.bench
+
+    def exhausted(*_args: object, **_kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(planner.bench, "solve_case", exhausted)
+    out = tmp_path / "oom"
+    args = ["bench", "--sites", "1", "--chips", "1", "--periods", "2", "--years", "--branching", "1",
+            "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "out of memory" in result.output and "nothing was written" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+    as_json = CliRunner().invoke(main, [*args, "--json"])
+    assert json.loads(as_json.stdout)["status"] == "no_plan"
