@@ -169,8 +169,8 @@ def long_lead_plan(pm: PlanningModel, round_integers: bool) -> LongLeadPlan:
 
 
 def _clip(var: pyo.Var) -> float:
-    """The solved value inside the variable's bounds (solver round-off can leave -1e-16)."""
+    """The solved value inside the variable's bounds (solver round-off can leave -1e-16). A small
+    value is kept: a 1e-10 share of a 1e6 MW contract is 0.1 kW of firm power, which may be all
+    the mean plan needs (zeroing it left the fixed plan without power)."""
     value = float(var.value or 0.0)
-    if abs(value) < 1e-9:
-        return 0.0
     return min(max(value, var.lb if var.lb is not None else value), var.ub if var.ub is not None else value)

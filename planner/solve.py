@@ -137,6 +137,13 @@ def solve_model(
                 lp_bound=warm.lp_bound_musd if warm is not None else -math.inf,
             )
         solve_interruptibly(highs)
+        if _presolve_said_infeasible(highs):
+            # HiGHS's presolve can call a feasible model with extreme magnitudes infeasible (seen
+            # with 1e-6 and 1e4 in one row); only the solve without it is trusted to say so.
+            highs.setOptionValue("presolve", "off")
+            if settings.time_limit_s is not None:
+                highs.setOptionValue("time_limit", max(_seconds_left(settings, solve_started), 1e-3))
+            solve_interruptibly(highs)
         status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
         solution = highs.getSolution() if has_solution else None
         values = np.asarray(solution.col_value) if solution is not None else None
@@ -182,6 +189,11 @@ def _integer_periods(
     return np.array(
         [period_of(v) if kind == integer else -1 for v, kind in zip(columns, lp.integrality_, strict=True)]
     )
+
+
+def _presolve_said_infeasible(highs: highspy.Highs) -> bool:
+    infeasible = (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+    return highs.getModelStatus() in infeasible and highs.getOptionValue("presolve")[1] != "off"
 
 
 def _seconds_left(settings: SolverSettings, since: float) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from factory import config
+from factory import chip, config, contract, make_case, site
 
 from planner.config import SolverSettings
 from planner.highs_factory import DEFAULT_HIGHS_OPTIONS, configured_highs
@@ -37,3 +37,37 @@ def test_highs_options_override_the_defaults() -> None:
     assert configured_highs(SolverSettings()).getOptionValue(option)[1] == DEFAULT_HIGHS_OPTIONS[option]
     mine = SolverSettings(highs_options={option: 1e-7})
     assert configured_highs(mine).getOptionValue(option)[1] == 1e-7
+
+
+PRESOLVE_SAYS_INFEASIBLE = Path(__file__).parent / "cases" / "presolve_says_infeasible"
+"""A valid case (found by an extreme-magnitude hunt: periods of 0.01 and 50 years, a firm fraction
+of 1e-6, 24,000 MW modules) whose plan-on-mean second stage, and the fixed-integer LP of
+``--duals``, HiGHS's presolve calls infeasible; without presolve it solves at 7.50065001e-4."""
+
+
+@pytest.mark.parametrize("policy", ["phased", "plan-on-mean"])
+def test_a_feasible_model_that_presolve_calls_infeasible_still_solves(policy: str) -> None:
+    from planner.duals import shadow_prices
+
+    case, _ = load_case(PRESOLVE_SAYS_INFEASIBLE)
+    result = solve_case(case, config(policy))
+    assert result.status == "optimal"
+    assert result.objective_musd == pytest.approx(7.50065001e-4, rel=1e-6)
+    shadow_prices(result)  # used to fail: "The LP with integer decisions fixed did not solve"
+
+
+def test_plan_on_mean_keeps_a_tiny_contract_share() -> None:
+    """One scenario, so plan-on-mean is phased. A 1000 EFLOPS chip of 0.1 kW serves the 1 EFLOPS
+    demand with 1e-3 chips: 1e-7 MW, a 1e-13 share of a divisible 1e6 MW contract at 1 musd/MW-year,
+    so the optimum costs 1e-7 musd. Fixing the mean plan used to zero shares below 1e-9: no power,
+    all demand unmet, 1000 musd."""
+    case = make_case(
+        {"p1": 1},
+        sites=[site(max_mw=1, module_mw=1, existing_mw=1)],
+        chips=[chip(pflops=1e6, kw=0.1)],
+        contracts=[contract(mw=1e6, capacity_cost_musd_per_mw_year=1.0, divisible=True, existing=False)],
+    )
+    phased = solve_case(case, config("phased")).objective_musd
+    on_mean = solve_case(case, config("plan-on-mean")).objective_musd
+    assert phased == pytest.approx(1e-7, rel=1e-6)
+    assert on_mean == pytest.approx(phased, rel=1e-6)
