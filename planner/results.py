@@ -7,6 +7,7 @@ cost expressions, so it always adds up to the objective.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,17 @@ from planner.formulation.objective import (
 )
 from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
 
-TINY = 1e-7
+ROUND_OFF = 1e-9
+"""A solved value at most this share of the largest value of its kind is solver round-off (the
+flagship's tables hold 2e-10 chips where others count 1e5); a fixed absolute cut-off (1e-7 before)
+dropped whole plans of cases in small units: 5e-8 chips of 1000 EFLOPS each serving all demand."""
+FLOOR = 1e-12
+"""Below this a value is round-off whatever its kind."""
+
+
+def noise_level(values: Iterable[float]) -> float:
+    """The largest value of a kind of decision that still counts as round-off."""
+    return max(FLOOR, ROUND_OFF * max((abs(v) for v in values), default=0.0))
 STRANDED_METRICS = (
     "idle_chips_peak",
     "idle_pflops_peak",
@@ -93,7 +104,10 @@ def cvar(values: np.ndarray, probabilities: np.ndarray, alpha: float) -> float:
 
 
 def _values(var: pyo.Var) -> dict[tuple, float]:
-    return {k: (v or 0.0) for k, v in var.extract_values().items()}
+    """The variable's solved values above round-off (:func:`noise_level` of its own values)."""
+    values = {k: (v or 0.0) for k, v in var.extract_values().items()}
+    cut = noise_level(values.values())
+    return {k: v for k, v in values.items() if v > cut}
 
 
 def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
@@ -123,7 +137,6 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
                 "ready_period": _period_or_beyond(periods, long_nodes[b].t + case.sites[s].lead_periods),
             }
             for (s, b), v in build.items()
-            if v > TINY
         ],
         columns=["site", "period", "node", "modules", "mw", "ready_period"],
     )
@@ -139,7 +152,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
                 "fleet": fleet.get((c, s, n), 0.0),
             }
             for (c, s, n) in sets.fleet
-            if fleet.get((c, s, n), 0.0) > TINY or buy.get((c, s, n), 0.0) > TINY
+            if (c, s, n) in fleet or (c, s, n) in buy
         ],
         columns=["chip", "site", "period", "node", "probability", "bought", "fleet"],
     )
@@ -156,7 +169,6 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
                 "active_from": _period_or_beyond(periods, long_nodes[b].t + case.contracts[q].lead_periods),
             }
             for (q, b), v in sign.items()
-            if v > TINY
         ]
         + [
             {
@@ -184,7 +196,6 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
                 "demand_eflops": case.demand_eflops[(w, periods[t], k)],
             }
             for (k, t, w), v in unmet.items()
-            if v > TINY
         ],
         columns=["scenario", "period", "workload", "eflops", "demand_eflops"],
     )
@@ -280,10 +291,10 @@ def _stranded_by_period(
                 need_mwh = 0.0
                 for c, chip in case.chips.items():
                     units = fleet.get((c, s, n), 0.0)
-                    if units <= TINY:
+                    if units <= 0:
                         continue
                     used = running.get((c, s, t, w), 0.0)
-                    idle = _above_noise(units - used)
+                    idle = _above_noise(units - used, units)
                     installed_mw += units * chip.kw / 1000.0
                     need_mwh += used * energy_needed_mwh_per_chip(case, sets, s, c, t)
                     row["idle_chips"] += idle
@@ -299,7 +310,7 @@ def _stranded_by_period(
                     row["stranded_capital_musd"] += idle * book / units
                 ready = sets.ready.get((s, b), [])
                 built = site.existing_mw + site.module_mw * sum(build.get((s, a), 0.0) for a in ready)
-                empty = _above_noise(built - installed_mw)
+                empty = _above_noise(built - installed_mw, built)
                 shell_book = sum(
                     build.get((s, a), 0.0)
                     * site.module_mw
@@ -310,15 +321,15 @@ def _stranded_by_period(
                 row["built_mw"] += built
                 row["installed_it_mw"] += installed_mw
                 row["empty_shell_mw"] += empty
-                if built > TINY:
+                if built > FLOOR:
                     row["stranded_capital_musd"] += empty * shell_book / built
                 floor = sum(
                     contract.min_take * available_mwh(case, sets, q, t) * _active_value(sets, active, q, n)
                     for q, contract in case.contracts.items()
                     if contract.site == s and contract.min_take > 0
                 )
-                row["unused_take_or_pay_mwh"] += _above_noise(floor - need_mwh)
-            share = row["idle_pflops"] / row["installed_pflops"] if row["installed_pflops"] > TINY else 0.0
+                row["unused_take_or_pay_mwh"] += _above_noise(floor - need_mwh, floor)
+            share = row["idle_pflops"] / row["installed_pflops"] if row["installed_pflops"] > FLOOR else 0.0
             rows.append({"scenario": w, "period": period, **row, "idle_pflops_share": share})
     return pd.DataFrame(rows)
 
@@ -338,7 +349,6 @@ def _dispatch(pm: PlanningModel, run: dict[tuple, float]) -> pd.DataFrame:
             "it_mw": v * case.chips[c].kw / 1000.0,
         }
         for (c, s, k, t, w), v in run.items()
-        if v > TINY
     ]
     return _in_input_order(pd.DataFrame(rows, columns=DISPATCH_COLUMNS), pm, ["site", "chip", "workload"])
 
@@ -353,7 +363,7 @@ def _energy(pm: PlanningModel, energy: dict[tuple, float], active: dict[tuple, f
             n = sets.info_tree.node_of[(w, t)]
             for q, contract in case.contracts.items():
                 share = _active_value(sets, active, q, n)
-                if share <= TINY:
+                if share <= 0:
                     continue
                 available = available_mwh(case, sets, q, t) * share
                 rows.append(
@@ -396,9 +406,10 @@ def _running_chips(run: dict[tuple, float]) -> dict[tuple[str, str, int, str], f
     return running
 
 
-def _above_noise(value: float) -> float:
-    """``max(0, value)``, with a solver's rounding (1e-16 MW of empty shell) read as 0."""
-    return value if value > TINY else 0.0
+def _above_noise(value: float, scale: float) -> float:
+    """``max(0, value)`` for a difference of values of magnitude ``scale``, with a solver's rounding
+    (1e-16 MW of empty shell) read as 0."""
+    return value if value > max(FLOOR, ROUND_OFF * abs(scale)) else 0.0
 
 
 def _active_value(sets: object, active: dict[tuple, float], q: str, n: int) -> float:

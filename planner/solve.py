@@ -222,7 +222,7 @@ def _highs_result(
     info = highs.getInfo()
     has_solution = bool(
         info.primal_solution_status == 2 and lp.num_col_ > 0 or (lp.num_col_ == 0 and status == "optimal")
-    )
+    ) and status not in ("unbounded", "infeasible_or_unbounded")  # a feasible point, but no optimum
     objective = info.objective_function_value if has_solution else math.nan
     if integer_columns:
         # HiGHS may stop before its root bound is known; the warm start's LP bound is one too.

@@ -71,3 +71,16 @@ def test_plan_on_mean_keeps_a_tiny_contract_share() -> None:
     on_mean = solve_case(case, config("plan-on-mean")).objective_musd
     assert phased == pytest.approx(1e-7, rel=1e-6)
     assert on_mean == pytest.approx(phased, rel=1e-6)
+
+
+def test_the_tables_keep_a_plan_in_small_units() -> None:
+    """One chip serves 1000 EFLOPS (pflops 1e6), so 5e-5 EFLOPS of demand takes 5e-8 chips at
+    1e10 usd: 5e-4 musd (against 50 musd unmet). The tables used to drop every value below 1e-7, so
+    they showed no chip and nothing served while the objective paid for the chips."""
+    case = make_case({"p1": 5e-5}, chips=[chip(pflops=1e6, capex_usd=1e10)], penalty=1e6)
+    result = solve_case(case, config("phased"))
+    assert result.objective_musd == pytest.approx(5e-4, rel=1e-6)
+    tables = result.results
+    assert tables.chips["bought"].tolist() == [pytest.approx(5e-8, rel=1e-6)]
+    assert tables.dispatch["eflops"].tolist() == [pytest.approx(5e-5, rel=1e-6)]
+    assert tables.unmet.empty
