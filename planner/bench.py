@@ -76,12 +76,13 @@ def check_fits_in_memory(size: BenchSize, memory_bytes: int | None) -> None:
     """Refuse a size whose model cannot fit in memory before generating anything: a million
     scenarios would otherwise fill the memory for minutes and end in a MemoryError or the OS's
     out-of-memory kill, with no word to the user."""
-    run_columns = (size.branching**size.stages) * size.periods * size.sites * size.chips * size.workloads
+    scenarios = size.branching**size.stages
+    run_columns = scenarios * size.periods * size.sites * size.chips * size.workloads
     need = run_columns * MIN_BYTES_PER_RUN_COLUMN
     if memory_bytes is None or need <= memory_bytes:
         return
     expected = (
-        f"a case that fits in this machine's memory: {size.branching**size.stages:,} scenarios x "
+        f"a case that fits in this machine's memory: {scenarios:,} scenarios x "
         f"{size.periods} periods x {size.sites} sites x {size.chips} chips x {size.workloads} workloads "
         f"= {run_columns:,} chip-dispatch columns need at least {need / 2**30:,.1f} GiB "
         f"({MIN_BYTES_PER_RUN_COLUMN // 1024} KiB each), and this machine has {memory_bytes / 2**30:,.1f} GiB"

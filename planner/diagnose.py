@@ -120,12 +120,9 @@ def explain_trivially_infeasible(pm: PlanningModel, constraint_name: str) -> str
     component = pm.model.find_component(constraint_name)
     if component is None:
         return f"HiGHS was not called: constraint {constraint_name} cannot hold with the fixed decisions."
-    index = component.index()
-    key = index if isinstance(index, tuple) else (index,)
-    family = component.parent_component().local_name
     return (
         "HiGHS was not called: with the decisions fixed, this constraint cannot hold:\n"
-        f"  - {describe_row(pm, family, key)}"
+        f"  - {describe_row(pm, *_key(component))}"
     )
 
 
@@ -136,6 +133,7 @@ def _listed(pm: PlanningModel, items: list[tuple[str, tuple]], words: dict[str, 
 
 
 def _key(component: object) -> tuple[str, tuple]:
+    """A row's or column's (family, index tuple), as :func:`describe_row` reads them."""
     index = component.index()
     key = () if index is None else index if isinstance(index, tuple) else (index,)
     return component.parent_component().local_name, key

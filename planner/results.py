@@ -294,7 +294,7 @@ def _stranded_by_period(
                     if units <= 0:
                         continue
                     used = running.get((c, s, t, w), 0.0)
-                    idle = _above_noise(units - used, units)
+                    idle = _idle_chips(units, used)
                     installed_mw += units * chip.kw / 1000.0
                     need_mwh += used * energy_needed_mwh_per_chip(case, sets, s, c, t)
                     row["idle_chips"] += idle
@@ -406,6 +406,11 @@ def _running_chips(run: dict[tuple, float]) -> dict[tuple[str, str, int, str], f
     return running
 
 
+def _idle_chips(installed: float, running: float) -> float:
+    """Chips installed but not running, the same in the stranded and the capacity tables."""
+    return _above_noise(installed - running, installed)
+
+
 def _above_noise(value: float, scale: float) -> float:
     """``max(0, value)`` for a difference of values of magnitude ``scale``, with a solver's rounding
     (1e-16 MW of empty shell) read as 0."""
@@ -506,7 +511,7 @@ def _capacity_by_period(
         for t, period in enumerate(ix.periods):
             n = sets.info_tree.node_of[(w, t)]
             idle = sum(
-                max(0.0, fleet.get((c, s, n), 0.0) - running.get((c, s, t, w), 0.0)) * chip.pflops / 1000.0
+                _idle_chips(fleet.get((c, s, n), 0.0), running.get((c, s, t, w), 0.0)) * chip.pflops / 1000.0
                 for c, chip in case.chips.items()
                 for s in case.sites
             )

@@ -127,8 +127,7 @@ def solve_model(
     else:
         if warm is not None and warm.values is not None:
             give_start(highs, warm.values)
-        if settings.time_limit_s is not None:
-            highs.setOptionValue("time_limit", max(_seconds_left(settings, solve_started), 1e-3))
+        _limit_to_time_left(highs, settings, solve_started)
         if progress is not None and integer_columns:
             _report_progress(
                 highs,
@@ -141,8 +140,7 @@ def solve_model(
             # HiGHS's presolve can call a feasible model with extreme magnitudes infeasible (seen
             # with 1e-6 and 1e4 in one row); only the solve without it is trusted to say so.
             highs.setOptionValue("presolve", "off")
-            if settings.time_limit_s is not None:
-                highs.setOptionValue("time_limit", max(_seconds_left(settings, solve_started), 1e-3))
+            _limit_to_time_left(highs, settings, solve_started)
             solve_interruptibly(highs)
         status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
         solution = highs.getSolution() if has_solution else None
@@ -194,6 +192,12 @@ def _integer_periods(
 def _presolve_said_infeasible(highs: highspy.Highs) -> bool:
     infeasible = (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible)
     return highs.getModelStatus() in infeasible and highs.getOptionValue("presolve")[1] != "off"
+
+
+def _limit_to_time_left(highs: highspy.Highs, settings: SolverSettings, since: float) -> None:
+    """HiGHS's next solve gets what is left of the model's time limit (if it has one)."""
+    if settings.time_limit_s is not None:
+        highs.setOptionValue("time_limit", max(_seconds_left(settings, since), 1e-3))
 
 
 def _seconds_left(settings: SolverSettings, since: float) -> float:
