@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from planner.formulation.objective import COST_COMPONENTS
 from planner.plan import PlanResult
@@ -58,33 +60,37 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
             f"  stage '{stage['stage']}': status {stage['status']}, "
             f"objective {fmt(stage['objective_musd'] / 1000, 3)} $B, gap {fmt(100 * stage['mip_gap'], 3)}%"
         )
-    console.print(_cost_table(res.cost_by_scenario, result))
+    console.print(_cost_table(res.cost_by_scenario, result, console.width))
     console.print(_frame_table("Build schedule (modules started; MW of IT)", res.builds))
-    console.print(_chip_mix(res.chips, result))
+    console.print(_chip_mix(res.chips, result, console.width))
     console.print(_frame_table("Power contracts signed", res.contracts))
-    console.print(_unmet_table(res.unmet))
+    console.print(_unmet_table(res.unmet, console.width))
     console.print(_stranded_table(res.stranded_by_scenario))
     console.print(_risk_table(res.risk))
     if run_dir:
         console.print(f"Run folder: [bold]{run_dir}[/]")
 
 
-def _cost_table(cost: pd.DataFrame, result: PlanResult) -> Table:
-    table = Table(title="Discounted cost, $B (expected and per scenario)", title_justify="left")
-    table.add_column("component")
-    for column in cost.index:
-        table.add_column(str(column), justify="right")
-    table.add_row("probability", *[fmt(p, 3) for p in cost["probability"]])
+def _cost_table(cost: pd.DataFrame, result: PlanResult, width: int) -> Table:
+    probability = ["probability", *[fmt(p, 3) for p in cost["probability"]]]
+    rows = [probability]
     for comp in COST_COMPONENTS:
         sign = "-" if comp == "salvage" else ""
-        table.add_row(COST_LABELS[comp], *[sign + fmt(v / 1000, 3) for v in cost[comp]])
-    table.add_row("[bold]total[/]", *[f"[bold]{fmt(v / 1000, 3)}[/]" for v in cost["total"]])
+        rows.append([COST_LABELS[comp], *[sign + fmt(v / 1000, 3) for v in cost[comp]]])
+    rows.append(["[bold]total[/]", *[f"[bold]{fmt(v / 1000, 3)}[/]" for v in cost["total"]]])
+    table = matrix_table(
+        "Discounted cost, $B (expected and per scenario)",
+        Matrix("component", "scenario", [str(c) for c in cost.index], rows),
+        width,
+        "cost_by_scenario.csv",
+    )
     if not math.isnan(result.cvar_musd):
-        table.caption = (
+        objective = (
             f"objective = expected {fmt(result.expected_cost_musd / 1000, 3)} + "
             f"{result.config.cvar.weight:g} x CVaR{result.config.cvar.alpha:g} "
             f"{fmt(result.cvar_musd / 1000, 3)} $B"
         )
+        table.caption = objective if table.caption is None else f"{objective}; {table.caption}"
     return table
 
 
@@ -102,39 +108,94 @@ def _frame_table(title: str, frame: pd.DataFrame, limit: int = 60) -> Table:
     return table
 
 
-def _chip_mix(chips: pd.DataFrame, result: PlanResult) -> Table:
+def _chip_mix(chips: pd.DataFrame, result: PlanResult, width: int) -> Table:
     """Chips bought per chip type and period, expected over the scenario tree (thousands)."""
-    table = Table(title="Chip mix: chips bought, expected over scenarios (thousands)", title_justify="left")
+    title = "Chip mix: chips bought, expected over scenarios (thousands)"
     if chips.empty:
-        table.add_column("(none)")
-        return table
+        return _empty_table(title, "(none)")
     weighted = chips.assign(expected=chips["bought"] * chips["probability"])
     pivot = weighted.pivot_table(
         index="chip", columns="period", values="expected", aggfunc="sum", fill_value=0.0
     )
     pivot = pivot.reindex(columns=[p for p in result.case.periods if p in pivot.columns])
-    table.add_column("chip")
-    for period in pivot.columns:
-        table.add_column(str(period), justify="right")
-    for chip, row in pivot.iterrows():
-        table.add_row(str(chip), *[fmt(v / 1000, 1) for v in row])
-    return table
+    rows = [[str(chip), *[fmt(v / 1000, 1) for v in row]] for chip, row in pivot.iterrows()]
+    matrix = Matrix("chip", "period", [str(p) for p in pivot.columns], rows)
+    return matrix_table(title, matrix, width, "chips.csv")
 
 
-def _unmet_table(unmet: pd.DataFrame) -> Table:
-    table = Table(title="Unmet demand (EFLOPS)", title_justify="left")
+def _unmet_table(unmet: pd.DataFrame, width: int) -> Table:
+    title = "Unmet demand (EFLOPS)"
     if unmet.empty:
-        table.add_column("none: all demand is served in every scenario")
-        return table
+        return _empty_table(title, "none: all demand is served in every scenario")
     pivot = unmet.pivot_table(
         index=["scenario", "workload"], columns="period", values="eflops", aggfunc="sum", fill_value=0.0
     )
-    table.add_column("scenario / workload")
-    for period in pivot.columns:
-        table.add_column(str(period), justify="right")
-    for (w, k), row in pivot.iterrows():
-        table.add_row(f"{w} / {k}", *[fmt(v, 1) for v in row])
+    rows = [[f"{w} / {k}", *[fmt(v, 1) for v in row]] for (w, k), row in pivot.iterrows()]
+    matrix = Matrix("scenario / workload", "period", [str(p) for p in pivot.columns], rows)
+    return matrix_table(title, matrix, width, "unmet.csv")
+
+
+def _empty_table(title: str, text: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(text)
     return table
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A labelled grid of formatted cells: ``rows[i] = [row label, cell per column]``."""
+
+    row_name: str
+    column_name: str
+    columns: list[str]
+    rows: list[list[str]]
+
+    def transposed(self) -> Matrix:
+        labels = [row[0] for row in self.rows]
+        rows = [[column, *[row[j + 1] for row in self.rows]] for j, column in enumerate(self.columns)]
+        return Matrix(self.column_name, self.row_name, labels, rows)
+
+    def column_widths(self) -> list[int]:
+        """Printed width of the label column and of each data column (markup excluded)."""
+        table = [[self.row_name, *self.columns], *self.rows]
+        return [max(len(Text.from_markup(row[j]).plain) for row in table) for j in range(len(table[0]))]
+
+
+# rich draws a border and one space of padding on each side of every column.
+CELL_OVERHEAD = 3
+
+
+def matrix_table(title: str, matrix: Matrix, width: int, csv_name: str) -> Table:
+    """The grid as a table that fits ``width``: transposed when that shows more of it (a 60-period
+    horizon reads down the page, not across), then cut to the columns that fit, with a caption
+    naming the run-folder file that holds the rest. rich would otherwise squeeze every column,
+    headers included, to nothing."""
+    wide, tall = matrix, matrix.transposed()
+    wide_count = _columns_that_fit(wide.column_widths(), width)
+    tall_count = _columns_that_fit(tall.column_widths(), width)
+    if wide_count < len(wide.columns) and tall_count / len(tall.columns) > wide_count / len(wide.columns):
+        chosen, count, corner = tall, tall_count, f"{tall.row_name} \\ {tall.column_name}"
+    else:
+        chosen, count, corner = wide, wide_count, wide.row_name
+    table = Table(title=title, title_justify="left", min_width=min(len(title), width))
+    table.add_column(corner)
+    for column in chosen.columns[:count]:
+        table.add_column(column, justify="right")
+    for row in chosen.rows:
+        table.add_row(*row[: count + 1])
+    hidden = len(chosen.columns) - count
+    if hidden:
+        table.caption = f"{hidden} more {chosen.column_name} columns in {csv_name}"
+    return table
+
+
+def _columns_that_fit(widths: list[int], width: int) -> int:
+    used = widths[0] + CELL_OVERHEAD + 1
+    for count, column_width in enumerate(widths[1:]):
+        used += column_width + CELL_OVERHEAD
+        if used > width:
+            return max(1, count)
+    return len(widths) - 1
 
 
 def _stranded_table(stranded: pd.DataFrame) -> Table:

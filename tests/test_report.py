@@ -1,0 +1,63 @@
+"""The console report's period-by-scenario grids stay readable at any horizon.
+
+rich squeezes a table wider than the console until every column, headers included, is empty: a
+60-quarter chip mix printed as a wall of blank cells. The grids are turned (periods down the page)
+or cut (with a caption naming the run-folder file that holds the rest) instead.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from planner.report import Matrix, matrix_table
+
+WIDTH = 100
+
+
+def _printed(matrix: Matrix, width: int = WIDTH) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(matrix_table("Chip mix", matrix, width, "chips.csv"))
+    return console.file.getvalue()
+
+
+def _grid(row_labels: list[str], column_labels: list[str]) -> Matrix:
+    rows = [[label, *[f"{i}.{j}" for j in range(len(column_labels))]] for i, label in enumerate(row_labels)]
+    return Matrix("chip", "period", column_labels, rows)
+
+
+def test_a_grid_that_fits_is_printed_as_laid_out() -> None:
+    printed = _printed(_grid(["h100", "b200"], ["2026", "2027", "2028"]))
+    header = next(line for line in printed.splitlines() if "chip" in line)
+    assert header.split("┃")[1:5] == [" chip ", " 2026 ", " 2027 ", " 2028 "]
+    assert "1.2" in printed
+    assert "more" not in printed
+
+
+def test_a_long_horizon_is_turned_so_every_period_and_header_shows() -> None:
+    periods = [f"{2026 + q // 4}Q{q % 4 + 1}" for q in range(60)]
+    printed = _printed(_grid(["h100", "b200"], periods))
+    lines = printed.splitlines()
+    assert any("period \\ chip" in line and "h100" in line and "b200" in line for line in lines)
+    for q, period in enumerate(periods):
+        row = next(line for line in lines if f" {period} " in line)
+        assert f" 0.{q} " in row and f" 1.{q} " in row
+    assert max(len(line) for line in lines) <= WIDTH
+
+
+def test_a_grid_too_wide_both_ways_is_cut_with_a_caption_naming_the_file() -> None:
+    periods = [f"p{q:02d}" for q in range(40)]
+    scenarios = [f"scenario-{w:02d}" for w in range(30)]
+    printed = _printed(_grid(scenarios, periods))
+    lines = printed.splitlines()
+    assert max(len(line) for line in lines) <= WIDTH
+    header = next(line for line in lines if "p00" in line or "scenario-00" in line)
+    shown = len(header.split("┃")) - 3
+    assert 0 < shown < 40
+    assert any(f"{40 - shown} more period columns in chips.csv" in line for line in lines)
+
+
+def test_markup_does_not_count_towards_a_columns_width() -> None:
+    rows = [["[bold]total[/]", "[bold]1.000[/]"]]
+    assert Matrix("component", "scenario", ["expected"], rows).column_widths() == [9, 8]
