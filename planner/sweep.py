@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.config import ModelConfig
-from planner.csv_table import PLAIN_NUMBER, CellError, FieldKind, convert_cell, parse_table
+from planner.csv_table import PLAIN_NUMBER, CellError, FieldKind, convert_cell, is_blank, parse_table
 from planner.errors import InputError, ModelError, Problem
 from planner.loader import FILES, PARAMETERS, field_kinds
 from planner.schema import ParameterValues, parse_bool
@@ -131,8 +131,21 @@ def _parse_edit(label: str, row: int, record: dict[str, str]) -> tuple[Edit | No
 
 
 def read_case_files(folder: Path) -> dict[str, str]:
-    """The texts of a case's CSV files, by file name."""
-    return {p.name: p.read_text(encoding="utf-8-sig") for p in sorted(Path(folder).glob("*.csv"))}
+    """The texts of the case's input files, by file name: exactly the files the loader reads. A
+    stray ``notes.csv`` (any encoding) or a folder named ``old.csv`` is no input, as the loader says."""
+    files: dict[str, str] = {}
+    problems = []
+    for name in sorted(FILES):
+        path = Path(folder) / name
+        if not path.is_file():
+            continue
+        try:
+            files[name] = path.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:  # changed on disk since the base case loaded
+            problems.append(Problem(name, None, None, None, f"a readable UTF-8 text file ({exc})"))
+    if problems:
+        raise InputError(problems)
+    return files
 
 
 def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> dict[str, str]:
@@ -147,7 +160,7 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
             problems.append(Problem(sweep_label, edit.row, "file", edit.file, expected))
             continue
         if edit.file not in tables:
-            tables[edit.file] = list(csv.reader(io.StringIO(files[edit.file])))
+            tables[edit.file] = list(csv.reader(io.StringIO(files[edit.file], newline="")))
         problem = _apply(tables[edit.file], edit, sweep_label)
         if problem:
             problems.append(problem)
@@ -162,10 +175,14 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
 
 
 def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
-    header = [h.strip() for h in rows[0]] if rows else []
+    # Blank records are layout, as for the loader: the header is the first record with a value,
+    # and a blank record is never a row an edit matches.
+    start = next((i for i, cells in enumerate(rows) if not all(is_blank(c) for c in cells)), len(rows))
+    header = [h.strip() for h in rows[start]] if start < len(rows) else []
+    data = [cells for cells in rows[start + 1 :] if not all(is_blank(c) for c in cells)]
     if edit.file == PARAMETERS:
         columns = {"name": TEXT, "value": FieldKind("number", "", True)}
-        _add_default_parameters(rows, header, edit)
+        _add_default_parameters(rows, header, data, edit)
     else:
         columns = field_kinds(FILES[edit.file].model) if edit.file in FILES else {}
     numeric_columns = [name for name, kind in columns.items() if kind.kind in ("number", "integer")]
@@ -177,14 +194,14 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
             return Problem(label, edit.row, "where", name, f"a column of {edit.file} ({', '.join(columns)})")
     if edit.column not in header:
         # An optional column left out of the file: add it blank, so its rows take the default.
-        rows[0].append(edit.column)
+        rows[start].append(edit.column)
         header.append(edit.column)
     col = header.index(edit.column)
     conditions = [
         (name, wanted, columns.get(name, TEXT), _default(edit.file, name)) for name, wanted in edit.where
     ]
     matched = 0
-    for cells in rows[1:]:
+    for cells in data:
         record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
         if not all(_holds(record.get(name, ""), *condition) for name, *condition in conditions):
             continue
@@ -204,19 +221,22 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
     return None
 
 
-def _add_default_parameters(rows: list[list[str]], header: list[str], edit: Edit) -> None:
+def _add_default_parameters(
+    rows: list[list[str]], header: list[str], data: list[list[str]], edit: Edit
+) -> None:
     """An optional parameter left out of parameters.csv is at its default: give it a row holding
     that default, so that ``where name=hours_per_year`` can edit it."""
     if "name" not in header or "value" not in header:
         return
     name_at, value_at = header.index("name"), header.index("value")
-    listed = {cells[name_at].strip() for cells in rows[1:] if len(cells) > name_at}
+    listed = {cells[name_at].strip() for cells in data if len(cells) > name_at}
     for column, wanted in edit.where:
         info = ParameterValues.model_fields.get(wanted) if column == "name" else None
         if info is not None and not info.is_required() and wanted not in listed:
             cells = [""] * len(header)
             cells[name_at], cells[value_at] = wanted, repr(info.default)
             rows.append(cells)
+            data.append(cells)
 
 
 def _default(file: str, column: str) -> object:

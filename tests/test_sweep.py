@@ -555,3 +555,54 @@ def test_add_to_a_blank_cell_uses_the_default(
     expected = direct(write_case, exact_config, tmp_path / "hand", {"sites.csv": sites})
     assert row["error"] == ""
     assert row["objective_musd"] == pytest.approx(expected, rel=1e-7)
+
+
+# --------------------------------------------------------------------------------------------
+# the sweep reads a case exactly as the loader does
+# --------------------------------------------------------------------------------------------
+
+
+def test_files_the_loader_ignores_are_no_input_to_a_sweep(
+    cli, write_case, exact_config, tiny_files, tmp_path: Path
+) -> None:
+    """A stray notes.csv in Latin-1 and a folder named old.csv are ignored by the loader (a
+    warning); the sweep used to read every *.csv and stop with an internal error."""
+    case_dir = write_case(tmp_path / "case")
+    (case_dir / "notes.csv").write_bytes("site,remarque\nnorth,réseau\n".encode("latin-1"))
+    (case_dir / "old.csv").mkdir()
+    row = sweep_one(cli, case_dir, "v,,sites.csv,existing_mw,site=south,add,2", tmp_path / "run")
+    sites = tiny_files["sites.csv"].replace("south,eu,20,2,,9,", "south,eu,20,2,2,9,")
+    expected = direct(write_case, exact_config, tmp_path / "hand", {"sites.csv": sites})
+    assert row["error"] == ""
+    assert row["objective_musd"] == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.parametrize("layout", ["leading", "trailing", "between"])
+def test_blank_lines_are_layout_for_a_sweep_as_for_the_loader(
+    cli, write_case, exact_config, tiny_files, tmp_path: Path, layout: str
+) -> None:
+    """Blank lines before the header, between rows or at the end of a file are skipped by the
+    loader; a sweep used to take a leading one for the header and match blank ones as rows."""
+    lines = tiny_files["sites.csv"].strip().split("\n")
+    spaced = {
+        "leading": ["", " ,", *lines],
+        "trailing": [*lines, "", ",,"],
+        "between": [lines[0], "", *lines[1:2], " ", *lines[2:]],
+    }[layout]
+    case_dir = write_case(tmp_path / "case", {"sites.csv": "\n".join(spaced) + "\n"})
+    scaled = sweep_one(cli, case_dir, "v,,sites.csv,capex_musd_per_mw,,scale,0.5", tmp_path / "scaled")
+    hand = "\n".join(
+        [lines[0], *[_scaled_cell(line, lines[0], "capex_musd_per_mw", 0.5) for line in lines[1:]]]
+    )
+    expected = direct(write_case, exact_config, tmp_path / "hand", {"sites.csv": hand + "\n"})
+    assert scaled["error"] == ""
+    assert scaled["objective_musd"] == pytest.approx(expected, rel=1e-7)
+    set_row = sweep_one(cli, case_dir, "v,,sites.csv,existing_mw,site=south,set,2", tmp_path / "set")
+    assert set_row["error"] == ""
+
+
+def _scaled_cell(line: str, header: str, column: str, factor: float) -> str:
+    cells = line.split(",")
+    at = header.split(",").index(column)
+    cells[at] = repr(float(cells[at]) * factor)
+    return ",".join(cells)
