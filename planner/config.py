@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from planner.errors import InputError, Problem
 
@@ -107,6 +108,14 @@ class SolverSettings(Strict):
         return self.time_limit_s * AUTO_WARM_START_SHARE
 
 
+_NOT_IN_FILE_NAMES = r'<>:"/\\|?*\x00-\x1f'
+MODEL_NAME = re.compile(rf"[^\s._{_NOT_IN_FILE_NAMES}][^{_NOT_IN_FILE_NAMES}]{{0,99}}")
+MODEL_NAME_EXPECTED = (
+    'a name of at most 100 characters, none of / \\ : * ? " < > | or a control character, not '
+    "starting with a space, '.' or '_' (it names run-folder files; the file name is the default)"
+)
+
+
 class ModelConfig(Strict):
     """One planning model: how the long-lead decisions are taken, and how it is solved."""
 
@@ -116,6 +125,15 @@ class ModelConfig(Strict):
     integer: bool = Field(True, description="false relaxes every integer and binary decision (LP)")
     cvar: CvarSettings = CvarSettings()
     solver: SolverSettings = SolverSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_safe_in_file_names(cls, name: str) -> str:
+        # The name labels run-folder files (stranded_by_scenario-<name>.csv) and compare's tables,
+        # where "_"-prefixed keys are planner's own solves (EVPI's perfect-information scenarios).
+        if not MODEL_NAME.fullmatch(name):
+            raise ValueError(MODEL_NAME_EXPECTED)
+        return name
 
     def with_overrides(
         self,
@@ -172,7 +190,7 @@ def load_model_config(name_or_path: str) -> ModelConfig:
                 None,
                 ".".join(str(p) for p in err["loc"]),
                 repr(err.get("input")),
-                err["msg"],
+                err["msg"].removeprefix("Value error, "),
             )
             for err in exc.errors()
         ]

@@ -295,6 +295,38 @@ def test_compare_same_model_twice_is_exit_2(compare_run: dict, cli) -> None:
     assert not out.exists()
 
 
+@pytest.mark.parametrize("name", ["risk/averse", "../../etc", "_vss:plan-on-mean", "_pi:high", ".hidden"])
+def test_a_model_name_unsafe_in_file_names_is_exit_2(compare_run: dict, cli, name: str) -> None:
+    """A name with a path separator once stopped compare with an internal error after every solve;
+    ``_vss:plan-on-mean`` took over planner's own plan-on-mean solve and reported its cost."""
+    model = compare_run["root"] / "unsafe.toml"
+    model.write_text(f'name = "{name}"\npolicy = "phased"\n')
+    out = compare_run["root"] / "unsafe"
+    result = cli("compare", compare_run["case_dir"], "--model", model, "--model", "phased",
+                 "--out", out, "--json")
+    assert result.exit_code == 2
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert (problem["file"], problem["column"]) == ("unsafe.toml", "name")
+    assert problem["expected"].startswith("a name of at most 100 characters")
+    assert not out.exists()
+
+
+def test_a_model_named_after_its_file_with_spaces_and_brackets(compare_run: dict, cli) -> None:
+    model = compare_run["root"] / "my model (v2).toml"
+    model.write_text('policy = "all-at-once"\n')
+    out = compare_run["root"] / "spaces"
+    result = cli("compare", compare_run["case_dir"], "--model", model, "--model", "phased",
+                 "--workers", "1", "--mip-gap", "0", "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    strategies = json.loads(result.stdout)["strategies"]
+    assert list(strategies) == ["my model (v2)", "phased"]
+    first = json.loads(compare_run["stdout"])["strategies"]
+    assert strategies["my model (v2)"]["objective_musd"] == pytest.approx(
+        first["all-at-once"]["objective_musd"], rel=1e-7
+    )
+    assert (out / "cost_by_scenario-my model (v2).csv").is_file()
+
+
 def test_a_difference_a_tolerance_below_zero_is_printed_as_plus_zero() -> None:
     from planner.compare_report import _signed
 
