@@ -34,7 +34,7 @@ from planner.config import (
     resolve_model_path,
 )
 from planner.entry import EXIT_INTERRUPTED, INTERRUPTED
-from planner.errors import InputError, ModelError, Problem
+from planner.errors import InputError, ModelError, Problem, WriteError
 from planner.loader import load_case
 from planner.runfolder import WRITTEN, RunFolder, default_run_dir
 
@@ -212,6 +212,11 @@ def handle_errors(command: Callable) -> Callable:
             err.print(str(exc), highlight=False, markup=False)
             if as_json:
                 click.echo(json.dumps({"status": "no_plan", "message": str(exc)}))
+            sys.exit(EXIT_NO_PLAN)
+        except WriteError as exc:
+            err.print(str(exc), style="bold red", highlight=False, markup=False)
+            if as_json:
+                click.echo(json.dumps({"status": "not_written", "message": str(exc)}))
             sys.exit(EXIT_NO_PLAN)
         except MemoryError as exc:
             # The failed step's tables are still held by the traceback's frames: free them first.

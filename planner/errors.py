@@ -41,3 +41,8 @@ class InputError(Exception):
 
 class ModelError(Exception):
     """A model that has no plan to offer (infeasible, unbounded, solver failure), in words."""
+
+
+class WriteError(Exception):
+    """The run folder could not be written (disk full, quota, folder removed underneath): the
+    partial folder is gone, so nothing of the run is on disk."""

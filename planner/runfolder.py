@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from planner.errors import InputError, Problem
+from planner.errors import InputError, Problem, WriteError
 
 try:
     import fcntl
@@ -105,6 +105,12 @@ class RunFolder:
         if not self.committed:
             shutil.rmtree(self.path, ignore_errors=True)
         self._marker.close()
+        if isinstance(exc, OSError) and not self.committed:
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise WriteError(
+                f"Could not write the run folder {self.final}: {exc.strerror or exc}{where}. "
+                "Nothing was written; free space or choose another --out, then run again."
+            ) from exc
 
     def write_table(self, name: str, table: pd.DataFrame, index: bool = False) -> None:
         table.to_csv(self.path / f"{name}.csv", index=index, float_format="%.10g")

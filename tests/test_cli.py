@@ -306,6 +306,30 @@ def test_an_unusable_out_path_is_an_input_error(cli, tiny_case_dir: Path, tmp_pa
     )
 
 
+@pytest.mark.parametrize("command", ["solve", "compare"])
+def test_a_full_disk_is_reported_in_words_and_leaves_nothing(
+    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """Disk full (or a quota, or the folder removed underneath) while the run folder is written
+    used to end in "internal error: OSError" with no JSON."""
+    import errno
+
+    import pandas as pd
+
+    def disk_full(self: pd.DataFrame, path: object, *args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    out = tmp_path / "runs" / "run"
+    workers = ["--workers", "1"] if command == "compare" else []
+    result = cli(command, tiny_case_dir, "--relax", *workers, "--out", out, "--json")
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "not_written"
+    assert_mentions(payload["message"], str(out), "No space left on device", ".csv", "Nothing was written")
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
 def test_relaxation_is_a_lower_bound_on_the_mip(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     mip = solve_json(cli, tiny_case_dir, tmp_path / "mip", "--mip-gap", "0")
     lp = solve_json(cli, tiny_case_dir, tmp_path / "lp", "--relax")
