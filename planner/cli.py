@@ -252,7 +252,31 @@ model_option = click.option(
 """``--model NAME|PATH`` of the single-model commands."""
 
 
-@click.group()
+class JsonAwareGroup(click.Group):
+    """A usage error (a flag value out of range, an unknown option) is found by click before any
+    command runs; with ``--json`` it still prints the promised JSON object on stdout."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[JSON_REQUESTED] = "--json" in args  # click empties ctx.args before a usage error
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if ctx.meta.get(JSON_REQUESTED):
+                param = getattr(exc, "param", None)
+                where = param.opts[0] if param is not None and param.opts else "command line"
+                problem = Problem(where, None, None, None, exc.format_message())
+                problems = [{**asdict(problem), "message": exc.format_message()}]
+                click.echo(json.dumps({"status": "input_error", "problems": problems}))
+            raise
+
+
+JSON_REQUESTED = "planner.json_requested"
+
+
+@click.group(cls=JsonAwareGroup)
 @click.version_option(package_name="planner")
 def main() -> None:
     """planner: phased data-center, chip and power planning under demand uncertainty."""

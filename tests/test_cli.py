@@ -425,6 +425,32 @@ def test_flag_values_that_are_no_number_are_exit_2(
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "where", "said"),
+    [
+        (["solve", "CASE", "--mip-gap", "2"], "--mip-gap", "0<=x<=1"),
+        (["solve", "CASE", "--time-limit", "nan"], "--time-limit", "'nan'"),
+        (["solve", "CASE", "--bogus"], "command line", "No such option '--bogus'"),
+        (["bench", "--seed", "1.5"], "--seed", "'1.5'"),
+        (["compare", "CASE", "--workers", "0"], "--workers", "x>=1"),
+        (["sweep", "CASE"], "sweep_file", "Missing argument 'SWEEP_FILE'"),
+    ],
+)
+def test_usage_errors_print_json_too_when_asked(
+    cli, tiny_case_dir: Path, args: list[str], where: str, said: str
+) -> None:
+    """click refuses these before any command runs; --json still promises one object on stdout."""
+    argv = [tiny_case_dir if a == "CASE" else a for a in args]
+    result = cli(*argv, "--json")
+    assert result.exit_code == 2
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert problem["file"] == where
+    assert said in problem["message"]
+    assert said in result.stderr  # the usual usage message stays on stderr
+    plain = cli(*argv)
+    assert plain.exit_code == 2 and plain.stdout == ""
+
+
 def test_unknown_model_name_is_exit_2(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     result = cli("solve", tiny_case_dir, "--model", "no-such-model", "--out", tmp_path / "run")
     assert result.exit_code == 2
