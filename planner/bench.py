@@ -25,7 +25,7 @@ from planner.loader import load_case
 from planner.output import write_plan
 from planner.plan import PlanResult, solve_case
 from planner.runfolder import RunFolder
-from planner.synthetic import size_label, synthetic_case_files, write_case
+from planner.synthetic import check_size, size_label, synthetic_case_files, write_case
 
 MIP_TIME_LIMIT_S = 180.0
 """A benchmarked MIP stops after 3 minutes (the scale target's budget) unless told otherwise."""
@@ -76,18 +76,37 @@ def check_fits_in_memory(size: BenchSize, memory_bytes: int | None) -> None:
     """Refuse a size whose model cannot fit in memory before generating anything: a million
     scenarios would otherwise fill the memory for minutes and end in a MemoryError or the OS's
     out-of-memory kill, with no word to the user."""
-    scenarios = size.branching**size.stages
-    run_columns = scenarios * size.periods * size.sites * size.chips * size.workloads
-    need = run_columns * MIN_BYTES_PER_RUN_COLUMN
-    if memory_bytes is None or need <= memory_bytes:
+    columns_per_scenario = size.periods * size.sites * size.chips * size.workloads
+    # Compared in logarithms: branching ** stages may have millions of digits.
+    log10_scenarios = size.stages * math.log10(size.branching)
+    log10_need = log10_scenarios + math.log10(columns_per_scenario * MIN_BYTES_PER_RUN_COLUMN)
+    if memory_bytes is None or log10_need <= math.log10(memory_bytes):
         return
+    if log10_scenarios < READABLE_DIGITS:
+        scenarios = size.branching**size.stages
+        run_columns = scenarios * columns_per_scenario
+        gib = run_columns * MIN_BYTES_PER_RUN_COLUMN / 2**30
+        counts = f"{scenarios:,}", f"{run_columns:,}", f"{gib:,.1f}"
+    else:
+        log10_columns = log10_scenarios + math.log10(columns_per_scenario)
+        log10_gib = log10_need - 30 * math.log10(2)
+        counts = tuple(_power_of_ten(x) for x in (log10_scenarios, log10_columns, log10_gib))
     expected = (
-        f"a case that fits in this machine's memory: {scenarios:,} scenarios x "
+        f"a case that fits in this machine's memory: {counts[0]} scenarios x "
         f"{size.periods} periods x {size.sites} sites x {size.chips} chips x {size.workloads} workloads "
-        f"= {run_columns:,} chip-dispatch columns need at least {need / 2**30:,.1f} GiB "
+        f"= {counts[1]} chip-dispatch columns need at least {counts[2]} GiB "
         f"({MIN_BYTES_PER_RUN_COLUMN // 1024} KiB each), and this machine has {memory_bytes / 2**30:,.1f} GiB"
     )
     raise InputError([Problem("bench size", None, None, size.label, expected)])
+
+
+READABLE_DIGITS = 30
+"""Scenario counts up to this many digits are written out in full."""
+
+
+def _power_of_ten(log10_n: float) -> str:
+    exponent = math.floor(log10_n)
+    return f"about {10 ** (log10_n - exponent):.1f}e{exponent}"
 
 
 def peak_rss_mib() -> float:
@@ -101,11 +120,12 @@ def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], Run
     """Generate, write, read back, build and solve; the figures (also ``bench.json`` in the run
     folder ``run_folder()`` opens, next to ``case/`` and ``solver.log``)."""
     started = time.perf_counter()
-    check_fits_in_memory(size, physical_memory_bytes())
     try:
-        files = synthetic_case_files(**asdict(size))
+        check_size(size.sites, size.chips, size.periods, size.workloads, size.branching, size.stages)
     except ValueError as exc:
         raise InputError([Problem("bench size", None, None, size.label, str(exc))]) from exc
+    check_fits_in_memory(size, physical_memory_bytes())
+    files = synthetic_case_files(**asdict(size))
     with run_folder() as folder:
         final_dir = folder.final
         write_case(folder.path / "case", files)

@@ -57,6 +57,14 @@ class _Period:
     start: float
 
 
+def check_size(sites: int, chips: int, periods: int, workloads: int, branching: int, stages: int) -> None:
+    """Raise ValueError when the sizes cannot make a case (see :func:`synthetic_case_files`)."""
+    if min(sites, chips, periods, workloads, branching) < 1 or stages < 0:
+        raise ValueError("sites, chips, periods, workloads and branching must be >= 1, stages >= 0")
+    if branching > 1 and stages >= periods:
+        raise ValueError(f"{stages} branch points need more than {stages} periods (got {periods})")
+
+
 def synthetic_case_files(
     sites: int = 20,
     chips: int = 8,
@@ -72,10 +80,7 @@ def synthetic_case_files(
     Raises ValueError when the sizes cannot make a case (fewer than one site, chip, period or
     workload; ``stages`` branch points need ``stages < periods`` when ``branching > 1``).
     """
-    if min(sites, chips, periods, workloads, branching) < 1 or stages < 0:
-        raise ValueError("sites, chips, periods, workloads and branching must be >= 1, stages >= 0")
-    if branching > 1 and stages >= periods:
-        raise ValueError(f"{stages} branch points need more than {stages} periods (got {periods})")
+    check_size(sites, chips, periods, workloads, branching, stages)
     rng = np.random.default_rng(seed)
     timeline = _periods(periods, quarters)
     per_year = 4 if quarters else 1

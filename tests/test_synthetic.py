@@ -174,6 +174,25 @@ def test_a_bench_size_beyond_the_memory_is_refused_before_anything_is_generated(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--branching", "10", "--stages", "400"], "400 branch points need more than 400 periods (got 40)"),
+        (
+            ["--branching", "1000", "--stages", "1000000", "--periods", "1000001"],
+            "about 1.0e3000000 scenarios x 1000001 periods",
+        ),
+    ],
+)
+def test_a_tree_too_big_to_count_in_floats_is_refused_in_words(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    """10 ** 400 scenarios overflowed a float in the memory check: "internal error: OverflowError"."""
+    result = CliRunner().invoke(main, ["bench", *args, "--out", str(tmp_path / "huge"), "--json"])
+    assert result.exit_code == 2, result.output
+    assert said in json.loads(result.stdout)["problems"][0]["expected"]
+
+
 def test_running_out_of_memory_is_a_message_not_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
