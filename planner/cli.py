@@ -71,12 +71,18 @@ def progress_text(p: Progress) -> str:
 
 class Number(click.FloatRange):
     """A float range that also refuses ``nan`` (a range check lets it through: every comparison
-    with nan is false)."""
+    with nan is false) and, unless ``allow_inf`` (``--time-limit inf``: no limit), ``inf``."""
+
+    def __init__(self, *args: Any, allow_inf: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allow_inf = allow_inf
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)
         if math.isnan(number):
             self.fail(f"{value!r} is not a number.", param, ctx)
+        if math.isinf(number) and not self.allow_inf:
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
 
 
@@ -92,9 +98,9 @@ def solver_options(command: Callable) -> Callable:
         ),
         click.option(
             "--time-limit",
-            type=Number(0, min_open=True),
+            type=Number(0, min_open=True, allow_inf=True),
             default=None,
-            help="Seconds; the best plan found by then is returned, marked as such.",
+            help="Seconds; the best plan found by then is returned, marked as such (inf: no limit).",
         ),
         click.option(
             "--threads", type=click.IntRange(0, MAX_THREADS), default=None, help="HiGHS threads."

@@ -78,7 +78,16 @@ def write_inputs_record(folder: RunFolder, case: Case, configs: list[ModelConfig
     """What a run was made of: the model settings (``model.json``, or ``models.json`` by name when
     there are several) and the fingerprint of the case's inputs."""
     if len(configs) == 1:
-        folder.write_json("model.json", configs[0].model_dump())
+        folder.write_json("model.json", _as_recorded(configs[0]))
     else:
-        folder.write_json("models.json", {config.name: config.model_dump() for config in configs})
+        folder.write_json("models.json", {config.name: _as_recorded(config) for config in configs})
     folder.write_text("inputs_fingerprint.txt", f"sha256 {case.fingerprint}\n")
+
+
+def _as_recorded(config: ModelConfig) -> dict:
+    """The settings as JSON can hold them: ``--time-limit inf`` is no limit, recorded as null
+    like an unset one (``Infinity`` is not JSON; strict readers such as jq refuse the file)."""
+    record = config.model_dump()
+    if record["solver"]["time_limit_s"] == math.inf:
+        record["solver"]["time_limit_s"] = None
+    return record

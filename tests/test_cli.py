@@ -465,6 +465,31 @@ def test_time_limit_is_accepted(cli, tiny_case_dir: Path, tmp_path: Path) -> Non
     assert model["solver"]["threads"] == 1
 
 
+def _strict_json(text: str) -> object:
+    """JSON as jq or a browser reads it: NaN and Infinity are not JSON."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_time_limit_inf_is_no_limit_recorded_as_null(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    summary = solve_json(cli, tiny_case_dir, tmp_path / "run", "--time-limit", "inf")
+    assert summary["status"] == "optimal"
+    for name in ("model.json", "summary.json"):
+        recorded = _strict_json((tmp_path / "run" / name).read_text())
+        if name == "model.json":
+            assert recorded["solver"]["time_limit_s"] is None
+
+
+def test_warm_start_inf_is_a_usage_error(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    result = cli("solve", tiny_case_dir, "--warm-start", "inf", "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    assert_mentions(result.stderr, "--warm-start", "'inf' is not a finite number")
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("flags", [["--time-limit", "0"], ["--mip-gap", "2"], ["--threads", "-1"]])
 def test_out_of_range_flags_are_usage_errors(
     cli, tiny_case_dir: Path, tmp_path: Path, flags: list[str]
