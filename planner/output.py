@@ -45,7 +45,7 @@ def plan_summary(result: PlanResult, run_dir: str | None) -> dict:
         "cost_breakdown_musd": res.expected_breakdown_musd,
         "cost_by_scenario_musd": {
             w: {k: float(v) for k, v in row.items()}
-            for w, row in res.cost_by_scenario.drop(index="expected").to_dict(orient="index").items()
+            for w, row in res.cost_by_scenario.iloc[:-1].to_dict(orient="index").items()
         },
         "stranded": {
             w: {k: float(v) for k, v in row.items()}

@@ -89,7 +89,7 @@ class Results:
 
     @property
     def expected_breakdown_musd(self) -> dict[str, float]:
-        row = self.cost_by_scenario.loc["expected"]
+        row = self.cost_by_scenario.iloc[-1]  # the expected row: see :func:`expected_row_label`
         return {comp: float(row[comp]) for comp in (*COST_COMPONENTS, "total")}
 
 
@@ -238,6 +238,16 @@ def _node_labels(pm: PlanningModel) -> dict[tuple[str, int], str]:
     return labels
 
 
+def expected_row_label(scenarios: Iterable[str]) -> str:
+    """The label of the probability-weighted last row of a per-scenario table: ``expected``, or
+    ``(expected)`` when a scenario is called ``expected`` ("low / expected / high" is common)."""
+    taken = set(scenarios)
+    label = "expected"
+    while label in taken:
+        label = f"({label})"
+    return label
+
+
 def _cost_by_scenario(pm: PlanningModel) -> pd.DataFrame:
     """Discounted cost components (musd) per scenario, and their expectation."""
     m, case, sets = pm.model, pm.case, pm.sets
@@ -251,7 +261,7 @@ def _cost_by_scenario(pm: PlanningModel) -> pd.DataFrame:
         rows[w] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     probabilities = pd.Series(case.scenario_probability)
-    table.loc["expected"] = table.mul(probabilities, axis=0).sum()
+    table.loc[expected_row_label(case.scenarios)] = table.mul(probabilities, axis=0).sum()
     table.insert(0, "probability", [*probabilities.tolist(), 1.0])
     table.index.name = "scenario"
     return table
@@ -429,7 +439,7 @@ def _stranded_by_scenario(stranded: pd.DataFrame, cost: pd.DataFrame) -> pd.Data
     grouped = stranded.groupby("scenario", sort=False)
     table = pd.DataFrame(
         {
-            "cost_musd": cost["total"].drop("expected"),
+            "cost_musd": cost["total"].iloc[:-1],
             "idle_chips_peak": grouped["idle_chips"].max(),
             "idle_pflops_peak": grouped["idle_pflops"].max(),
             "idle_pflops_share_peak": grouped["idle_pflops_share"].max(),
@@ -438,7 +448,7 @@ def _stranded_by_scenario(stranded: pd.DataFrame, cost: pd.DataFrame) -> pd.Data
             "unused_take_or_pay_mwh_total": grouped["unused_take_or_pay_mwh"].sum(),
         }
     )
-    table.insert(0, "probability", cost["probability"].drop("expected"))
+    table.insert(0, "probability", cost["probability"].iloc[:-1])
     table.index.name = "scenario"
     return table
 

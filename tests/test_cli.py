@@ -657,3 +657,33 @@ def test_a_value_a_tolerance_below_zero_is_printed_as_zero(value: float, digits:
     from planner.report import fmt
 
     assert fmt(value, digits) == shown
+
+
+@pytest.mark.parametrize("command", ["solve", "compare"])
+def test_a_scenario_called_expected_is_an_ordinary_scenario(
+    cli, write_case, tiny_files, tmp_path: Path, command: str
+) -> None:
+    """"low / expected / high" is a common naming; the expected-cost row used to collide with the
+    scenario and stop every solve with an internal error. It is labelled ``(expected)`` then."""
+    renamed = {
+        name: tiny_files[name].replace("low,", "expected,") for name in ("scenarios.csv", "demand.csv")
+    }
+    original = write_case(tmp_path / "original")
+    case_dir = write_case(tmp_path / "case", renamed)
+    extra = ["--workers", "1"] if command == "compare" else []
+    results = []
+    for folder, out in ((original, tmp_path / "run-original"), (case_dir, tmp_path / "run")):
+        result = cli(command, folder, "--mip-gap", "0", *extra, "--out", out, "--json")
+        assert result.exit_code == 0, result.output
+        results.append(json.loads(result.stdout))
+    if command == "compare":
+        before, after = (r["strategies"]["phased"] for r in results)
+        table = tmp_path / "run" / "cost_by_scenario-phased.csv"
+    else:
+        before, after = results
+        table = tmp_path / "run" / "cost_by_scenario.csv"
+        assert after["cost_by_scenario_musd"]["expected"] == before["cost_by_scenario_musd"]["low"]
+    assert after["objective_musd"] == pytest.approx(before["objective_musd"], rel=1e-9)
+    assert after["cost_breakdown_musd"] == before["cost_breakdown_musd"]
+    labels = [line.split(",")[0] for line in table.read_text().splitlines()[1:]]
+    assert labels == ["high", "expected", "(expected)"]
