@@ -161,9 +161,11 @@ class ModelConfig(Strict):
 
 
 def resolve_model_path(name_or_path: str) -> Path:
-    """``phased`` → ``models/phased.toml``; anything with a suffix or a slash is a path."""
+    """``phased`` → ``models/phased.toml``; anything with a suffix or a slash is a path. A bare
+    name is never looked up in the current folder: a run folder written with ``--out phased``
+    must not shadow the shipped model (``./phased`` names that folder)."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
+    if candidate.suffix or len(candidate.parts) != 1 or "/" in name_or_path or "\\" in name_or_path:
         return candidate
     return MODELS_DIR / f"{name_or_path}.toml"
 
@@ -175,7 +177,10 @@ def load_model_config(name_or_path: str) -> ModelConfig:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in MODELS_DIR.glob("*.toml")))
         names = f"a model name ({known})" if known else f"a model name (none found in {MODELS_DIR})"
-        raise InputError([Problem(label, None, None, name_or_path, f"{names} or a .toml path")])
+        expected = f"{names} or a .toml path"
+        if path.parent == MODELS_DIR and Path(name_or_path).exists():
+            expected += f" (to use the file {name_or_path} here, write ./{name_or_path})"
+        raise InputError([Problem(label, None, None, name_or_path, expected)])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

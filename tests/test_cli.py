@@ -687,3 +687,22 @@ def test_a_scenario_called_expected_is_an_ordinary_scenario(
     assert after["cost_breakdown_musd"] == before["cost_breakdown_musd"]
     labels = [line.split(",")[0] for line in table.read_text().splitlines()[1:]]
     assert labels == ["high", "expected", "(expected)"]
+
+
+def test_a_folder_named_like_a_model_does_not_shadow_it(
+    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--out phased`` in the current folder used to break every later ``--model phased`` (the
+    default) with "expected a model name (..., phased, ...)"; a file is used only when written as
+    a path."""
+    monkeypatch.chdir(tmp_path)
+    assert cli("solve", tiny_case_dir, "--relax", "--out", "phased").exit_code == 0
+    again = cli("solve", tiny_case_dir, "--relax", "--out", "again", "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "again" / "model.json").read_text())["policy"] == "phased"
+    Path("mine").write_text('policy = "all-at-once"\n')
+    assert cli("solve", tiny_case_dir, "--relax", "--model", "./mine", "--out", "third").exit_code == 0
+    assert json.loads((tmp_path / "third" / "model.json").read_text())["policy"] == "all-at-once"
+    bare = cli("solve", tiny_case_dir, "--relax", "--model", "mine", "--out", "fourth")
+    assert bare.exit_code == 2
+    assert_mentions(bare.stderr, "write ./mine")
