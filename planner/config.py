@@ -52,6 +52,20 @@ MAX_THREADS = 1024
 """More HiGHS threads than this is a typo: at 100,000 HiGHS aborts the process (cannot start them)."""
 
 
+_LOG = "--log; the log is always written to the run folder's solver.log"
+MANAGED_HIGHS_OPTIONS = {
+    "threads": f"[solver] threads, at most {MAX_THREADS}, or --threads",
+    "mip_rel_gap": "[solver] mip_gap or --mip-gap",
+    "time_limit": "[solver] time_limit_s or --time-limit",
+    "random_seed": "[solver] random_seed",
+    "solver": "[solver] lp_solver",
+    "output_flag": _LOG,
+    "log_to_console": _LOG,
+    "log_file": _LOG,
+}
+"""HiGHS options planner sets on every solve, and where a model sets them instead."""
+
+
 class SolverSettings(Strict):
     """HiGHS settings; command-line flags override them."""
 
@@ -75,6 +89,16 @@ class SolverSettings(Strict):
     lp_solver: Literal["choose", "simplex", "ipm"] = Field(
         "choose", description="HiGHS algorithm for LPs (relaxed models and the duals re-solve)"
     )
+
+    @field_validator("highs_options")
+    @classmethod
+    def _not_an_option_planner_sets(cls, options: dict) -> dict:
+        # Set through highs_options they would bypass planner's checks (threads = 100000 aborts
+        # the process), its deadline, or the --json promise (a console log on stdout).
+        managed = [f"{name} (use {use})" for name, use in MANAGED_HIGHS_OPTIONS.items() if name in options]
+        if managed:
+            raise ValueError(f"no option planner sets itself: {'; '.join(managed)}")
+        return options
     scale: Literal["auto", "on", "off"] = Field(
         "auto",
         description="rescale rows and pass chips and energy in thousands (planner/scaling.py):"

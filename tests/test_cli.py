@@ -378,6 +378,8 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         ('[solver.highs_options]\npresolve = "maybe"\n', ["presolve", "'maybe'", '"off", "choose" or "on"']),
         ("[solver]\nthreads = 100000\n", ["solver.threads", "1024"]),
         ("[cvar]\nweight = 1e300\n", ["cvar.weight", "1000000"]),
+        ("[solver.highs_options]\nthreads = 100000\n", ["highs_options", "threads", "[solver] threads"]),
+        ("[solver.highs_options]\nlog_to_console = true\n", ["highs_options", "log_to_console", "--log"]),
     ],
     ids=[
         "unknown-key",
@@ -390,6 +392,8 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         "highs-option-bad-string",
         "threads-beyond-reason",
         "cvar-weight-beyond-reason",
+        "highs-threads-planner-sets",
+        "highs-console-log-planner-sets",
     ],
 )
 def test_bad_model_toml_is_exit_2_naming_file_and_key(
