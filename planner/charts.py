@@ -365,18 +365,27 @@ def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path)
     pad = 0.04 * reach
     for yi, row in zip(y, spans.itertuples(), strict=True):
         if row.hi_case == row.lo_case and row.lo > 0:  # one variant, dearer: its name on the right
-            ax.text(row.hi + pad, yi, row.hi_case, ha="left", va="center", fontsize=8)
+            ax.text(row.hi + pad, yi, _short(row.hi_case), ha="left", va="center", fontsize=8)
             continue
-        ax.text(row.lo - pad, yi, row.lo_case, ha="right", va="center", fontsize=8)
+        ax.text(row.lo - pad, yi, _short(row.lo_case), ha="right", va="center", fontsize=8)
         if row.hi_case != row.lo_case:
-            ax.text(row.hi + pad, yi, row.hi_case, ha="left", va="center", fontsize=8)
+            ax.text(row.hi + pad, yi, _short(row.hi_case), ha="left", va="center", fontsize=8)
     ax.set_xlim(min(spans["lo"].min(), 0) - 0.6 * reach, max(spans["hi"].max(), 0) + 0.6 * reach)
-    ax.set_yticks(y, spans["group"])
+    ax.set_yticks(y, [_short(group) for group in spans["group"]])
     _style_axes(ax, f"base objective {base_busd:,.3f} $B", "objective - base ($B)", "")
     ax.grid(True, axis="x", alpha=0.3)
     ax.grid(False, axis="y")
     ax.legend(fontsize=9, loc="best")
     return _save(fig, path, title)
+
+
+LABEL_CHARS = 40
+"""Longer variant and group names are cut on the chart (the table keeps them whole): a 300-character
+name collapsed the axes."""
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
 # --- HTML page ----------------------------------------------------------------------------------

@@ -42,10 +42,10 @@ def default_run_dir(case_name: str, model_name: str, root: Path = Path("runs")) 
     when that name is taken. Names are reduced to safe characters (a model named ``../x`` must not
     write outside ``runs/``)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / f"{_safe_name(case_name)}-{_safe_name(model_name)}-{stamp}"
+    return root / f"{safe_name(case_name)}-{safe_name(model_name)}-{stamp}"
 
 
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
     return _UNSAFE_NAME_CHARS.sub("_", name).strip("._") or "run"
 
 

@@ -21,6 +21,7 @@ from planner.config import ModelConfig
 from planner.csv_table import PLAIN_NUMBER, CellError, FieldKind, convert_cell, is_blank, parse_table
 from planner.errors import InputError, ModelError, Problem
 from planner.loader import FILES, PARAMETERS, field_kinds
+from planner.runfolder import safe_name
 from planner.schema import ParameterValues, parse_bool
 
 SWEEP_COLUMNS = ("case", "group", "file", "column", "where", "op", "value")
@@ -310,7 +311,8 @@ def solve_variant(
     started = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="planner-variant-") as tmp:
-            folder = Path(tmp) / name.replace("/", "_")
+            # The folder name is the case's name; a variant's name is free text ("..", 300 chars).
+            folder = Path(tmp) / safe_name(name)[:100]
             folder.mkdir()
             for file_name, text in files.items():
                 (folder / file_name).write_text(text, encoding="utf-8")

@@ -606,3 +606,19 @@ def _scaled_cell(line: str, header: str, column: str, factor: float) -> str:
     at = header.split(",").index(column)
     cells[at] = repr(float(cells[at]) * factor)
     return ",".join(cells)
+
+
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_any_variant_name_solves(cli, write_case, tmp_path: Path) -> None:
+    """Variant names are free text; they named a temporary folder, so "..", "." and a 300-character
+    name failed with raw OS errors although their edits were fine (and that name, as a tornado
+    label, collapsed the chart's axes: a matplotlib warning, an error here)."""
+    case_dir = write_case(tmp_path / "case")
+    names = ["..", ".", "x" * 300, "a/b", "ok"]
+    sweep = tmp_path / "names.csv"
+    sweep.write_text(SWEEP_HEADER + "".join(f"{n},,sites.csv,existing_mw,site=south,add,2\n" for n in names))
+    code, payload = run_sweep_json(cli, case_dir, sweep, tmp_path / "run", "--workers", "1")
+    assert code == 0
+    rows = {row["case"]: row for row in payload["variants"]}
+    assert [row["error"] for row in rows.values()] == [""] * (len(names) + 1)
+    assert {rows[n]["objective_musd"] for n in names} == {rows["ok"]["objective_musd"]}
