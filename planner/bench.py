@@ -22,6 +22,7 @@ from rich.table import Table
 from planner.config import ModelConfig
 from planner.errors import InputError, Problem
 from planner.loader import load_case
+from planner.markup import literal
 from planner.output import write_plan
 from planner.plan import PlanResult, solve_case
 from planner.runfolder import RunFolder
@@ -238,7 +239,7 @@ def render_bench(figures: dict, console: Console) -> None:
         f"{figures['scenarios']} scenarios ({figures['tree_nodes']} tree nodes), "
         f"{figures['model']} {'MIP' if figures['integer'] else 'LP'}"
     )
-    console.print(title, highlight=False)
+    console.print(title, highlight=False, markup=False)
     table = Table()
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -263,5 +264,7 @@ def render_bench(figures: dict, console: Console) -> None:
         table.add_row("warm start (s)", f"{warm['seconds']:.2f}")
     console.print(table)
     for warning in figures["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    console.print(f"run folder: {figures['run_dir']} (case in {figures['case_dir']})", highlight=False)
+        console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
+    console.print(
+        f"run folder: {figures['run_dir']} (case in {figures['case_dir']})", highlight=False, markup=False
+    )

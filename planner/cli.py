@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from planner.case import Case
 from planner.config import (
@@ -36,6 +37,7 @@ from planner.config import (
 from planner.entry import EXIT_INTERRUPTED, INTERRUPTED
 from planner.errors import InputError, ModelError, Problem, WriteError
 from planner.loader import load_case
+from planner.markup import literal
 from planner.runfolder import WRITTEN, RunFolder, default_run_dir
 
 if TYPE_CHECKING:  # pyomo and highspy load in ~0.3 s: only commands that solve pay for them
@@ -183,7 +185,7 @@ def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[st
     """Load and validate a case, printing its warnings (legal but suspicious inputs)."""
     case, warnings = load_case(case_dir)
     for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
     return case, warnings
 
 
@@ -240,7 +242,7 @@ def handle_errors(command: Callable) -> Callable:
             message = INTERRUPTED
             if WRITTEN:
                 message = f"Interrupted (Ctrl-C or kill) after the run was written to {WRITTEN[-1]}."
-            err.print(message, style="bold red", highlight=False)
+            err.print(message, style="bold red", highlight=False, markup=False)
             if as_json:
                 click.echo(json.dumps({"status": "interrupted", "message": message}))
             sys.exit(EXIT_INTERRUPTED)
@@ -434,7 +436,9 @@ def sweep(
         raise InputError(problems)
     tasks = sweep_tasks(case_dir, variants, sweep_file.name)
     if len(tasks) == 1:
-        console.print(f"[yellow]warning:[/] {sweep_file.name} has no variant rows: only base is solved")
+        console.print(
+            f"[yellow]warning:[/] {literal(sweep_file.name)} has no variant rows: only base is solved"
+        )
     n_workers = workers or default_workers(len(tasks))
     inputs = (case_dir, sweep_file, resolve_model_path(model_name))
     with flags.run_folder(case.name, f"sweep-{config.name}", *inputs) as folder:
@@ -472,13 +476,13 @@ def validate(case_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(summary, default=str))
         return
     console = make_console()
-    console.print(f"[bold green]{case.name}: valid[/] (fingerprint {case.fingerprint[:12]})")
+    console.print(f"[bold green]{literal(case.name)}: valid[/] (fingerprint {case.fingerprint[:12]})")
     for key, value in summary.items():
         if key == "warnings":
             continue
-        console.print(f"  {key}: {value}", highlight=False)
+        console.print(f"  {key}: {value}", highlight=False, markup=False)
     for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
 
 
 @main.command()
@@ -555,5 +559,8 @@ def run() -> None:
     except Exception as exc:  # noqa: BLE001 - last line of defence for the user
         if os.environ.get("PLANNER_DEBUG"):
             raise
-        Console(stderr=True).print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
+        # The message may quote user text ("[/x]" in a name): printed as written, never as markup,
+        # so that this last line of defence cannot raise itself.
+        message = Text.assemble(("internal error:", "bold red"), f" {type(exc).__name__}: {exc}")
+        Console(stderr=True).print(message, markup=False)
         sys.exit(EXIT_NO_PLAN)

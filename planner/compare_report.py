@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.compare import Comparison, evpi_reading, vss_reading
+from planner.markup import literal
 from planner.report import fmt
 from planner.runfolder import RunFolder
 
@@ -70,13 +71,13 @@ def _clean(value: float) -> float | None:
 def render_comparison(comparison: Comparison, console: Console, run_dir: str | None) -> None:
     figures = comparison.figures()
     names = list(comparison.strategies)
-    table = Table(title=f"Strategies compared on {comparison.case.name}", title_justify="left")
+    table = Table(title=f"Strategies compared on {literal(comparison.case.name)}", title_justify="left")
     table.add_column("figure")
     table.add_column("unit")
     for name in names:
-        table.add_column(name, justify="right")
+        table.add_column(literal(name), justify="right")
     for name in names[1:]:
-        table.add_column(f"{name} - {names[0]}", justify="right")
+        table.add_column(literal(f"{name} - {names[0]}"), justify="right")
     for key, (label, unit, scale) in FIGURE_LABELS.items():
         if key not in figures.index:
             continue
@@ -87,16 +88,16 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
     console.print(table)
     for name, task in comparison.strategies.items():
         if not task.ok:
-            console.print(f"[bold red]{name} failed:[/] {task.error}", highlight=False)
+            console.print(f"[bold red]{literal(name)} failed:[/] {literal(task.error)}", highlight=False)
         elif task.summary["status"] != "optimal":
-            console.print(f"[yellow]{name}: status {task.summary['status']}, best plan found[/]")
+            console.print(f"[yellow]{literal(name)}: status {task.summary['status']}, best plan found[/]")
     capex = comparison.capex_by_year()
     capex_table = Table(title="Capex committed by year, $B (undiscounted, expected)", title_justify="left")
     capex_table.add_column("period")
     for name in capex.columns:
-        capex_table.add_column(name, justify="right")
+        capex_table.add_column(literal(name), justify="right")
     for period, row in capex.iterrows():
-        capex_table.add_row(str(period), *[fmt(v / 1000, 2) for v in row])
+        capex_table.add_row(literal(period), *[fmt(v / 1000, 2) for v in row])
     console.print(capex_table)
     console.print(
         f"EVPI {fmt(_b(comparison.evpi_musd), 3)} $B: {evpi_reading(comparison.evpi_musd)}", highlight=False
@@ -105,7 +106,7 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         f"VSS  {fmt(_b(comparison.vss_musd), 3)} $B: {vss_reading(comparison.vss_musd)}", highlight=False
     )
     if run_dir:
-        console.print(f"Run folder: [bold]{run_dir}[/] (index.html has the charts)")
+        console.print(f"Run folder: [bold]{literal(run_dir)}[/] (index.html has the charts)")
 
 
 def _b(musd: float | None) -> float:

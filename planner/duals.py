@@ -21,6 +21,7 @@ from rich.table import Table
 
 from planner.errors import ModelError
 from planner.formulation.model import drop_rows_met_by_fixed_decisions
+from planner.markup import literal
 from planner.plan import PlanResult
 from planner.runfolder import RunFolder
 from planner.solve import solve_model
@@ -110,9 +111,9 @@ def render_duals(tables: dict[str, pd.DataFrame], console: Console) -> None:
         )
         table.add_column("workload")
         for period in pivot.columns:
-            table.add_column(str(period), justify="right")
+            table.add_column(literal(period), justify="right")
         for workload, row in pivot.iterrows():
-            table.add_row(str(workload), *[f"{v:,.2f}" for v in row])
+            table.add_row(literal(workload), *[f"{v:,.2f}" for v in row])
     console.print(table)
     for name, title in (("site_mw_value", "built IT MW"), ("firm_mw_value", "firm power MW")):
         top = tables[name].sort_values("musd_per_mw_year", ascending=False).head(5)
@@ -121,4 +122,4 @@ def render_duals(tables: dict[str, pd.DataFrame], console: Console) -> None:
             console.print(f"One more {title}: worth nothing anywhere (never binding).")
             continue
         listed = ", ".join(f"{r.site} {r.period}: {r.musd_per_mw_year:,.3f}" for r in top.itertuples())
-        console.print(f"Most valuable extra {title} ($M per MW-year): {listed}", highlight=False)
+        console.print(f"Most valuable extra {title} ($M per MW-year): {literal(listed)}", highlight=False)

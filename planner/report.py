@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planner.formulation.objective import COST_COMPONENTS
+from planner.markup import literal
 from planner.plan import PlanResult
 
 COST_LABELS = {
@@ -37,7 +38,7 @@ def status_line(result: PlanResult) -> str:
     o = result.outcome
     mark = "" if o.is_proven_optimal else "  [bold red]NOT PROVEN OPTIMAL: best plan found[/]"
     return (
-        f"[bold]{result.case.name}[/] under [bold]{result.config.name}[/] "
+        f"[bold]{literal(result.case.name)}[/] under [bold]{literal(result.config.name)}[/] "
         f"({result.config.policy}, {'MIP' if result.config.integer else 'LP relaxation'}): "
         f"status [bold]{o.status}[/], objective {fmt(result.objective_musd / 1000, 3)} $B, "
         f"bound {fmt(o.bound_musd / 1000, 3)} $B, gap {fmt(100 * o.mip_gap, 3)}%, "
@@ -57,7 +58,7 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
     )
     for stage in result.stages:
         console.print(
-            f"  stage '{stage['stage']}': status {stage['status']}, "
+            f"  stage '{literal(stage['stage'])}': status {stage['status']}, "
             f"objective {fmt(stage['objective_musd'] / 1000, 3)} $B, gap {fmt(100 * stage['mip_gap'], 3)}%"
         )
     console.print(_cost_table(res.cost_by_scenario, result, console.width))
@@ -68,7 +69,7 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
     console.print(_stranded_table(res.stranded_by_scenario))
     console.print(_risk_table(res.risk))
     if run_dir:
-        console.print(f"Run folder: [bold]{run_dir}[/]")
+        console.print(f"Run folder: [bold]{literal(run_dir)}[/]")
 
 
 def _cost_table(cost: pd.DataFrame, result: PlanResult, width: int) -> Table:
@@ -80,7 +81,7 @@ def _cost_table(cost: pd.DataFrame, result: PlanResult, width: int) -> Table:
     rows.append(["[bold]total[/]", *[f"[bold]{fmt(v / 1000, 3)}[/]" for v in cost["total"]]])
     table = matrix_table(
         "Discounted cost, $B (expected and per scenario)",
-        Matrix("component", "scenario", [str(c) for c in cost.index], rows),
+        Matrix("component", "scenario", [literal(c) for c in cost.index], rows),
         width,
         "cost_by_scenario.csv",
     )
@@ -100,9 +101,9 @@ def _frame_table(title: str, frame: pd.DataFrame, limit: int = 60) -> Table:
         table.add_column("(none)")
         return table
     for column in frame.columns:
-        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "fi" else "left")
+        table.add_column(literal(column), justify="right" if frame[column].dtype.kind in "fi" else "left")
     for _, row in frame.head(limit).iterrows():
-        table.add_row(*[fmt(v) if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[fmt(v) if isinstance(v, float) else literal(v) for v in row])
     if len(frame) > limit:
         table.caption = f"{len(frame) - limit} more rows in the run folder"
     return table
@@ -118,8 +119,8 @@ def _chip_mix(chips: pd.DataFrame, result: PlanResult, width: int) -> Table:
         index="chip", columns="period", values="expected", aggfunc="sum", fill_value=0.0
     )
     pivot = pivot.reindex(columns=[p for p in result.case.periods if p in pivot.columns])
-    rows = [[str(chip), *[fmt(v / 1000, 1) for v in row]] for chip, row in pivot.iterrows()]
-    matrix = Matrix("chip", "period", [str(p) for p in pivot.columns], rows)
+    rows = [[literal(chip), *[fmt(v / 1000, 1) for v in row]] for chip, row in pivot.iterrows()]
+    matrix = Matrix("chip", "period", [literal(p) for p in pivot.columns], rows)
     return matrix_table(title, matrix, width, "chips.csv")
 
 
@@ -130,8 +131,8 @@ def _unmet_table(unmet: pd.DataFrame, width: int) -> Table:
     pivot = unmet.pivot_table(
         index=["scenario", "workload"], columns="period", values="eflops", aggfunc="sum", fill_value=0.0
     )
-    rows = [[f"{w} / {k}", *[fmt(v, 1) for v in row]] for (w, k), row in pivot.iterrows()]
-    matrix = Matrix("scenario / workload", "period", [str(p) for p in pivot.columns], rows)
+    rows = [[literal(f"{w} / {k}"), *[fmt(v, 1) for v in row]] for (w, k), row in pivot.iterrows()]
+    matrix = Matrix("scenario / workload", "period", [literal(p) for p in pivot.columns], rows)
     return matrix_table(title, matrix, width, "unmet.csv")
 
 
@@ -143,7 +144,8 @@ def _empty_table(title: str, text: str) -> Table:
 
 @dataclass(frozen=True)
 class Matrix:
-    """A labelled grid of formatted cells: ``rows[i] = [row label, cell per column]``."""
+    """A labelled grid of formatted cells: ``rows[i] = [row label, cell per column]``. Labels and
+    cells are rich markup: user ids in them are passed through :func:`literal`."""
 
     row_name: str
     column_name: str
@@ -214,7 +216,7 @@ def _stranded_table(stranded: pd.DataFrame) -> Table:
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for w, row in stranded.iterrows():
         table.add_row(
-            str(w),
+            literal(w),
             fmt(row["probability"], 3),
             fmt(row["cost_musd"] / 1000, 3),
             fmt(row["idle_chips_peak"], 0),
@@ -231,7 +233,7 @@ def _risk_table(risk: pd.DataFrame) -> Table:
     table = Table(title="Risk over scenarios", title_justify="left")
     table.add_column("figure")
     for column in risk.columns:
-        table.add_column(str(column), justify="right")
+        table.add_column(literal(column), justify="right")
     for metric, row in risk.iterrows():
-        table.add_row(str(metric), *[v if isinstance(v, str) else fmt(v, 3) for v in row])
+        table.add_row(literal(metric), *[literal(v) if isinstance(v, str) else fmt(v, 3) for v in row])
     return table

@@ -8,6 +8,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from planner.markup import literal
 from planner.report import fmt
 from planner.runfolder import RunFolder
 from planner.sweep import BASE, VariantOutcome
@@ -88,15 +89,16 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
         view.add_column(column, justify="left" if column in ("case", "group", "status") else "right")
     for row in table.to_dict(orient="records"):
         if row["status"] == "failed":
-            view.add_row(row["case"], row["group"], "[red]failed[/]", *["-"] * 7, fmt(row["seconds"], 1))
+            name, group = literal(row["case"]), literal(row["group"])
+            view.add_row(name, group, "[red]failed[/]", *["-"] * 7, fmt(row["seconds"], 1))
             continue
 
         def money(column: str, row: dict = row) -> str:
             return fmt(row[column] / per_unit, 3)
 
         view.add_row(
-            row["case"],
-            row["group"],
+            literal(row["case"]),
+            literal(row["group"]),
             row["status"],
             money("objective_musd"),
             money("delta_musd"),
@@ -109,6 +111,6 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
         )
     console.print(view)
     for row in table[table["status"] == "failed"].to_dict(orient="records"):
-        console.print(f"[red]{row['case']} failed:[/]", highlight=False)
+        console.print(f"[red]{literal(row['case'])} failed:[/]", highlight=False)
         console.print(row["error"], highlight=False, markup=False)
-    console.print(f"Run folder: [bold]{run_dir}[/] (variants.csv, tornado.png)")
+    console.print(f"Run folder: [bold]{literal(run_dir)}[/] (variants.csv, tornado.png)")

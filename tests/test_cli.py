@@ -710,3 +710,78 @@ def test_a_folder_named_like_a_model_does_not_shadow_it(
     bare = cli("solve", tiny_case_dir, "--relax", "--model", "mine", "--out", "fourth")
     assert bare.exit_code == 2
     assert_mentions(bare.stderr, "write ./mine")
+
+
+# --------------------------------------------------------------------------------------------
+# user text with square brackets: printed as written, never read as rich markup
+# --------------------------------------------------------------------------------------------
+
+
+def bracketed_case(write_case, tiny_files, folder: Path, scenario: str) -> Path:
+    """The tiny case with ids that rich would read as style tags: scenario ``low`` is ``scenario``,
+    site ``north`` is ``north[/dc]``, chip ``asic`` is ``asic[v2]``, contract ``ppa_n`` is ``ppa[/n]``,
+    and a site ``east[/x]`` without power gives a warning that quotes it."""
+    files = dict(tiny_files)
+    for name in ("scenarios.csv", "demand.csv"):
+        files[name] = files[name].replace("low", scenario)
+    files["sites.csv"] = files["sites.csv"].replace("north", "north[/dc]")
+    files["sites.csv"] += "east[/x],us,10,2,,10,,0,1.2,15\n"
+    files["power.csv"] = files["power.csv"].replace("north", "north[/dc]").replace("ppa_n", "ppa[/n]")
+    files["chips.csv"] = files["chips.csv"].replace("asic", "asic[v2]")
+    return write_case(folder, files)
+
+
+@pytest.mark.parametrize("scenario", ["lo[v2]", "[/b]"])
+def test_ids_with_square_brackets_are_printed_as_written(
+    cli, write_case, tiny_files, tmp_path: Path, scenario: str
+) -> None:
+    """rich read ``[v2]`` in an id as a style tag and dropped it, and ``[/b]`` as a closing tag
+    that matched nothing: MarkupError, then a traceback from the internal-error handler."""
+    case_dir = bracketed_case(write_case, tiny_files, tmp_path / "case[red]", scenario)
+    warning = "site 'east[/x]' has no power contract"
+
+    result = cli("validate", case_dir)
+    assert result.exit_code == 0, result.output
+    assert_mentions(result.stdout, "case[red]: valid", f"'scenario': '{scenario}'", warning)
+
+    out = tmp_path / "run[v2]"
+    result = cli("solve", case_dir, "--out", out)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert_mentions(text, "case[red] under phased", warning, "north[/dc]", "asic[v2]", "ppa[/n]")
+    cost_header = next(line for line in text.splitlines() if "component" in line)
+    assert_mentions(cost_header, f"high┃{scenario}┃expected")
+    stranded_row = next(line for line in text.splitlines() if "0.400" in line and "%" in line)
+    assert squash(stranded_row).startswith(f"│{scenario}│")
+    assert_mentions(text, f"Run folder: {out}")
+    assert (out / "summary.json").is_file()
+
+
+def test_the_run_folder_is_printed_as_written(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    """``--out run[v2]`` was printed as "Run folder: .../run"; ``run[/x]`` ended in a traceback
+    after the run was written."""
+    for name in ("run[v2]", "run[/x]"):
+        out = tmp_path / name
+        result = cli("solve", tiny_case_dir, "--relax", "--out", out)
+        assert result.exit_code == 0, result.output
+        assert_mentions(result.stdout, f"Run folder: {out}")
+
+
+def test_the_internal_error_handler_prints_the_message_as_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The last line of defence printed the exception message as markup: a message quoting a
+    closing tag (``[/high]``) made it raise MarkupError itself, and Python printed a traceback."""
+    import planner.cli
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("closing tag '[/high]' in 'capex[/high]' and [v2]")
+
+    monkeypatch.setattr(planner.cli, "main", broken)
+    monkeypatch.setattr(planner.cli.signal, "signal", lambda *args: None)  # keep pytest's SIGTERM
+    monkeypatch.delenv("PLANNER_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        planner.cli.run()
+    assert stopped.value.code == 1
+    message = "closing tag '[/high]' in 'capex[/high]' and [v2]"
+    assert_mentions(capsys.readouterr().err, f"internal error: RuntimeError: {message}")

@@ -327,6 +327,19 @@ def test_a_model_named_after_its_file_with_spaces_and_brackets(compare_run: dict
     assert (out / "cost_by_scenario-my model (v2).csv").is_file()
 
 
+def test_model_names_with_square_brackets_are_printed_as_written(compare_run: dict, cli) -> None:
+    """rich read ``[v2]`` in a model name as a style tag: the table's columns lost it."""
+    model = compare_run["root"] / "aao[v2].toml"
+    model.write_text('policy = "all-at-once"\n')
+    out = compare_run["root"] / "brackets[v2]"
+    result = cli("compare", compare_run["case_dir"], "--model", "phased", "--model", model,
+                 "--workers", "1", "--relax", "--out", out)
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if "figure" in line)
+    assert "".join(header.split()).endswith("┃phased┃aao[v2]┃aao[v2]-phased┃")
+    assert "".join(f"Run folder: {out}".split()) in "".join(result.stdout.split())
+
+
 def test_a_difference_a_tolerance_below_zero_is_printed_as_plus_zero() -> None:
     from planner.compare_report import _signed
 

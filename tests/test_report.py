@@ -61,3 +61,16 @@ def test_a_grid_too_wide_both_ways_is_cut_with_a_caption_naming_the_file() -> No
 def test_markup_does_not_count_towards_a_columns_width() -> None:
     rows = [["[bold]total[/]", "[bold]1.000[/]"]]
     assert Matrix("component", "scenario", ["expected"], rows).column_widths() == [9, 8]
+
+
+def test_ids_with_square_brackets_are_printed_as_written() -> None:
+    """Cells are markup; ids pass through ``literal`` so that rich neither drops ``[v2]`` nor
+    raises MarkupError on ``[/b]``, and the widths count the id as printed."""
+    from planner.markup import literal
+
+    matrix = _grid([literal("h100[/b]"), literal("b200")], [literal("lo[v2]"), literal("2027")])
+    assert matrix.column_widths() == [8, 6, 4]
+    printed = _printed(matrix)
+    header = next(line for line in printed.splitlines() if "chip" in line)
+    assert header.split("┃")[1:4] == [" chip     ", " lo[v2] ", " 2027 "]
+    assert "│ h100[/b] │" in printed

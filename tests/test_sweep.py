@@ -250,6 +250,36 @@ def test_sweep_console_output(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     assert squash(str(tmp_path / "run")) in text
 
 
+def test_variant_and_group_names_with_square_brackets_are_printed_as_written(
+    cli, tiny_case_dir: Path, tmp_path: Path
+) -> None:
+    """rich read ``[v2]`` in a name as a style tag and dropped it; ``[/high]`` raised MarkupError
+    after every variant was solved, and the internal-error handler then ended in a traceback."""
+    sweep = tmp_path / "brackets.csv"
+    sweep.write_text(
+        SWEEP_HEADER
+        + "capex[/high],chip capex [v2],chips.csv,capex_usd,chip=gpu,scale,1.2\n"
+        + "low [v2],capex [musd/MW],chips.csv,capex_usd,chip=gpu,scale,0.8\n"
+    )
+    out = tmp_path / "run[v2]"
+    result = cli("sweep", tiny_case_dir, sweep, "--workers", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    cells = [squash(line).split("│") for line in result.stdout.splitlines() if line.startswith("│")]
+    rows = {cell[1]: cell[2] for cell in cells}
+    assert rows == {"base": "", "capex[/high]": "chipcapex[v2]", "low[v2]": "capex[musd/MW]"}
+    assert_mentions(result.stdout, f"Run folder: {out}")
+
+
+def test_a_failed_variant_with_square_brackets_is_named_as_written(
+    cli, tiny_case_dir: Path, tmp_path: Path
+) -> None:
+    sweep = tmp_path / "brackets.csv"
+    sweep.write_text(SWEEP_HEADER + "bad[/x],grp[v2],chips.csv,capex_usd,chip=tpu,scale,2\n")
+    result = cli("sweep", tiny_case_dir, sweep, "--workers", "1", "--out", tmp_path / "run")
+    assert result.exit_code == 1, result.output
+    assert_mentions(result.stdout, "│bad[/x]│grp[v2]│failed│", "bad[/x] failed:", "chip=tpu")
+
+
 # --------------------------------------------------------------------------------------------
 # failing variants
 # --------------------------------------------------------------------------------------------
