@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -93,7 +94,11 @@ def _save(fig: Figure, path: Path, title: str) -> Path:
     try:
         fig.suptitle(title, fontsize=13, fontweight="bold")
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=DPI, format="png", facecolor="white")
+        with warnings.catch_warnings():
+            # A name in a script the font lacks (CJK, emoji) is drawn as boxes on the chart; the
+            # tables hold it whole. matplotlib's warning would print its source lines on stderr.
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            fig.savefig(path, dpi=DPI, format="png", facecolor="white")
     finally:
         plt.close(fig)
     return path

@@ -52,18 +52,21 @@ MAX_THREADS = 1024
 """More HiGHS threads than this is a typo: at 100,000 HiGHS aborts the process (cannot start them)."""
 
 
-_LOG = "--log; the log is always written to the run folder's solver.log"
-MANAGED_HIGHS_OPTIONS = {
-    "threads": f"[solver] threads, at most {MAX_THREADS}, or --threads",
-    "mip_rel_gap": "[solver] mip_gap or --mip-gap",
-    "time_limit": "[solver] time_limit_s or --time-limit",
-    "random_seed": "[solver] random_seed",
-    "solver": "[solver] lp_solver",
+_LOG = "planner sets it; use --log (the log is always written to the run folder's solver.log)"
+_CUTOFF = "it changes what HiGHS calls optimal, so the reported optimum and gap would not be true"
+REFUSED_HIGHS_OPTIONS = {
+    "threads": f"planner sets it; use [solver] threads (at most {MAX_THREADS}) or --threads",
+    "mip_rel_gap": "planner sets it; use [solver] mip_gap or --mip-gap",
+    "time_limit": "planner sets it; use [solver] time_limit_s or --time-limit",
+    "random_seed": "planner sets it; use [solver] random_seed",
+    "solver": "planner sets it; use [solver] lp_solver",
     "output_flag": _LOG,
     "log_to_console": _LOG,
     "log_file": _LOG,
+    "objective_bound": _CUTOFF,
+    "objective_target": _CUTOFF,
 }
-"""HiGHS options planner sets on every solve, and where a model sets them instead."""
+"""HiGHS options a model may not set in ``highs_options``, and why."""
 
 
 class SolverSettings(Strict):
@@ -94,10 +97,10 @@ class SolverSettings(Strict):
     @classmethod
     def _not_an_option_planner_sets(cls, options: dict) -> dict:
         # Set through highs_options they would bypass planner's checks (threads = 100000 aborts
-        # the process), its deadline, or the --json promise (a console log on stdout).
-        managed = [f"{name} (use {use})" for name, use in MANAGED_HIGHS_OPTIONS.items() if name in options]
-        if managed:
-            raise ValueError(f"no option planner sets itself: {'; '.join(managed)}")
+        # the process), its deadline, the --json promise (a console log on stdout) or its honesty.
+        refused = [f"{name} ({why})" for name, why in REFUSED_HIGHS_OPTIONS.items() if name in options]
+        if refused:
+            raise ValueError(f"only options planner leaves to the model, not: {'; '.join(refused)}")
         return options
     scale: Literal["auto", "on", "off"] = Field(
         "auto",
@@ -202,7 +205,10 @@ def load_model_config(name_or_path: str) -> ModelConfig:
         known = ", ".join(sorted(p.stem for p in MODELS_DIR.glob("*.toml")))
         names = f"a model name ({known})" if known else f"a model name (none found in {MODELS_DIR})"
         expected = f"{names} or a .toml path"
-        if path.parent == MODELS_DIR and Path(name_or_path).exists():
+        if path.parent != MODELS_DIR:
+            what = "a folder" if path.is_dir() else "no such file"
+            expected = f"a model TOML file ({what} at {path}) or {names}"
+        elif Path(name_or_path).exists():
             expected += f" (to use the file {name_or_path} here, write ./{name_or_path})"
         raise InputError([Problem(label, None, None, name_or_path, expected)])
     try:

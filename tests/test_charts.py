@@ -168,6 +168,14 @@ def test_tornado_spans_reach_from_base_skip_missing_and_sort_widest_last() -> No
     assert demand["lo"] == pytest.approx(-3.0) and demand["hi"] == pytest.approx(2.0)
 
 
+@pytest.mark.filterwarnings("error")
+def test_tornado_of_names_the_font_cannot_draw_or_too_long_to_fit(tmp_path: Path) -> None:
+    """CJK and emoji names are boxes on the chart (DejaVu Sans lacks them), and a 300-character name
+    is cut: neither may print matplotlib warnings on the user's stderr."""
+    variants = VARIANTS.assign(case=["需求低", "🚀 high", "x" * 300, *VARIANTS["case"][3:]])
+    assert_png(charts.plot_tornado(variants, 12000.0, tmp_path / "tornado.png"))
+
+
 @pytest.mark.parametrize(
     "variants, base",
     [

@@ -380,6 +380,7 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         ("[cvar]\nweight = 1e300\n", ["cvar.weight", "1000000"]),
         ("[solver.highs_options]\nthreads = 100000\n", ["highs_options", "threads", "[solver] threads"]),
         ("[solver.highs_options]\nlog_to_console = true\n", ["highs_options", "log_to_console", "--log"]),
+        ("[solver.highs_options]\nobjective_bound = 1.0\n", ["highs_options", "objective_bound", "optimal"]),
     ],
     ids=[
         "unknown-key",
@@ -394,6 +395,7 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         "cvar-weight-beyond-reason",
         "highs-threads-planner-sets",
         "highs-console-log-planner-sets",
+        "highs-cutoff-changes-optimal",
     ],
 )
 def test_bad_model_toml_is_exit_2_naming_file_and_key(
@@ -453,6 +455,13 @@ def test_usage_errors_print_json_too_when_asked(
     assert said in result.stderr  # the usual usage message stays on stderr
     plain = cli(*argv)
     assert plain.exit_code == 2 and plain.stdout == ""
+
+
+def test_a_model_path_that_is_not_there_says_so(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    for path, said in ((tmp_path / "gone.toml", "no such file at"), (tmp_path, "a folder at")):
+        result = cli("solve", tiny_case_dir, "--model", path, "--out", tmp_path / "run")
+        assert result.exit_code == 2
+        assert_mentions(result.stderr, "a model TOML file", said, str(path))
 
 
 def test_unknown_model_name_is_exit_2(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
