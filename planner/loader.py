@@ -481,9 +481,21 @@ class _CaseReader:
             self._warn_chips,
             self._warn_contracts,
             self._warn_workloads,
+            self._warn_scenario_names,
         ]
         for check in checks:
             check(case)
+
+    def _warn_scenario_names(self, case: Case) -> None:
+        if len(case.scenarios) < 2:
+            return  # a single scenario's node is always "all": no label to confuse
+        for scenario in case.scenarios:
+            if scenario == "all" or "+" in scenario:
+                self.warnings.append(
+                    f"scenario '{scenario}': the run-folder tables label a decision all scenarios share "
+                    "'all' and one a few share by their ids joined with '+', so this id reads ambiguously "
+                    "there; another id avoids it"
+                )
 
     def _warn_empty(self, case: Case) -> None:
         for name, items in ((SITES, case.sites), (CHIPS, case.chips), (POWER, case.contracts)):

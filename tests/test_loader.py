@@ -652,6 +652,19 @@ def test_warnings(tmp_path: Path) -> None:
         assert warning.startswith(start), warning
 
 
+def test_scenario_ids_that_read_like_node_labels_are_a_warning(
+    write_case, tiny_files, tmp_path: Path
+) -> None:
+    """Tables label a shared decision's node ``all`` and a few scenarios' node ``hi+lo``."""
+    renamed = {
+        name: tiny_files[name].replace("high,", "all,").replace("low,", "lo+w,")
+        for name in ("scenarios.csv", "demand.csv")
+    }
+    _, warnings = load_case(write_case(tmp_path, renamed))
+    assert [w.split(":")[0] for w in warnings] == ["scenario 'all'", "scenario 'lo+w'"]
+    assert all("reads ambiguously" in w for w in warnings)
+
+
 def test_empty_optional_file_is_a_warning(tmp_path: Path) -> None:
     _, warnings = load_case(write_case(tmp_path, {"budget.csv": ""}))
     assert warnings == ["budget.csv: the file is empty; treated as absent"]
