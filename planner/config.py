@@ -92,6 +92,12 @@ class SolverSettings(Strict):
     lp_solver: Literal["choose", "simplex", "ipm"] = Field(
         "choose", description="HiGHS algorithm for LPs (relaxed models and the duals re-solve)"
     )
+    scale: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="rescale rows and pass chips and energy in thousands (planner/scaling.py):"
+        f" auto = LPs of at least {AUTO_SCALE_MIN_COLUMNS:,} columns, where it pays; MIPs and small"
+        " LPs go to HiGHS as built, so its absolute tolerances keep their meaning in model units",
+    )
 
     @field_validator("highs_options")
     @classmethod
@@ -102,12 +108,6 @@ class SolverSettings(Strict):
         if refused:
             raise ValueError(f"only options planner leaves to the model, not: {'; '.join(refused)}")
         return options
-    scale: Literal["auto", "on", "off"] = Field(
-        "auto",
-        description="rescale rows and pass chips and energy in thousands (planner/scaling.py):"
-        f" auto = LPs of at least {AUTO_SCALE_MIN_COLUMNS:,} columns, where it pays; MIPs and small"
-        " LPs go to HiGHS as built, so its absolute tolerances keep their meaning in model units",
-    )
 
     def scales(self, columns: int, integer_columns: int) -> bool:
         """Whether a model of this size is rescaled before HiGHS (see ``scale``)."""
@@ -192,7 +192,7 @@ def resolve_model_path(name_or_path: str) -> Path:
     name is never looked up in the current folder: a run folder written with ``--out phased``
     must not shadow the shipped model (``./phased`` names that folder)."""
     candidate = Path(name_or_path)
-    if candidate.suffix or len(candidate.parts) != 1 or "/" in name_or_path or "\\" in name_or_path:
+    if candidate.suffix or "/" in name_or_path or "\\" in name_or_path:
         return candidate
     return MODELS_DIR / f"{name_or_path}.toml"
 
@@ -208,7 +208,7 @@ def load_model_config(name_or_path: str) -> ModelConfig:
         if path.parent != MODELS_DIR:
             what = "a folder" if path.is_dir() else "no such file"
             expected = f"a model TOML file ({what} at {path}) or {names}"
-        elif Path(name_or_path).exists():
+        elif name_or_path and Path(name_or_path).exists():
             expected += f" (to use the file {name_or_path} here, write ./{name_or_path})"
         raise InputError([Problem(label, None, None, name_or_path, expected)])
     try:

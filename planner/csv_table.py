@@ -129,6 +129,16 @@ def is_blank(text: str) -> bool:
     return not text.strip()
 
 
+def is_blank_record(record: Sequence[str]) -> bool:
+    """A record with no value in any cell: layout, not data (it still counts for row numbers)."""
+    return all(is_blank(cell) for cell in record)
+
+
+def header_index(records: Sequence[Sequence[str]]) -> int | None:
+    """Where the header is: the first record with a value (None for a file of blank records)."""
+    return next((i for i, record in enumerate(records) if not is_blank_record(record)), None)
+
+
 def examples(items: Sequence[object]) -> str:
     """``a, b, c`` or ``a, b, c, … (12 in all)`` for messages about many things."""
     shown = ", ".join(str(item) for item in items[:MAX_EXAMPLES])
@@ -165,7 +175,7 @@ def parse_table(
     records = _records(file, data, problems)
     if records is None:
         return None
-    start = next((i for i, rec in enumerate(records) if any(not is_blank(c) for c in rec)), None)
+    start = header_index(records)
     if start is None:
         problems.append(Problem(file, None, None, None, "a header row (the file is empty)"))
         return None
@@ -243,8 +253,8 @@ def _raw_rows(
     has_unnamed = len(named) < len(header)
     for index in range(start + 1, len(records)):
         record = records[index]
-        if not any(cell.strip() for cell in record):
-            continue  # blank lines are layout, not data (they still count for row numbers)
+        if is_blank_record(record):
+            continue
         row = index + 1
         if has_unnamed or len(record) > len(header):  # only then can a cell lie outside
             stray = [c for i, c in enumerate(record) if i not in named and c.strip()]

@@ -96,10 +96,9 @@ def _cost_table(cost: pd.DataFrame, result: PlanResult, width: int) -> Table:
 
 
 def _frame_table(title: str, frame: pd.DataFrame, limit: int = 60) -> Table:
-    table = Table(title=title, title_justify="left")
     if frame.empty:
-        table.add_column("(none)")
-        return table
+        return _empty_table(title, "(none)")
+    table = Table(title=title, title_justify="left")
     for column in frame.columns:
         table.add_column(literal(column), justify="right" if frame[column].dtype.kind in "fi" else "left")
     for _, row in frame.head(limit).iterrows():

@@ -34,6 +34,8 @@ FLOOR = 1e-12
 def noise_level(values: Iterable[float]) -> float:
     """The largest value of a kind of decision that still counts as round-off."""
     return max(FLOOR, ROUND_OFF * max((abs(v) for v in values), default=0.0))
+
+
 STRANDED_METRICS = (
     "idle_chips_peak",
     "idle_pflops_peak",

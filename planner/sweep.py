@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.config import ModelConfig
-from planner.csv_table import PLAIN_NUMBER, CellError, FieldKind, convert_cell, is_blank, parse_table
+from planner.csv_table import (
+    PLAIN_NUMBER,
+    CellError,
+    FieldKind,
+    convert_cell,
+    header_index,
+    is_blank_record,
+    parse_table,
+)
 from planner.errors import InputError, ModelError, Problem
 from planner.loader import FILES, PARAMETERS, field_kinds
 from planner.runfolder import safe_name
@@ -176,11 +184,12 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
 
 
 def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
-    # Blank records are layout, as for the loader: the header is the first record with a value,
-    # and a blank record is never a row an edit matches.
-    start = next((i for i, cells in enumerate(rows) if not all(is_blank(c) for c in cells)), len(rows))
+    # Read as the loader reads it: a blank record is never a row an edit matches.
+    start = header_index(rows)
+    if start is None:
+        start = len(rows)
     header = [h.strip() for h in rows[start]] if start < len(rows) else []
-    data = [cells for cells in rows[start + 1 :] if not all(is_blank(c) for c in cells)]
+    data = [cells for cells in rows[start + 1 :] if not is_blank_record(cells)]
     if edit.file == PARAMETERS:
         columns = {"name": TEXT, "value": FieldKind("number", "", True)}
         _add_default_parameters(rows, header, data, edit)
