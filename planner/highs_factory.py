@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import highspy
@@ -51,6 +52,38 @@ def configured_highs(
         if highs.setOptionValue(option, value) != OK:
             raise ModelError(f"HiGHS refused option {option} = {value!r} (see the HiGHS option list).")
     return highs
+
+
+@dataclass(frozen=True)
+class SolverLog:
+    """Where a solve's log goes: the run folder's ``solver.log`` and, with ``--log``, the terminal.
+
+    Every HiGHS object of one solve (the warm start's and the main one) logs there, so the log
+    covers the whole solve; planner's own lines say which step the HiGHS output belongs to."""
+
+    file: Path | None = None
+    stream: bool = False
+
+    def highs(self, settings: SolverSettings) -> highspy.Highs:
+        """A :func:`configured_highs` that logs here (HiGHS appends to the file)."""
+        return configured_highs(settings, self.file, self.stream)
+
+    def note(self, text: str) -> None:
+        """One line of planner's own, between two HiGHS solves (HiGHS flushes after each line)."""
+        line = f"planner: {text}\n"
+        if self.file is not None:
+            try:
+                with self.file.open("a", encoding="utf-8") as log:
+                    log.write(line)
+            except OSError:
+                pass  # as for HiGHS's own log lines: a log that cannot be written does not stop the solve
+        if self.stream:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+
+NO_LOG = SolverLog()
+"""Solves nobody reads the log of (the warm start's default)."""
 
 
 def refused_highs_options(options: dict[str, bool | int | float | str]) -> dict[str, str]:

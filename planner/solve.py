@@ -20,7 +20,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
 from planner.formulation.variables import SOLVER_UNITS
-from planner.highs_factory import configured_highs, give_start, solve_interruptibly
+from planner.highs_factory import SolverLog, give_start, solve_interruptibly
 from planner.scaling import Scaling, choose_scaling, scale_lp
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
@@ -102,7 +102,8 @@ def solve_model(
     started = time.perf_counter()
     compiled = compile_model(model, settings.scales)
     repn, lp, integer_columns = compiled.repn, compiled.lp, compiled.integer_columns
-    highs = _configured_highs(settings, log_file, stream_log, integer_columns)
+    log = SolverLog(log_file, stream_log)
+    highs = _configured_highs(settings, log, integer_columns)
     highs.passModel(lp)
     load_seconds = time.perf_counter() - started
 
@@ -117,7 +118,9 @@ def solve_model(
             def warm_progress(elapsed: float, plan: float, bound: float) -> None:
                 progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
 
-        warm = lp_and_fix(lp, settings, _seconds_left(settings, solve_started), warm_progress, periods)
+        warm = lp_and_fix(lp, settings, _seconds_left(settings, solve_started), warm_progress, periods, log)
+    if warm is not None:
+        log.note(_after_warm_start(warm, settings, solve_started))
     if warm is not None and _warm_start_is_final(warm, settings, solve_started):
         status, values = _warm_start_status(warm, settings), warm.values
         has_solution = values is not None
@@ -169,11 +172,9 @@ def solve_model(
     return outcome
 
 
-def _configured_highs(
-    settings: SolverSettings, log_file: Path | None, stream_log: bool, integer_columns: int
-) -> highspy.Highs:
+def _configured_highs(settings: SolverSettings, log: SolverLog, integer_columns: int) -> highspy.Highs:
     """The main solve's HiGHS; its time limit is set just before it runs (what the warm start left)."""
-    highs = configured_highs(settings, log_file, stream_log)
+    highs = log.highs(settings)
     if not integer_columns and settings.lp_solver != "choose":
         highs.setOptionValue("solver", settings.lp_solver)
     return highs
@@ -209,6 +210,21 @@ def _seconds_left(settings: SolverSettings, since: float) -> float:
 def _warm_start_is_final(warm: WarmStart, settings: SolverSettings, since: float) -> bool:
     """No full solve after the warm start: gap already proven, Ctrl-C, or no time left."""
     return warm.proves(settings.mip_gap) or warm.interrupted or _seconds_left(settings, since) <= 0
+
+
+def _after_warm_start(warm: WarmStart, settings: SolverSettings, since: float) -> str:
+    """The log's line on what follows the warm start."""
+    if warm.proves(settings.mip_gap):
+        return (
+            f"warm start: the plan is within mip_gap ({settings.mip_gap:.3%}) of the LP bound,"
+            " so it is returned without a branch and bound"
+        )
+    if warm.interrupted:
+        return "warm start: interrupted; the best plan found, if any, is returned"
+    if _seconds_left(settings, since) <= 0:
+        return "warm start: the time limit is reached; the best plan found, if any, is returned"
+    handed = "with the warm start's plan as a start" if warm.values is not None else "without a start"
+    return f"warm start done after {warm.seconds:,.1f} s: HiGHS's branch and bound follows, {handed}"
 
 
 def _warm_start_status(warm: WarmStart, settings: SolverSettings) -> str:

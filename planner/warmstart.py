@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.highs_factory import configured_highs, give_start, solve_interruptibly
+from planner.highs_factory import NO_LOG, SolverLog, give_start, solve_interruptibly
 
 INTEGRALITY_TOLERANCE = 1e-6
 
@@ -77,14 +77,17 @@ def lp_and_fix(
     seconds_left: float,
     on_progress: Callable[[float, float, float], None] | None = None,
     column_period: np.ndarray | None = None,
+    log: SolverLog = NO_LOG,
 ) -> WarmStart:
     """Run the warm start on ``lp`` (an integer model) within ``seconds_left`` (the LP may use
     all of it; the restricted MIP at most ``settings.warm_start_s``). ``column_period`` gives the
     period index of each integer column (relax-and-fix is skipped without it).
-    ``on_progress(elapsed, plan, bound)`` is told of plans against the LP bound."""
-    search = _Search(settings, seconds_left, on_progress)
+    ``on_progress(elapsed, plan, bound)`` is told of plans against the LP bound; ``log`` gets
+    the HiGHS logs of the LP and the restricted MIP, and a line per step and per plan."""
+    search = _Search(settings, seconds_left, on_progress, log)
     integrality = list(lp.integrality_)
-    relaxed = configured_highs(settings)
+    log.note("warm start, step 1 of 3: the LP relaxation (its optimum is a bound of the MIP)")
+    relaxed = log.highs(settings)
     if settings.lp_solver != "choose":
         relaxed.setOptionValue("solver", settings.lp_solver)
     relaxed.setOptionValue("time_limit", max(seconds_left, 1e-3))
@@ -97,13 +100,19 @@ def lp_and_fix(
     status = relaxed.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         search.interrupted = status == highspy.HighsModelStatus.kInterrupt
+        ended = relaxed.modelStatusToString(status)
+        log.note(f"warm start: the LP relaxation ended {ended!r}; no first plan")
         return search.result(0)
     search.lp_bound = relaxed.getInfo().objective_function_value
     x = np.asarray(relaxed.getSolution().col_value)
     is_integer = np.array([kind == highspy.HighsVarType.kInteger for kind in integrality])
     fractional = int((is_integer & (np.abs(x - np.round(x)) > INTEGRALITY_TOLERANCE)).sum())
+    log.note(
+        f"warm start: LP bound {search.lp_bound:,.6f} musd; {fractional:,} of {int(is_integer.sum()):,}"
+        " integer columns fractional"
+    )
     if fractional == 0:
-        search.offer(x, search.lp_bound)
+        search.offer(x, search.lp_bound, "the LP relaxation (integral)")
         return search.result(0)
     if column_period is not None:
         _relax_and_fix(relaxed, lp, x, is_integer, column_period, search)
@@ -121,8 +130,10 @@ class _Search:
         settings: SolverSettings,
         seconds_left: float,
         on_progress: Callable[[float, float, float], None] | None,
+        log: SolverLog,
     ) -> None:
         self.settings = settings
+        self.log = log
         self.started = time.perf_counter()
         self.deadline = self.started + seconds_left
         self.on_progress = on_progress
@@ -134,9 +145,15 @@ class _Search:
     def seconds_left(self) -> float:
         return self.deadline - time.perf_counter()
 
-    def offer(self, values: np.ndarray, objective: float) -> None:
-        if objective < self.objective:
+    def offer(self, values: np.ndarray, objective: float, found_by: str) -> None:
+        better = objective < self.objective
+        if better:
             self.values, self.objective = values, objective
+        self.log.note(
+            f"warm start: {found_by} gives a plan of {objective:,.6f} musd,"
+            f" {relative_gap(objective, self.lp_bound):.3%} above the LP bound"
+            + ("" if better else f" (kept: the plan of {self.objective:,.6f} musd)")
+        )
         self.report(self.objective)
 
     def report(self, plan: float) -> None:
@@ -176,6 +193,7 @@ def _relax_and_fix(
     so rounding them up together never breaks "sign at most once" or an integral site cap
     (windows of several periods did, and their fall-back plans were far worse)."""
     highs.setOptionValue("solver", "simplex")
+    highs.setOptionValue("output_flag", False)  # 2 x periods re-solves: one planner line each instead
     basis = highs.getBasis()
     original = _Bounds(np.array(lp.col_lower_), np.array(lp.col_upper_))
     every_column = np.arange(len(original.lower), dtype=np.int32)
@@ -185,16 +203,26 @@ def _relax_and_fix(
             return
         highs.changeColsBounds(len(every_column), every_column, original.lower, original.upper)
         highs.setBasis(basis)
+        search.log.note(
+            f"warm start, step 2 of 3: relax-and-fix over {len(periods)} periods, rounding integer LP"
+            f" values above {threshold} up"
+        )
         x = x_lp
-        for t in periods:
+        for number, t in enumerate(periods, start=1):
             fixed = _fix_period(
                 highs, original, x, np.flatnonzero(is_integer & (column_period == t)), threshold, search
             )
             if fixed is None:  # stopped (the loop's check returns) or infeasible both ways: next threshold
+                if not search.done():
+                    search.log.note(f"warm start: period {number} of {len(periods)} cannot be fixed; no plan")
                 break
             x = fixed
+            search.log.note(
+                f"warm start: period {number} of {len(periods)} fixed,"
+                f" LP {highs.getInfo().objective_function_value:,.6f} musd"
+            )
         else:
-            search.offer(x, highs.getInfo().objective_function_value)
+            search.offer(x, highs.getInfo().objective_function_value, f"relax-and-fix at {threshold}")
 
 
 @dataclass(frozen=True)
@@ -239,7 +267,16 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
     integral = is_integer & (np.abs(x - np.round(x)) <= INTEGRALITY_TOLERANCE)
     lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
     lower[integral] = upper[integral] = np.round(x[integral])
-    restricted = configured_highs(settings)
+    budget_s = settings.warm_start_seconds(int(is_integer.sum()))
+    seconds = min(budget_s, search.seconds_left())
+    until = "until within mip_gap of the LP bound"
+    if math.isfinite(seconds):
+        until = f"for at most {seconds:,.1f} s"
+    search.log.note(
+        f"warm start, step 3 of 3: a MIP over the {int((is_integer & ~integral).sum()):,} integer columns the"
+        f" LP leaves fractional (the others fixed at the LP's values), {until}"
+    )
+    restricted = search.log.highs(settings)
     # Its own gap is measured against its own (higher) bound: aim tighter, the callback stops it.
     restricted.setOptionValue("mip_rel_gap", settings.mip_gap / 4)
     restricted.passModel(lp)
@@ -259,11 +296,10 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
 
     restricted.cbMipInterrupt.subscribe(stop_when_proven_or_late)
     # Set last: passing a large model takes seconds that count against the shared limit.
-    budget_s = settings.warm_start_seconds(int(is_integer.sum()))
     restricted.setOptionValue("time_limit", max(min(budget_s, search.seconds_left()), 1e-3))
     solve_interruptibly(restricted)
     if restricted.getModelStatus() == highspy.HighsModelStatus.kInterrupt and not stopped_on_purpose[0]:
         search.interrupted = True
     if restricted.getInfo().primal_solution_status == 2:
         plan = np.asarray(restricted.getSolution().col_value)
-        search.offer(plan, restricted.getInfo().objective_function_value)
+        search.offer(plan, restricted.getInfo().objective_function_value, "the restricted MIP")

@@ -4,6 +4,8 @@ a bound, and it never changes the optimum it hands over to HiGHS."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import highspy
@@ -14,7 +16,7 @@ from hypothesis import given
 from scipy import sparse
 from test_properties import PROPERTY, cases, close, leq
 
-from planner import warmstart
+from planner import highs_factory, warmstart
 from planner.case import Case
 from planner.config import SolverSettings
 from planner.errors import ModelError
@@ -98,6 +100,45 @@ def test_a_proven_warm_start_skips_branch_and_bound_and_says_so(tmp_path: Path) 
     assert result.outcome.mip_gap <= 0.2
 
 
+def test_the_solver_log_covers_the_warm_start_even_when_it_ends_the_solve(tmp_path: Path) -> None:
+    """A proven warm start runs no main HiGHS solve: its own HiGHS logs and planner's lines are the log."""
+    files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    loose = config().model_copy(update={"solver": SolverSettings(mip_gap=0.2, warm_start_s=30)})
+    log_file = tmp_path / "solver.log"
+    result = solve_case(case, loose, log_file=log_file)
+    assert result.status == "optimal"
+    lines = log_file.read_text().splitlines()
+    planner_lines = [line for line in lines if line.startswith("planner: ")]
+    assert planner_lines[0].startswith("planner: warm start, step 1 of 3: the LP relaxation")
+    assert "returned without a branch and bound" in planner_lines[-1]
+    lp_bound = result.outcome.warm_start["lp_bound_musd"]
+    assert f"LP bound {lp_bound:,.6f} musd" in "\n".join(planner_lines)
+    assert f"a plan of {result.objective_musd:,.6f} musd" in "\n".join(planner_lines)
+    # HiGHS's own log of the LP relaxation sits between planner's first two lines.
+    first, second = (lines.index(line) for line in planner_lines[:2])
+    assert any(line.startswith("Coefficient ranges") for line in lines[first:second])
+
+
+def test_log_streams_the_warm_start_as_it_runs(tmp_path: Path) -> None:
+    """``--log`` on a warm-started MIP: the terminal shows each step before HiGHS's output for it,
+    not minutes of silence until the main solve (HiGHS writes to the C stdout, hence a child)."""
+    files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
+    case = write_case(tmp_path / "case", files)
+    command = [sys.executable, "-c", "from planner.entry import run; run()", "solve", str(case)]
+    command += ["--log", "--warm-start", "5", "--mip-gap", "0.2", "--out", str(tmp_path / "run")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    steps = [i for i, line in enumerate(lines) if line.startswith("planner: warm start, step")]
+    assert [lines[i][len("planner: warm start, step ") :][:6] for i in steps[:2]] == ["1 of 3", "2 of 3"]
+    assert any(line.startswith("Coefficient ranges") for line in lines[steps[0] : steps[1]])
+    logged = (tmp_path / "run" / "solver.log").read_text().splitlines()
+    assert [line for line in lines if line.startswith("planner: ")] == [
+        line for line in logged if line.startswith("planner: ")
+    ]
+
+
 def test_time_limit_is_shared_with_the_warm_start(tmp_path: Path) -> None:
     files = synthetic_case_files(sites=8, chips=4, periods=12, quarters=True, branching=2, stages=2, seed=1)
     case, _ = load_case(write_case(tmp_path / "case", files))
@@ -154,13 +195,13 @@ def test_every_warm_start_solve_applies_the_models_highs_options(
 ) -> None:
     made: list[float] = []  # each object's tolerance as handed over: HiGHS >= 1.16 resets it in a MIP
 
-    def spy(settings: SolverSettings) -> highspy.Highs:
-        highs = warmstart_factory(settings)
+    def spy(settings: SolverSettings, *log: object) -> highspy.Highs:
+        highs = warmstart_factory(settings, *log)
         made.append(highs.getOptionValue("primal_feasibility_tolerance")[1])
         return highs
 
-    warmstart_factory = warmstart.configured_highs
-    monkeypatch.setattr(warmstart, "configured_highs", spy)
+    warmstart_factory = highs_factory.configured_highs
+    monkeypatch.setattr(highs_factory, "configured_highs", spy)
     lp, periods = synthetic_lp
     settings = SolverSettings(mip_gap=0.0, highs_options={"primal_feasibility_tolerance": 3e-8})
     lp_and_fix(lp, settings, seconds_left=60.0, column_period=periods)
