@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +21,12 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
+from planner.entry import EXIT_INTERRUPTED
 from planner.errors import ModelError
 from planner.solve_stop import solving
 
 OK = highspy.HighsStatus.kOk
+FORCE_QUIT = "Interrupted 5 times: quit without waiting for HiGHS; nothing was written."
 
 DEFAULT_HIGHS_OPTIONS: dict[str, float] = {"dual_feasibility_tolerance": 1e-9}
 """Set on every HiGHS object before ``highs_options`` (which may override them).
@@ -168,12 +172,57 @@ def give_start(highs: highspy.Highs, values: np.ndarray) -> None:
 
 
 def solve_interruptibly(highs: highspy.Highs) -> None:
-    """Run ``highs``; Ctrl-C stops it cleanly (status interrupted, best plan kept). highspy
-    announces each Ctrl-C with a print on stdout: it goes to stderr so that ``--json`` output stays
-    one JSON object. On a Dask worker, the task's :class:`~planner.solve_stop.SolveStop` stops it
-    the same way."""
-    highs.HandleKeyboardInterrupt = True
-    with contextlib.redirect_stdout(sys.stderr), solving(highs):
-        status = highs.solve()
+    """Run ``highs``; Ctrl-C (or SIGTERM) stops it cleanly: status interrupted, best plan kept.
+    On a Dask worker, the task's :class:`~planner.solve_stop.SolveStop` stops it the same way."""
+    highs.HandleUserInterrupt = True  # HiGHS's callbacks poll cancelSolve()
+    with solving(highs), _signals_cancel(highs) as signalled:
+        solver_thread = highs.startSolve()
+        if signalled():  # startSolve() forgets a cancel made before it started the solve
+            highs.cancelSolve()
+        status = highs.joinSolve()
+        # joinSolve() returns as the solver thread finishes: only once it has ended may the
+        # process exit (a daemon thread inside HiGHS at exit aborts the process).
+        solver_thread.join()
     if status == highspy.HighsStatus.kError and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
         raise ModelError("HiGHS refused to start the solve; run with --log to see its message.")
+
+
+FORCE_QUIT_PRESSES = 5
+"""Ctrl-C presses during one solve after which planner quits without waiting for HiGHS."""
+
+
+@contextlib.contextmanager
+def _signals_cancel(highs: highspy.Highs) -> Iterator[Callable[[], bool]]:
+    """During the body, SIGINT and SIGTERM cancel ``highs``'s solve instead of raising
+    KeyboardInterrupt; yields "was a signal received?".
+
+    highspy's own Ctrl-C handling raises KeyboardInterrupt in the main thread, and one landing
+    between its start and join steps escaped the solve with HiGHS still running: planner then
+    exited around a live HiGHS thread and the process aborted ("terminate called without an active
+    exception", exit -6; 1 run in 25 of the LP Ctrl-C test). A handler that only cancels cannot
+    escape. Off the main thread no signal arrives (Dask workers use SolveStop)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    received = [0]
+
+    def cancel(signum: int, frame: object) -> None:
+        received[0] += 1
+        highs.cancelSolve()
+        if received[0] >= FORCE_QUIT_PRESSES:
+            sys.stderr.write(f"{FORCE_QUIT}\n")
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)  # no clean-up can wait for HiGHS; the staged folder is reclaimed later
+        what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        sys.stderr.write(
+            f"{what}: stopping HiGHS; the best plan found so far is kept"
+            f" ({FORCE_QUIT_PRESSES - received[0]} more to quit at once, writing nothing)\n"
+        )
+        sys.stderr.flush()
+
+    previous = {number: signal.signal(number, cancel) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: received[0] > 0
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import highspy
@@ -14,13 +17,22 @@ from test_diagnose import _case
 from planner.config import SolverSettings
 from planner.errors import ModelError
 from planner.formulation import build_model
-from planner.solve import solve_model
+from planner.highs_factory import configured_highs, solve_interruptibly
+from planner.loader import load_case
+from planner.solve import compile_model, solve_model
+from planner.synthetic import synthetic_case_files, write_case
 
 
 def test_a_solve_highs_refuses_to_start_is_a_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """HiGHS answers some set-ups (e.g. a thread count its scheduler was not made for) with an
     error and no model status: that is said in words, not reported as a plan-less status."""
-    monkeypatch.setattr(highspy.Highs, "solve", lambda self: highspy.HighsStatus.kError)
+    def start_nothing(self: highspy.Highs) -> threading.Thread:
+        thread = threading.Thread(target=lambda: None)
+        thread.start()
+        return thread
+
+    monkeypatch.setattr(highspy.Highs, "startSolve", start_nothing)
+    monkeypatch.setattr(highspy.Highs, "joinSolve", lambda self: highspy.HighsStatus.kError)
     with pytest.raises(ModelError, match="refused to start"):
         solve_model(build_model(_case()).model, SolverSettings())
 
@@ -34,3 +46,30 @@ def test_json_output_is_one_object_even_from_a_fresh_process(tiny_case_dir: Path
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "optimal"
+
+
+def test_ctrl_c_as_the_solve_starts_stops_it_and_waits_for_highs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT landing between the start of HiGHS's solver thread and the wait for it (where
+    highspy's own handling raised KeyboardInterrupt with HiGHS still running, and the process then
+    aborted at exit) cancels the solve: it returns interrupted, its thread has ended, and Ctrl-C
+    raises KeyboardInterrupt again once the solve is over."""
+    files = synthetic_case_files(sites=6, chips=3, periods=12, quarters=True, branching=2, stages=2, seed=2)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    highs = configured_highs(SolverSettings())
+    highs.passModel(compile_model(build_model(case, policy="phased", integer=False).model).lp)
+    real_start = highspy.Highs.startSolve
+    threads: list[threading.Thread] = []
+
+    def start_then_ctrl_c(self: highspy.Highs) -> threading.Thread:
+        thread = real_start(self)
+        threads.append(thread)
+        os.kill(os.getpid(), signal.SIGINT)  # handled at the next bytecode of this (main) thread
+        return thread
+
+    monkeypatch.setattr(highspy.Highs, "startSolve", start_then_ctrl_c)
+    solve_interruptibly(highs)
+    assert highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    assert threads and not threads[0].is_alive()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
