@@ -15,9 +15,10 @@ import pytest
 from test_diagnose import _case
 
 from planner.config import SolverSettings
+from planner.entry import EXIT_INTERRUPTED
 from planner.errors import ModelError
 from planner.formulation import build_model
-from planner.highs_factory import configured_highs, solve_interruptibly
+from planner.highs_factory import FORCE_QUIT, FORCE_QUIT_PRESSES, configured_highs, solve_interruptibly
 from planner.loader import load_case
 from planner.solve import compile_model, solve_model
 from planner.synthetic import synthetic_case_files, write_case
@@ -48,17 +49,23 @@ def test_json_output_is_one_object_even_from_a_fresh_process(tiny_case_dir: Path
     assert json.loads(done.stdout)["status"] == "optimal"
 
 
+@pytest.fixture
+def lp_highs(tmp_path: Path) -> highspy.Highs:
+    """A HiGHS object holding the LP of a small synthetic case."""
+    files = synthetic_case_files(sites=6, chips=3, periods=12, quarters=True, branching=2, stages=2, seed=2)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    highs = configured_highs(SolverSettings())
+    highs.passModel(compile_model(build_model(case, policy="phased", integer=False).model).lp)
+    return highs
+
+
 def test_ctrl_c_as_the_solve_starts_stops_it_and_waits_for_highs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lp_highs: highspy.Highs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SIGINT landing between the start of HiGHS's solver thread and the wait for it (where
     highspy's own handling raised KeyboardInterrupt with HiGHS still running, and the process then
     aborted at exit) cancels the solve: it returns interrupted, its thread has ended, and Ctrl-C
     raises KeyboardInterrupt again once the solve is over."""
-    files = synthetic_case_files(sites=6, chips=3, periods=12, quarters=True, branching=2, stages=2, seed=2)
-    case, _ = load_case(write_case(tmp_path / "case", files))
-    highs = configured_highs(SolverSettings())
-    highs.passModel(compile_model(build_model(case, policy="phased", integer=False).model).lp)
     real_start = highspy.Highs.startSolve
     threads: list[threading.Thread] = []
 
@@ -69,7 +76,46 @@ def test_ctrl_c_as_the_solve_starts_stops_it_and_waits_for_highs(
         return thread
 
     monkeypatch.setattr(highspy.Highs, "startSolve", start_then_ctrl_c)
-    solve_interruptibly(highs)
-    assert highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    solve_interruptibly(lp_highs)
+    assert lp_highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
     assert threads and not threads[0].is_alive()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class _Quit(Exception):
+    pass
+
+
+def test_the_fifth_ctrl_c_quits_at_once_with_exit_130(
+    lp_highs: highspy.Highs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """For a HiGHS slow to notice: the fifth press leaves without waiting (os._exit, as nothing can
+    be cleaned up around a running HiGHS); the first four only ask it to stop."""
+    exits: list[int] = []
+
+    def record_exit(code: int) -> None:
+        exits.append(code)
+        raise _Quit
+
+    real_start = highspy.Highs.startSolve
+    threads: list[threading.Thread] = []
+
+    def start_then_ctrl_c_5_times(self: highspy.Highs) -> threading.Thread:
+        threads.append(real_start(self))
+        for _ in range(FORCE_QUIT_PRESSES):
+            os.kill(os.getpid(), signal.SIGINT)
+        return threads[0]
+
+    monkeypatch.setattr(os, "_exit", record_exit)
+    monkeypatch.setattr(highspy.Highs, "startSolve", start_then_ctrl_c_5_times)
+    try:
+        with pytest.raises(_Quit):
+            solve_interruptibly(lp_highs)
+    finally:  # this process goes on: let the cancelled HiGHS end
+        lp_highs.joinSolve()
+        threads[0].join()
+    assert exits == [EXIT_INTERRUPTED]
+    stderr = capsys.readouterr().err
+    assert stderr.count("Ctrl-C: stopping HiGHS") == FORCE_QUIT_PRESSES - 1
+    assert stderr.rstrip().endswith(FORCE_QUIT)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

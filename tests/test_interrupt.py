@@ -140,7 +140,7 @@ def test_ctrl_c_keeps_json_output_one_object(long_mip_case: Path, tmp_path: Path
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert json.loads(stdout)["status"] == "interrupted"
-    assert "Ctrl-C" in stderr  # highspy's notice goes to stderr, not into the JSON
+    assert "Ctrl-C: stopping HiGHS" in stderr  # the notice goes to stderr, not into the JSON
 
 
 def _staged_log_lines(parent: Path) -> list[str]:
