@@ -16,6 +16,27 @@ from planner.sweep import BASE, VariantOutcome
 CAPEX_COMPONENTS = ("buildings_capex", "chips_capex", "power_capex")
 
 
+VARIANT_COLUMNS = (
+    "case",
+    "group",
+    "status",
+    "objective_musd",
+    "delta_musd",
+    "delta_pct",
+    "capex_musd",
+    "energy_musd",
+    "unmet_demand_musd",
+    "salvage_musd",
+    "stranded_capital_musd_peak_expected",
+    "idle_pflops_share_peak_expected",
+    "mip_gap",
+    "fingerprint",
+    "seconds",
+    "error",
+)
+"""variants.csv's columns, the same whichever variants failed (a failed one has blanks)."""
+
+
 def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
     """One row per variant: objective, change against base, main cost and stranded figures."""
     base = next((o for o in outcomes if o.case == BASE and o.ok), None)
@@ -50,7 +71,7 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
         row["seconds"] = o.seconds
         row["error"] = o.error or ""
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(VARIANT_COLUMNS))
 
 
 def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:

@@ -19,8 +19,8 @@ import pytest
 from planner.errors import InputError
 from planner.loader import load_case
 from planner.plan import solve_case
-from planner.sweep import apply_edits, read_sweep
-from planner.sweep_report import money_unit
+from planner.sweep import BASE, VariantOutcome, apply_edits, read_sweep
+from planner.sweep_report import money_unit, variants_table
 
 SWEEP_HEADER = "case,group,file,column,where,op,value\n"
 
@@ -325,6 +325,16 @@ def test_exit_1_when_only_one_variant_fails(cli, tiny_case_dir: Path, tmp_path: 
     code, payload = run_sweep_json(cli, tiny_case_dir, sweep, tmp_path / "run", "--workers", "1")
     assert code == 1
     assert [row["status"] for row in payload["variants"]] == ["optimal", "optimal", "failed"]
+
+
+def test_the_table_has_the_same_columns_when_every_variant_failed(error_sweep: dict) -> None:
+    """variants.csv and the --json records have one shape, whichever variants failed."""
+    failed = [VariantOutcome(name, "", None, "no plan: infeasible", 0.1) for name in (BASE, "x", "y")]
+    every_failed = variants_table(failed)
+    for record in error_sweep["payload"]["variants"]:  # a sweep with solved and failed variants
+        assert list(record) == list(every_failed.columns)
+    assert every_failed["status"].tolist() == ["failed"] * 3
+    assert every_failed["objective_musd"].isna().all() and every_failed["delta_musd"].isna().all()
 
 
 # --------------------------------------------------------------------------------------------
