@@ -139,6 +139,26 @@ def test_log_streams_the_warm_start_as_it_runs(tmp_path: Path) -> None:
     ]
 
 
+def test_the_restricted_mip_stops_at_its_node_budget_and_highs_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its search tree's memory grows with nodes x model size: past the budget the restricted MIP
+    stops (not as an interruption) and HiGHS's own search takes over, to the same optimum."""
+    files = synthetic_case_files(sites=8, chips=4, periods=12, quarters=True, branching=2, stages=2, seed=1)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    exact = config().model_copy(update={"solver": SolverSettings(mip_gap=0.0, threads=1)})
+    plain = solve_case(case, exact)
+    monkeypatch.setattr(warmstart, "RESTRICTED_MIP_NODE_CELLS", 0.5)  # stop after its first node
+    warm_config = exact.model_copy(update={"solver": exact.solver.model_copy(update={"warm_start_s": 60})})
+    log_file = tmp_path / "solver.log"
+    warm = solve_case(case, warm_config, log_file=log_file)
+    notes = [line for line in log_file.read_text().splitlines() if line.startswith("planner: ")]
+    assert any("the restricted MIP stops after" in line for line in notes), notes
+    assert "HiGHS's branch and bound follows" in notes[-1]
+    assert warm.status == "optimal"
+    assert warm.objective_musd == close(plain.objective_musd)
+
+
 def test_time_limit_is_shared_with_the_warm_start(tmp_path: Path) -> None:
     files = synthetic_case_files(sites=8, chips=4, periods=12, quarters=True, branching=2, stages=2, seed=1)
     case, _ = load_case(write_case(tmp_path / "case", files))
