@@ -7,7 +7,8 @@
    previous basis so later periods adapt. Two thresholds are tried; each costs one warm-started
    dual simplex re-solve per period.
 3. LP-and-fix: fix every integer column that the LP leaves integral (in capacity plans nearly all
-   of them) and solve the small remaining MIP within ``warm_start_s``.
+   of them) and solve the small remaining MIP within ``warm_start_s`` and a node budget
+   (``RESTRICTED_MIP_NODE_CELLS``: its search tree's memory).
 4. The best plan ``U`` goes to HiGHS as a start. As soon as ``(U - L) / U <= mip_gap`` the plan
    is *proven* within the gap by ``L``, the warm start stops and the full branch and bound is
    skipped.
