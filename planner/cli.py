@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -284,6 +285,23 @@ class JsonAwareGroup(click.Group):
 JSON_REQUESTED = "planner.json_requested"
 
 
+def _scheduler_port_checked(address: str | None) -> str | None:
+    """A port no scheduler can listen on is refused at once (Dask would try it for 20 s);
+    any other address is checked by connecting to it."""
+    if address is None:
+        return None
+    try:
+        port = urlsplit(address if "://" in address else f"tcp://{address}").port
+    except ValueError as exc:
+        port = -1
+        reason = str(exc)
+    else:
+        reason = "port 0"
+    if port is not None and not 1 <= port <= 65535:
+        raise click.BadParameter(f"{address!r}: {reason}; expected a port from 1 to 65535, e.g. tcp://10.0.0.5:8786")
+    return address
+
+
 @click.group(cls=JsonAwareGroup)
 @click.version_option(package_name="planner")
 def main() -> None:
@@ -403,6 +421,7 @@ def compare(
 @click.option(
     "--scheduler",
     default=None,
+    callback=lambda ctx, param, value: _scheduler_port_checked(value),
     help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the variants on.",
 )
 @handle_errors

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -233,6 +234,23 @@ def test_a_bad_scheduler_address_is_bad_input(cli, tiny_case_dir: Path, tmp_path
     assert payload["status"] == "input_error"
     assert payload["problems"][0]["file"] == "--scheduler"
     assert "Dask scheduler" in payload["problems"][0]["expected"]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:99999", "127.0.0.1:0", "tcp://host:abc"])
+def test_a_scheduler_port_out_of_range_is_refused_at_once(
+    cli, tiny_case_dir: Path, tmp_path: Path, address: str
+) -> None:
+    """Dask would try such an address for 20 s before saying it cannot connect."""
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(SWEEP_HEADER + "cheap_gpu,,chips.csv,capex_usd,chip=gpu,scale,0.5\n")
+    out = tmp_path / "run"
+    started = time.monotonic()
+    result = cli("sweep", tiny_case_dir, sweep, "--scheduler", address, "--json", "--out", out)
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 2, result.output
+    problem = json.loads(result.stdout)["problems"][0]
+    assert problem["file"] == "--scheduler" and "port from 1 to 65535" in problem["expected"]
     assert not out.exists()
 
 
