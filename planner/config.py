@@ -23,7 +23,7 @@ MODELS_DIR = SOURCE_MODELS_DIR if SOURCE_MODELS_DIR.is_dir() else INSTALLED_MODE
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class CvarSettings(Strict):

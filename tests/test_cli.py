@@ -381,6 +381,9 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         ("[solver.highs_options]\nthreads = 100000\n", ["highs_options", "threads", "[solver] threads"]),
         ("[solver.highs_options]\nlog_to_console = true\n", ["highs_options", "log_to_console", "--log"]),
         ("[solver.highs_options]\nobjective_bound = 1.0\n", ["highs_options", "objective_bound", "optimal"]),
+        ('[solver]\nmip_gap = "0.1"\n', ["solver.mip_gap", "'0.1'", "valid number"]),
+        ('integer = "yes"\n', ["integer", "'yes'", "valid boolean"]),
+        ("[solver]\nthreads = 2.0\n", ["solver.threads", "valid integer"]),
     ],
     ids=[
         "unknown-key",
@@ -396,6 +399,9 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         "highs-threads-planner-sets",
         "highs-console-log-planner-sets",
         "highs-cutoff-changes-optimal",
+        "number-written-as-text",
+        "boolean-written-as-text",
+        "integer-written-as-decimal",
     ],
 )
 def test_bad_model_toml_is_exit_2_naming_file_and_key(
