@@ -144,7 +144,7 @@ def test_the_restricted_mip_stops_at_its_node_budget_and_highs_goes_on(
 ) -> None:
     """Its search tree's memory grows with nodes x model size: past the budget the restricted MIP
     stops (not as an interruption) and HiGHS's own search takes over, to the same optimum."""
-    files = synthetic_case_files(sites=8, chips=4, periods=12, quarters=True, branching=2, stages=2, seed=1)
+    files = synthetic_case_files(sites=3, chips=2, periods=6, quarters=False, branching=2, stages=1, seed=3)
     case, _ = load_case(write_case(tmp_path / "case", files))
     exact = config().model_copy(update={"solver": SolverSettings(mip_gap=0.0, threads=1)})
     plain = solve_case(case, exact)
