@@ -119,17 +119,22 @@ def solve_model(
                 progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
 
         warm = lp_and_fix(lp, settings, _seconds_left(settings, solve_started), warm_progress, periods, log)
-    if warm is not None:
-        log.note(_after_warm_start(warm, settings, solve_started))
     if warm is not None and _warm_start_is_final(warm, settings, solve_started):
         status, values = _warm_start_status(warm, settings), warm.values
+        log.note(_FINAL_WARM_START_NOTES[status].format(mip_gap=settings.mip_gap))
         has_solution = values is not None
         objective, bound = warm.objective_musd, warm.lp_bound_musd
         gap = warm.gap if has_solution else math.inf
         row_dual = None
     else:
-        if warm is not None and warm.values is not None:
-            give_start(highs, warm.values)
+        if warm is not None:
+            handed = "without a start"
+            if warm.values is not None:
+                give_start(highs, warm.values)
+                handed = "with the warm start's plan as a start"
+            log.note(
+                f"warm start done after {warm.seconds:,.1f} s: HiGHS's branch and bound follows, {handed}"
+            )
         _limit_to_time_left(highs, settings, solve_started)
         if progress is not None and integer_columns:
             _report_progress(
@@ -212,19 +217,13 @@ def _warm_start_is_final(warm: WarmStart, settings: SolverSettings, since: float
     return warm.proves(settings.mip_gap) or warm.interrupted or _seconds_left(settings, since) <= 0
 
 
-def _after_warm_start(warm: WarmStart, settings: SolverSettings, since: float) -> str:
-    """The log's line on what follows the warm start."""
-    if warm.proves(settings.mip_gap):
-        return (
-            f"warm start: the plan is within mip_gap ({settings.mip_gap:.3%}) of the LP bound,"
-            " so it is returned without a branch and bound"
-        )
-    if warm.interrupted:
-        return "warm start: interrupted; the best plan found, if any, is returned"
-    if _seconds_left(settings, since) <= 0:
-        return "warm start: the time limit is reached; the best plan found, if any, is returned"
-    handed = "with the warm start's plan as a start" if warm.values is not None else "without a start"
-    return f"warm start done after {warm.seconds:,.1f} s: HiGHS's branch and bound follows, {handed}"
+_FINAL_WARM_START_NOTES = {
+    "optimal": "warm start: the plan is within mip_gap ({mip_gap:.3%}) of the LP bound,"
+    " so it is returned without a branch and bound",
+    "interrupted": "warm start: interrupted; the best plan found, if any, is returned",
+    "time_limit": "warm start: the time limit is reached; the best plan found, if any, is returned",
+}
+"""The log's line when the warm start ends the solve, by :func:`_warm_start_status`."""
 
 
 def _warm_start_status(warm: WarmStart, settings: SolverSettings) -> str:
