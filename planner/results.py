@@ -426,7 +426,7 @@ def _idle_chips(installed: float, running: float) -> float:
 def _above_noise(value: float, scale: float) -> float:
     """``max(0, value)`` for a difference of values of magnitude ``scale``, with a solver's rounding
     (1e-16 MW of empty shell) read as 0."""
-    return value if value > max(FLOOR, ROUND_OFF * abs(scale)) else 0.0
+    return value if value > noise_level((scale,)) else 0.0
 
 
 def _active_value(sets: object, active: dict[tuple, float], q: str, n: int) -> float:
