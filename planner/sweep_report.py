@@ -113,19 +113,20 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
             name, group = literal(row["case"]), literal(row["group"])
             view.add_row(name, group, "[red]failed[/]", *["-"] * 7, fmt(row["seconds"], 1))
             continue
+
+        def money(column: str, row: dict = row) -> str:
+            return fmt(row[column] / per_unit, 3)
+
         view.add_row(
             literal(row["case"]),
             literal(row["group"]),
             row["status"],
-            *(
-                fmt(row[column] / per_unit, 3)
-                for column in ("objective_musd", "delta_musd")
-            ),
+            money("objective_musd"),
+            money("delta_musd"),
             fmt(row["delta_pct"], 2),
-            *(
-                fmt(row[column] / per_unit, 3)
-                for column in ("capex_musd", "energy_musd", "stranded_capital_musd_peak_expected")
-            ),
+            money("capex_musd"),
+            money("energy_musd"),
+            money("stranded_capital_musd_peak_expected"),
             fmt(100 * row["mip_gap"], 3) if row["mip_gap"] is not None else "-",
             fmt(row["seconds"], 1),
         )
