@@ -285,20 +285,18 @@ class JsonAwareGroup(click.Group):
 JSON_REQUESTED = "planner.json_requested"
 
 
-def _scheduler_port_checked(address: str | None) -> str | None:
+def _scheduler_port_checked(ctx: click.Context, param: click.Parameter, address: str | None) -> str | None:
     """A port no scheduler can listen on is refused at once (Dask would try it for 20 s);
     any other address is checked by connecting to it."""
     if address is None:
         return None
+    expected = "expected a port from 1 to 65535, e.g. tcp://10.0.0.5:8786"
     try:
         port = urlsplit(address if "://" in address else f"tcp://{address}").port
-    except ValueError as exc:
-        port = -1
-        reason = str(exc)
-    else:
-        reason = "port 0"
-    if port is not None and not 1 <= port <= 65535:
-        raise click.BadParameter(f"{address!r}: {reason}; expected a port from 1 to 65535, e.g. tcp://10.0.0.5:8786")
+    except ValueError as exc:  # out of 0-65535, or not a number
+        raise click.BadParameter(f"{address!r}: {exc}; {expected}") from exc
+    if port == 0:
+        raise click.BadParameter(f"{address!r}: port 0; {expected}")
     return address
 
 
@@ -421,7 +419,7 @@ def compare(
 @click.option(
     "--scheduler",
     default=None,
-    callback=lambda ctx, param, value: _scheduler_port_checked(value),
+    callback=_scheduler_port_checked,
     help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the variants on.",
 )
 @handle_errors
