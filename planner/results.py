@@ -259,9 +259,11 @@ def _cost_by_scenario(pm: PlanningModel) -> pd.DataFrame:
         path = [sets.info_tree.node_of[(w, t)] for t in range(len(pm.ix.periods))]
         row = {comp: sum(node_values[comp, n] for n in path) for comp in NODE_COMPONENTS}
         row.update({comp: pyo.value(m.scenario_cost[comp, w]) for comp in SCENARIO_COMPONENTS})
-        row["total"] = sum(signed(comp) * row[comp] for comp in COST_COMPONENTS)
         rows[w] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
+    # A variable HiGHS leaves at -1e-14 (within its tolerances) must not show as a negative cost.
+    table = table.mask(table.abs() <= noise_level(table.to_numpy().ravel()), 0.0)
+    table["total"] = sum(signed(comp) * table[comp] for comp in COST_COMPONENTS)
     probabilities = pd.Series(case.scenario_probability)
     table.loc[expected_row_label(case.scenarios)] = table.mul(probabilities, axis=0).sum()
     table.insert(0, "probability", [*probabilities.tolist(), 1.0])

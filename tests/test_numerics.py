@@ -84,3 +84,26 @@ def test_the_tables_keep_a_plan_in_small_units() -> None:
     assert tables.chips["bought"].tolist() == [pytest.approx(5e-8, rel=1e-6)]
     assert tables.dispatch["eflops"].tolist() == [pytest.approx(5e-5, rel=1e-6)]
     assert tables.unmet.empty
+
+
+def test_a_cost_left_at_minus_round_off_is_reported_as_zero() -> None:
+    """1 then 1.5 EFLOPS on one 1000-PFLOPS, 1 MW chip: the existing 1 MW contract serves p1 and a
+    2 MW binary plant (1 musd/MW, 25-year life) is signed for p2: 2 musd of capex less 1.92 of
+    salvage. HiGHS left unmet demand at -6e-14 EFLOPS (inside its tolerance), and
+    cost_by_scenario printed a negative unmet-demand penalty."""
+    case = make_case(
+        {"p1": 1.0, "p2": 1.5},
+        periods={"p1": 1.0, "p2": 1.0},
+        sites=[site(max_mw=10, module_mw=1, existing_mw=10, life_years=20)],
+        chips=[chip(pflops=1000, kw=1000, capex_usd=0, life_years=10)],
+        contracts=[
+            contract("old", mw=1, capex_musd_per_mw=5),
+            contract("plant", kind="onsite", mw=2, capex_musd_per_mw=1, existing=False, life_years=25),
+        ],
+    )
+    result = solve_case(case, config("phased"))
+    costs = result.results.cost_by_scenario
+    assert result.objective_musd == pytest.approx(0.08, rel=1e-9)
+    assert costs.loc["expected", "power_capex"] == pytest.approx(2.0, rel=1e-9)
+    assert costs.loc["expected", "salvage"] == pytest.approx(1.92, rel=1e-9)
+    assert (costs.drop(columns="total") >= 0).all().all(), costs.T
