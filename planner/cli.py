@@ -7,13 +7,13 @@ Exit codes: 0 success, 1 no plan (infeasible, unbounded, solver failure), 2 bad 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import json
 import logging
 import math
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -35,7 +35,7 @@ from planner.config import (
     load_model_config,
     resolve_model_path,
 )
-from planner.entry import EXIT_INTERRUPTED, INTERRUPTED
+from planner.entry import EXIT_INTERRUPTED, FORCE_QUIT, INTERRUPTED, command_finished, on_force_quit
 from planner.errors import InputError, ModelError, Problem, WriteError
 from planner.loader import load_case
 from planner.markup import literal
@@ -206,8 +206,12 @@ def handle_errors(command: Callable) -> Callable:
         flags = kwargs.get("flags")
         as_json = bool(kwargs.get("as_json") or getattr(flags, "as_json", False))
         WRITTEN.clear()
+        # A fifth Ctrl-C quits without unwinding; --json still owes its one object.
+        quit_object = {"status": "interrupted", "message": FORCE_QUIT}
+        json_on_quit = on_force_quit(lambda: click.echo(json.dumps(quit_object)))
         try:
-            return command(*args, **kwargs)
+            with json_on_quit if as_json else contextlib.nullcontext():
+                return command(*args, **kwargs)
         except InputError as exc:
             err.print(f"[bold red]{len(exc.problems)} problem(s) in the input:[/]", highlight=False)
             for problem in exc.problems:
@@ -247,6 +251,8 @@ def handle_errors(command: Callable) -> Callable:
             if as_json:
                 click.echo(json.dumps({"status": "interrupted", "message": message}))
             sys.exit(EXIT_INTERRUPTED)
+        finally:
+            command_finished()
 
     return wrapper
 
@@ -564,8 +570,6 @@ def bench(
 
 def run() -> None:
     """Entry point wrapper: unexpected errors are one line unless PLANNER_DEBUG is set."""
-    # `kill` or a batch scheduler's stop acts like Ctrl-C: the best plan found is still written.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         main(standalone_mode=True)
     except MemoryError:

@@ -6,14 +6,66 @@ later (one line, exit 130) instead of with a traceback; this module imports noth
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import NoReturn
 
 EXIT_INTERRUPTED = 130
 """The shell's code for a command stopped by Ctrl-C (128 + SIGINT)."""
 INTERRUPTED = "Interrupted (Ctrl-C or kill) before the run was complete; nothing was written."
+FORCE_QUIT = "Interrupted 5 times: quit without waiting for HiGHS; nothing was written."
+
+
+_FORCE_QUIT_HOOKS: list[Callable[[], None]] = []
+
+
+@contextmanager
+def on_force_quit(hook: Callable[[], None]) -> Iterator[None]:
+    """During the body, :func:`force_quit` runs ``hook`` (newest first) before the process ends."""
+    _FORCE_QUIT_HOOKS.append(hook)
+    try:
+        yield
+    finally:
+        if hook in _FORCE_QUIT_HOOKS:  # force_quit takes the hooks it runs
+            _FORCE_QUIT_HOOKS.remove(hook)
+
+
+def force_quit(message: str) -> NoReturn:
+    """End the process at once with exit 130, without unwinding (nothing may wait for a HiGHS
+    thread that has not stopped): say ``message``, then run the hooks that undo what is half
+    done (a staged run folder) or owe an answer (``--json``'s object), each at most once."""
+    sys.stderr.write(f"{message}\n")
+    sys.stderr.flush()
+    while _FORCE_QUIT_HOOKS:
+        hook = _FORCE_QUIT_HOOKS.pop()
+        with suppress(Exception):  # quitting anyway; the next hook still runs
+            hook()
+    sys.stdout.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+_finished = False
+
+
+def command_finished() -> None:
+    """The command has written and said all it will: from now on Ctrl-C and SIGTERM are ignored
+    (one landing as the process exits turned a complete run into a death by signal, exit -2)."""
+    global _finished
+    _finished = True
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    if not _finished:
+        raise KeyboardInterrupt
 
 
 def run() -> None:
+    # `kill` or a batch scheduler's stop acts like Ctrl-C: the best plan found is still written.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         from planner.cli import run as run_cli
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +21,11 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.entry import EXIT_INTERRUPTED
+from planner.entry import FORCE_QUIT, force_quit
 from planner.errors import ModelError
-from planner.solve_stop import solving
+from planner.solve_stop import solving, task_stop_requested
 
 OK = highspy.HighsStatus.kOk
-FORCE_QUIT = "Interrupted 5 times: quit without waiting for HiGHS; nothing was written."
 
 DEFAULT_HIGHS_OPTIONS: dict[str, float] = {"dual_feasibility_tolerance": 1e-9}
 """Set on every HiGHS object before ``highs_options`` (which may override them).
@@ -173,16 +172,23 @@ def give_start(highs: highspy.Highs, values: np.ndarray) -> None:
 
 def solve_interruptibly(highs: highspy.Highs) -> None:
     """Run ``highs``; Ctrl-C (or SIGTERM) stops it cleanly: status interrupted, best plan kept.
-    On a Dask worker, the task's :class:`~planner.solve_stop.SolveStop` stops it the same way."""
+    On a Dask worker, the task's :class:`~planner.solve_stop.SolveStop` stops it the same way.
+    Inside :func:`signals_stop_solves` a signal received before this solve cancels it at once."""
     highs.HandleUserInterrupt = True  # HiGHS's callbacks poll cancelSolve()
-    with solving(highs), _signals_cancel(highs) as signalled:
-        solver_thread = highs.startSolve()
-        if signalled():  # startSolve() forgets a cancel made before it started the solve
-            highs.cancelSolve()
-        status = highs.joinSolve()
-        # joinSolve() returns as the solver thread finishes: only once it has ended may the
-        # process exit (a daemon thread inside HiGHS at exit aborts the process).
-        solver_thread.join()
+    with solving(highs), signals_stop_solves():
+        if _session is not None:
+            _session.running = highs
+        try:
+            solver_thread = highs.startSolve()
+            if stop_requested():  # startSolve() forgets a cancel made before it started the solve
+                highs.cancelSolve()
+            status = highs.joinSolve()
+            # joinSolve() returns as the solver thread finishes: only once it has ended may the
+            # process exit (a daemon thread inside HiGHS at exit aborts the process).
+            solver_thread.join()
+        finally:
+            if _session is not None:
+                _session.running = None
     if status == highspy.HighsStatus.kError and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
         raise ModelError("HiGHS refused to start the solve; run with --log to see its message.")
 
@@ -191,38 +197,61 @@ FORCE_QUIT_PRESSES = 5
 """Ctrl-C presses during one solve after which planner quits without waiting for HiGHS."""
 
 
+@dataclass
+class _Signals:
+    """Signals received during one solve, and the HiGHS run they must cancel."""
+
+    received: int = 0
+    running: highspy.Highs | None = None
+
+
+_session: _Signals | None = None
+"""The solve under way in the main thread, while :func:`signals_stop_solves` holds the signals."""
+
+
+def stop_requested() -> bool:
+    """Ctrl-C or SIGTERM since the current solve began (or, on a Dask worker, a stop request): no
+    further HiGHS run of this solve may start, and the warm start must not go on."""
+    return (_session is not None and _session.received > 0) or task_stop_requested()
+
+
 @contextlib.contextmanager
-def _signals_cancel(highs: highspy.Highs) -> Iterator[Callable[[], bool]]:
-    """During the body, SIGINT and SIGTERM cancel ``highs``'s solve instead of raising
-    KeyboardInterrupt; yields "was a signal received?".
+def signals_stop_solves() -> Iterator[None]:
+    """During the body (one whole solve: the warm start's HiGHS runs and the main one), SIGINT and
+    SIGTERM cancel the running HiGHS solve and mark the solve stopped (:func:`stop_requested`)
+    instead of raising KeyboardInterrupt. Nested uses share the outer one.
 
     highspy's own Ctrl-C handling raises KeyboardInterrupt in the main thread, and one landing
     between its start and join steps escaped the solve with HiGHS still running: planner then
     exited around a live HiGHS thread and the process aborted ("terminate called without an active
     exception", exit -6; 1 run in 25 of the LP Ctrl-C test). A handler that only cancels cannot
-    escape. Off the main thread no signal arrives (Dask workers use SolveStop)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
+    escape. It is held for the whole solve, not one HiGHS run: a Ctrl-C landing just as a short
+    relax-and-fix re-solve ended was otherwise seen by nobody, and the warm start went on to
+    report "optimal". Off the main thread no signal arrives (Dask workers use SolveStop)."""
+    global _session
+    if threading.current_thread() is not threading.main_thread() or _session is not None:
+        yield
         return
-    received = [0]
+    session = _Signals()
 
     def cancel(signum: int, frame: object) -> None:
-        received[0] += 1
-        highs.cancelSolve()
-        if received[0] >= FORCE_QUIT_PRESSES:
-            sys.stderr.write(f"{FORCE_QUIT}\n")
-            sys.stderr.flush()
-            os._exit(EXIT_INTERRUPTED)  # no clean-up can wait for HiGHS; the staged folder is reclaimed later
+        session.received += 1
+        if session.running is not None:
+            session.running.cancelSolve()
+        if session.received >= FORCE_QUIT_PRESSES:
+            force_quit(FORCE_QUIT)  # no clean-up can wait for HiGHS
         what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         sys.stderr.write(
             f"{what}: stopping HiGHS; the best plan found so far is kept"
-            f" ({FORCE_QUIT_PRESSES - received[0]} more to quit at once, writing nothing)\n"
+            f" ({FORCE_QUIT_PRESSES - session.received} more to quit at once, writing nothing)\n"
         )
         sys.stderr.flush()
 
     previous = {number: signal.signal(number, cancel) for number in (signal.SIGINT, signal.SIGTERM)}
+    _session = session
     try:
-        yield lambda: received[0] > 0
+        yield
     finally:
+        _session = None
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -11,6 +11,7 @@ folder is never overwritten unless asked, and even then only a folder that plann
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from planner.entry import on_force_quit
 from planner.errors import InputError, Problem, WriteError
 
 try:
@@ -70,6 +72,7 @@ class RunFolder:
     ) -> None:
         self.overwrite = overwrite and not unique
         self.committed = False
+        self._quit_hooks = contextlib.ExitStack()
         wished = Path(final)
         _make_parent(wished)
         candidate, n = wished, 2
@@ -94,7 +97,13 @@ class RunFolder:
         os.replace(unlocked, self.path / RUN_MARKER)
 
     def __enter__(self) -> RunFolder:
+        # A fifth Ctrl-C quits without unwinding: the staged folder must not outlive it.
+        self._quit_hooks.enter_context(on_force_quit(self._discard))
         return self
+
+    def _discard(self) -> None:
+        if not self.committed:
+            shutil.rmtree(self.path, ignore_errors=True)
 
     def __exit__(
         self,
@@ -102,8 +111,8 @@ class RunFolder:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self.committed:
-            shutil.rmtree(self.path, ignore_errors=True)
+        self._quit_hooks.close()
+        self._discard()
         self._marker.close()
         if isinstance(exc, OSError) and not self.committed:
             where = f" ({exc.filename})" if exc.filename else ""

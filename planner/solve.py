@@ -7,24 +7,63 @@ at scale (``shared/domain/performance.md``). Build, load and solve seconds are m
 
 from __future__ import annotations
 
+import logging
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.log import pyomo_handler
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
 from planner.formulation.variables import SOLVER_UNITS
-from planner.highs_factory import SolverLog, give_start, solve_interruptibly
+from planner.highs_factory import (
+    SolverLog,
+    give_start,
+    signals_stop_solves,
+    solve_interruptibly,
+    stop_requested,
+)
 from planner.scaling import Scaling, choose_scaling, scale_lp
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
 INF = highspy.kHighsInf
+
+
+
+class _ToStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (as Pyomo's own handler does for
+    stdout)."""
+
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: object) -> None:
+        pass
+
+
+def _pyomo_logs_to_stderr() -> None:
+    """Pyomo logs to stdout, which is the report (one JSON object under ``--json``): its lines
+    (an error as Ctrl-C lands while a value is read) go to stderr with planner's messages."""
+    pyomo_logger = logging.getLogger("pyomo")
+    if pyomo_handler in pyomo_logger.handlers:
+        to_stderr = _ToStderr()
+        to_stderr.setFormatter(pyomo_handler.formatter)
+        to_stderr.setLevel(pyomo_handler.level)
+        pyomo_logger.removeHandler(pyomo_handler)
+        pyomo_logger.addHandler(to_stderr)
+
+
+_pyomo_logs_to_stderr()
 
 _STATUS_WORDS = {
     "kOptimal": "optimal",
@@ -108,52 +147,55 @@ def solve_model(
     load_seconds = time.perf_counter() - started
 
     solve_started = time.perf_counter()
-    progress = _once_a_second(on_progress) if on_progress is not None else None
-    warm = None
-    if integer_columns and settings.warm_start_seconds(integer_columns) > 0:
-        periods = _integer_periods(repn.columns, lp, period_of) if period_of is not None else None
-        warm_progress = None
-        if progress is not None:
+    # One Ctrl-C stops the whole solve: the warm start and the HiGHS run that would follow it.
+    with signals_stop_solves():
+        progress = _once_a_second(on_progress) if on_progress is not None else None
+        warm = None
+        if integer_columns and settings.warm_start_seconds(integer_columns) > 0:
+            periods = _integer_periods(repn.columns, lp, period_of) if period_of is not None else None
+            warm_progress = None
+            if progress is not None:
 
-            def warm_progress(elapsed: float, plan: float, bound: float) -> None:
-                progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
+                def warm_progress(elapsed: float, plan: float, bound: float) -> None:
+                    progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
 
-        warm = lp_and_fix(lp, settings, _seconds_left(settings, solve_started), warm_progress, periods, log)
-    if warm is not None and _warm_start_is_final(warm, settings, solve_started):
-        status, values = _warm_start_status(warm, settings), warm.values
-        log.note(_FINAL_WARM_START_NOTES[status].format(mip_gap=settings.mip_gap))
-        has_solution = values is not None
-        objective, bound = warm.objective_musd, warm.lp_bound_musd
-        gap = warm.gap if has_solution else math.inf
-        row_dual = None
-    else:
-        if warm is not None:
-            handed = "without a start"
-            if warm.values is not None:
-                give_start(highs, warm.values)
-                handed = "with the warm start's plan as a start"
-            log.note(
-                f"warm start done after {warm.seconds:,.1f} s: HiGHS's branch and bound follows, {handed}"
-            )
-        _limit_to_time_left(highs, settings, solve_started)
-        if progress is not None and integer_columns:
-            _report_progress(
-                highs,
-                progress,
-                offset_s=time.perf_counter() - solve_started,
-                lp_bound=warm.lp_bound_musd if warm is not None else -math.inf,
-            )
-        solve_interruptibly(highs)
-        if _presolve_said_infeasible(highs):
-            # HiGHS's presolve can call a feasible model with extreme magnitudes infeasible (seen
-            # with 1e-6 and 1e4 in one row); only the solve without it is trusted to say so.
-            highs.setOptionValue("presolve", "off")
+            seconds = _seconds_left(settings, solve_started)
+            warm = lp_and_fix(lp, settings, seconds, warm_progress, periods, log)
+        if warm is not None and _warm_start_is_final(warm, settings, solve_started):
+            status, values = _warm_start_status(warm, settings), warm.values
+            log.note(_FINAL_WARM_START_NOTES[status].format(mip_gap=settings.mip_gap))
+            has_solution = values is not None
+            objective, bound = warm.objective_musd, warm.lp_bound_musd
+            gap = warm.gap if has_solution else math.inf
+            row_dual = None
+        else:
+            if warm is not None:
+                handed = "without a start"
+                if warm.values is not None:
+                    give_start(highs, warm.values)
+                    handed = "with the warm start's plan as a start"
+                log.note(
+                    f"warm start done after {warm.seconds:,.1f} s: HiGHS's branch and bound follows, {handed}"
+                )
             _limit_to_time_left(highs, settings, solve_started)
+            if progress is not None and integer_columns:
+                _report_progress(
+                    highs,
+                    progress,
+                    offset_s=time.perf_counter() - solve_started,
+                    lp_bound=warm.lp_bound_musd if warm is not None else -math.inf,
+                )
             solve_interruptibly(highs)
-        status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
-        solution = highs.getSolution() if has_solution else None
-        values = np.asarray(solution.col_value) if solution is not None else None
-        row_dual = np.asarray(solution.row_dual) if solution is not None else None
+            if _presolve_said_infeasible(highs):
+                # HiGHS's presolve can call a feasible model with extreme magnitudes infeasible (seen
+                # with 1e-6 and 1e4 in one row); only the solve without it is trusted to say so.
+                highs.setOptionValue("presolve", "off")
+                _limit_to_time_left(highs, settings, solve_started)
+                solve_interruptibly(highs)
+            status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
+            solution = highs.getSolution() if has_solution else None
+            values = np.asarray(solution.col_value) if solution is not None else None
+            row_dual = np.asarray(solution.row_dual) if solution is not None else None
     outcome = SolveOutcome(
         status=status,
         has_solution=bool(has_solution),
@@ -214,7 +256,12 @@ def _seconds_left(settings: SolverSettings, since: float) -> float:
 
 def _warm_start_is_final(warm: WarmStart, settings: SolverSettings, since: float) -> bool:
     """No full solve after the warm start: gap already proven, Ctrl-C, or no time left."""
-    return warm.proves(settings.mip_gap) or warm.interrupted or _seconds_left(settings, since) <= 0
+    return (
+        warm.proves(settings.mip_gap)
+        or warm.interrupted
+        or stop_requested()
+        or _seconds_left(settings, since) <= 0
+    )
 
 
 _FINAL_WARM_START_NOTES = {
@@ -229,7 +276,7 @@ _FINAL_WARM_START_NOTES = {
 def _warm_start_status(warm: WarmStart, settings: SolverSettings) -> str:
     if warm.proves(settings.mip_gap):
         return "optimal"
-    return "interrupted" if warm.interrupted else "time_limit"
+    return "interrupted" if warm.interrupted or stop_requested() else "time_limit"
 
 
 def _highs_result(

@@ -53,6 +53,12 @@ class SolveStop:
                 self._running = None
 
 
+def task_stop_requested() -> bool:
+    """The current task's :class:`SolveStop` (if any) was requested."""
+    stop = _current.get()
+    return stop is not None and stop.requested
+
+
 @contextmanager
 def solving(highs: highspy.Highs) -> Iterator[None]:
     """Around ``highs.solve()``: lets the current task's :class:`SolveStop`, if any, cancel it."""

@@ -29,7 +29,7 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.highs_factory import NO_LOG, SolverLog, give_start, solve_interruptibly
+from planner.highs_factory import NO_LOG, SolverLog, give_start, solve_interruptibly, stop_requested
 
 INTEGRALITY_TOLERANCE = 1e-6
 
@@ -107,9 +107,9 @@ def lp_and_fix(
         lp.integrality_ = integrality
     solve_interruptibly(relaxed)
     status = relaxed.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        search.interrupted = status == highspy.HighsModelStatus.kInterrupt
-        ended = relaxed.modelStatusToString(status)
+    if status != highspy.HighsModelStatus.kOptimal or stop_requested():
+        search.interrupted = status == highspy.HighsModelStatus.kInterrupt or stop_requested()
+        ended = "Interrupted by user" if search.interrupted else relaxed.modelStatusToString(status)
         log.note(f"warm start: the LP relaxation ended {ended!r}; no first plan")
         return search.result(0)
     search.lp_bound = relaxed.getInfo().objective_function_value
@@ -184,7 +184,7 @@ class _Search:
             self.objective if found else math.nan,
             time.perf_counter() - self.started,
             fractional,
-            self.interrupted,
+            self.interrupted or stop_requested(),
         )
 
 
@@ -261,6 +261,9 @@ def _fix_period(
         highs.setOptionValue("time_limit", highs.getRunTime() + max(search.seconds_left(), 1e-3))
         solve_interruptibly(highs)
         status = highs.getModelStatus()
+        if stop_requested():  # also when the re-solve ended just as the signal came
+            search.interrupted = True
+            return None
         if status == highspy.HighsModelStatus.kOptimal:
             return np.asarray(highs.getSolution().col_value)
         if status != highspy.HighsModelStatus.kInfeasible:
@@ -310,7 +313,8 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
     # Set last: passing a large model takes seconds that count against the shared limit.
     restricted.setOptionValue("time_limit", max(min(budget_s, search.seconds_left()), 1e-3))
     solve_interruptibly(restricted)
-    if restricted.getModelStatus() == highspy.HighsModelStatus.kInterrupt and not stopped_on_purpose[0]:
+    cancelled = restricted.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    if (cancelled and not stopped_on_purpose[0]) or stop_requested():
         search.interrupted = True
     if too_many_nodes[0]:
         search.log.note(

@@ -793,7 +793,6 @@ def test_the_internal_error_handler_prints_the_message_as_written(
         raise RuntimeError("closing tag '[/high]' in 'capex[/high]' and [v2]")
 
     monkeypatch.setattr(planner.cli, "main", broken)
-    monkeypatch.setattr(planner.cli.signal, "signal", lambda *args: None)  # keep pytest's SIGTERM
     monkeypatch.delenv("PLANNER_DEBUG", raising=False)
     with pytest.raises(SystemExit) as stopped:
         planner.cli.run()

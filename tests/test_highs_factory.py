@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import click
 import highspy
 import pytest
 from test_diagnose import _case
 
 from planner.config import SolverSettings
-from planner.entry import EXIT_INTERRUPTED
+from planner.entry import EXIT_INTERRUPTED, FORCE_QUIT
 from planner.errors import ModelError
 from planner.formulation import build_model
-from planner.highs_factory import FORCE_QUIT, FORCE_QUIT_PRESSES, configured_highs, solve_interruptibly
+from planner.highs_factory import FORCE_QUIT_PRESSES, configured_highs, solve_interruptibly
 from planner.loader import load_case
 from planner.solve import compile_model, solve_model
 from planner.synthetic import synthetic_case_files, write_case
@@ -119,3 +122,50 @@ def test_the_fifth_ctrl_c_quits_at_once_with_exit_130(
     assert stderr.count("Ctrl-C: stopping HiGHS") == FORCE_QUIT_PRESSES - 1
     assert stderr.rstrip().endswith(FORCE_QUIT)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_fifth_ctrl_c_still_answers_json_and_leaves_no_staged_folder(
+    tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., object]
+) -> None:
+    """Quitting without unwinding used to leave the hidden ``.run.partial`` folder behind and print
+    no ``--json`` object. Both are seen to at the moment of quitting."""
+    out = tmp_path / "run"
+    at_exit: dict[str, object] = {}
+
+    def record_exit(code: int) -> None:
+        at_exit["code"] = code
+        at_exit["staged"] = sorted(p.name for p in tmp_path.glob(".run*"))
+        raise _Quit
+
+    real_start = highspy.Highs.startSolve
+    threads: list[threading.Thread] = []
+
+    def start_then_ctrl_c_5_times(self: highspy.Highs) -> threading.Thread:
+        threads.append(real_start(self))
+        for _ in range(FORCE_QUIT_PRESSES):
+            os.kill(os.getpid(), signal.SIGINT)
+        return threads[0]
+
+    monkeypatch.setattr(os, "_exit", record_exit)
+    monkeypatch.setattr(highspy.Highs, "startSolve", start_then_ctrl_c_5_times)
+    printed = io.StringIO()
+    monkeypatch.setattr(click, "echo", lambda message="", **_: printed.write(f"{message}\n"))
+    with pytest.raises(_Quit):
+        cli("solve", tiny_case_dir, "--out", out, "--json")
+    for thread in threads:
+        thread.join()
+    assert at_exit == {"code": EXIT_INTERRUPTED, "staged": []}
+    assert json.loads(printed.getvalue()) == {"status": "interrupted", "message": FORCE_QUIT}
+
+
+def test_pyomo_log_lines_go_to_stderr_not_the_report(capfd: pytest.CaptureFixture[str]) -> None:
+    """Pyomo's handler writes to stdout; an error it logs as Ctrl-C lands while the results are
+    read was seen before the ``--json`` object."""
+    import logging
+
+    import planner.solve  # noqa: F401 - sets where Pyomo logs
+
+    logging.getLogger("pyomo.core").error("evaluating object as numeric value: objective")
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "evaluating object as numeric value" in err

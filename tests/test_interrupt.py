@@ -280,7 +280,38 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(
 ) -> None:
     monkeypatch.delitem(sys.modules, "planner.cli", raising=False)
     monkeypatch.setattr(sys, "meta_path", [_InterruptedImport(), *sys.meta_path])
-    with pytest.raises(SystemExit) as stopped:
-        run_planner()
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            run_planner()
+    finally:  # run() sets the process's handlers: this process goes on
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
     assert stopped.value.code == EXIT_INTERRUPTED
     assert capsys.readouterr().err == INTERRUPTED + "\n"
+
+
+LATE_CTRL_C = """
+import os, signal, sys
+import planner.cli, planner.entry
+
+def finished_then_signalled():
+    planner.entry.command_finished()
+    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+planner.cli.command_finished = finished_then_signalled
+sys.argv = ["planner", *sys.argv[1:]]
+planner.entry.run()
+"""
+
+
+def test_ctrl_c_after_the_command_finished_changes_nothing(tiny_case_dir: Path, tmp_path: Path) -> None:
+    """Presses that come after the run is written and reported (a fifth Ctrl-C of an impatient
+    user, a kill as a batch job ends) used to end the process by SIGINT (exit -2) or print
+    "Aborted!" (exit 1) after the success object. They are ignored once the command has finished."""
+    command = [sys.executable, "-c", LATE_CTRL_C, "solve", tiny_case_dir, "--json", "--out", tmp_path / "run"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "optimal"
+    assert (tmp_path / "run" / "summary.json").is_file()

@@ -4,6 +4,8 @@ a bound, and it never changes the optimum it hands over to HiGHS."""
 from __future__ import annotations
 
 import math
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -303,3 +305,31 @@ def test_a_mip_gets_the_automatic_warm_start_from_its_size(
     assert leq(warmed.outcome.bound_musd, alone.objective_musd)
     assert leq(alone.outcome.bound_musd, warmed.objective_musd)
     assert warmed.outcome.mip_gap <= gap + 1e-9
+
+
+def test_ctrl_c_as_a_re_solve_ends_stops_the_warm_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that lands just after a relax-and-fix re-solve has ended (HiGHS reports it
+    optimal, so it never saw the cancel) used to be lost: the warm start went on for its remaining
+    re-solves and the run ended "optimal". It stops the whole solve at once: no further HiGHS run,
+    and with no plan found yet, the interrupt reaches the caller (exit 130, nothing written)."""
+    files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    loose = config().model_copy(update={"solver": SolverSettings(mip_gap=0.0, warm_start_s=30)})
+    real_join = highspy.Highs.joinSolve
+    runs: list[highspy.HighsModelStatus] = []
+
+    def join_then_ctrl_c_after_the_third(self: highspy.Highs) -> highspy.HighsStatus:
+        status = real_join(self)
+        runs.append(self.getModelStatus())
+        if len(runs) == 3:  # the LP, then two re-solves
+            os.kill(os.getpid(), signal.SIGINT)
+        return status
+
+    monkeypatch.setattr(highspy.Highs, "joinSolve", join_then_ctrl_c_after_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        solve_case(case, loose)
+    assert runs[2] == highspy.HighsModelStatus.kOptimal
+    assert len(runs) == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
