@@ -54,6 +54,8 @@ MAX_THREADS = 1024
 
 _LOG = "planner sets it; use --log (the log is always written to the run folder's solver.log)"
 _CUTOFF = "it changes what HiGHS calls optimal, so the reported optimum and gap would not be true"
+_WRITES = "HiGHS would write a file outside the run folder, even over an input"
+_READS = "planner hands HiGHS the model, its options and any start itself"
 REFUSED_HIGHS_OPTIONS = {
     "threads": f"planner sets it; use [solver] threads (at most {MAX_THREADS}) or --threads",
     "mip_rel_gap": "planner sets it; use [solver] mip_gap or --mip-gap",
@@ -65,6 +67,24 @@ REFUSED_HIGHS_OPTIONS = {
     "log_file": _LOG,
     "objective_bound": _CUTOFF,
     "objective_target": _CUTOFF,
+    **dict.fromkeys(
+        (
+            "solution_file",
+            "write_solution_to_file",
+            "write_model_file",
+            "write_model_to_file",
+            "write_presolved_model_file",
+            "write_presolved_model_to_file",
+            "write_iis_model_file",
+            "write_basis_file",
+            "write_matrix_image",
+            "write_hessian_image",
+            "mip_improving_solution_file",
+            "mip_improving_solution_save",
+        ),
+        _WRITES,
+    ),
+    **dict.fromkeys(("model_file", "options_file", "read_solution_file", "read_basis_file"), _READS),
 }
 """HiGHS options a model may not set in ``highs_options``, and why."""
 
@@ -75,7 +95,9 @@ class SolverSettings(Strict):
     mip_gap: float = Field(0.005, ge=0, le=1, description="relative MIP gap to stop at")
     time_limit_s: float | None = Field(None, gt=0, description="wall-clock limit (none: no limit)")
     threads: int = Field(0, ge=0, le=MAX_THREADS, description="HiGHS threads (0: HiGHS default)")
-    random_seed: int = Field(0, ge=0, description="fixed seed so that runs are reproducible")
+    random_seed: int = Field(
+        0, ge=0, le=2**31 - 1, description="fixed seed so that runs are reproducible (HiGHS's range)"
+    )
     highs_options: dict[str, bool | int | float | str] = Field(
         default_factory=dict, description="any other HiGHS option, by its HiGHS name"
     )
@@ -213,6 +235,9 @@ def load_model_config(name_or_path: str) -> ModelConfig:
         raise InputError([Problem(label, None, None, name_or_path, expected)])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        expected = f"a readable file ({exc.strerror or exc})"
+        raise InputError([Problem(label, None, None, None, expected)]) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError([Problem(label, None, None, None, f"valid TOML ({exc})")]) from exc
     data.setdefault("name", path.stem)

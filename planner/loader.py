@@ -160,7 +160,7 @@ class _CaseReader:
         for path in sorted(self.folder.glob("*.csv")):
             if not path.is_file():
                 if path.name in FILES:  # present but not a file: never "absent", even if optional
-                    self.problems.append(Problem(path.name, None, None, None, _not_a_file(path)))
+                    self.problems.append(Problem(path.name, None, None, None, not_a_regular_file(path)))
                     self.unreadable.add(path.name)
                 continue
             try:
@@ -577,8 +577,8 @@ def _period_index(case: Case) -> dict[str, int]:
     return {period: i for i, period in enumerate(case.periods)}
 
 
-def _not_a_file(path: Path) -> str:
-    """What to expect of a case file that is there but cannot be read as a file."""
+def not_a_regular_file(path: Path) -> str:
+    """What to expect of an input file that is there but cannot be read as a file."""
     if path.is_dir():
         found = "a folder of that name"
     elif path.is_symlink() and not path.exists():

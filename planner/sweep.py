@@ -28,7 +28,7 @@ from planner.csv_table import (
     parse_table,
 )
 from planner.errors import InputError, ModelError, Problem
-from planner.loader import FILES, PARAMETERS, field_kinds
+from planner.loader import FILES, PARAMETERS, field_kinds, not_a_regular_file
 from planner.runfolder import safe_name
 from planner.schema import ParameterValues, parse_bool
 
@@ -74,6 +74,8 @@ def read_sweep(path: Path) -> list[Variant]:
     """
     label = Path(path).name
     problems: list[Problem] = []
+    if Path(path).exists() and not Path(path).is_file():  # a pipe would hang, /dev/zero never end
+        raise InputError([Problem(label, None, None, None, not_a_regular_file(Path(path)))])
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

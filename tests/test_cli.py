@@ -384,6 +384,9 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         ('[solver]\nmip_gap = "0.1"\n', ["solver.mip_gap", "'0.1'", "valid number"]),
         ('integer = "yes"\n', ["integer", "'yes'", "valid boolean"]),
         ("[solver]\nthreads = 2.0\n", ["solver.threads", "valid integer"]),
+        ("[solver]\nrandom_seed = 99999999999\n", ["solver.random_seed", "2147483647"]),
+        ('[solver.highs_options]\nsolution_file = "chips.csv"\n', ["solution_file", "outside the run"]),
+        ('[solver.highs_options]\nread_basis_file = "b.bas"\n', ["read_basis_file", "hands HiGHS"]),
     ],
     ids=[
         "unknown-key",
@@ -402,6 +405,9 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
         "number-written-as-text",
         "boolean-written-as-text",
         "integer-written-as-decimal",
+        "seed-beyond-highs-range",
+        "highs-writes-a-file",
+        "highs-reads-a-file",
     ],
 )
 def test_bad_model_toml_is_exit_2_naming_file_and_key(
@@ -799,3 +805,22 @@ def test_the_internal_error_handler_prints_the_message_as_written(
     assert stopped.value.code == 1
     message = "closing tag '[/high]' in 'capex[/high]' and [v2]"
     assert_mentions(capsys.readouterr().err, f"internal error: RuntimeError: {message}")
+
+
+def test_an_unreadable_model_toml_is_exit_2(
+    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was "internal error: PermissionError" (exit 1, no JSON); root reads any file, hence the patch."""
+    path = tmp_path / "locked.toml"
+    path.write_text('name = "locked"\n')
+    real_read_text = Path.read_text
+
+    def locked(self: Path, *args: object, **kwargs: object) -> str:
+        if self.name == "locked.toml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", locked)
+    result = cli("solve", tiny_case_dir, "--model", path, "--out", tmp_path / "run", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["problems"][0]["expected"] == "a readable file (Permission denied)"

@@ -9,6 +9,7 @@ models agree to rounding.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -403,6 +404,17 @@ def test_a_bad_case_and_a_bad_sweep_file_are_reported_together(
     result = cli("sweep", case_dir, sweep, "--workers", "1", "--out", tmp_path / "run")
     assert result.exit_code == 2, result.output
     assert_mentions(result.stderr, "2 problem(s)", "chips.csv, row", "-40000", "bad-sweep.csv", "colour")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_a_sweep_file_that_is_a_pipe_is_exit_2_not_a_hang(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    """Reading a named pipe waited for a writer forever; /dev/zero was read until memory ran out."""
+    pipe = tmp_path / "edits.csv"
+    os.mkfifo(pipe)
+    result = cli("sweep", tiny_case_dir, pipe, "--workers", "1", "--out", tmp_path / "run")
+    assert result.exit_code == 2, result.output
+    assert_mentions(result.stderr, "edits.csv", "a regular file", "pipe")
+    assert not (tmp_path / "run").exists()
 
 
 # Rows whose edit cannot be read: their variant fails with every problem of its rows, named by row;
