@@ -129,11 +129,11 @@ def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], Run
     files = synthetic_case_files(**asdict(size))
     with run_folder() as folder:
         final_dir = folder.final
-        write_case(folder.path / "case", files)
+        write_case(folder.file("case"), files)
         generated = time.perf_counter()
-        case, warnings = load_case(folder.path / "case")
+        case, warnings = load_case(folder.file("case"))
         read = time.perf_counter()
-        result = solve_case(case, config, log_file=folder.path / "solver.log")
+        result = solve_case(case, config, log_file=folder.file("solver.log"))
         solved = time.perf_counter()
         outcome = result.outcome
         tree = result.planning_model.sets.info_tree

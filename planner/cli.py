@@ -344,7 +344,7 @@ def solve(
         result = solve_case(
             case,
             config,
-            log_file=folder.path / "solver.log",
+            log_file=folder.file("solver.log"),
             stream_log=stream_log and not as_json,
             on_progress=None if stream_log else lambda p: status.update(progress_text(p)),
         )

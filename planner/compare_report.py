@@ -139,13 +139,13 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) ->
         folder.write_table(f"risk_by_period-{name}", task.results.risk_by_period)
     charts = {
         "Installed vs demanded compute": plot_capacity_vs_demand(
-            {n: t.results.capacity_by_period for n, t in ok.items()}, folder.path / "capacity_vs_demand.png"
+            {n: t.results.capacity_by_period for n, t in ok.items()}, folder.file("capacity_vs_demand.png")
         ),
         "Stranded capital per scenario": plot_stranded_capital(
-            {n: t.results.stranded_by_scenario for n, t in ok.items()}, folder.path / "stranded_capital.png"
+            {n: t.results.stranded_by_scenario for n, t in ok.items()}, folder.file("stranded_capital.png")
         ),
         "Capex by year": plot_capex_by_year(
-            {n: t.results.capex_by_period for n, t in ok.items()}, folder.path / "capex_by_year.png"
+            {n: t.results.capex_by_period for n, t in ok.items()}, folder.file("capex_by_year.png")
         ),
     }
     sections: list[tuple[str, object]] = [
@@ -153,4 +153,4 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) ->
         ("Figures", figures),
     ]
     sections += [(title, path) for title, path in charts.items()]
-    write_html(folder.path / "index.html", f"planner compare: {comparison.case.name}", sections)
+    write_html(folder.file("index.html"), f"planner compare: {comparison.case.name}", sections)

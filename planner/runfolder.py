@@ -37,6 +37,8 @@ RUN_MARKER = ".planner-run"
 """File in every run folder; ``--overwrite`` replaces only folders that have it (or are empty)."""
 
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w.+-]+")
+MAX_NAME_BYTES = 255
+"""Longest file name most file systems take (NAME_MAX); a longer one was an internal error."""
 
 
 def default_run_dir(case_name: str, model_name: str, root: Path = Path("runs")) -> Path:
@@ -44,7 +46,8 @@ def default_run_dir(case_name: str, model_name: str, root: Path = Path("runs")) 
     when that name is taken. Names are reduced to safe characters (a model named ``../x`` must not
     write outside ``runs/``)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / f"{safe_name(case_name)}-{safe_name(model_name)}-{stamp}"
+    # Each part cut so that the staged name (".<name>-NN.partial") stays within NAME_MAX bytes.
+    return root / f"{safe_name(case_name)[:100]}-{safe_name(model_name)[:100]}-{stamp}"
 
 
 def safe_name(name: str) -> str:
@@ -73,7 +76,16 @@ class RunFolder:
         self.overwrite = overwrite and not unique
         self.committed = False
         self._quit_hooks = contextlib.ExitStack()
-        wished = Path(final)
+        self._writing = ""
+        """The file being written, named when the disk fills (pandas' errors do not say)."""
+        # "case/new/.." is the case: read lexically, so no "new" folder is made on the way to a refusal.
+        wished = Path(os.path.normpath(final))
+        if len(_staging_path(wished).name.encode()) > MAX_NAME_BYTES:
+            expected = f"a run folder name of at most {MAX_NAME_BYTES - len('..partial')} bytes"
+            raise InputError([_problem(wished, expected)])
+        if not unique:  # before any folder is made: a refused --out leaves nothing behind
+            _check_outside_input_folders(wished, protect)
+            _check_replaceable(wished, self.overwrite, protect)
         _make_parent(wished)
         candidate, n = wished, 2
         while True:
@@ -115,22 +127,31 @@ class RunFolder:
         self._discard()
         self._marker.close()
         if isinstance(exc, OSError) and not self.committed:
-            where = f" ({exc.filename})" if exc.filename else ""
+            failed = exc.filename or (self.path / self._writing if self._writing else None)
+            where = f" ({failed})" if failed else ""
             raise WriteError(
                 f"Could not write the run folder {self.final}: {exc.strerror or exc}{where}. "
                 "Nothing was written; free space or choose another --out, then run again."
             ) from exc
 
+    def file(self, name: str) -> Path:
+        """Where to write ``name`` in the run folder (for writers of their own: charts, HTML)."""
+        self._writing = name
+        return self.path / name
+
     def write_table(self, name: str, table: pd.DataFrame, index: bool = False) -> None:
-        table.to_csv(self.path / f"{name}.csv", index=index, float_format="%.10g")
+        self._writing = f"{name}.csv"
+        table.to_csv(self.path / self._writing, index=index, float_format="%.10g")
 
     def write_json(self, name: str, data: object) -> None:
-        (self.path / name).write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+        self.write_text(name, json.dumps(data, indent=2, default=_json_default) + "\n")
 
     def write_text(self, name: str, text: str) -> None:
+        self._writing = name
         (self.path / name).write_text(text)
 
     def copy_input(self, source: Path, name: str) -> None:
+        self._writing = name
         shutil.copyfile(source, self.path / name)
 
     def commit(self) -> Path:
@@ -229,6 +250,17 @@ def _clear_if_abandoned(staging: Path) -> bool:
         return False
     shutil.rmtree(abandoned, ignore_errors=True)
     return True
+
+
+def _check_outside_input_folders(final: Path, protect: Iterable[Path]) -> None:
+    """Refuse, before anything is created, a run folder inside an input folder (the case): the
+    loader reads every ``*.csv`` there, so ``--out case/budget.csv`` made the case unreadable."""
+    resolved = final.resolve()
+    for kept in protect:
+        kept_resolved = Path(kept).resolve()
+        if kept_resolved.is_dir() and kept_resolved in resolved.parents:
+            expected = f"a run folder outside the input folder {kept} (a run never changes its inputs)"
+            raise InputError([_problem(final, expected)])
 
 
 def _check_replaceable(final: Path, overwrite: bool, protect: Iterable[Path]) -> None:

@@ -80,8 +80,8 @@ def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
     folder.write_table("variants", table)
     base = table.loc[table["case"] == BASE, "objective_musd"]
     base_objective = float(base.iloc[0]) if len(base) else math.nan
-    chart = plot_tornado(table[table["case"] != BASE], base_objective, folder.path / "tornado.png")
-    write_html(folder.path / "index.html", "planner sweep", [("Tornado", chart), ("Variants", table)])
+    chart = plot_tornado(table[table["case"] != BASE], base_objective, folder.file("tornado.png"))
+    write_html(folder.file("index.html"), "planner sweep", [("Tornado", chart), ("Variants", table)])
 
 
 def money_unit(table: pd.DataFrame) -> tuple[str, float]:

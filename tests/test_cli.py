@@ -307,17 +307,26 @@ def test_an_unusable_out_path_is_an_input_error(cli, tiny_case_dir: Path, tmp_pa
 
 
 @pytest.mark.parametrize("command", ["solve", "compare"])
+@pytest.mark.parametrize("error_names_the_file", [True, False])
 def test_a_full_disk_is_reported_in_words_and_leaves_nothing(
-    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+    cli,
+    tiny_case_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    error_names_the_file: bool,
 ) -> None:
     """Disk full (or a quota, or the folder removed underneath) while the run folder is written
-    used to end in "internal error: OSError" with no JSON."""
+    used to end in "internal error: OSError" with no JSON. A failed write() names no file (pandas
+    passes that on): the message still names the file being written."""
     import errno
 
     import pandas as pd
 
     def disk_full(self: pd.DataFrame, path: object, *args: object, **kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        if error_names_the_file:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
     out = tmp_path / "runs" / "run"
@@ -824,3 +833,28 @@ def test_an_unreadable_model_toml_is_exit_2(
     result = cli("solve", tiny_case_dir, "--model", path, "--out", tmp_path / "run", "--json")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["problems"][0]["expected"] == "a readable file (Permission denied)"
+
+
+def test_out_inside_the_case_is_refused_and_creates_nothing(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    """``--out case/budget.csv`` made a folder the loader then read as a case file (every later
+    run failed); ``--out case/new/.. --overwrite`` was refused but left ``new`` in the case."""
+    before = sorted(p.name for p in tiny_case_dir.iterdir())
+    inside = cli("solve", tiny_case_dir, "--out", tiny_case_dir / "budget.csv")
+    assert inside.exit_code == 2
+    assert_mentions(inside.stderr, "outside the input folder")
+    around = cli("solve", tiny_case_dir, "--out", f"{tiny_case_dir}/new/..", "--overwrite")
+    assert around.exit_code == 2
+    assert_mentions(around.stderr, "does not hold the input")
+    assert sorted(p.name for p in tiny_case_dir.iterdir()) == before
+
+
+def test_a_run_folder_name_too_long_for_the_file_system(cli, tmp_path: Path, write_case) -> None:
+    """Was "internal error: OSError: [Errno 36] File name too long", with --out or with a long
+    case folder name in the default runs/<case>-<model>-<time>."""
+    case_dir = write_case(tmp_path / ("c" * 240))
+    too_long = cli("solve", case_dir, "--out", tmp_path / ("x" * 300), "--json")
+    assert too_long.exit_code == 2
+    assert "at most" in json.loads(too_long.stdout)["problems"][0]["expected"]
+    default = default_run_dir(case_dir.name, "phased", root=tmp_path / "runs")
+    assert len(f".{default.name}-99.partial".encode()) <= 255
+    assert default.name.startswith("c" * 100 + "-phased-")
