@@ -335,6 +335,9 @@ def solve(
     as_json = flags.as_json
     console = make_console(stderr=as_json)
     case, warnings = load_case_reporting(case_dir, console)
+    if stream_log and as_json:
+        console.print("note: with --json the HiGHS log is not streamed (it would break stdout's one JSON"
+                      " object); it is in the run folder's solver.log", highlight=False)
     progress_console = make_console(stderr=True)
     with (
         flags.run_folder(case.name, config.name, case_dir, resolve_model_path(model_name)) as folder,
@@ -401,7 +404,7 @@ def compare(
         final_dir = folder.final
         comparison = compare_strategies(case, configs, workers=workers)
         write_comparison(folder, comparison, str(final_dir))
-        write_inputs_record(folder, case, configs)
+        write_inputs_record(folder, case, list(comparison.configs.values()))
         folder.commit()
     if flags.as_json:
         click.echo(json.dumps(comparison_summary(comparison, str(final_dir)), default=float))
@@ -463,6 +466,7 @@ def sweep(
             f"[yellow]warning:[/] {literal(sweep_file.name)} has no variant rows: only base is solved"
         )
     n_workers = workers or default_workers(len(tasks))
+    config = config.side_by_side(n_workers > 1 or scheduler is not None)
     inputs = (case_dir, sweep_file, resolve_model_path(model_name))
     with flags.run_folder(case.name, f"sweep-{config.name}", *inputs) as folder:
         final_dir = folder.final

@@ -104,11 +104,10 @@ def compare_strategies(
         if len(case.scenarios) > 1:
             tasks += [(f"_pi:{w}", case.scenario_case(w), phased) for w in case.scenarios]
     n_workers = workers or default_workers(len(tasks))
+    parallel = n_workers > 1
+    by_name = {name: config.side_by_side(parallel) for name, config in by_name.items()}
     solved = run_parallel(
-        [
-            (solve_task, (key, task_case, _threads_per_task(config, n_workers)))
-            for key, task_case, config in tasks
-        ],
+        [(solve_task, (key, task_case, config.side_by_side(parallel))) for key, task_case, config in tasks],
         n_workers,
     )
     done = {task.key: task for task in solved}
@@ -121,13 +120,6 @@ def compare_strategies(
     if with_value_of_information:
         _value_of_information(comparison, done, configs)
     return comparison
-
-
-def _threads_per_task(config: ModelConfig, workers: int) -> ModelConfig:
-    """One HiGHS thread per task when tasks run side by side, unless the user set threads."""
-    if workers > 1 and not config.solver.threads:
-        return config.model_copy(update={"solver": config.solver.model_copy(update={"threads": 1})})
-    return config
 
 
 def _policy_config(configs: list[ModelConfig], policy: str) -> ModelConfig:

@@ -208,6 +208,14 @@ class ModelConfig(Strict):
         )
         return self.model_copy(update={"integer": self.integer and not relax, "solver": solver})
 
+    def side_by_side(self, parallel: bool) -> ModelConfig:
+        """The config a solve runs with beside others: one HiGHS thread each (so that workers do
+        not oversubscribe the cores) unless threads were set. Run records take it from here, so
+        that they say how each solve ran."""
+        if parallel and not self.solver.threads:
+            return self.model_copy(update={"solver": self.solver.model_copy(update={"threads": 1})})
+        return self
+
 
 def resolve_model_path(name_or_path: str) -> Path:
     """``phased`` → ``models/phased.toml``; anything with a suffix or a slash is a path. A bare

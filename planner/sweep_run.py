@@ -22,9 +22,6 @@ def run_sweep(
 ) -> list[VariantOutcome]:
     """Solve every task that has files; tasks whose edits failed are reported as failed at once."""
     runnable = [t for t in tasks if t.files is not None]
-    if (workers > 1 or scheduler) and not config.solver.threads:
-        # Side-by-side solves: one HiGHS thread each, so that workers do not oversubscribe cores.
-        config = config.model_copy(update={"solver": config.solver.model_copy(update={"threads": 1})})
     failed_early = {
         t.name: VariantOutcome(t.name, t.group, None, t.error, 0.0) for t in tasks if t.files is None
     }

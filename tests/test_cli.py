@@ -858,3 +858,12 @@ def test_a_run_folder_name_too_long_for_the_file_system(cli, tmp_path: Path, wri
     default = default_run_dir(case_dir.name, "phased", root=tmp_path / "runs")
     assert len(f".{default.name}-99.partial".encode()) <= 255
     assert default.name.startswith("c" * 100 + "-phased-")
+
+
+def test_log_with_json_says_where_the_log_went(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    """--log under --json was dropped without a word (stdout must stay one JSON object)."""
+    result = cli("solve", tiny_case_dir, "--log", "--json", "--out", tmp_path / "run")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["status"] == "optimal"
+    assert_mentions(result.stderr, "--json", "solver.log")
+    assert (tmp_path / "run" / "solver.log").read_text()

@@ -344,3 +344,24 @@ def test_a_difference_a_tolerance_below_zero_is_printed_as_plus_zero() -> None:
     from planner.compare_report import _signed
 
     assert [_signed(v) for v in (-1e-12, -0.0006, 1234.5)] == ["+0.000", "-0.001", "+1,234.500"]
+
+
+def test_the_recorded_settings_say_how_side_by_side_solves_ran(
+    write_case, exact_config, tmp_path: Path
+) -> None:
+    """Workers solving side by side get one HiGHS thread each, and the records (models.json) said
+    threads 0: a figure could not be reproduced from what its run folder recorded."""
+    case, _ = load_case(write_case(tmp_path / "tiny"))
+    default = exact_config("phased").model_copy(
+        update={"solver": exact_config("phased").solver.model_copy(update={"threads": 0})}
+    )
+    pinned = exact_config("all-at-once").model_copy(
+        update={"solver": exact_config("all-at-once").solver.model_copy(update={"threads": 2})}
+    )
+    side_by_side = compare_strategies(case, [default, pinned], workers=2, with_value_of_information=False)
+    assert {name: c.solver.threads for name, c in side_by_side.configs.items()} == {
+        "phased": 1,
+        "all-at-once": 2,
+    }
+    in_turn = compare_strategies(case, [default, pinned], workers=1, with_value_of_information=False)
+    assert {name: c.solver.threads for name, c in in_turn.configs.items()} == {"phased": 0, "all-at-once": 2}
