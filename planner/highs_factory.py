@@ -205,6 +205,18 @@ class _Signals:
     running: highspy.Highs | None = None
 
 
+_signals_belong_to_parent = False
+"""Set in a worker process of compare / sweep: the parent decides what a Ctrl-C stops."""
+
+
+def leave_signals_to_the_parent() -> None:
+    """In a worker process: solves keep the process's signal handling (the parent ignores Ctrl-C
+    in its workers and ends them itself) and say nothing; each worker used to print "stopping
+    HiGHS; the best plan found so far is kept" for a plan that compare or sweep then discards."""
+    global _signals_belong_to_parent
+    _signals_belong_to_parent = True
+
+
 _session: _Signals | None = None
 """The solve under way in the main thread, while :func:`signals_stop_solves` holds the signals."""
 
@@ -229,7 +241,8 @@ def signals_stop_solves() -> Iterator[None]:
     relax-and-fix re-solve ended was otherwise seen by nobody, and the warm start went on to
     report "optimal". Off the main thread no signal arrives (Dask workers use SolveStop)."""
     global _session
-    if threading.current_thread() is not threading.main_thread() or _session is not None:
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if not on_main_thread or _session is not None or _signals_belong_to_parent:
         yield
         return
     session = _Signals()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import traceback
@@ -20,6 +21,7 @@ from typing import Any
 from planner.case import Case
 from planner.config import ModelConfig
 from planner.errors import InputError, ModelError, Problem
+from planner.highs_factory import leave_signals_to_the_parent
 from planner.results import Results
 from planner.solve_stop import stopped_when
 
@@ -96,9 +98,16 @@ def run_parallel(
 
 
 def _end_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
-    """Worker initializer: end this worker process as soon as the planner process that started it
-    is gone. A SIGKILL (or a closed terminal's SIGHUP) gives the parent no chance to stop its pool,
-    and orphaned workers would solve on, then idle holding their memory, forever."""
+    """Worker initializer: leave Ctrl-C to the parent, and end this worker process as soon as the
+    planner process that started it is gone. A SIGKILL (or a closed terminal's SIGHUP) gives the
+    parent no chance to stop its pool, and orphaned workers would solve on, then idle holding their
+    memory, forever."""
+
+    # The terminal's Ctrl-C reaches every process of the group: the parent alone handles it (it
+    # ends the workers with SIGTERM, which then ends a worker at once, HiGHS running or not).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    leave_signals_to_the_parent()
 
     def watch() -> None:
         while os.getppid() == parent_pid:
