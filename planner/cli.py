@@ -414,6 +414,17 @@ def compare(
         sys.exit(EXIT_NO_PLAN)
 
 
+def _plain(value: object) -> str:
+    """A summary value as words, not Python's reprs: ``periods 2, sites 1`` for a dict."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_plain(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return "; ".join(_plain(item) for item in value) if any(isinstance(i, list) for i in value) else (
+            ", ".join(_plain(item) for item in value)
+        )
+    return str(value)
+
+
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
 @click.argument("sweep_file", type=click.Path(path_type=Path))
@@ -507,7 +518,12 @@ def validate(case_dir: Path, as_json: bool) -> None:
     for key, value in summary.items():
         if key == "warnings":
             continue
-        console.print(f"  {key}: {value}", highlight=False, markup=False)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            console.print(f"  {key}:", highlight=False, markup=False)
+            for item in value:
+                console.print(f"    {_plain(item)}", highlight=False, markup=False)
+        else:
+            console.print(f"  {key}: {_plain(value)}", highlight=False, markup=False)
     for warning in warnings:
         console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
 

@@ -582,6 +582,10 @@ def test_validate_good_case(cli, tiny_case_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "tiny: valid" in result.stdout
     assert "sizes" in result.stdout and "scenario_tree" in result.stdout
+    # In words, not Python's reprs ({'periods': 3, ...} before).
+    assert "sizes: periods 3, scenarios 2" in result.stdout
+    assert "scenario high, probability" in result.stdout
+    assert not any(mark in result.stdout for mark in ("{'", "['", "'}"))
 
     result = cli("validate", tiny_case_dir, "--json")
     assert result.exit_code == 0, result.output
