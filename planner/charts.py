@@ -3,17 +3,20 @@
 Every function takes pandas tables, writes one file and returns its path. Figures are drawn with
 the non-interactive Agg backend and closed after saving, so that a sweep drawing many charts
 does not accumulate open figures. Degenerate inputs (no strategy, no row, one period, all zeros)
-never raise: the chart then says what is missing instead.
+never raise: the chart then says what is missing instead. Names are drawn as typed, ``$`` and
+backslashes included (no mathtext).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import ParamSpec
 
 import matplotlib
 
@@ -50,6 +53,25 @@ _CAPACITY_LINES: dict[str, dict[str, object]] = {
 
 
 # --- shared helpers -----------------------------------------------------------------------------
+
+_P = ParamSpec("_P")
+
+
+def _literal_text(draw: Callable[_P, Path]) -> Callable[_P, Path]:
+    """Run a chart function with mathtext off, so that every name is drawn exactly as typed.
+
+    matplotlib reads text between two ``$`` as math: a scenario "price_$5_to_$10" or a sweep group
+    "rate $6% to $12%" made saving raise ValueError and lost the whole compare or sweep. A text reads
+    the setting when it is created, tick labels partly while saving, hence around the whole drawing.
+    Planner's own "$B" labels read the same either way.
+    """
+
+    @functools.wraps(draw)
+    def literal(*args: _P.args, **kwargs: _P.kwargs) -> Path:
+        with plt.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return literal
 
 
 def _colour(i: int) -> tuple[float, float, float, float]:
@@ -139,6 +161,7 @@ def _note_if_all_zero(ax: Axes, values: np.ndarray) -> None:
 # --- charts -------------------------------------------------------------------------------------
 
 
+@_literal_text
 def plot_capacity_vs_demand(capacity: dict[str, pd.DataFrame], path: Path) -> Path:
     """Installed (solid) against demanded (dashed) EFLOPS per period, one panel per strategy.
 
@@ -200,6 +223,7 @@ def plot_capacity_vs_demand(capacity: dict[str, pd.DataFrame], path: Path) -> Pa
     return _save(fig, path, title)
 
 
+@_literal_text
 def plot_stranded_capital(stranded: dict[str, pd.DataFrame], path: Path) -> Path:
     """Peak stranded capital ($B) per scenario, one bar per strategy.
 
@@ -262,6 +286,7 @@ def _capex_parts(df: pd.DataFrame, periods: list[object]) -> dict[str, pd.Series
     return parts
 
 
+@_literal_text
 def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path) -> Path:
     """Expected undiscounted capex ($B) per period, one bar per strategy, stacked by kind.
 
@@ -336,6 +361,7 @@ def _tornado_spans(variants: pd.DataFrame, base_busd: float) -> pd.DataFrame:
     return spans.sort_values("span", kind="stable").reset_index(drop=True)
 
 
+@_literal_text
 def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path) -> Path:
     """Sensitivity tornado: per group, the range of variant objectives relative to the base.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -9,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from planner import charts
 
@@ -193,6 +196,52 @@ def test_tornado_of_names_the_font_cannot_draw_or_too_long_to_fit(tmp_path: Path
 )
 def test_tornado(tmp_path: Path, variants: pd.DataFrame, base: float) -> None:
     assert_png(charts.plot_tornado(variants, base, tmp_path / "tornado.png"))
+
+
+# --- names with mathtext syntax -----------------------------------------------------------------
+
+MATH_NAMES = ["rate $6% to $12%", "a_$x$_b", r"$\foo$ C:\dir", r"$\bar{$ {x}^2"]
+"""Names matplotlib would read as math: invalid (ValueError when saving) or valid ($x$ in italics)."""
+
+
+def _math_named_charts(folder: Path) -> dict[str, Callable[[], Path]]:
+    """Each chart function drawn with every name in MATH_NAMES as strategy, scenario, period or variant."""
+    a, b, c, d = MATH_NAMES
+    capex = capex_frame([c, d], 1.0)
+    variants = pd.DataFrame({"case": [a, b, c, d], "group": [d, d, "", a],
+                             "objective_musd": [9000.0, 14000.0, 13000.0, 11000.0]})
+    return {
+        "capacity": lambda: charts.plot_capacity_vs_demand(
+            {a: capacity_frame([b, c], [d, "2026"]), d: capacity_frame([b], [d])}, folder / "capacity.png"),
+        "stranded": lambda: charts.plot_stranded_capital(
+            {a: stranded_frame([b, c], 200.0), d: stranded_frame([b], 900.0)}, folder / "stranded.png"),
+        "capex": lambda: charts.plot_capex_by_year({a: capex, b: capex}, folder / "capex.png"),
+        "tornado": lambda: charts.plot_tornado(variants, 12000.0, folder / "tornado.png"),
+    }
+
+
+@pytest.mark.parametrize("chart", ["capacity", "stranded", "capex", "tornado"])
+def test_names_with_dollars_and_backslashes_are_drawn_as_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chart: str
+) -> None:
+    """A sweep group "rate $6% to $12%" or a scenario "price_$5_to_$10" made matplotlib raise ValueError
+    while saving, and the whole compare or sweep ended in an internal error. Every text on the chart
+    (titles, ticks, legends, annotations) is now literal, planner's own "$B" labels included."""
+    figures: list[Figure] = []
+    save = charts._save
+
+    def keep(fig: Figure, path: Path, title: str) -> Path:
+        figures.append(fig)
+        return save(fig, path, title)
+
+    monkeypatch.setattr(charts, "_save", keep)
+    assert_png(_math_named_charts(tmp_path)[chart]())
+    assert plt.rcParams["text.parse_math"]  # the setting is only changed while drawing
+    texts = [t for t in figures[0].findobj(Text) if t.get_text()]
+    assert not [t.get_text() for t in texts if t.get_parse_math()]
+    drawn = "\n".join(t.get_text() for t in texts)
+    assert all(name in drawn for name in MATH_NAMES)
+    assert "$B" in drawn or chart == "capacity"
 
 
 # --- HTML ---------------------------------------------------------------------------------------
