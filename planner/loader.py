@@ -76,6 +76,8 @@ class FileSpec:
     name: str
     model: type[BaseModel]
     required: bool
+    absent: str = ""
+    """What the case means without this optional file, for the error on a misnamed copy."""
 
 
 PARAMETERS = "parameters.csv"
@@ -94,14 +96,16 @@ FILES: dict[str, FileSpec] = {
     for spec in (
         FileSpec(PARAMETERS, ParameterValues, True),
         FileSpec(PERIODS, PeriodRow, True),
-        FileSpec(SCENARIOS, ScenarioRow, False),
+        FileSpec(SCENARIOS, ScenarioRow, False, "every scenario is equally likely"),
         FileSpec(DEMAND, DemandRow, True),
         FileSpec(SITES, SiteRow, True),
         FileSpec(CHIPS, ChipRow, True),
-        FileSpec(PERFORMANCE, ChipPerformanceRow, False),
-        FileSpec(SUPPLY, ChipSupplyRow, False),
+        FileSpec(
+            PERFORMANCE, ChipPerformanceRow, False, "every chip has its chips.csv pflops for every workload"
+        ),
+        FileSpec(SUPPLY, ChipSupplyRow, False, "chip purchases are not limited"),
         FileSpec(POWER, ContractRow, True),
-        FileSpec(BUDGET, BudgetRow, False),
+        FileSpec(BUDGET, BudgetRow, False, "capex is not capped"),
     )
 }
 """Every file of the format, in the order problems are reported."""
@@ -123,6 +127,7 @@ class _CaseReader:
         self.warnings: list[str] = []
         self.data: dict[str, bytes] = {}
         self.unreadable: set[str] = set()
+        self.misnamed: dict[str, list[str]] = {}
         self.tables: dict[str, list[Checked] | None] = {}
         self.missing_columns: dict[str, set[str]] = {}
         self.scenarios_without_demand: set[str] = set()
@@ -174,15 +179,42 @@ class _CaseReader:
             self.data[path.name] = content
             for part in (path.name.encode(), str(len(content)).encode(), content):
                 digest.update(part + b"\0")  # separators keep (name, bytes) pairs unambiguous
-            if path.name not in FILES:
+            if path.name not in FILES and _resembled(path.name) is None:
                 self.warnings.append(f"{path.name}: not a file of the input format; ignored")
+        self._find_misnamed()
         return digest.hexdigest()
+
+    def _find_misnamed(self) -> None:
+        """Note names that differ from an input file's only in letter case, surrounding spaces or
+        an extension added after it: they are never read, so when that file is absent the case
+        would quietly run without it (an error, in :meth:`_table`); beside it, they are a stale
+        copy (a warning)."""
+        try:
+            names = sorted(path.name for path in self.folder.iterdir())
+        except OSError:
+            return  # an unlistable folder: its files are reported missing, nothing to point at
+        for found in names:
+            resembled = _resembled(found)
+            if resembled is None:
+                continue
+            name, _ = resembled
+            if name in self.data or name in self.unreadable:
+                self.warnings.append(
+                    f"{found!r}: not read; {name} is read instead ({_misnamed_because(found)})"
+                )
+            else:
+                self.misnamed.setdefault(name, []).append(found)
 
     def _table(self, spec: FileSpec, known: Sequence[str] | None = None) -> Table | None:
         """The parsed table of a file, or None when absent or unusable (after reporting)."""
         if spec.name not in self.data:
-            if spec.required and spec.name not in self.unreadable:
-                self.problems.append(Problem(spec.name, None, None, None, self._missing(spec.name)))
+            if spec.name in self.unreadable:
+                return None  # reported; not "missing" as well
+            for found in self.misnamed.get(spec.name, []):
+                self.problems.append(Problem(spec.name, None, None, None, _misnamed_text(spec, found)))
+            if spec.required and spec.name not in self.misnamed:
+                expected = "this required file, missing from the case folder"
+                self.problems.append(Problem(spec.name, None, None, None, expected))
             return None
         kinds = field_kinds(spec.model)
         columns = list(known or kinds)
@@ -192,13 +224,6 @@ class _CaseReader:
             self.warnings.append(f"{spec.name}: the file is empty; treated as absent")
             return None
         return parse_table(spec.name, content, columns, required, self.problems)
-
-    def _missing(self, name: str) -> str:
-        """Say a required file is missing, pointing at a near miss in letter case."""
-        for path in self.folder.iterdir():
-            if path.name.lower() == name.lower() and path.name != name:
-                return f"this required file (found '{path.name}'; file names are case-sensitive)"
-        return "this required file, missing from the case folder"
 
     def _rows(self, name: str) -> list[Checked] | None:
         spec = FILES[name]
@@ -575,6 +600,48 @@ class _CaseReader:
 
 def _period_index(case: Case) -> dict[str, int]:
     return {period: i for i, period in enumerate(case.periods)}
+
+
+def _resembled(found: str) -> tuple[str, str] | None:
+    """The input file a folder entry's name stands for, and that part of the name as written, when
+    it differs only in letter case, surrounding spaces or extensions added after it
+    (``Scenarios.csv``, ``budget.csv ``, ``chips.csv.txt``, ``demand.CSV``); None otherwise."""
+    if found in FILES:
+        return None
+    stem = found.strip()
+    while stem.casefold() not in FILES:
+        stem, dot, _ = stem.rpartition(".")
+        if not dot:
+            return None
+        stem = stem.rstrip()
+    return stem.casefold(), stem
+
+
+def _misnamed_because(found: str) -> str:
+    """Why a look-alike name is not the input file's name, in the user's terms."""
+    resembled = _resembled(found)
+    assert resembled is not None
+    name, written = resembled
+    reasons = []
+    if written != name:
+        reasons.append("file names are case-sensitive")
+    extra = found.strip()[len(written) :].strip()
+    if extra:
+        reasons.append(f"the extra {extra!r} is part of its name")
+    if found != found.strip():
+        reasons.append("spaces around a name are part of it")
+    return ", ".join(reasons)
+
+
+def _misnamed_text(spec: FileSpec, found: str) -> str:
+    """What to expect of an absent input file when a look-alike of it is in the folder."""
+    seen = f"found {found!r}, which is not read: {_misnamed_because(found)}"
+    if spec.required:
+        return f"this required file ({seen})"
+    return (
+        f"this file under its exact name ({seen}; without {spec.name} {spec.absent}); rename the "
+        f"file, or move it out of the case folder to run without {spec.name}"
+    )
 
 
 def not_a_regular_file(path: Path) -> str:

@@ -335,6 +335,83 @@ def test_missing_required_file_and_case_hint(tmp_path: Path) -> None:
     assert "found 'Power.csv'" in str(find(problems, "power.csv", None, None))
 
 
+@pytest.mark.parametrize(
+    ("misnamed", "because"),
+    [
+        ("scenarios.CSV", "file names are case-sensitive"),
+        ("scenarios.csv ", "spaces around a name are part of it"),
+        ("scenarios.csv.txt", "the extra '.txt' is part of its name"),
+        ("Scenarios.csv", "file names are case-sensitive"),
+        ("scenarios.csv.bak", "the extra '.bak' is part of its name"),
+        ("Scenarios.csv.csv", "file names are case-sensitive, the extra '.csv' is part of its name"),
+    ],
+)
+def test_misnamed_optional_file_is_an_error_not_absent(
+    write_case, tiny_files, tmp_path: Path, misnamed: str, because: str
+) -> None:
+    """A scenarios.csv under a near-miss name is never read: the case would run as if it were absent,
+    every scenario equally likely, with no more than a vague warning (or none)."""
+    folder = write_case(tmp_path / "case", {"scenarios.csv": None})
+    (folder / misnamed).write_text(tiny_files["scenarios.csv"], encoding="utf-8")
+    problems = problems_of(folder)
+    assert len(problems) == 1, problems
+    text = str(find(problems, "scenarios.csv", None, None))
+    assert f"found {misnamed!r}, which is not read: {because};" in text
+    assert "without scenarios.csv every scenario is equally likely" in text
+
+
+def test_misnamed_required_file_names_the_look_alike_once(tmp_path: Path) -> None:
+    folder = write_case(tmp_path, {"power.csv": None, "chips.csv": None})
+    (folder / "power.csv.txt").write_text(VALID["power.csv"], encoding="utf-8")
+    (folder / " CHIPS.CSV").write_text(VALID["chips.csv"], encoding="utf-8")
+    problems = problems_of(folder)
+    assert [str(p) for p in problems] == [
+        "chips.csv — expected this required file (found ' CHIPS.CSV', which is not read: file names "
+        "are case-sensitive, spaces around a name are part of it)",
+        "power.csv — expected this required file (found 'power.csv.txt', which is not read: the extra "
+        "'.txt' is part of its name)",
+    ]
+
+
+def test_misnamed_files_are_reported_with_every_other_problem(tmp_path: Path) -> None:
+    folder = write_case(tmp_path, {"sites.csv": VALID["sites.csv"].replace(",100,", ",-100,")})
+    (folder / "Budget.csv").write_text("period,capex_limit_musd\nq3,1\n", encoding="utf-8")
+    (folder / "chip_supply.csv.txt").write_text("chip,period,max_units\nh1,q3,0\n", encoding="utf-8")
+    problems = problems_of(folder)
+    assert [(p.file, p.row, p.column) for p in problems] == [
+        ("sites.csv", 2, "max_mw"),
+        ("chip_supply.csv", None, None),
+        ("budget.csv", None, None),
+    ]
+    assert "without chip_supply.csv chip purchases are not limited" in str(problems[1])
+    assert "found 'Budget.csv'" in str(problems[2]) and "capex is not capped" in str(problems[2])
+
+
+def test_misnamed_copy_beside_the_file_is_a_warning(write_case, tmp_path: Path) -> None:
+    """The file itself is read; a stale copy next to it changes nothing, but is worth a word."""
+    folder = write_case(tmp_path / "case")
+    for name in ("Scenarios.csv", "scenarios.csv.bak", "chips.csv "):
+        (folder / name).write_text("stale\n", encoding="utf-8")
+    case, warnings = load_case(folder)
+    assert case.scenario_probability == {"high": 0.6, "low": 0.4}
+    assert warnings == [
+        "'Scenarios.csv': not read; scenarios.csv is read instead (file names are case-sensitive)",
+        "'chips.csv ': not read; chips.csv is read instead (spaces around a name are part of it)",
+        "'scenarios.csv.bak': not read; scenarios.csv is read instead (the extra '.bak' is part of its name)",
+    ]
+
+
+def test_unrelated_extra_files_stay_a_warning_or_unmentioned(write_case, tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case", {"budget.csv": None})
+    for name in ("readme.csv", "budget_2030.csv", "budget.txt", "notes.txt", "budget"):
+        (folder / name).write_text("anything\n", encoding="utf-8")
+    _, warnings = load_case(folder)
+    assert warnings == [
+        "budget_2030.csv: not a file of the input format; ignored",
+        "readme.csv: not a file of the input format; ignored",
+    ]
+
+
 def test_required_file_that_is_a_folder_or_a_broken_link(tmp_path: Path) -> None:
     folder = write_case(tmp_path, {"sites.csv": None, "power.csv": None})
     (folder / "sites.csv").mkdir()
