@@ -776,7 +776,7 @@ def test_ids_with_square_brackets_are_printed_as_written(
 
     result = cli("validate", case_dir)
     assert result.exit_code == 0, result.output
-    assert_mentions(result.stdout, "case[red]: valid", f"'scenario': '{scenario}'", warning)
+    assert_mentions(result.stdout, "case[red]: valid", f"scenario {scenario}, probability", warning)
 
     out = tmp_path / "run[v2]"
     result = cli("solve", case_dir, "--out", out)
