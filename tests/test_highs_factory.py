@@ -89,6 +89,21 @@ class _Quit(Exception):
     pass
 
 
+def _ctrl_c_5_times_as_each_solve_starts(monkeypatch: pytest.MonkeyPatch) -> list[threading.Thread]:
+    """Patch HiGHS to get five Ctrl-C as its solver thread starts; the threads started, to join."""
+    real_start = highspy.Highs.startSolve
+    threads: list[threading.Thread] = []
+
+    def start_then_ctrl_c_5_times(self: highspy.Highs) -> threading.Thread:
+        threads.append(real_start(self))
+        for _ in range(FORCE_QUIT_PRESSES):
+            os.kill(os.getpid(), signal.SIGINT)
+        return threads[-1]
+
+    monkeypatch.setattr(highspy.Highs, "startSolve", start_then_ctrl_c_5_times)
+    return threads
+
+
 def test_the_fifth_ctrl_c_quits_at_once_with_exit_130(
     lp_highs: highspy.Highs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -100,17 +115,8 @@ def test_the_fifth_ctrl_c_quits_at_once_with_exit_130(
         exits.append(code)
         raise _Quit
 
-    real_start = highspy.Highs.startSolve
-    threads: list[threading.Thread] = []
-
-    def start_then_ctrl_c_5_times(self: highspy.Highs) -> threading.Thread:
-        threads.append(real_start(self))
-        for _ in range(FORCE_QUIT_PRESSES):
-            os.kill(os.getpid(), signal.SIGINT)
-        return threads[0]
-
     monkeypatch.setattr(os, "_exit", record_exit)
-    monkeypatch.setattr(highspy.Highs, "startSolve", start_then_ctrl_c_5_times)
+    threads = _ctrl_c_5_times_as_each_solve_starts(monkeypatch)
     try:
         with pytest.raises(_Quit):
             solve_interruptibly(lp_highs)
@@ -137,17 +143,8 @@ def test_the_fifth_ctrl_c_still_answers_json_and_leaves_no_staged_folder(
         at_exit["staged"] = sorted(p.name for p in tmp_path.glob(".run*"))
         raise _Quit
 
-    real_start = highspy.Highs.startSolve
-    threads: list[threading.Thread] = []
-
-    def start_then_ctrl_c_5_times(self: highspy.Highs) -> threading.Thread:
-        threads.append(real_start(self))
-        for _ in range(FORCE_QUIT_PRESSES):
-            os.kill(os.getpid(), signal.SIGINT)
-        return threads[0]
-
     monkeypatch.setattr(os, "_exit", record_exit)
-    monkeypatch.setattr(highspy.Highs, "startSolve", start_then_ctrl_c_5_times)
+    threads = _ctrl_c_5_times_as_each_solve_starts(monkeypatch)
     printed = io.StringIO()
     monkeypatch.setattr(click, "echo", lambda message="", **_: printed.write(f"{message}\n"))
     with pytest.raises(_Quit):
