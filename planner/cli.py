@@ -336,8 +336,8 @@ def solve(
     console = make_console(stderr=as_json)
     case, warnings = load_case_reporting(case_dir, console)
     if stream_log and as_json:
-        console.print("note: with --json the HiGHS log is not streamed (it would break stdout's one JSON"
-                      " object); it is in the run folder's solver.log", highlight=False)
+        note = "with --json the HiGHS log is not streamed (stdout holds one JSON object only)"
+        console.print(f"note: {note}; it is in the run folder's solver.log", highlight=False)
     progress_console = make_console(stderr=True)
     with (
         flags.run_folder(case.name, config.name, case_dir, resolve_model_path(model_name)) as folder,
@@ -414,17 +414,6 @@ def compare(
         sys.exit(EXIT_NO_PLAN)
 
 
-def _plain(value: object) -> str:
-    """A summary value as words, not Python's reprs: ``periods 2, sites 1`` for a dict."""
-    if isinstance(value, dict):
-        return ", ".join(f"{key} {_plain(item)}" for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return "; ".join(_plain(item) for item in value) if any(isinstance(i, list) for i in value) else (
-            ", ".join(_plain(item) for item in value)
-        )
-    return str(value)
-
-
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
 @click.argument("sweep_file", type=click.Path(path_type=Path))
@@ -497,6 +486,16 @@ def sweep(
         render_sweep(table, console, str(final_dir))
     if any(not o.ok for o in outcomes):
         sys.exit(EXIT_NO_PLAN)
+
+
+def _plain(value: object) -> str:
+    """A summary value as words, not Python's reprs: ``periods 2, sites 1`` for a dict."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_plain(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        separator = "; " if any(isinstance(item, list) for item in value) else ", "
+        return separator.join(_plain(item) for item in value)
+    return str(value)
 
 
 @main.command()

@@ -128,6 +128,7 @@ class _CaseReader:
         self.data: dict[str, bytes] = {}
         self.unreadable: set[str] = set()
         self.misnamed: dict[str, list[str]] = {}
+        """Absent input file -> how each look-alike of it was found and why it is not read."""
         self.tables: dict[str, list[Checked] | None] = {}
         self.missing_columns: dict[str, set[str]] = {}
         self.scenarios_without_demand: set[str] = set()
@@ -197,21 +198,20 @@ class _CaseReader:
             resembled = _resembled(found)
             if resembled is None:
                 continue
-            name, _ = resembled
+            name, written = resembled
+            because = _misnamed_because(found, written)
             if name in self.data or name in self.unreadable:
-                self.warnings.append(
-                    f"{found!r}: not read; {name} is read instead ({_misnamed_because(found)})"
-                )
+                self.warnings.append(f"{found!r}: not read; {name} is read instead ({because})")
             else:
-                self.misnamed.setdefault(name, []).append(found)
+                self.misnamed.setdefault(name, []).append(f"found {found!r}, which is not read: {because}")
 
     def _table(self, spec: FileSpec, known: Sequence[str] | None = None) -> Table | None:
         """The parsed table of a file, or None when absent or unusable (after reporting)."""
         if spec.name not in self.data:
             if spec.name in self.unreadable:
                 return None  # reported; not "missing" as well
-            for found in self.misnamed.get(spec.name, []):
-                self.problems.append(Problem(spec.name, None, None, None, _misnamed_text(spec, found)))
+            for seen in self.misnamed.get(spec.name, []):
+                self.problems.append(Problem(spec.name, None, None, None, _misnamed_text(spec, seen)))
             if spec.required and spec.name not in self.misnamed:
                 expected = "this required file, missing from the case folder"
                 self.problems.append(Problem(spec.name, None, None, None, expected))
@@ -617,13 +617,11 @@ def _resembled(found: str) -> tuple[str, str] | None:
     return stem.casefold(), stem
 
 
-def _misnamed_because(found: str) -> str:
-    """Why a look-alike name is not the input file's name, in the user's terms."""
-    resembled = _resembled(found)
-    assert resembled is not None
-    name, written = resembled
+def _misnamed_because(found: str, written: str) -> str:
+    """Why a look-alike name is not the input file's name, in the user's terms (``written``: the
+    part of ``found`` that stands for it, see :func:`_resembled`)."""
     reasons = []
-    if written != name:
+    if written != written.casefold():
         reasons.append("file names are case-sensitive")
     extra = found.strip()[len(written) :].strip()
     if extra:
@@ -633,9 +631,9 @@ def _misnamed_because(found: str) -> str:
     return ", ".join(reasons)
 
 
-def _misnamed_text(spec: FileSpec, found: str) -> str:
-    """What to expect of an absent input file when a look-alike of it is in the folder."""
-    seen = f"found {found!r}, which is not read: {_misnamed_because(found)}"
+def _misnamed_text(spec: FileSpec, seen: str) -> str:
+    """What to expect of an absent input file when a look-alike of it is in the folder (``seen``:
+    where, and why it is not read)."""
     if spec.required:
         return f"this required file ({seen})"
     return (

@@ -89,8 +89,6 @@ class RunFolder:
         _make_parent(wished)
         candidate, n = wished, 2
         while True:
-            if not unique:
-                _check_replaceable(candidate, self.overwrite, protect)
             if not (unique and candidate.exists()) and _reserve(_staging_path(candidate)):
                 break
             if not unique:

@@ -12,7 +12,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -35,7 +35,6 @@ from planner.scaling import Scaling, choose_scaling, scale_lp
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
 INF = highspy.kHighsInf
-
 
 
 class _ToStderr(logging.StreamHandler):
@@ -161,6 +160,8 @@ def solve_model(
 
             seconds = _seconds_left(settings, solve_started)
             warm = lp_and_fix(lp, settings, seconds, warm_progress, periods, log)
+            if stop_requested():  # also a Ctrl-C since the warm start returned: no HiGHS run follows
+                warm = replace(warm, interrupted=True)
         if warm is not None and _warm_start_is_final(warm, settings, solve_started):
             status, values = _warm_start_status(warm, settings), warm.values
             log.note(_FINAL_WARM_START_NOTES[status].format(mip_gap=settings.mip_gap))
@@ -256,12 +257,7 @@ def _seconds_left(settings: SolverSettings, since: float) -> float:
 
 def _warm_start_is_final(warm: WarmStart, settings: SolverSettings, since: float) -> bool:
     """No full solve after the warm start: gap already proven, Ctrl-C, or no time left."""
-    return (
-        warm.proves(settings.mip_gap)
-        or warm.interrupted
-        or stop_requested()
-        or _seconds_left(settings, since) <= 0
-    )
+    return warm.proves(settings.mip_gap) or warm.interrupted or _seconds_left(settings, since) <= 0
 
 
 _FINAL_WARM_START_NOTES = {
@@ -276,7 +272,7 @@ _FINAL_WARM_START_NOTES = {
 def _warm_start_status(warm: WarmStart, settings: SolverSettings) -> str:
     if warm.proves(settings.mip_gap):
         return "optimal"
-    return "interrupted" if warm.interrupted or stop_requested() else "time_limit"
+    return "interrupted" if warm.interrupted else "time_limit"
 
 
 def _highs_result(

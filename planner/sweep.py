@@ -72,12 +72,13 @@ def read_sweep(path: Path) -> list[Variant]:
     The file is read like a case file (:func:`parse_table`): the same checks of encoding, header,
     repeated or unknown columns and cells outside the header, with the same messages.
     """
-    label = Path(path).name
+    path = Path(path)
+    label = path.name
     problems: list[Problem] = []
-    if Path(path).exists() and not Path(path).is_file():  # a pipe would hang, /dev/zero never end
-        raise InputError([Problem(label, None, None, None, not_a_regular_file(Path(path)))])
+    if path.exists() and not path.is_file():  # a pipe would hang, /dev/zero never end
+        raise InputError([Problem(label, None, None, None, not_a_regular_file(path))])
     try:
-        data = Path(path).read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError([Problem(label, None, None, None, f"a readable CSV file ({exc})")]) from exc
     table = parse_table(label, data, SWEEP_COLUMNS, set(REQUIRED_COLUMNS), problems)

@@ -184,7 +184,7 @@ class _Search:
             self.objective if found else math.nan,
             time.perf_counter() - self.started,
             fractional,
-            self.interrupted or stop_requested(),
+            self.interrupted,
         )
 
 
