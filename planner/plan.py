@@ -18,8 +18,9 @@ from pyomo.common.errors import InfeasibleConstraintException
 
 from planner.case import Case
 from planner.config import ModelConfig
-from planner.errors import ModelError
+from planner.errors import InputError, ModelError
 from planner.formulation import LongLeadPlan, PlanningModel, build_model
+from planner.magnitudes import MagnitudeError
 from planner.results import Results, extract_results
 from planner.solve import Progress, SolveOutcome, solve_model
 
@@ -128,6 +129,10 @@ def _build_and_solve(
         outcome = solve_model(
             pm.model, config.solver, log_file, stream_log, with_duals, on_progress, pm.decision_period
         )
+    except MagnitudeError as exc:
+        from planner.diagnose import magnitude_problems
+
+        raise InputError(magnitude_problems(pm, exc)) from exc
     except InfeasibleConstraintException as exc:
         from planner.diagnose import explain_trivially_infeasible
 

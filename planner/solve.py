@@ -23,6 +23,7 @@ from pyomo.common.log import pyomo_handler
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
+from planner.errors import ModelError
 from planner.formulation.variables import SOLVER_UNITS
 from planner.highs_factory import (
     SolverLog,
@@ -31,6 +32,7 @@ from planner.highs_factory import (
     solve_interruptibly,
     stop_requested,
 )
+from planner.magnitudes import MagnitudeError, out_of_range
 from planner.scaling import Scaling, choose_scaling, scale_lp
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
@@ -142,7 +144,11 @@ def solve_model(
     repn, lp, integer_columns = compiled.repn, compiled.lp, compiled.integer_columns
     log = SolverLog(log_file, stream_log)
     highs = _configured_highs(settings, log, integer_columns)
-    highs.passModel(lp)
+    found = out_of_range(lp, highs)
+    if found:
+        raise MagnitudeError(found, repn)
+    if highs.passModel(lp) == highspy.HighsStatus.kError:
+        raise ModelError("HiGHS refused the model; run with --log to see its message.")
     load_seconds = time.perf_counter() - started
 
     solve_started = time.perf_counter()

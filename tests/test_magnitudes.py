@@ -1,0 +1,132 @@
+"""Numbers HiGHS would drop, refuse or take as infinite are input errors (exit 2), in words."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pytest
+from click.testing import Result
+from conftest import CaseWriter
+from factory import chip, config, make_case, site
+
+from planner.errors import InputError
+from planner.highs_factory import new_highs
+from planner.magnitudes import out_of_range
+from planner.plan import solve_case
+
+TINY_SITE = "north,us,30,4,2,11,0.3,0,1.2,15\n"
+
+
+def _with_module_mw(tiny_files: Mapping[str, str], module_mw: str) -> dict[str, str]:
+    sites = tiny_files["sites.csv"].replace(TINY_SITE, f"north,us,30,{module_mw},2,11,0.3,0,1.2,15\n")
+    assert sites != tiny_files["sites.csv"]
+    return {"sites.csv": sites}
+
+
+@pytest.mark.parametrize("module_mw", ["1e-9", "1e-12", "1e-300"])
+def test_a_module_too_small_for_highs_is_named_not_solved_as_free(
+    module_mw: str,
+    tmp_path: Path,
+    write_case: CaseWriter,
+    tiny_files: Mapping[str, str],
+    cli: Callable[..., Result],
+) -> None:
+    """HiGHS reads a coefficient of 1e-9 or less as 0: with such modules it dropped the building
+    from its rows and returned "optimal" with every module free or useless (inputs/tiny with
+    module_mw 1e-12 reported all demand unmet)."""
+    case = write_case(tmp_path / "case", _with_module_mw(tiny_files, module_mw))
+    result = cli("solve", case, "--json", "--out", tmp_path / "run")
+    assert result.exit_code == 2, result.output
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "input_error"
+    [problem] = answer["problems"]
+    assert (problem["file"], problem["column"]) == ("sites.csv", "module_mw")
+    assert "site cap" in problem["message"] and "north" in problem["message"]
+    assert "at most 1e-9 as 0" in problem["message"]
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_contract_too_large_for_highs_is_an_input_error_not_no_plan_status_optimal(
+    tmp_path: Path, write_case: CaseWriter, tiny_files: Mapping[str, str], cli: Callable[..., Result]
+) -> None:
+    """mw 1e12 makes 8.76e15 MWh a year in the energy cap: HiGHS refused the model, and planner
+    said "No plan: HiGHS found no plan: status optimal" (exit 1)."""
+    power = tiny_files["power.csv"].replace("grid_s,south,grid,15,", "grid_s,south,grid,1e12,")
+    case = write_case(tmp_path / "case", {"power.csv": power})
+    result = cli("solve", case, "--out", tmp_path / "run")
+    assert result.exit_code == 2, result.output
+    assert "power.csv, column mw" in result.stderr
+    assert "energy taken <= contract availability: grid_s" in result.stderr
+    assert "coefficient of magnitude 1e15 or more" in result.stderr
+
+
+def test_a_tiny_cost_on_an_unbounded_decision_is_not_reported() -> None:
+    """At 1e-9 usd/MWh the energy term of the CVaR row (1e-15 musd/MWh) is dropped by HiGHS, but
+    energy has no upper bound of its own and costs that little: nothing a plan depends on."""
+    case = make_case(
+        {"w1": {"p1": 1.0}, "w2": {"p1": 2.0}},
+        sites=[site(existing_mw=10)],
+        chips=[chip(kw=1000.0)],
+        contracts=[
+            {"contract": "q1", "site": "s1", "kind": "grid", "mw": 10.0, "price_usd_per_mwh": 1e-9,
+             "existing": True}
+        ],
+    )
+    result = solve_case(case, config(weight=1.0))
+    assert result.status == "optimal"
+    # 1 and 2 EFLOPS served by 1 and 2 free chips of 1 MW; energy costs 1e-15 musd/MWh.
+    assert result.objective_musd == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_case_api_raises_input_error_too() -> None:
+    case = make_case({"p1": 1.0}, sites=[site(max_mw=1.0, module_mw=1e-10)])
+    with pytest.raises(InputError) as raised:
+        solve_case(case, config())
+    [problem] = raised.value.problems
+    assert (problem.file, problem.column) == ("sites.csv", "module_mw")
+
+
+def _lp(cost: float, upper_row: float, coefficient: float, column_upper: float) -> highspy.HighsLp:
+    """One column, one row ``coefficient * x <= upper_row``, ``0 <= x <= column_upper``."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 1, 1
+    lp.col_cost_ = np.array([cost])
+    lp.col_lower_, lp.col_upper_ = np.array([0.0]), np.array([column_upper])
+    lp.row_lower_, lp.row_upper_ = np.array([-highspy.kHighsInf]), np.array([upper_row])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array([0, 1])
+    lp.a_matrix_.index_ = np.array([0])
+    lp.a_matrix_.value_ = np.array([coefficient])
+    return lp
+
+
+@pytest.mark.parametrize(
+    ("cost", "upper_row", "coefficient", "column_upper", "found"),
+    [
+        (1.0, 1.0, 1.0, 1.0, []),
+        (1e20, 1.0, 1.0, 1.0, ["cost"]),
+        (1.0, 1e20, 1.0, 1.0, ["rhs"]),
+        (1.0, highspy.kHighsInf, 1.0, 1.0, []),  # a one-sided row is meant to be infinite
+        (1.0, 1.0, 1e15, 1.0, ["large"]),
+        (1.0, 1.0, 1e-9, 1e3, ["small"]),  # 1e-6 of the row's unit: it counts
+        (1.0, 1.0, 1e-10, 1e2, []),  # at most 1e-8: below any tolerance
+        (1.0, 1.0, 1e-10, highspy.kHighsInf, []),  # unbounded: its cost keeps it in range
+        (1.0, 1.0, 2e-9, 1e10, []),  # above small_matrix_value: HiGHS keeps it
+    ],
+)
+def test_out_of_range_follows_highs_limits(
+    cost: float, upper_row: float, coefficient: float, column_upper: float, found: list[str]
+) -> None:
+    lp = _lp(cost, upper_row, coefficient, column_upper)
+    assert [item.what for item in out_of_range(lp, new_highs())] == found
+
+
+def test_out_of_range_reads_the_options_highs_will_use() -> None:
+    """``highs_options`` may move HiGHS's limits; the check moves with them."""
+    highs = new_highs()
+    highs.setOptionValue("small_matrix_value", 1e-12)
+    assert out_of_range(_lp(1.0, 1.0, 1e-10, 1e3), highs) == []
