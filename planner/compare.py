@@ -163,21 +163,3 @@ def _value_of_information(
             comparison.evpi_musd = phased_cost - wait_and_see
     if mean_cost is not None:
         comparison.vss_musd = mean_cost - phased_cost
-
-
-def evpi_reading(evpi_musd: float | None) -> str:
-    if evpi_musd is None:
-        return "EVPI unavailable: a solve failed."
-    return (
-        f"Knowing in advance which demand scenario comes would be worth {evpi_musd / 1000:z,.3f} $B "
-        "in expected cost: the most worth paying for better forecasts or for delaying commitments."
-    )
-
-
-def vss_reading(vss_musd: float | None) -> str:
-    if vss_musd is None:
-        return "VSS unavailable: a solve failed."
-    return (
-        f"Planning on the scenario tree instead of on the mean forecast saves {vss_musd / 1000:z,.3f} $B "
-        "in expected cost: the price of ignoring demand uncertainty."
-    )

@@ -7,23 +7,26 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-from planner.compare import Comparison, evpi_reading, vss_reading
+from planner.compare import Comparison
 from planner.markup import literal
-from planner.report import fmt
+from planner.report import MoneyUnit, fmt, money_unit
 from planner.runfolder import RunFolder
 
+MONEY = "money"
+"""The unit of a money figure: $B or $M, the same for the whole comparison (:func:`money_unit`)."""
+
 FIGURE_LABELS = {
-    "objective_musd": ("Objective", "$B", 1e-3),
-    "expected_cost_musd": ("Expected discounted cost", "$B", 1e-3),
-    "worst_scenario_cost_musd": ("Cost in the worst scenario", "$B", 1e-3),
-    "cvar_cost_musd": ("CVaR of cost", "$B", 1e-3),
-    "capex_total_musd": ("Capex committed (undiscounted, expected)", "$B", 1e-3),
+    "objective_musd": ("Objective", MONEY, 1.0),
+    "expected_cost_musd": ("Expected discounted cost", MONEY, 1.0),
+    "worst_scenario_cost_musd": ("Cost in the worst scenario", MONEY, 1.0),
+    "cvar_cost_musd": ("CVaR of cost", MONEY, 1.0),
+    "capex_total_musd": ("Capex committed (undiscounted, expected)", MONEY, 1.0),
     "idle_pflops_share_peak_worst": ("Idle PFLOPS share, peak (worst scenario)", "%", 100.0),
     "idle_pflops_share_peak_expected": ("Idle PFLOPS share, peak (expected)", "%", 100.0),
     "empty_shell_mw_peak_worst": ("Empty shell MW, peak (worst scenario)", "MW", 1.0),
     "empty_shell_mw_peak_expected": ("Empty shell MW, peak (expected)", "MW", 1.0),
-    "stranded_capital_musd_peak_worst": ("Stranded capital, peak (worst scenario)", "$B", 1e-3),
-    "stranded_capital_musd_peak_expected": ("Stranded capital, peak (expected)", "$B", 1e-3),
+    "stranded_capital_musd_peak_worst": ("Stranded capital, peak (worst scenario)", MONEY, 1.0),
+    "stranded_capital_musd_peak_expected": ("Stranded capital, peak (expected)", MONEY, 1.0),
     "unused_take_or_pay_mwh_worst": ("Unused take-or-pay (worst scenario)", "GWh", 1e-3),
     "unused_take_or_pay_mwh_expected": ("Unused take-or-pay (expected)", "GWh", 1e-3),
     "unmet_eflops_years_expected": ("Unmet demand (expected)", "EFLOPS-years", 1.0),
@@ -35,6 +38,7 @@ FIGURE_LABELS = {
 def comparison_summary(comparison: Comparison, run_dir: str | None) -> dict:
     """The ``--json`` object of ``planner compare``."""
     figures = comparison.figures()
+    money = _money_unit(figures)
     capex = comparison.capex_by_year()
     strategies = {}
     for name, task in comparison.strategies.items():
@@ -58,8 +62,8 @@ def comparison_summary(comparison: Comparison, run_dir: str | None) -> dict:
         },
         "evpi_musd": comparison.evpi_musd,
         "vss_musd": comparison.vss_musd,
-        "evpi_reading": evpi_reading(comparison.evpi_musd),
-        "vss_reading": vss_reading(comparison.vss_musd),
+        "evpi_reading": evpi_reading(comparison.evpi_musd, money),
+        "vss_reading": vss_reading(comparison.vss_musd, money),
         "run_dir": run_dir,
     }
 
@@ -71,6 +75,7 @@ def _clean(value: float) -> float | None:
 def render_comparison(comparison: Comparison, console: Console, run_dir: str | None) -> None:
     figures = comparison.figures()
     names = list(comparison.strategies)
+    money = _money_unit(figures)
     table = Table(title=f"Strategies compared on {literal(comparison.case.name)}", title_justify="left")
     table.add_column("figure")
     table.add_column("unit")
@@ -82,6 +87,8 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         if key not in figures.index:
             continue
         row = figures.loc[key]
+        if unit == MONEY:
+            unit, scale = money.label, 1.0 / money.musd_per_unit
         values = [fmt(row[n] * scale, 3) for n in names]
         deltas = [_signed(row[n] * scale - row[names[0]] * scale) for n in names[1:]]
         table.add_row(label, unit, *values, *deltas)
@@ -92,25 +99,49 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         elif task.summary["status"] != "optimal":
             console.print(f"[yellow]{literal(name)}: status {task.summary['status']}, best plan found[/]")
     capex = comparison.capex_by_year()
-    capex_table = Table(title="Capex committed by year, $B (undiscounted, expected)", title_justify="left")
+    capex_table = Table(
+        title=f"Capex committed by year, {money.label} (undiscounted, expected)", title_justify="left"
+    )
     capex_table.add_column("period")
     for name in capex.columns:
         capex_table.add_column(literal(name), justify="right")
     for period, row in capex.iterrows():
-        capex_table.add_row(literal(period), *[fmt(v / 1000, 2) for v in row])
+        capex_table.add_row(literal(period), *[money(v, 2) for v in row])
     console.print(capex_table)
     console.print(
-        f"EVPI {fmt(_b(comparison.evpi_musd), 3)} $B: {evpi_reading(comparison.evpi_musd)}", highlight=False
+        f"EVPI {money(comparison.evpi_musd)} {money.label}: {evpi_reading(comparison.evpi_musd, money)}",
+        highlight=False,
     )
     console.print(
-        f"VSS  {fmt(_b(comparison.vss_musd), 3)} $B: {vss_reading(comparison.vss_musd)}", highlight=False
+        f"VSS  {money(comparison.vss_musd)} {money.label}: {vss_reading(comparison.vss_musd, money)}",
+        highlight=False,
     )
     if run_dir:
         console.print(f"Run folder: [bold]{literal(run_dir)}[/] (index.html has the charts)")
 
 
-def _b(musd: float | None) -> float:
-    return float("nan") if musd is None else musd / 1000
+def evpi_reading(evpi_musd: float | None, money: MoneyUnit) -> str:
+    if evpi_musd is None:
+        return "EVPI unavailable: a solve failed."
+    return (
+        f"Knowing in advance which demand scenario comes would be worth {money(evpi_musd)} {money.label} "
+        "in expected cost: the most worth paying for better forecasts or for delaying commitments."
+    )
+
+
+def vss_reading(vss_musd: float | None, money: MoneyUnit) -> str:
+    if vss_musd is None:
+        return "VSS unavailable: a solve failed."
+    return (
+        "Planning on the scenario tree instead of on the mean forecast saves"
+        f" {money(vss_musd)} {money.label} in expected cost: the price of ignoring demand uncertainty."
+    )
+
+
+def _money_unit(figures: object) -> MoneyUnit:
+    """One unit for the comparison, set by its dearest strategy in its worst scenario."""
+    keys = [key for key in ("objective_musd", "worst_scenario_cost_musd") if key in figures.index]
+    return money_unit(*[float(v) for key in keys for v in figures.loc[key]])
 
 
 def _signed(value: float) -> str:
@@ -127,6 +158,7 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) ->
     )
 
     figures = comparison.figures()
+    money = _money_unit(figures)
     folder.write_table("comparison", figures.rename_axis("figure"), index=True)
     folder.write_table("capex_by_year", comparison.capex_by_year().rename_axis("period"), index=True)
     folder.write_json("summary.json", comparison_summary(comparison, run_dir))
@@ -149,7 +181,10 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) ->
         ),
     }
     sections: list[tuple[str, object]] = [
-        ("Value of information", f"{evpi_reading(comparison.evpi_musd)} {vss_reading(comparison.vss_musd)}"),
+        (
+            "Value of information",
+            f"{evpi_reading(comparison.evpi_musd, money)} {vss_reading(comparison.vss_musd, money)}",
+        ),
         ("Figures", figures),
     ]
     sections += [(title, path) for title, path in charts.items()]

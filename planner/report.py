@@ -34,14 +34,43 @@ def fmt(value: float, digits: int = 2) -> str:
     return f"{value:z,.{digits}f}"
 
 
+@dataclass(frozen=True)
+class MoneyUnit:
+    """How a report prints money: ``$B`` for Stargate-sized figures, ``$M`` for smaller ones."""
+
+    label: str
+    musd_per_unit: float
+
+    def __call__(self, musd: float | None, digits: int = 3) -> str:
+        return fmt(None if musd is None else musd / self.musd_per_unit, digits)
+
+
+BILLIONS = MoneyUnit("$B", 1000.0)
+MILLIONS = MoneyUnit("$M", 1.0)
+
+
+def money_unit(*musd: float | None) -> MoneyUnit:
+    """$B when the largest of ``musd`` is 10 $B or more; $M otherwise, where $B with three
+    decimals would read 0.010 or -0.001 (inputs/tiny's 9.986 $M)."""
+    finite = [abs(v) for v in musd if v is not None and math.isfinite(v)]
+    return BILLIONS if finite and max(finite) >= 10_000 else MILLIONS
+
+
+def plan_money_unit(result: PlanResult) -> MoneyUnit:
+    """One unit for every money figure of a solve's report: set by its largest scenario cost."""
+    totals = result.results.cost_by_scenario["total"]
+    return money_unit(result.objective_musd, result.outcome.bound_musd, *totals.tolist())
+
+
 def status_line(result: PlanResult) -> str:
     o = result.outcome
+    money = plan_money_unit(result)
     mark = "" if o.is_proven_optimal else "  [bold red]NOT PROVEN OPTIMAL: best plan found[/]"
     return (
         f"[bold]{literal(result.case.name)}[/] under [bold]{literal(result.config.name)}[/] "
         f"({result.config.policy}, {'MIP' if result.config.integer else 'LP relaxation'}): "
-        f"status [bold]{o.status}[/], objective {fmt(result.objective_musd / 1000, 3)} $B, "
-        f"bound {fmt(o.bound_musd / 1000, 3)} $B, gap {fmt(100 * o.mip_gap, 3)}%, "
+        f"status [bold]{o.status}[/], objective {money(result.objective_musd)} {money.label}, "
+        f"bound {money(o.bound_musd)} {money.label}, gap {fmt(100 * o.mip_gap, 3)}%, "
         f"build {result.build_seconds:.2f}s, load {o.load_seconds:.2f}s, solve {result.solve_seconds:.2f}s"
         f"{mark}"
     )
@@ -50,6 +79,7 @@ def status_line(result: PlanResult) -> str:
 def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> None:
     """Status, cost breakdown, builds, chip mix, contracts, unmet demand, stranded capacity."""
     res = result.results
+    money = plan_money_unit(result)
     console.print(status_line(result))
     o = result.outcome
     console.print(
@@ -59,37 +89,37 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
     for stage in result.stages:
         console.print(
             f"  stage '{literal(stage['stage'])}': status {stage['status']}, "
-            f"objective {fmt(stage['objective_musd'] / 1000, 3)} $B, gap {fmt(100 * stage['mip_gap'], 3)}%"
+            f"objective {money(stage['objective_musd'])} {money.label}, gap {fmt(100 * stage['mip_gap'], 3)}%"
         )
-    console.print(_cost_table(res.cost_by_scenario, result, console.width))
+    console.print(_cost_table(res.cost_by_scenario, result, money, console.width))
     console.print(_frame_table("Build schedule (modules started; MW of IT)", res.builds))
     console.print(_chip_mix(res.chips, result, console.width))
     console.print(_frame_table("Power contracts signed", res.contracts))
     console.print(_unmet_table(res.unmet, console.width))
-    console.print(_stranded_table(res.stranded_by_scenario))
+    console.print(_stranded_table(res.stranded_by_scenario, money))
     console.print(_risk_table(res.risk))
     if run_dir:
         console.print(f"Run folder: [bold]{literal(run_dir)}[/]")
 
 
-def _cost_table(cost: pd.DataFrame, result: PlanResult, width: int) -> Table:
+def _cost_table(cost: pd.DataFrame, result: PlanResult, money: MoneyUnit, width: int) -> Table:
     probability = ["probability", *[fmt(p, 3) for p in cost["probability"]]]
     rows = [probability]
     for comp in COST_COMPONENTS:
         sign = "-" if comp == "salvage" else ""
-        rows.append([COST_LABELS[comp], *[sign + fmt(v / 1000, 3) for v in cost[comp]]])
-    rows.append(["[bold]total[/]", *[f"[bold]{fmt(v / 1000, 3)}[/]" for v in cost["total"]]])
+        rows.append([COST_LABELS[comp], *[sign + money(v) for v in cost[comp]]])
+    rows.append(["[bold]total[/]", *[f"[bold]{money(v)}[/]" for v in cost["total"]]])
     table = matrix_table(
-        "Discounted cost, $B (expected and per scenario)",
+        f"Discounted cost, {money.label} (expected and per scenario)",
         Matrix("component", "scenario", [literal(c) for c in cost.index], rows),
         width,
         "cost_by_scenario.csv",
     )
     if not math.isnan(result.cvar_musd):
         objective = (
-            f"objective = expected {fmt(result.expected_cost_musd / 1000, 3)} + "
+            f"objective = expected {money(result.expected_cost_musd)} + "
             f"{result.config.cvar.weight:g} x CVaR{result.config.cvar.alpha:g} "
-            f"{fmt(result.cvar_musd / 1000, 3)} $B"
+            f"{money(result.cvar_musd)} {money.label}"
         )
         table.caption = objective if table.caption is None else f"{objective}; {table.caption}"
     return table
@@ -199,17 +229,17 @@ def _columns_that_fit(widths: list[int], width: int) -> int:
     return len(widths) - 1
 
 
-def _stranded_table(stranded: pd.DataFrame) -> Table:
+def _stranded_table(stranded: pd.DataFrame, money: MoneyUnit) -> Table:
     table = Table(title="Stranded capacity per scenario (peak over periods)", title_justify="left")
     for column in (
         "scenario",
         "probability",
-        "cost $B",
+        f"cost {money.label}",
         "idle chips",
         "idle PFLOPS share",
         "idle PFLOPS",
         "empty shell MW",
-        "stranded capital $B",
+        f"stranded capital {money.label}",
         "unused take-or-pay GWh",
     ):
         table.add_column(column, justify="left" if column == "scenario" else "right")
@@ -217,12 +247,12 @@ def _stranded_table(stranded: pd.DataFrame) -> Table:
         table.add_row(
             literal(w),
             fmt(row["probability"], 3),
-            fmt(row["cost_musd"] / 1000, 3),
+            money(row["cost_musd"]),
             fmt(row["idle_chips_peak"], 0),
             f"{100 * row['idle_pflops_share_peak']:.1f}%",
             fmt(row["idle_pflops_peak"], 0),
             fmt(row["empty_shell_mw_peak"], 1),
-            fmt(row["stranded_capital_musd_peak"] / 1000, 3),
+            money(row["stranded_capital_musd_peak"]),
             fmt(row["unused_take_or_pay_mwh_total"] / 1000, 1),
         )
     return table

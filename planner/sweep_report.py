@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.markup import literal
-from planner.report import fmt
+from planner.report import fmt, money_unit
 from planner.runfolder import RunFolder
 from planner.sweep import BASE, VariantOutcome
 
@@ -84,15 +84,9 @@ def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
     write_html(folder.file("index.html"), "planner sweep", [("Tornado", chart), ("Variants", table)])
 
 
-def money_unit(table: pd.DataFrame) -> tuple[str, float]:
-    """$B for Stargate-sized cases; musd when every objective is below 10 $B, where $B with three
-    decimals would read 0.058 or -0.001."""
-    largest = table["objective_musd"].abs().max()
-    return ("$B", 1000.0) if pd.notna(largest) and largest >= 10_000 else ("musd", 1.0)
-
-
 def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
-    unit, per_unit = money_unit(table)
+    money = money_unit(*table["objective_musd"].tolist())
+    unit = money.label
     view = Table(title="Sweep variants", title_justify="left")
     for column in (
         "case",
@@ -114,19 +108,16 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
             view.add_row(name, group, "[red]failed[/]", *["-"] * 7, fmt(row["seconds"], 1))
             continue
 
-        def money(column: str, row: dict = row) -> str:
-            return fmt(row[column] / per_unit, 3)
-
         view.add_row(
             literal(row["case"]),
             literal(row["group"]),
             row["status"],
-            money("objective_musd"),
-            money("delta_musd"),
+            money(row["objective_musd"]),
+            money(row["delta_musd"]),
             fmt(row["delta_pct"], 2),
-            money("capex_musd"),
-            money("energy_musd"),
-            money("stranded_capital_musd_peak_expected"),
+            money(row["capex_musd"]),
+            money(row["energy_musd"]),
+            money(row["stranded_capital_musd_peak_expected"]),
             fmt(100 * row["mip_gap"], 3) if row["mip_gap"] is not None else "-",
             fmt(row["seconds"], 1),
         )

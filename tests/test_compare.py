@@ -13,6 +13,7 @@ Facts checked:
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -285,6 +286,9 @@ def test_compare_console_output(compare_run: dict, cli) -> None:
     assert "Strategies compared" in text
     assert "EVPI" in text and "VSS" in text
     assert "all-at-once - phased" in text
+    # A case of a few musd reads in $M throughout: in $B every figure was 0.0xx.
+    assert "$B" not in text
+    assert re.search(r"EVPI [\d,.]+ \$M: .* would be worth [\d,.]+ \$M in", " ".join(text.split()))
 
 
 def test_compare_same_model_twice_is_exit_2(compare_run: dict, cli) -> None:

@@ -8,6 +8,7 @@ or cut (with a caption naming the run-folder file that holds the rest) instead.
 from __future__ import annotations
 
 import io
+import json
 
 from rich.console import Console
 
@@ -74,3 +75,14 @@ def test_ids_with_square_brackets_are_printed_as_written() -> None:
     header = next(line for line in printed.splitlines() if "chip" in line)
     assert header.split("┃")[1:4] == [" chip     ", " lo[v2] ", " 2027 "]
     assert "│ h100[/b] │" in printed
+
+
+def test_a_small_case_prints_money_in_millions(cli, tiny_case_dir, tmp_path) -> None:
+    """$B with three decimals read 0.010 for a 10 musd plan, and 0.000 for every smaller cost."""
+    result = cli("solve", tiny_case_dir, "--out", tmp_path / "run", "--json")
+    objective = json.loads(result.stdout)["objective_musd"]
+    assert objective < 10_000
+    printed = cli("solve", tiny_case_dir, "--out", tmp_path / "run2").stdout
+    assert f"objective {objective:,.3f} $M" in printed
+    assert "Discounted cost, $M" in printed and "stranded capital $M" in printed
+    assert "$B" not in printed

@@ -21,8 +21,9 @@ import pytest
 from planner.errors import InputError
 from planner.loader import load_case
 from planner.plan import solve_case
+from planner.report import BILLIONS, MILLIONS, money_unit
 from planner.sweep import BASE, VariantOutcome, apply_edits, read_sweep
-from planner.sweep_report import money_unit, variants_table
+from planner.sweep_report import variants_table
 
 SWEEP_HEADER = "case,group,file,column,where,op,value\n"
 
@@ -205,9 +206,13 @@ def test_sweep_run_folder_has_table_and_tornado(good_sweep: dict) -> None:
 
 
 def test_money_unit_is_billions_for_large_cases_only() -> None:
-    assert money_unit(pd.DataFrame({"objective_musd": [58.2, float("nan")]})) == ("musd", 1.0)
-    assert money_unit(pd.DataFrame({"objective_musd": [104_342.9, 98_000.0]})) == ("$B", 1000.0)
-    assert money_unit(pd.DataFrame({"objective_musd": [float("nan")]})) == ("musd", 1.0)
+    assert money_unit(58.2, float("nan")) == MILLIONS
+    assert money_unit(104_342.9, 98_000.0) == BILLIONS
+    assert money_unit(-10_000.0) == BILLIONS
+    assert money_unit(9_999.9, None) == MILLIONS
+    assert money_unit(float("nan")) == MILLIONS
+    assert money_unit() == MILLIONS
+    assert BILLIONS(104_342.9) == "104.343" and MILLIONS(9.9855, 2) == "9.99"
 
 
 def test_overwrite_never_deletes_the_sweep_file(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
@@ -263,7 +268,7 @@ def test_sweep_console_output(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1
     text = squash(result.stdout)
     assert "Sweepvariants" in text
-    assert "objectivemusd" in text  # a small case reads in musd, not 0.0xx $B
+    assert "objective$M" in text  # a small case reads in $M, not 0.0xx $B
     assert "cheap_gpu" in text and "badfailed" in text
     assert squash("small.csv, row 3, column where: value 'chip=tpu'") in text
     assert squash(str(tmp_path / "run")) in text
