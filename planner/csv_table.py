@@ -117,7 +117,7 @@ def convert_cell(text: str, kind: FieldKind) -> object:
         raise CellError(kind.expected)
     number = float(text)
     if not math.isfinite(number) or abs(number) > HUGE:
-        raise CellError(f"{kind.expected}, below 1e12 in magnitude")
+        raise CellError(f"{kind.expected}, at most 1e12 in magnitude")
     if kind.kind == "integer":
         if not number.is_integer():
             raise CellError(kind.expected)
@@ -165,6 +165,20 @@ class Table:
     missing: set[str]
     """Required columns absent from the header (reported once, not on every row)."""
     rows: list[RawRow]
+    numbers_in_notes: dict[str, list[int]] = field(default_factory=dict)
+    """Note column -> the rows where it holds a plain number (see :func:`shifted_cells_warning`)."""
+
+
+def shifted_cells_warning(table: Table) -> list[str]:
+    """An unquoted ``12,500`` is two cells, and in a row whose note is blank every cell after it
+    moves one column right: still the right count, so no error, and the last value lands in the
+    note. A number in a note column after the data is the one trace this leaves."""
+    return [
+        f"{table.file}, {'row' if len(rows) == 1 else 'rows'} {examples(rows)}, column {column}: a plain"
+        " number in a note; if a number earlier in the row has a thousands separator (12,500), its"
+        " cells have shifted one column right: write 12500 or quote it (\"12,500\")"
+        for column, rows in table.numbers_in_notes.items()
+    ]
 
 
 def parse_table(
@@ -192,7 +206,18 @@ def parse_table(
             expected = "this required column in the header row (it is missing)"
             problems.append(Problem(file, None, name, None, expected))
     rows = _raw_rows(file, records, start, header, positions, problems)
-    return Table(file, [header[i] for i in sorted(positions.values())], missing, rows)
+    table = Table(file, [header[i] for i in sorted(positions.values())], missing, rows)
+    first_data = min(positions.values(), default=len(header))
+    for index, name in enumerate(header):
+        if index > first_data and name.lower().startswith("note"):
+            numbers = [
+                r + 1
+                for r in range(start + 1, len(records))
+                if index < len(records[r]) and PLAIN_NUMBER.fullmatch(records[r][index].strip())
+            ]
+            if numbers:
+                table.numbers_in_notes.setdefault(name, []).extend(numbers)
+    return table
 
 
 _WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
@@ -407,9 +432,13 @@ def check_reference(
         if key is not None and key[0] not in known_set:
             unknown.setdefault(key[0], []).append(checked)
             checked.bad.add(column)
+    by_fold = {name.casefold(): name for name in sorted(known_set, reverse=True)}
     for value, bad_rows in unknown.items():
         more = [c.row for c in bad_rows[1:]]
         suffix = f"; same value in {len(more)} more rows: {examples(more)}" if more else ""
+        alike = by_fold.get(value.strip().casefold())
+        if alike is not None:  # a near miss worth naming: ids are exact
+            suffix += f"; {alike!r} differs from it only in letter case or spaces, and ids must match exactly"
         problems.append(Problem(file, bad_rows[0].row, column, value, expected + suffix))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from planner.csv_table import (
     is_blank,
     ordered_ids,
     parse_table,
+    shifted_cells_warning,
     valid_models,
     validate_rows,
 )
@@ -223,7 +225,10 @@ class _CaseReader:
         if not spec.required and not content.strip():
             self.warnings.append(f"{spec.name}: the file is empty; treated as absent")
             return None
-        return parse_table(spec.name, content, columns, required, self.problems)
+        table = parse_table(spec.name, content, columns, required, self.problems)
+        if table is not None:
+            self.warnings += shifted_cells_warning(table)
+        return table
 
     def _rows(self, name: str) -> list[Checked] | None:
         spec = FILES[name]
@@ -507,9 +512,49 @@ class _CaseReader:
             self._warn_contracts,
             self._warn_workloads,
             self._warn_scenario_names,
+            self._warn_ids_differing_in_case,
+            self._warn_period_order,
         ]
         for check in checks:
             check(case)
+
+    def _warn_ids_differing_in_case(self, case: Case) -> None:
+        """``North`` and ``north`` are two sites: legal, but more often one typed twice."""
+        ids = (
+            (PERIODS, "period", case.periods),
+            (SCENARIOS if SCENARIOS in self.data else DEMAND, "scenario", case.scenarios),
+            (DEMAND, "workload", case.workloads),
+            (SITES, "site", case.sites),
+            (CHIPS, "chip", case.chips),
+            (POWER, "contract", case.contracts),
+        )
+        for file, kind, names in ids:
+            by_fold: dict[str, list[str]] = {}
+            for name in names:
+                by_fold.setdefault(name.casefold(), []).append(name)
+            for alike in by_fold.values():
+                if len(alike) > 1:
+                    listed = " and ".join(repr(name) for name in alike)
+                    self.warnings.append(
+                        f"{file}: {kind} ids {listed} differ only in letter case; ids are case-sensitive, "
+                        f"so they are {len(alike)} different {kind}s"
+                    )
+
+    def _warn_period_order(self, case: Case) -> None:
+        """Periods are taken in the order listed; ids that read as years (2031, 2027Q3, FY2030-H2)
+        listed out of that order are most likely a sorted-descending or pasted sheet."""
+        keys = [_calendar_key(period) for period in case.periods]
+        if None in keys:
+            return
+        for before, after, key_before, key_after in zip(
+            case.periods, case.periods[1:], keys, keys[1:], strict=False
+        ):
+            if key_after <= key_before:
+                self.warnings.append(
+                    f"{PERIODS}: period '{after}' is listed after '{before}'; periods are taken in the "
+                    "order listed (first = now), whatever their ids say"
+                )
+                return
 
     def _warn_scenario_names(self, case: Case) -> None:
         if len(case.scenarios) < 2:
@@ -596,6 +641,24 @@ class _CaseReader:
                     f"{DEMAND}: workload '{workload}' cannot be served by any chip "
                     f"(every chip has pflops 0 for it in {PERFORMANCE})"
                 )
+
+
+_CALENDAR_ID = re.compile(r"(?:FY|Y)?[ _-]?((?:19|20|21)\d\d)(?:[ _-]?([QH])([1-4]))?", re.IGNORECASE)
+"""A period id that reads as a year, or a quarter or half of one: 2030, 2027Q3, FY2030-H2."""
+
+
+def _calendar_key(period: str) -> tuple[int, float] | None:
+    """Where a year-like period id falls in time; None for other ids (p1, now, phase-2)."""
+    match = _CALENDAR_ID.fullmatch(period.strip())
+    if match is None:
+        return None
+    year, part, number = match.groups()
+    if part is None:
+        return int(year), 0.0
+    parts = 4 if part.upper() == "Q" else 2
+    if int(number) > parts:
+        return None
+    return int(year), (int(number) - 1) / parts
 
 
 def _period_index(case: Case) -> dict[str, int]:

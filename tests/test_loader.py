@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -240,8 +241,8 @@ SITES_HEADER = "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,le
         ("max_mw", "abc", "a number > 0"),
         ("max_mw", "nan", "a number > 0"),
         ("max_mw", "inf", "a number > 0"),
-        ("max_mw", "2e13", "a number > 0, below 1e12 in magnitude"),
-        ("max_mw", "1e400", "a number > 0, below 1e12 in magnitude"),
+        ("max_mw", "2e13", "a number > 0, at most 1e12 in magnitude"),
+        ("max_mw", "1e400", "a number > 0, at most 1e12 in magnitude"),
         ("max_mw", "1_000", "a number > 0"),  # float() takes these; a spreadsheet never writes them
         ("max_mw", "\u0661\u0662", "a number > 0"),
         ("max_mw", "\uff15", "a number > 0"),
@@ -285,7 +286,7 @@ def test_a_number_padded_with_a_non_breaking_space_is_refused(tmp_path: Path) ->
         ("firm_fraction", "1.5", "a number >= 0 and <= 1"),
         ("availability", "0", "a number > 0 and <= 1"),
         ("term_periods", "0", "an integer >= 1"),
-        ("min_take", "-1e20", "a number >= 0 and <= 1, below 1e12 in magnitude"),
+        ("min_take", "-1e20", "a number >= 0 and <= 1, at most 1e12 in magnitude"),
         ("term_periods", "1_0", "an integer >= 1"),
     ],
 )
@@ -825,3 +826,67 @@ def test_short_row_cells_are_blank(tmp_path: Path) -> None:
     problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
     assert_problem(problems, "sites.csv", 4, "module_mw", "", "a value is required")
     assert {p.column for p in problems} == {"module_mw", "capex_musd_per_mw", "pue", "life_years"}
+
+
+def test_ids_differing_only_in_letter_case_are_a_warning(write_case, tiny_files, tmp_path: Path) -> None:
+    """``GPU`` and ``gpu`` are two chips, each with its own rows: legal, more often a typo."""
+    chips = tiny_files["chips.csv"] + "GPU,2,1.2,40000,1500,5,\n"
+    _, warnings = load_case(write_case(tmp_path, {"chips.csv": chips}))
+    assert warnings == [
+        "chips.csv: chip ids 'gpu' and 'GPU' differ only in letter case; ids are case-sensitive, so they "
+        "are 2 different chips"
+    ]
+
+
+def test_a_reference_differing_only_in_letter_case_names_the_id_it_resembles(
+    write_case, tiny_files, tmp_path: Path
+) -> None:
+    power = tiny_files["power.csv"].replace("grid_s,south,", "grid_s,South,")
+    with pytest.raises(InputError) as raised:
+        load_case(write_case(tmp_path, {"power.csv": power}))
+    [problem] = raised.value.problems
+    assert (problem.file, problem.row, problem.column, problem.value) == ("power.csv", 4, "site", "South")
+    assert problem.expected == (
+        "an id in sites.csv; 'south' differs from it only in letter case or spaces, and ids must match"
+        " exactly"
+    )
+
+
+@pytest.mark.parametrize(
+    ("periods", "warned"),
+    [
+        (["2031", "2030", "2029"], "period '2030' is listed after '2031'"),
+        (["2027Q1", "2027Q3", "2027Q2"], "period '2027Q2' is listed after '2027Q3'"),
+        (["FY2030-H2", "FY2030-H1", "FY2031-H1"], "period 'FY2030-H1' is listed after 'FY2030-H2'"),
+        (["2029", "2030", "2031"], None),
+        (["2027q1", "2027Q2", "2027-Q3"], None),
+        (["p3", "p2", "p1"], None),  # not calendar ids: the order listed is the only order
+        (["2030", "later", "2029"], None),
+    ],
+)
+def test_year_like_period_ids_out_of_order_are_a_warning(
+    periods: list[str], warned: str | None, write_case, tiny_files, tmp_path: Path
+) -> None:
+    renamed = dict(zip(("p1", "p2", "p3"), periods, strict=True))
+    files = {
+        name: re.sub(r"\bp[123]\b", lambda found: renamed[found.group()], tiny_files[name])
+        for name in ("periods.csv", "demand.csv", "chips.csv")
+    }
+    _, warnings = load_case(write_case(tmp_path, files))
+    expected = [] if warned is None else [
+        f"periods.csv: {warned}; periods are taken in the order listed (first = now), whatever their ids say"
+    ]
+    assert warnings == expected
+
+
+def test_a_number_in_a_trailing_note_warns_of_shifted_cells(write_case, tiny_files, tmp_path: Path) -> None:
+    """``north,us,30,4,2,11,0.3,0,1,200,15,`` once read pue 1 and life 200 (an unquoted 1,200 split
+    in two) with the real life, 15, in the note, and no word said."""
+    header, north, south = tiny_files["sites.csv"].splitlines()
+    sites = f"{header},note\n{north.replace(',1.2,15', ',1,200,15')}\n{south},built 2019\n"
+    _, warnings = load_case(write_case(tmp_path, {"sites.csv": sites}))
+    assert warnings == [
+        "sites.csv, row 2, column note: a plain number in a note; if a number earlier in the row has a "
+        "thousands separator (12,500), its cells have shifted one column right: write 12500 or quote it "
+        '("12,500")'
+    ]
