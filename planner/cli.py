@@ -175,11 +175,12 @@ class RunFlags:
         )
 
     def run_folder(self, case_name: str, label: str, *inputs: Path) -> RunFolder:
-        """The run folder to write: ``--out``, or a new ``runs/<case>-<label>-<time>`` folder.
+        """The run folder to write: ``--out``, or a new ``runs/<case>-<label>-<time>`` folder
+        (``<label>-relaxed`` with ``--relax``, so an LP run does not read as the MIP's).
         ``--overwrite`` never replaces a folder holding one of the ``inputs``."""
         if self.out is not None:
             return RunFolder(self.out, overwrite=self.overwrite, protect=inputs)
-        return RunFolder(default_run_dir(case_name, label), unique=True)
+        return RunFolder(default_run_dir(case_name, f"{label}-relaxed" if self.relax else label), unique=True)
 
 
 def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[str]]:

@@ -668,6 +668,8 @@ def test_default_run_folder_is_under_runs(cli, tiny_case_dir: Path, tmp_path: Pa
     assert (tmp_path / run_dir / "summary.json").is_file()
     second = json.loads(cli("solve", tiny_case_dir, "--json").stdout)
     assert second["run_dir"] != summary["run_dir"]  # a new folder for every run
+    relaxed = json.loads(cli("solve", tiny_case_dir, "--json", "--relax").stdout)
+    assert Path(relaxed["run_dir"]).name.startswith("tiny-phased-relaxed-")  # not read as the MIP's
 
 
 def test_overwrite_of_an_existing_file(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
