@@ -266,7 +266,7 @@ def _check_replaceable(final: Path, overwrite: bool, protect: Iterable[Path]) ->
     if not final.exists() and not final.is_symlink():
         return
     if not final.is_dir() or final.is_symlink():
-        raise InputError([_problem(final, "a folder path (something other than a folder is there)")])
+        raise InputError([_problem(final, f"a folder path ({_not_a_folder(final)})")])
     if not overwrite:
         raise InputError([_problem(final, _NOT_THERE_YET)])
     resolved = final.resolve()
@@ -290,6 +290,20 @@ def _check_replaceable(final: Path, overwrite: bool, protect: Iterable[Path]) ->
                 )
             ]
         )
+
+
+def _not_a_folder(path: Path) -> str:
+    """What is at ``path`` instead of a folder a run may write, and what to do about a link."""
+    if path.is_symlink():
+        target = path.readlink()
+        if not path.exists():
+            return f"a broken link to '{target}' is there"
+        # A run renames its finished folder into place: that would replace the link, not fill its target.
+        return (
+            f"a link to '{target}' is there; a run writes a real folder in place of its name, so give the"
+            " folder itself, or a new name inside it"
+        )
+    return "a file is there" if path.is_file() else "a device, pipe or socket is there"
 
 
 def _json_default(value: object) -> object:

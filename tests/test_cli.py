@@ -676,11 +676,31 @@ def test_overwrite_of_an_existing_file(cli, tiny_case_dir: Path, tmp_path: Path)
     out = tmp_path / "run"
     out.write_text("not a folder")
     result = cli("solve", tiny_case_dir, "--out", out, "--overwrite")
-    assert result.exit_code in (0, 2)
-    if result.exit_code == 0:
-        assert (out / "summary.json").is_file()
-    else:
-        assert out.read_text() == "not a folder"
+    assert result.exit_code == 2
+    assert "expected a folder path (a file is there)" in result.stderr
+    assert out.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("overwrite", [(), ("--overwrite",)])
+def test_an_out_that_is_a_link_is_refused_naming_its_target(
+    cli, tiny_case_dir: Path, tmp_path: Path, overwrite: tuple[str, ...]
+) -> None:
+    """A run renames its finished folder into place, which would replace the link rather than
+    fill the folder it points to; planner used to say only "something other than a folder"."""
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (tmp_path / "link").symlink_to(target)
+    (tmp_path / "broken").symlink_to(tmp_path / "gone")
+    result = cli("solve", tiny_case_dir, "--out", tmp_path / "link", *overwrite)
+    assert result.exit_code == 2
+    assert f"a link to '{target}' is there" in " ".join(result.stderr.split())
+    assert (tmp_path / "link").is_symlink() and list(target.iterdir()) == []
+    result = cli("solve", tiny_case_dir, "--out", tmp_path / "broken", *overwrite)
+    assert result.exit_code == 2
+    assert f"a broken link to '{tmp_path / 'gone'}' is there" in " ".join(result.stderr.split())
+    inside = cli("solve", tiny_case_dir, "--out", tmp_path / "link" / "run", "--json")
+    assert inside.exit_code == 0, inside.output
+    assert (target / "run" / "summary.json").is_file()
 
 
 @pytest.mark.parametrize(
