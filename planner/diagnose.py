@@ -112,8 +112,18 @@ def explain_failure(pm: PlanningModel, outcome: SolveOutcome) -> str:
             f"{head} HiGHS could neither isolate conflicting constraints nor give a direction in "
             "which the cost falls without limit."
         )
-    if outcome.status in ("time_limit", "iteration_limit"):
+    if outcome.status == "time_limit":
         return f"{head} It stopped ({outcome.status}) before finding any feasible plan; allow more time."
+    if outcome.status in ("iteration_limit", "solution_limit"):
+        # Only a [solver.highs_options] entry sets these (mip_max_nodes, simplex_iteration_limit,
+        # mip_max_leaves, ...): planner leaves HiGHS's own unlimited.
+        return (
+            f"{head} A HiGHS limit set in the model's [solver.highs_options] (such as mip_max_nodes,"
+            " mip_max_leaves or simplex_iteration_limit) stopped it before any feasible plan was found;"
+            " raise or remove that limit."
+        )
+    if outcome.status == "memory_limit":
+        return f"{head} HiGHS ran out of memory before finding any feasible plan."
     return head
 
 

@@ -112,3 +112,22 @@ def test_cvar_without_its_tail_rows_is_unbounded_in_eta() -> None:
     pm.model.cvar_tail.deactivate()
     message = _explained(pm)
     assert "CVaR threshold eta" in message and "model is unbounded" in message
+
+
+def test_a_node_limit_from_highs_options_is_named_as_the_cause(tiny_case_dir) -> None:
+    """``mip_max_nodes = 0`` stops HiGHS before its first plan on the tiny case: the message used to
+    end at "status solution_limit", with nothing to say it came from the model's own options."""
+    from planner.config import SolverSettings
+    from planner.loader import load_case
+    from planner.plan import solve_case
+
+    case, _ = load_case(tiny_case_dir)
+    limited = ModelConfig(
+        name="limited",
+        policy="phased",
+        solver=SolverSettings(mip_gap=0.0, highs_options={"mip_max_nodes": 0, "mip_heuristic_effort": 0.0}),
+    )
+    with pytest.raises(ModelError) as raised:
+        solve_case(case, limited)
+    assert "status solution_limit" in str(raised.value)
+    assert "[solver.highs_options]" in str(raised.value) and "mip_max_nodes" in str(raised.value)
