@@ -35,6 +35,10 @@ FIGURE_LABELS = {
 }
 
 
+TIMING_FIGURES = ("solve_seconds",)
+"""Figures that differ from run to run of the same input: kept out of comparison.csv."""
+
+
 def comparison_summary(comparison: Comparison, run_dir: str | None) -> dict:
     """The ``--json`` object of ``planner compare``."""
     figures = comparison.figures()
@@ -159,6 +163,10 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) ->
 
     figures = comparison.figures()
     money = _money_unit(figures)
+    timings = figures.index.intersection(TIMING_FIGURES)
+    # Timings vary run to run: apart, the tables of the same input are the same bytes every time.
+    folder.write_table("timings", figures.loc[timings].rename_axis("figure"), index=True)
+    figures = figures.drop(index=timings)
     folder.write_table("comparison", figures.rename_axis("figure"), index=True)
     folder.write_table("capex_by_year", comparison.capex_by_year().rename_axis("period"), index=True)
     folder.write_json("summary.json", comparison_summary(comparison, run_dir))

@@ -77,6 +77,9 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
 def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
     from planner.charts import plot_tornado, write_html
 
+    # Timings vary run to run: apart, the tables of the same input are the same bytes every time.
+    folder.write_table("timings", table[["case", "seconds"]])
+    table = table.drop(columns="seconds")
     folder.write_table("variants", table)
     base = table.loc[table["case"] == BASE, "objective_musd"]
     base_objective = float(base.iloc[0]) if len(base) else math.nan

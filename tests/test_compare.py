@@ -266,6 +266,21 @@ def test_compare_run_folder(compare_run: dict) -> None:
     assert (out / "inputs_fingerprint.txt").read_text() == f"sha256 {fingerprint}\n"
 
 
+def test_a_second_compare_of_the_same_input_writes_the_same_files(compare_run: dict, cli) -> None:
+    """Only the solve times (timings.csv, and summary.json's run_dir and seconds) may differ;
+    comparison.csv used to carry a solve_seconds row, so it changed on every run."""
+    again = compare_run["root"] / "again"
+    result = cli("compare", compare_run["case_dir"], "--workers", "1", "--mip-gap", "0", "--out", again)
+    assert result.exit_code == 0, result.output
+    first = sorted(p.name for p in compare_run["out"].iterdir())
+    assert first == sorted(p.name for p in again.iterdir())
+    assert "timings.csv" in first
+    for name in set(first) - {"timings.csv", "summary.json"}:
+        assert (again / name).read_bytes() == (compare_run["out"] / name).read_bytes(), name
+    timings = (again / "timings.csv").read_text().splitlines()
+    assert timings[0] == "figure," + ",".join(POLICIES) and timings[1].startswith("solve_seconds,")
+
+
 def test_compare_two_models_still_reports_evpi_and_vss(compare_run: dict, cli) -> None:
     out = compare_run["root"] / "two"
     result = cli("compare", compare_run["case_dir"], "--model", "phased", "--model", "all-at-once",
