@@ -19,8 +19,10 @@ import pyomo.environ as pyo
 from rich.console import Console
 from rich.table import Table
 
-from planner.errors import ModelError
+from planner.diagnose import magnitude_problems
+from planner.errors import InputError, ModelError
 from planner.formulation.model import drop_rows_met_by_fixed_decisions
+from planner.magnitudes import MagnitudeError
 from planner.markup import literal
 from planner.plan import PlanResult
 from planner.runfolder import RunFolder
@@ -39,6 +41,8 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
     dropped = drop_rows_met_by_fixed_decisions(m)
     try:
         outcome = solve_model(m, result.config.solver, with_duals=True)
+    except MagnitudeError as exc:  # fixed integers move into right-hand sides: checked like the MIP
+        raise InputError(magnitude_problems(pm, exc)) from exc
     finally:
         for var in fixed_here:
             var.unfix()
