@@ -436,9 +436,9 @@ def check_reference(
     for value, bad_rows in unknown.items():
         more = [c.row for c in bad_rows[1:]]
         suffix = f"; same value in {len(more)} more rows: {examples(more)}" if more else ""
-        alike = by_fold.get(value.strip().casefold())
+        alike = by_fold.get(value.casefold())
         if alike is not None:  # a near miss worth naming: ids are exact
-            suffix += f"; {alike!r} differs from it only in letter case or spaces, and ids must match exactly"
+            suffix += f"; {alike!r} differs from it only in letter case, and ids must match exactly"
         problems.append(Problem(file, bad_rows[0].row, column, value, expected + suffix))
 
 

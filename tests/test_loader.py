@@ -847,7 +847,7 @@ def test_a_reference_differing_only_in_letter_case_names_the_id_it_resembles(
     [problem] = raised.value.problems
     assert (problem.file, problem.row, problem.column, problem.value) == ("power.csv", 4, "site", "South")
     assert problem.expected == (
-        "an id in sites.csv; 'south' differs from it only in letter case or spaces, and ids must match"
+        "an id in sites.csv; 'south' differs from it only in letter case, and ids must match"
         " exactly"
     )
 
