@@ -180,7 +180,8 @@ class RunFlags:
         ``--overwrite`` never replaces a folder holding one of the ``inputs``."""
         if self.out is not None:
             return RunFolder(self.out, overwrite=self.overwrite, protect=inputs)
-        return RunFolder(default_run_dir(case_name, f"{label}-relaxed" if self.relax else label), unique=True)
+        suffix = "-relaxed" if self.relax else ""
+        return RunFolder(default_run_dir(case_name, label, suffix=suffix), unique=True)
 
 
 def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[str]]:

@@ -41,13 +41,14 @@ MAX_NAME_BYTES = 255
 """Longest file name most file systems take (NAME_MAX); a longer one was an internal error."""
 
 
-def default_run_dir(case_name: str, model_name: str, root: Path = Path("runs")) -> Path:
-    """``runs/<case>-<model>-<timestamp>``; :class:`RunFolder` with ``unique=True`` adds a suffix
-    when that name is taken. Names are reduced to safe characters (a model named ``../x`` must not
-    write outside ``runs/``)."""
+def default_run_dir(case_name: str, model_name: str, root: Path = Path("runs"), suffix: str = "") -> Path:
+    """``runs/<case>-<model><suffix>-<timestamp>``; :class:`RunFolder` with ``unique=True`` adds a
+    suffix when that name is taken. Names are reduced to safe characters (a model named ``../x``
+    must not write outside ``runs/``)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    # Each part cut so that the staged name (".<name>-NN.partial") stays within NAME_MAX bytes.
-    return root / f"{safe_name(case_name)[:100]}-{safe_name(model_name)[:100]}-{stamp}"
+    # Each part cut so that the staged name (".<name>-NN.partial") stays within NAME_MAX bytes;
+    # ``suffix`` (e.g. "-relaxed") after the cut, so a long model name cannot drop it.
+    return root / f"{safe_name(case_name)[:100]}-{safe_name(model_name)[:100]}{suffix}-{stamp}"
 
 
 def safe_name(name: str) -> str:
@@ -253,9 +254,9 @@ def _clear_if_abandoned(staging: Path) -> bool:
 def _check_outside_input_folders(final: Path, protect: Iterable[Path]) -> None:
     """Refuse, before anything is created, a run folder inside an input folder (the case): the
     loader reads every ``*.csv`` there, so ``--out case/budget.csv`` made the case unreadable."""
-    resolved = final.resolve()
+    resolved = _real(final)
     for kept in protect:
-        kept_resolved = Path(kept).resolve()
+        kept_resolved = _real(Path(kept))
         if kept_resolved.is_dir() and kept_resolved in resolved.parents:
             expected = f"a run folder outside the input folder {kept} (a run never changes its inputs)"
             raise InputError([_problem(final, expected)])
@@ -292,12 +293,18 @@ def _check_replaceable(final: Path, overwrite: bool, protect: Iterable[Path]) ->
         )
 
 
+def _real(path: Path) -> Path:
+    """``path`` with its links followed as far as they go; unlike ``Path.resolve`` (Python 3.11), a
+    link loop does not raise, so it reaches the check that refuses it in words."""
+    return Path(os.path.realpath(path))
+
+
 def _not_a_folder(path: Path) -> str:
     """What is at ``path`` instead of a folder a run may write, and what to do about a link."""
     if path.is_symlink():
         target = path.readlink()
         if not path.exists():
-            return f"a broken link to '{target}' is there"
+            return f"a link to '{target}' that leads nowhere (broken, or a loop) is there"
         # A run renames its finished folder into place: that would replace the link, not fill its target.
         return (
             f"a link to '{target}' is there; a run writes a real folder in place of its name, so give the"

@@ -294,6 +294,8 @@ def test_default_run_folder_names_are_safe() -> None:
     path = default_run_dir("my case", "../../escaped")
     assert path.parent == Path("runs")
     assert path.name.startswith("my_case-escaped-")
+    long_model = default_run_dir("case", "m" * 150, suffix="-relaxed")  # the cut once took "-relaxed"
+    assert long_model.name.startswith("case-" + "m" * 100 + "-relaxed-")
 
 
 def test_an_unusable_out_path_is_an_input_error(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
@@ -697,7 +699,11 @@ def test_an_out_that_is_a_link_is_refused_naming_its_target(
     assert (tmp_path / "link").is_symlink() and list(target.iterdir()) == []
     result = cli("solve", tiny_case_dir, "--out", tmp_path / "broken", *overwrite)
     assert result.exit_code == 2
-    assert f"a broken link to '{tmp_path / 'gone'}' is there" in " ".join(result.stderr.split())
+    assert f"a link to '{tmp_path / 'gone'}' that leads nowhere" in " ".join(result.stderr.split())
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")  # was "internal error: RuntimeError: Symlink loop"
+    result = cli("solve", tiny_case_dir, "--out", tmp_path / "loop", *overwrite)
+    assert result.exit_code == 2
+    assert "(broken, or a loop)" in " ".join(result.stderr.split())
     inside = cli("solve", tiny_case_dir, "--out", tmp_path / "link" / "run", "--json")
     assert inside.exit_code == 0, inside.output
     assert (target / "run" / "summary.json").is_file()
