@@ -191,44 +191,47 @@ def infeasible_rows(pm: PlanningModel) -> list[tuple[str, tuple]]:
     return [_key(component) for component in components]
 
 
-_BY_PERIOD = "the period's years"
-_ENERGY = f"pue, load_factor, hours_per_year and {_BY_PERIOD}"
-_CONTRACT_ENERGY = f"availability, hours_per_year and {_BY_PERIOD}"
-_DISCOUNTED = "discounting and the period's years"
+_HOURS = "parameters.csv hours_per_year × periods.csv years"
+_DISCOUNTED = "discounted, × periods.csv years for a yearly cost"
 
-COEFFICIENT_INPUTS: dict[tuple[str, str], tuple[str, str, str]] = {
-    ("site_cap", "build"): ("sites.csv", "module_mw", ""),
-    ("fit_chips_in_buildings", "ready_modules"): ("sites.csv", "module_mw", ""),
-    ("fit_chips_in_buildings", "fleet"): ("chips.csv", "kw", ""),
-    ("firm_power", "fleet"): ("chips.csv", "kw", "sites.csv pue"),
-    ("firm_power", "contract_active"): ("power.csv", "mw", "firm_fraction"),
-    ("meet_demand", "run"): ("chips.csv", "pflops", "or chip_performance.csv pflops"),
-    ("energy_balance", "run"): ("chips.csv", "kw", _ENERGY),
-    ("energy_cap", "contract_active"): ("power.csv", "mw", _CONTRACT_ENERGY),
-    ("take_or_pay", "contract_active"): ("power.csv", "mw", f"min_take, {_CONTRACT_ENERGY}"),
-    ("budget", "build"): ("sites.csv", "module_mw", "capex_musd_per_mw"),
-    ("budget", "buy"): ("chips.csv", "capex_usd", ""),
-    ("budget", "sign"): ("power.csv", "mw", "capex_musd_per_mw"),
+COEFFICIENT_INPUTS: dict[tuple[str, str], tuple[str, str]] = {
+    ("site_cap", "build"): ("sites.csv", "module_mw"),
+    ("fit_chips_in_buildings", "ready_modules"): ("sites.csv", "module_mw"),
+    ("fit_chips_in_buildings", "fleet"): ("chips.csv", "kw"),
+    ("firm_power", "fleet"): ("chips.csv", "kw × sites.csv pue"),
+    ("firm_power", "contract_active"): ("power.csv", "mw × firm_fraction"),
+    ("meet_demand", "run"): ("chips.csv", "pflops (or chip_performance.csv pflops)"),
+    ("energy_balance", "run"): ("chips.csv", f"kw × sites.csv pue × parameters.csv load_factor × {_HOURS}"),
+    ("energy_cap", "contract_active"): ("power.csv", f"mw × availability × {_HOURS}"),
+    ("take_or_pay", "contract_active"): ("power.csv", f"mw × min_take × availability × {_HOURS}"),
+    ("budget", "build"): ("sites.csv", "module_mw × capex_musd_per_mw"),
+    ("budget", "buy"): ("chips.csv", "capex_usd"),
+    ("budget", "sign"): ("power.csv", "mw × capex_musd_per_mw"),
 }
-"""(row family, column family) -> the input file, column and co-factors its coefficient is made of."""
+"""(row family, column family) -> the input file and the product of inputs the coefficient is."""
 
-COST_INPUTS: dict[str, tuple[str, str, str]] = {
-    "build": ("sites.csv", "module_mw", f"capex_musd_per_mw, salvage and {_DISCOUNTED}"),
-    "buy": ("chips.csv", "capex_usd", f"salvage and {_DISCOUNTED}"),
-    "sign": ("power.csv", "mw", f"capex_musd_per_mw, salvage and {_DISCOUNTED}"),
-    "ready_modules": ("sites.csv", "module_mw", f"fixed_om_musd_per_mw_year and {_DISCOUNTED}"),
-    "fleet": ("chips.csv", "opex_usd_per_year", _DISCOUNTED),
-    "contract_active": ("power.csv", "mw", f"capacity_cost_musd_per_mw_year and {_DISCOUNTED}"),
-    "energy": ("power.csv", "price_usd_per_mwh", _DISCOUNTED),
-    "unmet": ("parameters.csv", "unmet_penalty_musd_per_eflops_year", _DISCOUNTED),
+COST_INPUTS: dict[str, tuple[str, str]] = {
+    "build": ("sites.csv", f"module_mw × capex_musd_per_mw (less salvage, {_DISCOUNTED})"),
+    "buy": ("chips.csv", f"capex_usd (less salvage, {_DISCOUNTED})"),
+    "sign": ("power.csv", f"mw × capex_musd_per_mw (less salvage, {_DISCOUNTED})"),
+    "ready_modules": ("sites.csv", f"module_mw × fixed_om_musd_per_mw_year ({_DISCOUNTED})"),
+    "fleet": ("chips.csv", f"opex_usd_per_year ({_DISCOUNTED})"),
+    "contract_active": ("power.csv", f"mw × capacity_cost_musd_per_mw_year ({_DISCOUNTED})"),
+    "energy": ("power.csv", f"price_usd_per_mwh ({_DISCOUNTED})"),
+    "unmet": ("parameters.csv", f"unmet_penalty_musd_per_eflops_year ({_DISCOUNTED})"),
 }
 """A cost's column family -> its inputs (the objective and the CVaR rows carry the same costs)."""
 
-RHS_INPUTS: dict[str, tuple[str, str, str]] = {
-    "energy_cap": ("power.csv", "mw", f"{_CONTRACT_ENERGY} of an existing contract"),
-    "take_or_pay": ("power.csv", "mw", f"min_take, {_CONTRACT_ENERGY} of an existing contract"),
-    "firm_power": ("power.csv", "mw", "firm_fraction of an existing contract"),
-    "meet_demand": ("demand.csv", "eflops", ""),
+RHS_INPUTS: dict[str, tuple[str, str]] = {
+    "energy_cap": ("power.csv", f"mw × availability × {_HOURS} of an existing contract"),
+    "take_or_pay": ("power.csv", f"mw × min_take × availability × {_HOURS} of an existing contract"),
+    "firm_power": ("power.csv", "mw × firm_fraction of an existing contract"),
+    "meet_demand": ("demand.csv", "eflops"),
+    "cvar_tail": (
+        "sites.csv and power.csv",
+        "costs fixed in advance: existing_mw × fixed_om_musd_per_mw_year, an existing contract's"
+        " mw × capacity_cost_musd_per_mw_year",
+    ),
 }
 """A right-hand side's row family -> its inputs (fixed decisions, e.g. existing contracts, move
 into the right-hand side)."""
@@ -242,49 +245,48 @@ _HIGHS_READS = {
 
 
 def magnitude_problems(pm: PlanningModel, error: MagnitudeError) -> list[Problem]:
-    """One input problem per kind of out-of-range number (e.g. module_mw too small for the
-    "chips must fit" row), with its first example named in words and how many share it."""
+    """One input problem per kind of out-of-range number and the inputs that make it (e.g.
+    module_mw too small), with its first example named in words and how many share it."""
     grouped: dict[tuple[str, str, str], list[OutOfRange]] = {}
     for item in error.found:
-        row = _key(error.repn.rows[item.row][0]) if item.row is not None else ("objective", ())
-        column = _key(error.repn.columns[item.column]) if item.column is not None else ("", ())
-        grouped.setdefault((item.what, row[0], column[0]), []).append(item)
+        grouped.setdefault((item.what, *_inputs_behind(error, item)), []).append(item)
     problems = []
-    for (what, row_family, column_family), items in grouped.items():
+    for (what, file, product), items in grouped.items():
         first = items[0]
-        if what == "rhs":
-            file, column, with_ = RHS_INPUTS.get(row_family, ("", "", ""))
-        elif what == "cost" or row_family == "cvar_tail":
-            file, column, with_ = COST_INPUTS.get(column_family, ("", "", ""))
-        else:
-            file, column, with_ = COEFFICIENT_INPUTS.get((row_family, column_family), ("", "", ""))
+        column = _key(error.repn.columns[first.column]) if first.column is not None else None
         where = (
-            f"the objective's cost of {VARIABLE_WORDS.get(column_family, column_family)}"
-            if first.row is None
+            f"the objective's cost of {VARIABLE_WORDS.get(column[0], column[0])}"
+            if first.row is None and column is not None
             else f"'{describe_row(pm, *_key(error.repn.rows[first.row][0]))}'"
         )
-        term = (
-            f" on {describe_row(pm, *_key(error.repn.columns[first.column]), VARIABLE_WORDS)}"
-            if first.column is not None and first.row is not None
-            else ""
-        )
+        term = f" on {describe_row(pm, *column, VARIABLE_WORDS)}" if column and first.row is not None else ""
         more = f" (and {len(items) - 1} more like it)" if len(items) > 1 else ""
-        made_of = f" (with {with_})" if with_ else ""
         problems.append(
             Problem(
                 file=file or "the case",
                 row=None,
-                column=column or None,
+                column=product or None,
                 value=None,
                 expected=(
-                    f"magnitudes the solver can use: this input{made_of} makes the number"
-                    f" {_short(abs(first.value))}{term} in {where}{more};"
+                    f"magnitudes the solver can use: {'this product' if '×' in product else 'this input'}"
+                    f" makes the number {_short(abs(first.value))}{term} in {where}{more};"
                     f" {_HIGHS_READS[what].format(limit=_short(first.limit))}."
                     " Check these values for a unit slip"
                 ),
             )
         )
     return problems
+
+
+def _inputs_behind(error: MagnitudeError, item: OutOfRange) -> tuple[str, str]:
+    """The input file and the product of input columns that make ``item``'s number."""
+    row_family = _key(error.repn.rows[item.row][0])[0] if item.row is not None else ""
+    column_family = _key(error.repn.columns[item.column])[0] if item.column is not None else ""
+    if item.what == "rhs":
+        return RHS_INPUTS.get(row_family, ("", ""))
+    if item.what == "cost" or row_family == "cvar_tail":
+        return COST_INPUTS.get(column_family, ("", ""))
+    return COEFFICIENT_INPUTS.get((row_family, column_family), ("", ""))
 
 
 def _short(number: float) -> str:

@@ -8,13 +8,17 @@ built IT MW" and reported "optimal" with all demand unmet; with ``mw = 1e12`` it
 and planner printed "no plan: status optimal". The cells are each legal; their products are not.
 
 A dropped value only matters when the decision it multiplies can be large enough for the term to
-count: a value on a column with a finite upper bound ``u`` is reported when ``|a| * u`` exceeds
-:data:`NEGLIGIBLE`. (Dropping ``1e-15 MW`` per chip, or a cost term far below a cent in the CVaR
-row, changes nothing HiGHS's own tolerances would not.)
+count. On a column with a finite upper bound ``u`` it is reported when ``|a| * u`` exceeds
+:data:`NEGLIGIBLE`. On an unbounded column it is reported unless the row holds money (the CVaR
+tail, the budget): there the decision's own cost bounds it, and a cost term far below a cent per
+MWh changes nothing HiGHS's tolerances would not; in a physical row the decision can grow without
+limit (chips of 1e-6 kW: HiGHS dropped them from the building and called 2e9 of them "optimal"
+with no building at all).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -45,9 +49,12 @@ class MagnitudeError(Exception):
         super().__init__(f"{len(found)} number(s) out of HiGHS's range")
 
 
-def out_of_range(lp: highspy.HighsLp, highs: highspy.Highs) -> list[OutOfRange]:
+def out_of_range(
+    lp: highspy.HighsLp, highs: highspy.Highs, is_money_row: Callable[[int], bool] = lambda _row: False
+) -> list[OutOfRange]:
     """What ``highs`` (with its options) would not take from ``lp`` as written; the matrix is
-    column-wise, as ``planner.solve`` passes it."""
+    column-wise, as ``planner.solve`` passes it. ``is_money_row(row)``: the row's coefficients are
+    costs (asked only of rows holding a value HiGHS would drop)."""
     small = _option(highs, "small_matrix_value")
     large = _option(highs, "large_matrix_value")
     infinite_cost = _option(highs, "infinite_cost")
@@ -57,7 +64,13 @@ def out_of_range(lp: highspy.HighsLp, highs: highspy.Highs) -> list[OutOfRange]:
     columns = np.repeat(np.arange(lp.num_col_), np.diff(np.asarray(lp.a_matrix_.start_)))
     magnitude = np.abs(values)
     upper = np.abs(np.asarray(lp.col_upper_, dtype=float))[columns]
-    dropped = (magnitude > 0) & (magnitude <= small) & np.isfinite(upper) & (magnitude * upper > NEGLIGIBLE)
+    tiny = (magnitude > 0) & (magnitude <= small)
+    bounded = np.isfinite(upper)
+    dropped = tiny & bounded & (magnitude * upper > NEGLIGIBLE)
+    # Unbounded: in a physical row the decision can grow until the dropped term counts (2e9 chips
+    # of 1e-6 kW filled no building); in a money row its own cost keeps it in bounds.
+    for i in np.flatnonzero(tiny & ~bounded):
+        dropped[i] = not is_money_row(int(rows[i]))
     found = [
         OutOfRange(what, values[i], int(rows[i]), int(columns[i]), limit)
         for what, limit, where in (("small", small, dropped), ("large", large, magnitude >= large))

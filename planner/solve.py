@@ -24,6 +24,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.config import SolverSettings
 from planner.errors import ModelError
+from planner.formulation.objective import MONEY_ROWS
 from planner.formulation.variables import SOLVER_UNITS
 from planner.highs_factory import (
     SolverLog,
@@ -144,7 +145,7 @@ def solve_model(
     repn, lp, integer_columns = compiled.repn, compiled.lp, compiled.integer_columns
     log = SolverLog(log_file, stream_log)
     highs = _configured_highs(settings, log, integer_columns)
-    found = out_of_range(lp, highs)
+    found = out_of_range(lp, highs, lambda row: repn.rows[row][0].parent_component().local_name in MONEY_ROWS)
     if found:
         raise MagnitudeError(found, repn)
     if highs.passModel(lp) == highspy.HighsStatus.kError:

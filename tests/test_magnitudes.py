@@ -114,7 +114,7 @@ def _lp(cost: float, upper_row: float, coefficient: float, column_upper: float) 
         (1.0, 1.0, 1e15, 1.0, ["large"]),
         (1.0, 1.0, 1e-9, 1e3, ["small"]),  # 1e-6 of the row's unit: it counts
         (1.0, 1.0, 1e-10, 1e2, []),  # at most 1e-8: below any tolerance
-        (1.0, 1.0, 1e-10, highspy.kHighsInf, []),  # unbounded: its cost keeps it in range
+        (1.0, 1.0, 1e-10, highspy.kHighsInf, ["small"]),  # unbounded: it can grow until the term counts
         (1.0, 1.0, 2e-9, 1e10, []),  # above small_matrix_value: HiGHS keeps it
     ],
 )
@@ -123,6 +123,27 @@ def test_out_of_range_follows_highs_limits(
 ) -> None:
     lp = _lp(cost, upper_row, coefficient, column_upper)
     assert [item.what for item in out_of_range(lp, new_highs())] == found
+
+
+def test_a_tiny_value_on_an_unbounded_decision_in_a_money_row_is_let_through() -> None:
+    lp = _lp(1.0, 1.0, 1e-10, highspy.kHighsInf)
+    assert out_of_range(lp, new_highs(), is_money_row=lambda row: row == 0) == []
+
+
+def test_chips_too_small_for_highs_to_need_a_building_are_an_input_error() -> None:
+    """1e-6 kW chips of 1 TFLOPS: 2,000 EFLOPS takes 2e9 chips, 2 MW of IT. HiGHS read their
+    1e-9 MW each as 0 in "chips must fit in built IT MW" and called a plan with no building at all
+    optimal (found by an audit; the check once let every unbounded decision through)."""
+    case = make_case(
+        {"p1": 2000.0}, sites=[site(max_mw=10, module_mw=1, capex_musd_per_mw=10)],
+        chips=[chip(pflops=0.001, kw=1e-6)], penalty=1e6,
+    )
+    with pytest.raises(InputError) as raised:
+        solve_case(case, config())
+    fits, firm = raised.value.problems
+    assert (fits.file, fits.column) == ("chips.csv", "kw")
+    assert (firm.file, firm.column) == ("chips.csv", "kw × sites.csv pue")
+    assert "chips must fit in built IT MW" in fits.expected
 
 
 def test_out_of_range_reads_the_options_highs_will_use() -> None:

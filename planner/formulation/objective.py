@@ -34,6 +34,12 @@ COST_COMPONENTS = NODE_COMPONENTS + SCENARIO_COMPONENTS
 """Every component is a positive amount in musd; ``salvage`` is a credit and is subtracted."""
 
 
+MONEY_ROWS = ("cvar_tail", "budget")
+"""Constraint families whose coefficients are money (a cost or a capex): a term HiGHS drops there
+is worth its coefficient times a decision that a cost already keeps in bounds, not a physical
+relation a decision can grow through (see :mod:`planner.magnitudes`)."""
+
+
 def add_node_costs(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     """Items A, B (investment part) and D at each tree node, discounted to year 0.
 
