@@ -192,6 +192,24 @@ def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[st
     return case, warnings
 
 
+def check_numbers_before_solving(case: Case, configs: list[ModelConfig]) -> None:
+    """Exit 2 (every problem once) before any solve or run folder when ``case`` makes numbers
+    HiGHS would not take as written under one of ``configs``: ``solve`` finds them after its
+    build, but ``compare`` and ``sweep`` answered them with a folder of failed strategies (exit 1)
+    and ``validate`` called the case valid."""
+    from planner.plan import check_case_numbers
+
+    problems: dict[tuple[str, str | None], Problem] = {}  # one per input, as the first model saw it
+    for config in configs:
+        try:
+            check_case_numbers(case, config)
+        except InputError as exc:
+            for problem in exc.problems:
+                problems.setdefault((problem.file, problem.column), problem)
+    if problems:
+        raise InputError(list(problems.values()))
+
+
 OUT_OF_MEMORY = (
     "out of memory: the model does not fit in this machine's memory. Fewer "
     "scenarios, periods, sites or chip types make it smaller; an LP (--relax) needs about half "
@@ -402,6 +420,7 @@ def compare(
         raise InputError([Problem("--model", None, None, ", ".join(names), "each model once")])
     console = make_console(stderr=flags.as_json)
     case, _warnings = load_case_reporting(case_dir, console)
+    check_numbers_before_solving(case, configs)
     with flags.run_folder(case.name, "compare", case_dir, *map(resolve_model_path, names)) as folder:
         final_dir = folder.final
         comparison = compare_strategies(case, configs, workers=workers)
@@ -462,6 +481,7 @@ def sweep(
         problems += exc.problems
     if problems:
         raise InputError(problems)
+    check_numbers_before_solving(case, [config])  # base's; a variant's own are its failure
     tasks = sweep_tasks(case_dir, variants, sweep_file.name)
     if len(tasks) == 1:
         console.print(
@@ -502,13 +522,16 @@ def _plain(value: object) -> str:
 
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
+@model_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handle_errors
-def validate(case_dir: Path, as_json: bool) -> None:
-    """Check CASE_DIR; print a short summary, or every problem found (exit 2)."""
+def validate(case_dir: Path, model_name: str, as_json: bool) -> None:
+    """Check CASE_DIR; print a short summary, or every problem found (exit 2). The model is built,
+    not solved, to check its numbers are ones HiGHS can take as written."""
     from planner.case_summary import case_summary
 
     case, warnings = load_case(case_dir)
+    check_numbers_before_solving(case, [load_model_config(model_name)])
     summary = case_summary(case)
     summary["warnings"] = warnings
     if as_json:

@@ -146,6 +146,29 @@ def _build_and_solve(
     return pm, outcome, build_seconds
 
 
+def check_case_numbers(case: Case, config: ModelConfig) -> None:
+    """Raise :class:`InputError` when ``case`` under ``config`` makes numbers HiGHS would not
+    take as written: what a solve would answer, said before any solve (``validate``, and
+    ``compare`` and ``sweep`` before they start their solves). Plan-on-mean is checked on the
+    phased tree model, whose rows hold both of its stages' numbers."""
+    from planner.highs_factory import configured_highs
+    from planner.solve import check_numbers, compile_model
+
+    pm = build_model(
+        case,
+        policy="phased" if config.policy == "plan-on-mean" else config.policy,
+        integer=config.integer,
+        cvar_alpha=config.cvar.alpha,
+        cvar_weight=config.cvar.weight,
+    )
+    try:
+        check_numbers(compile_model(pm.model, config.solver.scales), configured_highs(config.solver))
+    except MagnitudeError as exc:
+        from planner.diagnose import magnitude_problems
+
+        raise InputError(magnitude_problems(pm, exc)) from exc
+
+
 def stop_if_interrupted(outcome: SolveOutcome) -> None:
     """Ctrl-C (or kill) stopped this solve: stop what asked for it too, by re-raising the
     interrupt that HiGHS absorbed (one Ctrl-C must not merely hand over to the next solve)."""

@@ -145,9 +145,7 @@ def solve_model(
     repn, lp, integer_columns = compiled.repn, compiled.lp, compiled.integer_columns
     log = SolverLog(log_file, stream_log)
     highs = _configured_highs(settings, log, integer_columns)
-    found = out_of_range(lp, highs, lambda row: repn.rows[row][0].parent_component().local_name in MONEY_ROWS)
-    if found:
-        raise MagnitudeError(found, repn)
+    check_numbers(compiled, highs)
     if highs.passModel(lp) == highspy.HighsStatus.kError:
         raise ModelError("HiGHS refused the model; run with --log to see its message.")
     load_seconds = time.perf_counter() - started
@@ -370,6 +368,17 @@ def compile_model(
     else:
         scaling = Scaling.identity(lp.num_row_, lp.num_col_)
     return CompiledModel(repn, lp, integer_columns, scaling, rescaled)
+
+
+def check_numbers(compiled: CompiledModel, highs: highspy.Highs) -> None:
+    """Raise :class:`MagnitudeError` when ``highs`` would drop, refuse or read as infinite a
+    number of ``compiled`` (:mod:`planner.magnitudes`)."""
+    rows = compiled.repn.rows
+    found = out_of_range(
+        compiled.lp, highs, lambda row: rows[row][0].parent_component().local_name in MONEY_ROWS
+    )
+    if found:
+        raise MagnitudeError(found, compiled.repn)
 
 
 def _to_highs_lp(repn: object, a_matrix: object) -> tuple[highspy.HighsLp, np.ndarray]:

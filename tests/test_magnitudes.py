@@ -151,3 +151,30 @@ def test_out_of_range_reads_the_options_highs_will_use() -> None:
     highs = new_highs()
     highs.setOptionValue("small_matrix_value", 1e-12)
     assert out_of_range(_lp(1.0, 1.0, 1e-10, 1e3), highs) == []
+
+
+@pytest.mark.parametrize("command", ["validate", "compare", "sweep"])
+def test_validate_compare_and_sweep_refuse_such_a_case_before_solving(
+    command: str,
+    tmp_path: Path,
+    write_case: CaseWriter,
+    tiny_files: Mapping[str, str],
+    cli: Callable[..., Result],
+) -> None:
+    """``validate`` called the case valid; ``compare`` and ``sweep`` wrote a folder of failed
+    strategies and exited 1. The check comes before any solve, like any input error."""
+    case = write_case(tmp_path / "case", _with_module_mw(tiny_files, "1e-12"))
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text("case,group,file,column,where,op,value\ncheap,,chips.csv,capex_usd,,scale,0.5\n")
+    args = {
+        "validate": ["validate", case],
+        "compare": ["compare", case, "--workers", "1", "--out", tmp_path / "run"],
+        "sweep": ["sweep", case, sweep, "--workers", "1", "--out", tmp_path / "run"],
+    }[command]
+    result = cli(*args, "--json")
+    assert result.exit_code == 2, result.output
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "input_error"
+    [problem] = answer["problems"]  # once, though every compared model has the row
+    assert (problem["file"], problem["column"]) == ("sites.csv", "module_mw")
+    assert not (tmp_path / "run").exists()
