@@ -30,9 +30,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from planner.money import BILLIONS, MoneyUnit  # noqa: E402
+
 DPI = 120
 FIGSIZE = (11.0, 5.0)
-MUSD_PER_BUSD = 1000.0
 CAPEX_KINDS: dict[str, str] = {
     "buildings_capex": "Buildings",
     "chips_capex": "Chips",
@@ -224,13 +225,15 @@ def plot_capacity_vs_demand(capacity: dict[str, pd.DataFrame], path: Path) -> Pa
 
 
 @_literal_text
-def plot_stranded_capital(stranded: dict[str, pd.DataFrame], path: Path) -> Path:
-    """Peak stranded capital ($B) per scenario, one bar per strategy.
+def plot_stranded_capital(
+    stranded: dict[str, pd.DataFrame], path: Path, money: MoneyUnit = BILLIONS
+) -> Path:
+    """Peak stranded capital (in ``money``'s unit) per scenario, one bar per strategy.
 
     ``stranded`` maps a strategy to a table indexed by scenario with column
     stranded_capital_musd_peak (and optionally probability, shown under the scenario name).
     """
-    title = "Peak stranded capital by scenario ($B)"
+    title = f"Peak stranded capital by scenario ({money.label})"
     frames = _non_empty(stranded)
     fig, axes = _new_figure()
     ax = axes[0]
@@ -244,9 +247,9 @@ def plot_stranded_capital(stranded: dict[str, pd.DataFrame], path: Path) -> Path
     values = []
     for i, (strategy, df) in enumerate(frames.items()):
         peak = _numeric(df, "stranded_capital_musd_peak").groupby(level=0).max()
-        busd = peak.reindex(scenarios).fillna(0.0).to_numpy() / MUSD_PER_BUSD
-        values.append(busd)
-        bars = ax.bar(x + offsets[i], busd, width, color=_colour(i), label=str(strategy))
+        shown = peak.reindex(scenarios).fillna(0.0).to_numpy() / money.musd_per_unit
+        values.append(shown)
+        bars = ax.bar(x + offsets[i], shown, width, color=_colour(i), label=str(strategy))
         if len(scenarios) * len(frames) <= 24:
             ax.bar_label(bars, fmt="%.2f", fontsize=8, padding=2)
 
@@ -258,7 +261,7 @@ def plot_stranded_capital(stranded: dict[str, pd.DataFrame], path: Path) -> Path
         for s in scenarios
     ]
     ax.set_xticks(x, labels)
-    _style_axes(ax, "", "scenario", "peak stranded capital ($B)")
+    _style_axes(ax, "", "scenario", f"peak stranded capital ({money.label})")
     _note_if_all_zero(ax, np.concatenate(values))
     ax.legend(title="strategy", fontsize=9)
     return _save(fig, path, title)
@@ -287,15 +290,16 @@ def _capex_parts(df: pd.DataFrame, periods: list[object]) -> dict[str, pd.Series
 
 
 @_literal_text
-def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path) -> Path:
-    """Expected undiscounted capex ($B) per period, one bar per strategy, stacked by kind.
+def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path, money: MoneyUnit = BILLIONS) -> Path:
+    """Expected undiscounted capex (in ``money``'s unit) per period, one bar per strategy, stacked
+    by kind.
 
     ``capex`` maps a strategy to a table indexed by period with columns buildings_capex,
     chips_capex, power_capex and total (M$). Strategies keep their colour, kinds differ by
     shade and hatch; any part of ``total`` not covered by the three kinds is shown as "other".
     Without any kind column the bars show ``total`` alone.
     """
-    title = "Capital expenditure by period ($B, expected, undiscounted)"
+    title = f"Capital expenditure by period ({money.label}, expected, undiscounted)"
     frames = _non_empty(capex)
     fig, axes = _new_figure()
     ax = axes[0]
@@ -313,15 +317,15 @@ def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path) -> Path:
         bottom = np.zeros(len(periods))
         for kind, musd in parts.items():
             shade, hatch = _KIND_STYLES[kind]
-            busd = musd.to_numpy() / MUSD_PER_BUSD
-            ax.bar(x + offsets[i], busd, width, bottom=bottom, color=_colour(i), alpha=shade,
+            shown = musd.to_numpy() / money.musd_per_unit
+            ax.bar(x + offsets[i], shown, width, bottom=bottom, color=_colour(i), alpha=shade,
                    hatch=hatch, edgecolor="white", linewidth=0.5)
-            bottom += busd
+            bottom += shown
         used_kinds.update(parts)
         totals.append(bottom)
 
     ax.set_xticks(x, [str(p) for p in periods], rotation=45 if len(periods) > 8 else 0)
-    _style_axes(ax, "", "period", "capex ($B)")
+    _style_axes(ax, "", "period", f"capex ({money.label})")
     _note_if_all_zero(ax, np.concatenate(totals))
     handles = [Patch(color=_colour(i), label=str(s)) for i, s in enumerate(frames)]
     stacked = [kind for kind in _KIND_STYLES if kind in used_kinds and kind != "total"]
@@ -334,8 +338,9 @@ def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path) -> Path:
     return _save(fig, path, title)
 
 
-def _tornado_spans(variants: pd.DataFrame, base_busd: float) -> pd.DataFrame:
-    """Per group: lowest and highest delta to base ($B) and the variants reaching them.
+def _tornado_spans(variants: pd.DataFrame, base: float, money: MoneyUnit = BILLIONS) -> pd.DataFrame:
+    """Per group: lowest and highest delta to ``base`` (both in ``money``'s unit) and the variants
+    reaching them.
 
     Rows without an objective are dropped; a variant without a group is a bar of its own, named
     after it. ``span`` is the reach of the bar from the base (0) to both ends; the result is sorted
@@ -347,7 +352,7 @@ def _tornado_spans(variants: pd.DataFrame, base_busd: float) -> pd.DataFrame:
     df = pd.DataFrame({
         "case": variants["case"].astype(str),
         "group": variants["group"].where(variants["group"].notna(), "").astype(str).str.strip(),
-        "delta": _numeric(variants, "objective_musd") / MUSD_PER_BUSD - base_busd,
+        "delta": _numeric(variants, "objective_musd") / money.musd_per_unit - base,
     })
     df["group"] = df["group"].where(df["group"].ne(""), df["case"])
     df = df[np.isfinite(df["delta"])]
@@ -362,22 +367,24 @@ def _tornado_spans(variants: pd.DataFrame, base_busd: float) -> pd.DataFrame:
 
 
 @_literal_text
-def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path) -> Path:
+def plot_tornado(
+    variants: pd.DataFrame, base_objective_musd: float, path: Path, money: MoneyUnit = BILLIONS
+) -> Path:
     """Sensitivity tornado: per group, the range of variant objectives relative to the base.
 
     ``variants`` has columns case, group and objective_musd; rows with a missing objective are
     skipped. Each group (or variant without a group) is one horizontal bar from the base out to
-    its lowest and highest delta (objective - base, $B), widest on top, with a dot per variant and
-    the variants at both ends labelled.
+    its lowest and highest delta (objective - base, in ``money``'s unit), widest on top, with a dot
+    per variant and the variants at both ends labelled.
     """
     title = "Sensitivity of the objective to input variants"
     fig, axes = _new_figure()
     ax = axes[0]
-    base_busd = base_objective_musd / MUSD_PER_BUSD if base_objective_musd is not None else None
-    if base_busd is None or not math.isfinite(base_busd) or variants is None:
-        spans = _tornado_spans(pd.DataFrame(), 0.0)
+    base = base_objective_musd / money.musd_per_unit if base_objective_musd is not None else None
+    if base is None or not math.isfinite(base) or variants is None:
+        spans = _tornado_spans(pd.DataFrame(), 0.0, money)
     else:
-        spans = _tornado_spans(variants, base_busd)
+        spans = _tornado_spans(variants, base, money)
     if spans.empty:
         _empty(ax, "no variants to show")
         return _save(fig, path, title)
@@ -403,7 +410,7 @@ def plot_tornado(variants: pd.DataFrame, base_objective_musd: float, path: Path)
             ax.text(row.hi + pad, yi, _short(row.hi_case), ha="left", va="center", fontsize=8)
     ax.set_xlim(min(spans["lo"].min(), 0) - 0.6 * reach, max(spans["hi"].max(), 0) + 0.6 * reach)
     ax.set_yticks(y, [_short(group) for group in spans["group"]])
-    _style_axes(ax, f"base objective {base_busd:,.3f} $B", "objective - base ($B)", "")
+    _style_axes(ax, f"base objective {base:,.3f} {money.label}", f"objective - base ({money.label})", "")
     ax.grid(True, axis="x", alpha=0.3)
     ax.grid(False, axis="y")
     ax.legend(fontsize=9, loc="best")

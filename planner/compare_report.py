@@ -9,7 +9,7 @@ from rich.table import Table
 
 from planner.compare import Comparison
 from planner.markup import literal
-from planner.report import MoneyUnit, fmt, money_unit
+from planner.money import MoneyUnit, fmt, money_unit
 from planner.runfolder import RunFolder
 
 MONEY = "money"
@@ -182,10 +182,12 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) ->
             {n: t.results.capacity_by_period for n, t in ok.items()}, folder.file("capacity_vs_demand.png")
         ),
         "Stranded capital per scenario": plot_stranded_capital(
-            {n: t.results.stranded_by_scenario for n, t in ok.items()}, folder.file("stranded_capital.png")
+            {n: t.results.stranded_by_scenario for n, t in ok.items()},
+            folder.file("stranded_capital.png"),
+            money,
         ),
         "Capex by year": plot_capex_by_year(
-            {n: t.results.capex_by_period for n, t in ok.items()}, folder.file("capex_by_year.png")
+            {n: t.results.capex_by_period for n, t in ok.items()}, folder.file("capex_by_year.png"), money
         ),
     }
     sections: list[tuple[str, object]] = [

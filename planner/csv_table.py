@@ -172,7 +172,9 @@ class Table:
 def shifted_cells_warning(table: Table) -> list[str]:
     """An unquoted ``12,500`` is two cells, and in a row whose note is blank every cell after it
     moves one column right: still the right count, so no error, and the last value lands in the
-    note. A number in a note column after the data is the one trace this leaves."""
+    note. A number in a note column after the data, in a row holding two neighbouring cells that
+    read as one number split at a thousands separator, is the trace this leaves (a note of 2024
+    alone is not)."""
     return [
         f"{table.file}, {'row' if len(rows) == 1 else 'rows'} {examples(rows)}, column {column}: a plain"
         " number in a note; if a number earlier in the row has a thousands separator (12,500), its"
@@ -207,17 +209,32 @@ def parse_table(
             problems.append(Problem(file, None, name, None, expected))
     rows = _raw_rows(file, records, start, header, positions, problems)
     table = Table(file, [header[i] for i in sorted(positions.values())], missing, rows)
-    first_data = min(positions.values(), default=len(header))
+    last_data = max(positions.values(), default=len(header))
     for index, name in enumerate(header):
-        if index > first_data and name.lower().startswith("note"):
+        if index > last_data and name.lower().startswith("note"):
             numbers = [
                 r + 1
                 for r in range(start + 1, len(records))
-                if index < len(records[r]) and PLAIN_NUMBER.fullmatch(records[r][index].strip())
+                if index < len(records[r])
+                and PLAIN_NUMBER.fullmatch(records[r][index].strip())
+                and _split_thousands(records[r][:index])
             ]
             if numbers:
                 table.numbers_in_notes.setdefault(name, []).extend(numbers)
     return table
+
+
+_THOUSANDS_HEAD = re.compile(r"[+-]?\d{1,3}")
+_THOUSANDS_TAIL = re.compile(r"\d{3}(\.\d*)?")
+
+
+def _split_thousands(cells: Sequence[str]) -> bool:
+    """Two neighbouring cells that read as one number split at a thousands separator: ``12`` then
+    ``500`` (or ``500.5``)."""
+    return any(
+        _THOUSANDS_HEAD.fullmatch(head.strip()) and _THOUSANDS_TAIL.fullmatch(tail.strip())
+        for head, tail in zip(cells, cells[1:], strict=False)
+    )
 
 
 _WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from planner.formulation.objective import COST_COMPONENTS
 from planner.markup import literal
+from planner.money import MoneyUnit, fmt, money_unit
 from planner.plan import PlanResult
 
 COST_LABELS = {
@@ -25,35 +26,6 @@ COST_LABELS = {
     "unmet_demand": "Unmet demand penalty",
     "salvage": "Salvage (credit)",
 }
-
-
-def fmt(value: float, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    # "z": a value a solver tolerance below zero (e.g. -1e-12 of unmet demand) is 0.000, not -0.000.
-    return f"{value:z,.{digits}f}"
-
-
-@dataclass(frozen=True)
-class MoneyUnit:
-    """How a report prints money: ``$B`` for Stargate-sized figures, ``$M`` for smaller ones."""
-
-    label: str
-    musd_per_unit: float
-
-    def __call__(self, musd: float | None, digits: int = 3) -> str:
-        return fmt(None if musd is None else musd / self.musd_per_unit, digits)
-
-
-BILLIONS = MoneyUnit("$B", 1000.0)
-MILLIONS = MoneyUnit("$M", 1.0)
-
-
-def money_unit(*musd: float | None) -> MoneyUnit:
-    """$B when the largest of ``musd`` is 10 $B or more; $M otherwise, where $B with three
-    decimals would read 0.010 or -0.001 (inputs/tiny's 9.986 $M)."""
-    finite = [abs(v) for v in musd if v is not None and math.isfinite(v)]
-    return BILLIONS if finite and max(finite) >= 10_000 else MILLIONS
 
 
 def plan_money_unit(result: PlanResult) -> MoneyUnit:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.markup import literal
-from planner.report import fmt, money_unit
+from planner.money import MoneyUnit, fmt, money_unit
 from planner.runfolder import RunFolder
 from planner.sweep import BASE, VariantOutcome
 
@@ -83,12 +83,28 @@ def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
     folder.write_table("variants", table)
     base = table.loc[table["case"] == BASE, "objective_musd"]
     base_objective = float(base.iloc[0]) if len(base) else math.nan
-    chart = plot_tornado(table[table["case"] != BASE], base_objective, folder.file("tornado.png"))
+    money = sweep_money_unit(table)
+    chart = plot_tornado(table[table["case"] != BASE], base_objective, folder.file("tornado.png"), money)
     write_html(folder.file("index.html"), "planner sweep", [("Tornado", chart), ("Variants", table)])
 
 
+MONEY_COLUMNS = (
+    "objective_musd",
+    "delta_musd",
+    "capex_musd",
+    "energy_musd",
+    "stranded_capital_musd_peak_expected",
+)
+"""The money a sweep shows: its unit is set by the largest of them."""
+
+
+def sweep_money_unit(table: pd.DataFrame) -> MoneyUnit:
+    """One unit for the sweep's console table and its tornado: the largest money figure shown."""
+    return money_unit(*[float(v) for column in MONEY_COLUMNS if column in table for v in table[column]])
+
+
 def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
-    money = money_unit(*table["objective_musd"].tolist())
+    money = sweep_money_unit(table)
     unit = money.label
     view = Table(title="Sweep variants", title_justify="left")
     for column in (

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from planner import charts
+from planner.money import MILLIONS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PERIODS = ["2025", "2026", "2027", "2028"]
@@ -275,3 +276,32 @@ def test_write_html(tmp_path: Path) -> None:
 def test_write_html_empty_sections(tmp_path: Path) -> None:
     text = charts.write_html(tmp_path / "empty.html", "Nothing", []).read_text(encoding="utf-8")
     assert "<h1>Nothing</h1>" in text and "<h2>" not in text
+
+
+@pytest.mark.parametrize("chart", ["stranded", "capex", "tornado"])
+def test_money_charts_draw_in_the_unit_they_are_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chart: str
+) -> None:
+    """A sweep of inputs/tiny drew "base objective 0.010 $B" on a ±0.0015 axis; the reports
+    choose $M for such a run and hand the charts the same unit."""
+    figures: list[Figure] = []
+    save = charts._save
+
+    def keep(fig: Figure, path: Path, title: str) -> Path:
+        figures.append(fig)
+        return save(fig, path, title)
+
+    monkeypatch.setattr(charts, "_save", keep)
+    variants = pd.DataFrame({"case": ["cheap", "dear"], "group": ["", ""], "objective_musd": [9.5, 10.5]})
+    draw = {
+        "stranded": lambda: charts.plot_stranded_capital(
+            {"phased": stranded_frame(["hi", "lo"], 4.0)}, tmp_path / "s.png", MILLIONS),
+        "capex": lambda: charts.plot_capex_by_year(
+            {"phased": capex_frame(["p1", "p2"], 1.0)}, tmp_path / "c.png", MILLIONS),
+        "tornado": lambda: charts.plot_tornado(variants, 10.0, tmp_path / "t.png", MILLIONS),
+    }
+    assert_png(draw[chart]())
+    drawn = "\n".join(t.get_text() for t in figures[0].findobj(Text))
+    assert "$M" in drawn and "$B" not in drawn
+    if chart == "tornado":
+        assert "base objective 10.000 $M" in drawn

@@ -20,8 +20,8 @@ import pytest
 
 from planner.errors import InputError
 from planner.loader import load_case
+from planner.money import BILLIONS, MILLIONS, money_unit
 from planner.plan import solve_case
-from planner.report import BILLIONS, MILLIONS, money_unit
 from planner.sweep import BASE, VariantOutcome, apply_edits, read_sweep
 from planner.sweep_report import variants_table
 
