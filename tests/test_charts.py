@@ -221,13 +221,8 @@ def _math_named_charts(folder: Path) -> dict[str, Callable[[], Path]]:
     }
 
 
-@pytest.mark.parametrize("chart", ["capacity", "stranded", "capex", "tornado"])
-def test_names_with_dollars_and_backslashes_are_drawn_as_typed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chart: str
-) -> None:
-    """A sweep group "rate $6% to $12%" or a scenario "price_$5_to_$10" made matplotlib raise ValueError
-    while saving, and the whole compare or sweep ended in an internal error. Every text on the chart
-    (titles, ticks, legends, annotations) is now literal, planner's own "$B" labels included."""
+def _kept_figures(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """The figures the charts draw from now on, kept open for their texts to be read."""
     figures: list[Figure] = []
     save = charts._save
 
@@ -236,6 +231,17 @@ def test_names_with_dollars_and_backslashes_are_drawn_as_typed(
         return save(fig, path, title)
 
     monkeypatch.setattr(charts, "_save", keep)
+    return figures
+
+
+@pytest.mark.parametrize("chart", ["capacity", "stranded", "capex", "tornado"])
+def test_names_with_dollars_and_backslashes_are_drawn_as_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chart: str
+) -> None:
+    """A sweep group "rate $6% to $12%" or a scenario "price_$5_to_$10" made matplotlib raise ValueError
+    while saving, and the whole compare or sweep ended in an internal error. Every text on the chart
+    (titles, ticks, legends, annotations) is now literal, planner's own "$B" labels included."""
+    figures = _kept_figures(monkeypatch)
     assert_png(_math_named_charts(tmp_path)[chart]())
     assert plt.rcParams["text.parse_math"]  # the setting is only changed while drawing
     texts = [t for t in figures[0].findobj(Text) if t.get_text()]
@@ -284,14 +290,7 @@ def test_money_charts_draw_in_the_unit_they_are_given(
 ) -> None:
     """A sweep of inputs/tiny drew "base objective 0.010 $B" on a ±0.0015 axis; the reports
     choose $M for such a run and hand the charts the same unit."""
-    figures: list[Figure] = []
-    save = charts._save
-
-    def keep(fig: Figure, path: Path, title: str) -> Path:
-        figures.append(fig)
-        return save(fig, path, title)
-
-    monkeypatch.setattr(charts, "_save", keep)
+    figures = _kept_figures(monkeypatch)
     variants = pd.DataFrame({"case": ["cheap", "dear"], "group": ["", ""], "objective_musd": [9.5, 10.5]})
     draw = {
         "stranded": lambda: charts.plot_stranded_capital(
