@@ -23,6 +23,7 @@ from planner.config import ModelConfig
 from planner.errors import InputError, Problem
 from planner.loader import load_case
 from planner.markup import literal
+from planner.money import money_unit
 from planner.output import write_plan
 from planner.plan import PlanResult, solve_case
 from planner.runfolder import RunFolder
@@ -222,13 +223,9 @@ ROWS = (
     ("time_limit_s", "time limit (s)", "{:,.0f}"),
     ("status", "status", "{}"),
     ("mip_gap", "gap (%)", "{:.3f}"),
-    ("objective_musd", "objective ($B)", "{:,.3f}"),
-    ("bound_musd", "bound ($B)", "{:,.3f}"),
+    ("objective_musd", "objective ({unit})", "{:,.3f}"),
+    ("bound_musd", "bound ({unit})", "{:,.3f}"),
 )
-
-
-def _billions(musd: float | None) -> str:
-    return "-" if musd is None else f"{musd / 1000:,.3f}"
 
 
 def render_bench(figures: dict, console: Console) -> None:
@@ -240,10 +237,12 @@ def render_bench(figures: dict, console: Console) -> None:
         f"{figures['model']} {'MIP' if figures['integer'] else 'LP'}"
     )
     console.print(title, highlight=False, markup=False)
+    money = money_unit(figures["objective_musd"], figures["bound_musd"])
     table = Table()
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, label, form in ROWS:
+        label = label.format(unit=money.label)
         value = figures[key]
         if value is None:
             text = "-"
@@ -252,14 +251,14 @@ def render_bench(figures: dict, console: Console) -> None:
         elif key == "mip_gap":
             text = form.format(100 * value)
         elif key in ("objective_musd", "bound_musd"):
-            text = form.format(value / 1000)
+            text = money(value)
         else:
             text = form.format(value)
         table.add_row(label, text)
     warm = figures.get("warm_start")
     if warm is not None:
-        table.add_row("warm start: LP bound ($B)", _billions(warm["lp_bound_musd"]))
-        table.add_row("warm start: first plan ($B)", _billions(warm["objective_musd"]))
+        table.add_row(f"warm start: LP bound ({money.label})", money(warm["lp_bound_musd"]))
+        table.add_row(f"warm start: first plan ({money.label})", money(warm["objective_musd"]))
         table.add_row("warm start: fractional integers", f"{warm['fractional_columns']:,}")
         table.add_row("warm start (s)", f"{warm['seconds']:.2f}")
     console.print(table)

@@ -126,6 +126,9 @@ def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.output
     for label in ("rows", "nonzeros", "build", "load", "solve", "total", "peak memory", "gap", "bound"):
         assert label in table.output
+    lp_objective = json.loads((tmp_path / "lp" / "bench.json").read_text())["objective_musd"]
+    unit = "$B" if lp_objective >= 10_000 else "$M"  # one unit per run, as solve prints it
+    assert f"objective ({unit})" in table.output and f"bound ({unit})" in table.output
 
     forced = tmp_path / "scaled.toml"
     forced.write_text('name = "scaled"\npolicy = "phased"\n[solver]\nscale = "on"\n')
