@@ -19,12 +19,10 @@ import pyomo.environ as pyo
 from rich.console import Console
 from rich.table import Table
 
-from planner.diagnose import magnitude_problems
-from planner.errors import InputError, ModelError
+from planner.errors import ModelError
 from planner.formulation.model import drop_rows_met_by_fixed_decisions
-from planner.magnitudes import MagnitudeError
 from planner.markup import literal
-from planner.plan import PlanResult
+from planner.plan import PlanResult, numbers_named_in_inputs
 from planner.runfolder import RunFolder
 from planner.solve import solve_model
 
@@ -40,9 +38,8 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
             fixed_here.append(var)
     dropped = drop_rows_met_by_fixed_decisions(m)
     try:
-        outcome = solve_model(m, result.config.solver, with_duals=True)
-    except MagnitudeError as exc:  # fixed integers move into right-hand sides: checked like the MIP
-        raise InputError(magnitude_problems(pm, exc)) from exc
+        with numbers_named_in_inputs(pm):  # fixed integers move into right-hand sides: checked like the MIP
+            outcome = solve_model(m, result.config.solver, with_duals=True)
     finally:
         for var in fixed_here:
             var.unfix()

@@ -7,9 +7,10 @@ only chips and operations free; its objective is that second solve's.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,23 +117,13 @@ def _build_and_solve(
     on_progress: Callable[[Progress], None] | None,
 ) -> tuple[PlanningModel, SolveOutcome, float]:
     started = time.perf_counter()
-    pm = build_model(
-        case,
-        policy=policy,
-        integer=config.integer,
-        cvar_alpha=config.cvar.alpha,
-        cvar_weight=config.cvar.weight,
-        fixed_long_lead=fixed,
-    )
+    pm = _planning_model(case, config, policy, fixed)
     build_seconds = time.perf_counter() - started
     try:
-        outcome = solve_model(
-            pm.model, config.solver, log_file, stream_log, with_duals, on_progress, pm.decision_period
-        )
-    except MagnitudeError as exc:
-        from planner.diagnose import magnitude_problems
-
-        raise InputError(magnitude_problems(pm, exc)) from exc
+        with numbers_named_in_inputs(pm):
+            outcome = solve_model(
+                pm.model, config.solver, log_file, stream_log, with_duals, on_progress, pm.decision_period
+            )
     except InfeasibleConstraintException as exc:
         from planner.diagnose import explain_trivially_infeasible
 
@@ -154,15 +145,31 @@ def check_case_numbers(case: Case, config: ModelConfig) -> None:
     from planner.highs_factory import configured_highs
     from planner.solve import check_numbers, compile_model
 
-    pm = build_model(
+    pm = _planning_model(case, config, "phased" if config.policy == "plan-on-mean" else config.policy)
+    with numbers_named_in_inputs(pm):
+        check_numbers(compile_model(pm.model, config.solver.scales), configured_highs(config.solver))
+
+
+def _planning_model(
+    case: Case, config: ModelConfig, policy: str, fixed: LongLeadPlan | None = None
+) -> PlanningModel:
+    """The model of ``case`` under ``policy`` with ``config``'s integrality and CVaR."""
+    return build_model(
         case,
-        policy="phased" if config.policy == "plan-on-mean" else config.policy,
+        policy=policy,
         integer=config.integer,
         cvar_alpha=config.cvar.alpha,
         cvar_weight=config.cvar.weight,
+        fixed_long_lead=fixed,
     )
+
+
+@contextlib.contextmanager
+def numbers_named_in_inputs(pm: PlanningModel) -> Iterator[None]:
+    """A :class:`MagnitudeError` in the body (a number HiGHS would not take as written) is raised
+    as the :class:`InputError` it is, naming the inputs and rows of ``pm``."""
     try:
-        check_numbers(compile_model(pm.model, config.solver.scales), configured_highs(config.solver))
+        yield
     except MagnitudeError as exc:
         from planner.diagnose import magnitude_problems
 

@@ -270,14 +270,14 @@ def _check_replaceable(final: Path, overwrite: bool, protect: Iterable[Path]) ->
         raise InputError([_problem(final, f"a folder path ({_not_a_folder(final)})")])
     if not overwrite:
         raise InputError([_problem(final, _NOT_THERE_YET)])
-    resolved = final.resolve()
-    cwd = Path.cwd().resolve()
+    resolved = _real(final)
+    cwd = _real(Path.cwd())
     if resolved == cwd or resolved in cwd.parents:
         raise InputError(
             [_problem(final, "a run folder other than the current directory or a parent of it")]
         )
     for kept in protect:
-        kept_resolved = Path(kept).resolve()
+        kept_resolved = _real(Path(kept))
         if resolved == kept_resolved or resolved in kept_resolved.parents:
             expected = f"a run folder that does not hold the input {kept} (--overwrite deletes it)"
             raise InputError([_problem(final, expected)])
