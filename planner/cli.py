@@ -197,10 +197,13 @@ def check_numbers_before_solving(case: Case, configs: list[ModelConfig]) -> None
     HiGHS would not take as written under one of ``configs``: ``solve`` finds them after its
     build, but ``compare`` and ``sweep`` answered them with a folder of failed strategies (exit 1)
     and ``validate`` called the case valid."""
-    from planner.plan import check_case_numbers
+    from planner.plan import check_case_numbers, numbers_check_key
 
     problems: dict[tuple[str, str | None], Problem] = {}  # one per input, as the first model saw it
+    checked: dict[tuple[object, ...], ModelConfig] = {}
     for config in configs:
+        checked.setdefault(numbers_check_key(config), config)  # the same numbers need one check
+    for config in checked.values():
         try:
             check_case_numbers(case, config)
         except InputError as exc:

@@ -145,9 +145,21 @@ def check_case_numbers(case: Case, config: ModelConfig) -> None:
     from planner.highs_factory import configured_highs
     from planner.solve import check_numbers, compile_model
 
-    pm = _planning_model(case, config, "phased" if config.policy == "plan-on-mean" else config.policy)
+    pm = _planning_model(case, config, _checked_policy(config))
     with numbers_named_in_inputs(pm):
         check_numbers(compile_model(pm.model, config.solver.scales), configured_highs(config.solver))
+
+
+def numbers_check_key(config: ModelConfig) -> tuple[object, ...]:
+    """What :func:`check_case_numbers` depends on: two configs with the same key give HiGHS the
+    same matrix, costs and bounds under the same limits, so checking one checks both (``compare``'s
+    plan-on-mean is phased's model again)."""
+    cvar = config.cvar
+    return (_checked_policy(config), config.integer, cvar.alpha, cvar.weight, config.solver.model_dump_json())
+
+
+def _checked_policy(config: ModelConfig) -> str:
+    return "phased" if config.policy == "plan-on-mean" else config.policy
 
 
 def _planning_model(

@@ -178,3 +178,38 @@ def test_validate_compare_and_sweep_refuse_such_a_case_before_solving(
     [problem] = answer["problems"]  # once, though every compared model has the row
     assert (problem["file"], problem["column"]) == ("sites.csv", "module_mw")
     assert not (tmp_path / "run").exists()
+
+
+def test_compare_checks_each_distinct_model_once(
+    tiny_case_dir: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plan-on-mean's tree model is phased's: compare's pre-solve check built it twice (about
+    3 s per model at the bench size). Models that differ in what HiGHS is given are each checked."""
+    import planner.plan
+
+    checked: list[tuple[str, str, float]] = []
+    real_check = planner.plan.check_case_numbers
+
+    def counting_check(case: object, config: planner.plan.ModelConfig) -> None:
+        checked.append((config.name, config.policy, config.cvar.weight))
+        real_check(case, config)
+
+    monkeypatch.setattr(planner.plan, "check_case_numbers", counting_check)
+    models = ("phased", "all-at-once", "plan-on-mean", "phased-risk-averse")
+    args = [arg for name in models for arg in ("--model", name)]
+    monkeypatch.setattr("planner.compare.compare_strategies", _stop_before_solving)
+    with pytest.raises(_NoSolve):
+        cli("compare", tiny_case_dir, *args, "--workers", "1", "--out", tiny_case_dir.parent / "run")
+    assert checked == [
+        ("phased", "phased", 0.0),
+        ("all-at-once", "all-at-once", 0.0),
+        ("phased-risk-averse", "phased", 0.5),
+    ]
+
+
+class _NoSolve(Exception):
+    """Raised where compare would start solving: the test is about what comes before."""
+
+
+def _stop_before_solving(*args: object, **kwargs: object) -> None:
+    raise _NoSolve
