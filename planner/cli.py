@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 import click
@@ -244,40 +244,38 @@ def handle_errors(command: Callable) -> Callable:
                 click.echo(json.dumps({"status": "input_error", "problems": problems}))
             sys.exit(EXIT_BAD_INPUT)
         except ModelError as exc:
-            err.print("[bold red]No plan:[/]", highlight=False)
-            err.print(str(exc), highlight=False, markup=False)
-            if as_json:
-                click.echo(json.dumps({"status": "no_plan", "message": str(exc)}))
-            sys.exit(EXIT_NO_PLAN)
+            _end(err, as_json, "no_plan", str(exc), EXIT_NO_PLAN, heading="No plan:")
         except WriteError as exc:
-            err.print(str(exc), style="bold red", highlight=False, markup=False)
-            if as_json:
-                click.echo(json.dumps({"status": "not_written", "message": str(exc)}))
-            sys.exit(EXIT_NO_PLAN)
+            _end(err, as_json, "not_written", str(exc), EXIT_NO_PLAN)
         except MemoryError as exc:
             # The failed step's tables are still held by the traceback's frames: free them first.
             traceback.clear_frames(exc.__traceback__)
             gc.collect()
             written = f"the run was written to {WRITTEN[-1]}" if WRITTEN else "nothing was written"
-            message = f"{OUT_OF_MEMORY} ({written}.)"
-            err.print("[bold red]No plan:[/]", highlight=False)
-            err.print(message, highlight=False, markup=False)
-            if as_json:
-                click.echo(json.dumps({"status": "no_plan", "message": message}))
-            sys.exit(EXIT_NO_PLAN)
+            _end(err, as_json, "no_plan", f"{OUT_OF_MEMORY} ({written}.)", EXIT_NO_PLAN, heading="No plan:")
         except KeyboardInterrupt:
             # Ctrl-C inside a single solve's HiGHS does not come here: its best plan is written.
             message = INTERRUPTED
             if WRITTEN:
                 message = f"Interrupted (Ctrl-C or kill) after the run was written to {WRITTEN[-1]}."
-            err.print(message, style="bold red", highlight=False, markup=False)
-            if as_json:
-                click.echo(json.dumps({"status": "interrupted", "message": message}))
-            sys.exit(EXIT_INTERRUPTED)
+            _end(err, as_json, "interrupted", message, EXIT_INTERRUPTED)
         finally:
             command_finished()
 
     return wrapper
+
+
+def _end(
+    err: Console, as_json: bool, status: str, message: str, exit_code: int, heading: str | None = None
+) -> NoReturn:
+    """Say why the command ends (under a red heading, else in red), and under ``--json`` print
+    its one object on stdout as well; then exit with ``exit_code``."""
+    if heading:
+        err.print(f"[bold red]{heading}[/]", highlight=False)
+    err.print(message, style=None if heading else "bold red", highlight=False, markup=False)
+    if as_json:
+        click.echo(json.dumps({"status": status, "message": message}))
+    sys.exit(exit_code)
 
 
 model_option = click.option(
