@@ -261,6 +261,8 @@ def magnitude_problems(pm: PlanningModel, error: MagnitudeError) -> list[Problem
         )
         term = f" on {describe_row(pm, *column, VARIABLE_WORDS)}" if column and first.row is not None else ""
         more = f" (and {len(items) - 1} more like it)" if len(items) > 1 else ""
+        keys = [_key(error.repn.rows[first.row][0])] if first.row is not None else []
+        values = _input_values(pm, file, product, [*keys, *([column] if column else [])])
         problems.append(
             Problem(
                 file=file or "the case",
@@ -269,7 +271,7 @@ def magnitude_problems(pm: PlanningModel, error: MagnitudeError) -> list[Problem
                 value=None,
                 expected=(
                     f"magnitudes the solver can use: {'this product' if '×' in product else 'this input'}"
-                    f" makes the number {_short(abs(first.value))}{term} in {where}{more};"
+                    f" makes the number {_short(abs(first.value))}{term} in {where}{more}{values};"
                     f" {_HIGHS_READS[what].format(limit=_short(first.limit))}."
                     " Check these values for a unit slip"
                 ),
@@ -289,7 +291,48 @@ def _inputs_behind(error: MagnitudeError, item: OutOfRange) -> tuple[str, str]:
     return COEFFICIENT_INPUTS.get((row_family, column_family), ("", ""))
 
 
-def _short(number: float) -> str:
+def _input_values(pm: PlanningModel, file: str, product: str, keys: list[tuple[str, tuple]]) -> str:
+    """``", from chips.csv kw 0.7 (g) × ... × periods.csv years 1e-11 (p2)"``: the cells behind
+    the first example, so the one with a unit slip stands out; empty unless every factor of the
+    product is found from the ids and period of ``keys`` (the example's row and column)."""
+    if "(or " in product:  # which of two inputs applies is not worth spelling out here
+        return ""
+    case = pm.case
+    tables = {"sites.csv": case.sites, "chips.csv": case.chips, "power.csv": case.contracts}
+    ids = {item for _, index in keys for item in index if isinstance(item, str)}
+    periods = {period for family, index in keys if (period := _period_of(pm, family, index))}
+    factors = []
+    for factor in product.split(" (")[0].removesuffix(" of an existing contract").split(" × "):
+        named, _, column = factor.rpartition(" ")
+        file = named or file
+        if file == "parameters.csv":
+            value, id_ = getattr(case.parameters, column, None), ""
+        elif file == "periods.csv" and column == "years" and len(periods) == 1:
+            [id_] = periods
+            value = case.period_years[id_]
+        elif file in tables and len(found := [i for i in ids if i in tables[file]]) == 1:
+            [id_] = found
+            value = getattr(tables[file][id_], column, None)
+        else:
+            return ""
+        if not isinstance(value, (int, float)):
+            return ""
+        factors.append(f"{file} {column} {_short(value, digits=6)}{f' ({id_})' if id_ else ''}")
+    return f", from {' × '.join(factors)}" if factors else ""
+
+
+def _period_of(pm: PlanningModel, family: str, index: tuple) -> str | None:
+    """The period a row or column of ``family`` at ``index`` belongs to (None for a whole path)."""
+    position = next((item for item in reversed(index) if isinstance(item, int)), None)
+    if position is None or family in PATH_FAMILIES:
+        return None
+    if family in PERIOD_FAMILIES:
+        return pm.ix.periods[position]
+    tree = pm.sets.long_lead_tree if family in LONG_LEAD_FAMILIES else pm.sets.info_tree
+    return pm.ix.periods[tree.nodes[position].t]
+
+
+def _short(number: float, digits: int = 3) -> str:
     """``1e-09`` -> ``1e-9``, ``8.32e+15`` -> ``8.32e15``: as a spreadsheet cell would hold it."""
-    mantissa, _, exponent = f"{number:.3g}".partition("e")
+    mantissa, _, exponent = f"{number:.{digits}g}".partition("e")
     return f"{mantissa}e{int(exponent)}" if exponent else mantissa

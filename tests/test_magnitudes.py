@@ -47,6 +47,7 @@ def test_a_module_too_small_for_highs_is_named_not_solved_as_free(
     assert (problem["file"], problem["column"]) == ("sites.csv", "module_mw")
     assert "site cap" in problem["message"] and "north" in problem["message"]
     assert "at most 1e-9 as 0" in problem["message"]
+    assert f"from sites.csv module_mw {module_mw} (north);" in problem["message"]  # the cell itself
     assert not (tmp_path / "run").exists()
 
 
@@ -62,6 +63,27 @@ def test_a_contract_too_large_for_highs_is_an_input_error_not_no_plan_status_opt
     assert "power.csv, column mw" in result.stderr
     assert "energy taken <= contract availability: grid_s" in result.stderr
     assert "coefficient of magnitude 1e15 or more" in result.stderr
+    assert "power.csv mw 1e12 (grid_s)" in result.stderr
+
+
+def test_the_message_gives_each_cell_of_the_product_so_the_slip_stands_out(
+    tmp_path: Path, write_case: CaseWriter, tiny_files: Mapping[str, str], cli: Callable[..., Result]
+) -> None:
+    """Periods of 1e-11 years: every chip's energy term is that small. The product alone
+    (kw x pue x load_factor x hours_per_year x years) left five cells to check."""
+    periods = tiny_files["periods.csv"].replace("p3,2\n", "p3,1e-11\n")
+    case = write_case(tmp_path / "case", {"periods.csv": periods})
+    result = cli("validate", case, "--json")
+    assert result.exit_code == 2, result.output
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem["column"].endswith("× periods.csv years")
+    chip_id = "gpu" if "(gpu)" in problem["message"] else "asic"
+    site_id = "north" if "(north)" in problem["message"] else "south"
+    kw, pue = {"gpu": "1.2", "asic": "0.8"}[chip_id], {"north": "1.2", "south": "1.1"}[site_id]
+    assert (
+        f"from chips.csv kw {kw} ({chip_id}) × sites.csv pue {pue} ({site_id}) × parameters.csv load_factor 1"
+        " × parameters.csv hours_per_year 8760 × periods.csv years 1e-11 (p3);"
+    ) in problem["message"]
 
 
 def test_a_tiny_cost_on_an_unbounded_decision_is_not_reported() -> None:
