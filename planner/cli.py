@@ -122,7 +122,8 @@ def solver_options(command: Callable) -> Callable:
             "--out",
             type=click.Path(path_type=Path),
             default=None,
-            help="Run folder to create (default runs/<case>-<model>-<timestamp>).",
+            help="Run folder to create (default: a new runs/<case>-<model>-<timestamp>; compare:"
+            " <case>-compare-..., sweep: <case>-sweep-<model>-..., bench: bench-<size>-...).",
         ),
         click.option("--overwrite", is_flag=True, help="Replace --out if it already exists."),
         click.option(
