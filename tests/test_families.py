@@ -617,19 +617,26 @@ def test_stranded_figures_and_their_risk_per_scenario_and_period() -> None:
     Two chips bought in p1, one more in p2 for both (p2's purchase is decided before p2's demand
     is seen): cost 3 - 0.5 salvage of the p2 chip = 2.5. In p2, lo runs 1 of 3 chips: 2 idle,
     2000 idle PFLOPS of 3000; book values at p2's start 0.5, 0.5 and 1, average 2/3: stranded
-    capital 4/3 musd. The site's one free 10 MW module holds them: empty shell 8 MW in p1, 7 in p2.
-    Over scenarios at alpha 0.5: expected = half of lo's figure, worst = CVaR = lo's.
+    capital 4/3 musd. The site's one free 10 MW module holds them (0.5 MW each): empty shell 9 MW in
+    p1, 8.5 in p2. Over scenarios at alpha 0.5: expected = half of lo's figure, worst = CVaR = lo's.
+    A free take-or-pay contract (floor 0.2 x 10 MW x 1000 h = 2000 MWh a period) is paid for beyond
+    what the *running* chips need (500 MWh each): 1000 MWh unused in p1, 1500 in lo's p2, 500 in hi's.
     """
     case = make_case({"lo": {"p1": 2, "p2": 1}, "hi": {"p1": 2, "p2": 3}}, P2,
-                     sites=[site(max_mw=10)], chips=[chip(capex_usd=1e6, life_years=2)])
+                     sites=[site(max_mw=10)], chips=[chip(capex_usd=1e6, life_years=2, kw=500.0)],
+                     contracts=[contract(mw=10.0, min_take=0.2)])
     result = solve(case, alpha=0.5)
     assert result.objective_musd == approx(2.5)
     by_period = result.results.stranded_by_period.set_index(["scenario", "period"])
     lo = by_period.loc[("lo", "p2")]
     assert (lo["idle_chips"], lo["idle_pflops"], lo["idle_pflops_share"]) == approx((2, 2000, 2 / 3))
+    assert lo["installed_pflops"] == approx(3000)  # chips.pflops, not kw
     assert lo["stranded_capital_musd"] == approx(4 / 3)
     assert by_period["empty_shell_mw"].to_dict() == approx(
-        {("lo", "p1"): 8, ("lo", "p2"): 7, ("hi", "p1"): 8, ("hi", "p2"): 7}
+        {("lo", "p1"): 9, ("lo", "p2"): 8.5, ("hi", "p1"): 9, ("hi", "p2"): 8.5}
+    )
+    assert by_period["unused_take_or_pay_mwh"].to_dict() == approx(
+        {("lo", "p1"): 1000, ("lo", "p2"): 1500, ("hi", "p1"): 1000, ("hi", "p2"): 500}
     )
     assert by_period.loc[("hi", "p2"), "idle_chips"] == 0
 
@@ -644,7 +651,19 @@ def test_stranded_figures_and_their_risk_per_scenario_and_period() -> None:
     )
     assert per_period.loc[("p2", "stranded_capital_musd"), "worst_scenario"] == "lo"
     assert per_period.loc[("p1", "idle_chips"), "worst"] == 0
-    assert per_period.loc[("p1", "empty_shell_mw"), ["expected", "worst"]].tolist() == approx([8, 8])
+    assert per_period.loc[("p1", "empty_shell_mw"), ["expected", "worst"]].tolist() == approx([9, 9])
+
+
+def test_an_empty_shell_is_valued_at_the_average_book_value_of_the_site_s_built_mw() -> None:
+    """10 MW existing (no capex, so no book value) + one 10 MW module at 1 musd/MW. 15 chips of
+    1 MW fill 15 of the 20 MW: 5 MW empty, at the average book value of the built MW (10 musd over
+    20 MW, 0.5 musd/MW at the period's start): 2.5 musd stranded, not 5."""
+    case = make_case({"w": {"p1": 15}}, sites=[site(max_mw=20, existing_mw=10, capex_musd_per_mw=1.0,
+                                                     life_years=10)], chips=[chip()])
+    result = solve(case)
+    row = result.results.stranded_by_period.set_index(["scenario", "period"]).loc[("w", "p1")]
+    assert (row["built_mw"], row["installed_it_mw"], row["empty_shell_mw"]) == approx((20, 15, 5))
+    assert row["stranded_capital_musd"] == approx(2.5)
 
 
 # Every constraint family decides a hand case ---------------------------------------------------
