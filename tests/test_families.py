@@ -666,6 +666,21 @@ def test_an_empty_shell_is_valued_at_the_average_book_value_of_the_site_s_built_
     assert row["stranded_capital_musd"] == approx(2.5)
 
 
+
+def test_a_shell_past_its_life_strands_no_capital() -> None:
+    """A 10 MW module of 1 musd/MW and a 1-year life, built in p1; chips of 1 MW and a 1-year life
+    for demand 10, 5, 5. From p2 on, 5 MW stand empty, but the shell's straight-line book value
+    is used up: 0 stranded capital in p2 and p3 (not a negative value once it is past its life)."""
+    case = make_case({"w": {"p1": 10, "p2": 5, "p3": 5}}, {"p1": 1.0, "p2": 1.0, "p3": 1.0},
+                     sites=[site(capex_musd_per_mw=1.0, life_years=1)],
+                     chips=[chip(capex_usd=1e6, life_years=1)])
+    result = solve(case)
+    assert result.objective_musd == approx(10 + 10 + 5 + 5)
+    by_period = result.results.stranded_by_period.set_index("period")
+    assert by_period["empty_shell_mw"].to_dict() == approx({"p1": 0, "p2": 5, "p3": 5})
+    assert by_period["stranded_capital_musd"].to_dict() == approx({"p1": 0, "p2": 0, "p3": 0})
+
+
 # Every constraint family decides a hand case ---------------------------------------------------
 
 
