@@ -87,6 +87,35 @@ def test_site_cap_counts_builds_of_all_periods() -> None:
     assert unmet(result) == approx({("w", "p2"): 10})
 
 
+def test_site_cap_counts_existing_mw_with_builds_in_several_periods() -> None:
+    """max 20 MW with 5 existing: one 10 MW module in all, though each period's own bound
+    (floor(15 / 10) = 1) would allow one per period. p1 needs 10 MW (5 + one module), p2 25 MW:
+    15 MW serve it and 10 EFLOPS are unmet. Site life 2 years, built at y=0: no salvage.
+    Cost 10 + 10 * 1000 = 10010 (a cap without existing_mw builds twice: 15)."""
+    case = make_case(
+        {"p1": 10, "p2": 25}, P2, sites=[site(existing_mw=5, max_mw=20, capex_musd_per_mw=1.0, life_years=2)]
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(10010.0)
+    assert sum(built(result).values()) == approx(1)
+    assert unmet(result) == approx({("w", "p2"): 10})
+
+
+def test_room_under_max_mw_is_counted_in_decimal_not_float() -> None:
+    """max 1.5 MW, existing 0.3, modules of 0.4: room for exactly 3 modules, though in floats
+    (1.5 - 0.3) / 0.4 = 2.9999999999999996. Chips of 0.1 MW and 1 EFLOPS fill the 1.5 MW for a
+    demand of 15: cost 3 * 0.4 * 1 = 1.2 (with only 2 modules, 4 EFLOPS unmet: 4000.8)."""
+    case = make_case(
+        {"p1": 15},
+        sites=[site(max_mw=1.5, existing_mw=0.3, module_mw=0.4, capex_musd_per_mw=1.0, life_years=1)],
+        chips=[chip(kw=100.0)],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(1.2)
+    assert built(result) == approx({("s1", "p1"): 3})
+    assert unmet(result) == {}
+
+
 def test_no_build_before_earliest_period() -> None:
     """earliest_period p2: demand 10 of p1 is unmet (10 * 100), one module in p2 (10 musd).
 
