@@ -226,6 +226,18 @@ def test_chip_performance_overrides_pflops() -> None:
     # 2 chips on train (1 EFLOPS each) and 2 on infer (2 each): 6 installed, all of it served.
     capacity = result.results.capacity_by_period.iloc[0]
     assert [capacity.installed_eflops, capacity.served_eflops, capacity.demand_eflops] == approx([6, 6, 6])
+    dispatch = result.results.dispatch.set_index("workload")
+    assert dispatch.loc["infer", ["running_chips", "eflops"]].tolist() == approx([2, 4])
+    assert dispatch.loc["train", ["running_chips", "eflops"]].tolist() == approx([2, 2])
+
+
+def test_idle_chips_count_whatever_they_cost() -> None:
+    """Free chips (opex only, 2-year life) bought for demand 2 in p1 stay when demand falls to 1:
+    one idle chip (1000 PFLOPS) in p2, stranding no capital (no book value)."""
+    case = make_case({"p1": 2, "p2": 1}, P2, chips=[chip(opex_usd_per_year=1e5, life_years=2)])
+    result = solve(case)
+    p2 = result.results.stranded_by_period.set_index("period").loc["p2"]
+    assert [p2.idle_chips, p2.idle_pflops, p2.stranded_capital_musd] == approx([1, 1000, 0])
 
 
 def test_idle_chips_count_in_installed_capacity_at_their_nominal_pflops() -> None:
