@@ -29,7 +29,7 @@ CASE = Path(__file__).parent / "cases" / "rich_reports"
 
 
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def solved(tmp_path_factory: pytest.TempPathFactory) -> Result:
     from click.testing import CliRunner
 
     from planner.cli import main
@@ -37,10 +37,14 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rich")
     case = root / "rich_reports"
     shutil.copytree(CASE, case)
-    args = ["solve", str(case), "--mip-gap", "0", "--out", str(root / "run")]
-    result: Result = CliRunner().invoke(main, args)
+    result = CliRunner().invoke(main, ["solve", str(case), "--mip-gap", "0", "--out", str(root / "run")])
     assert result.exit_code == 0, result.output
-    return root / "run"
+    return result
+
+
+@pytest.fixture(scope="module")
+def run_folder(solved: Result) -> Path:
+    return Path(solved.output.rstrip().splitlines()[-1].removeprefix("Run folder: "))
 
 
 def _table(run_folder: Path, name: str, index: list[str]) -> pd.DataFrame:
@@ -115,3 +119,18 @@ def test_energy_and_dispatch(run_folder: Path) -> None:
     assert lo_p2[["running_chips", "eflops", "it_mw"]].tolist() == approx([0.5, 1, 0.5])
     capacity = _table(run_folder, "capacity_by_period", ["scenario", "period"])
     assert capacity.loc[("lo", "p3")].tolist() == approx([2, 1, 1])  # installed counts idle chips
+
+
+def _cells(output: str, first: str, containing: str) -> list[str]:
+    """The cells of the console table row that starts with ``first`` and holds ``containing``."""
+    [line] = [ln for ln in output.splitlines() if ln.startswith(f"│ {first} ") and containing in ln]
+    return [cell.strip() for cell in line.strip("│").split("│")]
+
+
+def test_console_report(solved: Result) -> None:
+    """The console shows the same figures in its units: lo's stranded row (peaks; take-or-pay in
+    GWh: 864 MWh = 0.9), and salvage as a credit (negative)."""
+    lo = _cells(solved.output, "lo", "75.0%")
+    assert lo[1:] == ["0.300", "4.024", "2", "75.0%", "3,000", "5.0", "2.475", "0.9"]
+    salvage = _cells(solved.output, "Salvage", "")
+    assert all(cell.startswith("-") for cell in salvage[1:]), salvage
