@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from types import SimpleNamespace
 
 from rich.console import Console
 
@@ -86,3 +87,28 @@ def test_a_small_case_prints_money_in_millions(cli, tiny_case_dir, tmp_path) -> 
     assert f"objective {objective:,.3f} $M" in printed
     assert "Discounted cost, $M" in printed and "stranded capital $M" in printed
     assert "$B" not in printed
+
+
+def test_the_chip_mix_is_expected_over_scenarios() -> None:
+    """2000 chips bought in hi's p3 (probability 0.7), none in lo's, 1000 in p1 (both): the grid
+    shows 1.0 and 1.4 thousand, not the 2.0 of one scenario or the sum of all."""
+    import pandas as pd
+
+    from planner.report import _chip_mix
+
+    chips = pd.DataFrame(
+        {
+            "chip": ["c1", "c1", "c1"],
+            "site": ["s1", "s1", "s1"],
+            "period": ["p1", "p3", "p3"],
+            "node": ["all", "hi", "lo"],
+            "probability": [1.0, 0.7, 0.3],
+            "bought": [1000.0, 2000.0, 0.0],
+            "fleet": [1000.0, 3000.0, 1000.0],
+        }
+    )
+    result = SimpleNamespace(case=SimpleNamespace(periods=("p1", "p2", "p3")))
+    console = Console(file=io.StringIO(), width=WIDTH, color_system=None)
+    console.print(_chip_mix(chips, result, WIDTH))  # type: ignore[arg-type]
+    [row] = [line for line in console.file.getvalue().splitlines() if "c1" in line]
+    assert [cell.strip() for cell in row.strip("│").split("│")] == ["c1", "1.0", "1.4"]
