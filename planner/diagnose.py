@@ -12,6 +12,7 @@ import highspy
 
 from planner.errors import Problem
 from planner.formulation import PlanningModel
+from planner.formulation.indexing import Tree
 from planner.highs_factory import new_highs
 from planner.magnitudes import MagnitudeError, OutOfRange
 from planner.solve import SolveOutcome, compile_model
@@ -65,8 +66,8 @@ PERIOD_FAMILIES = {
 
 def describe_row(pm: PlanningModel, family: str, index: tuple, words: dict[str, str] = FAMILY_WORDS) -> str:
     """``budget`` at node 3 -> ``capex budget: period 2027, scenarios low+mid``."""
-    sets, periods = pm.sets, pm.ix.periods
-    tree = sets.long_lead_tree if family in LONG_LEAD_FAMILIES | PATH_FAMILIES else sets.info_tree
+    periods = pm.ix.periods
+    tree = _tree_of(pm, family)
     parts = []
     for position, item in enumerate(index):
         last = position == len(index) - 1
@@ -302,23 +303,29 @@ def _input_values(pm: PlanningModel, file: str, product: str, keys: list[tuple[s
     ids = {item for _, index in keys for item in index if isinstance(item, str)}
     periods = {period for family, index in keys if (period := _period_of(pm, family, index))}
     factors = []
+    source = file  # a factor without a file name is a column of the factor before it
     for factor in product.split(" (")[0].removesuffix(" of an existing contract").split(" × "):
         named, _, column = factor.rpartition(" ")
-        file = named or file
-        if file == "parameters.csv":
+        source = named or source
+        if source == "parameters.csv":
             value, id_ = getattr(case.parameters, column, None), ""
-        elif file == "periods.csv" and column == "years" and len(periods) == 1:
+        elif source == "periods.csv" and column == "years" and len(periods) == 1:
             [id_] = periods
             value = case.period_years[id_]
-        elif file in tables and len(found := [i for i in ids if i in tables[file]]) == 1:
+        elif source in tables and len(found := [i for i in ids if i in tables[source]]) == 1:
             [id_] = found
-            value = getattr(tables[file][id_], column, None)
+            value = getattr(tables[source][id_], column, None)
         else:
             return ""
         if not isinstance(value, (int, float)):
             return ""
-        factors.append(f"{file} {column} {_short(value, digits=6)}{f' ({id_})' if id_ else ''}")
+        factors.append(f"{source} {column} {_short(value, digits=6)}{f' ({id_})' if id_ else ''}")
     return f", from {' × '.join(factors)}" if factors else ""
+
+
+def _tree_of(pm: PlanningModel, family: str) -> Tree:
+    """The tree whose nodes index ``family``: buildings and power on the long-lead tree."""
+    return pm.sets.long_lead_tree if family in LONG_LEAD_FAMILIES | PATH_FAMILIES else pm.sets.info_tree
 
 
 def _period_of(pm: PlanningModel, family: str, index: tuple) -> str | None:
@@ -328,8 +335,7 @@ def _period_of(pm: PlanningModel, family: str, index: tuple) -> str | None:
         return None
     if family in PERIOD_FAMILIES:
         return pm.ix.periods[position]
-    tree = pm.sets.long_lead_tree if family in LONG_LEAD_FAMILIES else pm.sets.info_tree
-    return pm.ix.periods[tree.nodes[position].t]
+    return pm.ix.periods[_tree_of(pm, family).nodes[position].t]
 
 
 def _short(number: float, digits: int = 3) -> str:
