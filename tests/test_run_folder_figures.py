@@ -29,22 +29,23 @@ CASE = Path(__file__).parent / "cases" / "rich_reports"
 
 
 @pytest.fixture(scope="module")
-def solved(tmp_path_factory: pytest.TempPathFactory) -> Result:
+def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
+    """The case solved to optimality from the CLI: its console output and its run folder."""
     from click.testing import CliRunner
 
     from planner.cli import main
 
     root = tmp_path_factory.mktemp("rich")
-    case = root / "rich_reports"
+    case, out = root / "rich_reports", root / "run"
     shutil.copytree(CASE, case)
-    result = CliRunner().invoke(main, ["solve", str(case), "--mip-gap", "0", "--out", str(root / "run")])
+    result = CliRunner().invoke(main, ["solve", str(case), "--mip-gap", "0", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    return result
+    return result, out
 
 
 @pytest.fixture(scope="module")
-def run_folder(solved: Result) -> Path:
-    return Path(solved.output.rstrip().splitlines()[-1].removeprefix("Run folder: "))
+def run_folder(solved: tuple[Result, Path]) -> Path:
+    return solved[1]
 
 
 def _table(run_folder: Path, name: str, index: list[str]) -> pd.DataFrame:
@@ -127,10 +128,11 @@ def _cells(output: str, first: str, containing: str) -> list[str]:
     return [cell.strip() for cell in line.strip("│").split("│")]
 
 
-def test_console_report(solved: Result) -> None:
+def test_console_report(solved: tuple[Result, Path]) -> None:
     """The console shows the same figures in its units: lo's stranded row (peaks; take-or-pay in
     GWh: 864 MWh = 0.9), and salvage as a credit (negative)."""
-    lo = _cells(solved.output, "lo", "75.0%")
+    output = solved[0].output
+    lo = _cells(output, "lo", "75.0%")
     assert lo[1:] == ["0.300", "4.024", "2", "75.0%", "3,000", "5.0", "2.475", "0.9"]
-    salvage = _cells(solved.output, "Salvage", "")
+    salvage = _cells(output, "Salvage", "")
     assert all(cell.startswith("-") for cell in salvage[1:]), salvage
