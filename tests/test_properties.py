@@ -197,6 +197,63 @@ def test_phased_is_cheapest_policy(case: Case) -> None:
     assert leq(phased, solve(case, "plan-on-mean").objective_musd)
 
 
+def _with_rows(case: Case, table: str, **factors: float) -> Case:
+    """``case`` with each ``column=factor`` of ``table`` (sites, chips or contracts) multiplied."""
+    rows = getattr(case, table)
+    scaled = {
+        key: row.model_copy(update={column: getattr(row, column) * f for column, f in factors.items()})
+        for key, row in rows.items()
+    }
+    return dataclasses.replace(case, **{table: scaled})
+
+
+@PROPERTY
+@given(case=cases(), factor=st.sampled_from([1.5, 2.0]), policy=st.sampled_from(["phased", "all-at-once"]))
+def test_more_demand_never_costs_less(case: Case, factor: float, policy: str) -> None:
+    """Every plan for the larger demand serves the smaller one too (``unmet`` only shrinks).
+    Scaling every scenario alike keeps equal demands equal, so the tree is the same."""
+    more = {key: eflops * factor for key, eflops in case.demand_eflops.items()}
+    larger = case.with_demand(more, case.scenario_probability)
+    assert leq(solve(case, policy).objective_musd, solve(larger, policy).objective_musd)
+
+
+@PROPERTY
+@given(case=cases(), factor=st.sampled_from([0.0, 0.5]), data=st.data())
+def test_cheaper_capex_never_costs_more(case: Case, factor: float, data: st.DataObject) -> None:
+    """Net of salvage a unit of capex weighs ``d[t] - (1+r)^-Y * remaining share >= 0``, and a
+    budget only loosens: lower capex never raises the optimum, whatever the budget."""
+    limits = {t: data.draw(st.sampled_from([5.0, 20.0, 1e6]), label=t) for t in case.periods}
+    budgeted = dataclasses.replace(case, budget_musd=limits)
+    cheaper = _with_rows(budgeted, "sites", capex_musd_per_mw=factor)
+    cheaper = _with_rows(cheaper, "chips", capex_usd=factor)
+    cheaper = _with_rows(cheaper, "contracts", capex_musd_per_mw=factor)
+    assert leq(solve(cheaper).objective_musd, solve(budgeted).objective_musd)
+
+
+@PROPERTY
+@given(case=cases(), factor=st.sampled_from([2.0, 10.0]))
+def test_higher_penalty_never_costs_less(case: Case, factor: float) -> None:
+    penalty = case.parameters.unmet_penalty_musd_per_eflops_year * factor
+    parameters = case.parameters.model_copy(update={"unmet_penalty_musd_per_eflops_year": penalty})
+    stricter = dataclasses.replace(case, parameters=parameters)
+    assert leq(solve(case).objective_musd, solve(stricter).objective_musd)
+
+
+@PROPERTY
+@given(case=cases(), data=st.data())
+def test_more_room_never_costs_more(case: Case, data: st.DataObject) -> None:
+    """A larger site cap and a larger chip supply only add plans."""
+    supply = {(c, t): data.draw(st.sampled_from([0.0, 3.0, 10.0]), label=f"{c} {t}")
+              for c in case.chips for t in case.periods}
+    tight = dataclasses.replace(case, chip_supply_units=supply)
+    roomier = _with_rows(
+        dataclasses.replace(tight, chip_supply_units={key: units + 5.0 for key, units in supply.items()}),
+        "sites",
+        max_mw=2.0,
+    )
+    assert leq(solve(roomier).objective_musd, solve(tight).objective_musd)
+
+
 # Independent recomputation of installed and built IT MW from the decisions ---------------------
 
 
