@@ -264,6 +264,109 @@ def test_bad_site_cell(tmp_path: Path, column: str, cell: str, expected: str) ->
     assert_problem(problems, "sites.csv", 3, column, cell, expected)
 
 
+# Every bound of the spec's table (shared/spec/inputs.md), on both sides of its edge: the cell is
+# set in the first data row of the valid case (a parameter in its own row) and the case must load,
+# or fail with a problem at that file, row and column. Written from the spec, not from the schema,
+# so a schema bound that drifts (gt for ge, a lost le) fails here.
+OPTIONAL_FILES: dict[str, str] = {
+    "scenarios.csv": "scenario,probability\nbase,1\n",
+    "budget.csv": "period,capex_limit_musd\nq3,100\n",
+    "chip_supply.csv": "chip,period,max_units\nh1,q3,10\n",
+    "chip_performance.csv": "chip,workload,pflops\nh1,training,2\n",
+}
+SPEC_BOUNDS: list[tuple[str, str, str, bool]] = [
+    # parameters.csv
+    ("parameters.csv", "discount_rate", "0", True),
+    ("parameters.csv", "discount_rate", "-0.01", False),
+    ("parameters.csv", "load_factor", "1", True),
+    ("parameters.csv", "load_factor", "1.01", False),
+    ("parameters.csv", "load_factor", "0", False),
+    ("parameters.csv", "hours_per_year", "0", False),
+    ("parameters.csv", "unmet_penalty_musd_per_eflops_year", "0", False),
+    ("parameters.csv", "unmet_penalty_musd_per_eflops_year", "0.001", True),
+    # periods.csv, scenarios.csv, demand.csv
+    ("periods.csv", "years", "0", False),
+    ("periods.csv", "years", "0.25", True),
+    ("scenarios.csv", "probability", "1", True),
+    ("scenarios.csv", "probability", "0", False),
+    ("scenarios.csv", "probability", "1.5", False),
+    ("demand.csv", "eflops", "0", True),
+    ("demand.csv", "eflops", "-1", False),
+    # sites.csv
+    ("sites.csv", "region", "", False),
+    ("sites.csv", "max_mw", "0", False),
+    ("sites.csv", "module_mw", "0", False),
+    ("sites.csv", "existing_mw", "0", True),
+    ("sites.csv", "existing_mw", "-1", False),
+    ("sites.csv", "capex_musd_per_mw", "0", True),
+    ("sites.csv", "fixed_om_musd_per_mw_year", "0", True),
+    ("sites.csv", "fixed_om_musd_per_mw_year", "-0.1", False),
+    ("sites.csv", "lead_periods", "0", True),
+    ("sites.csv", "pue", "1", True),
+    ("sites.csv", "life_years", "0", False),
+    # chips.csv
+    ("chips.csv", "pflops", "0", False),
+    ("chips.csv", "kw", "0", False),
+    ("chips.csv", "capex_usd", "0", True),
+    ("chips.csv", "opex_usd_per_year", "0", True),
+    ("chips.csv", "opex_usd_per_year", "-1", False),
+    ("chips.csv", "life_years", "0", False),
+    # power.csv
+    ("power.csv", "kind", "", False),
+    ("power.csv", "mw", "0", False),
+    ("power.csv", "firm_fraction", "0", True),
+    ("power.csv", "firm_fraction", "1", True),
+    ("power.csv", "availability", "1", True),
+    ("power.csv", "price_usd_per_mwh", "0", True),
+    ("power.csv", "price_usd_per_mwh", "-1", False),
+    ("power.csv", "capacity_cost_musd_per_mw_year", "0", True),
+    ("power.csv", "capacity_cost_musd_per_mw_year", "-1", False),
+    ("power.csv", "capex_musd_per_mw", "0", True),
+    ("power.csv", "capex_musd_per_mw", "-1", False),
+    ("power.csv", "lead_periods", "0", True),
+    ("power.csv", "lead_periods", "-1", False),
+    ("power.csv", "term_periods", "1", True),
+    ("power.csv", "min_take", "0", True),
+    ("power.csv", "min_take", "1", True),
+    ("power.csv", "min_take", "1.01", False),
+    ("power.csv", "life_years", "0", False),
+    # optional tables: a zero budget or supply forbids capex or purchases; negative is a slip
+    ("budget.csv", "capex_limit_musd", "0", True),
+    ("budget.csv", "capex_limit_musd", "-1", False),
+    ("chip_supply.csv", "max_units", "0", True),
+    ("chip_supply.csv", "max_units", "-1", False),
+]
+
+
+def _with_cell(file: str, column: str, cell: str) -> str:
+    """The valid case's ``file`` (or an optional file's one-row example) with ``column`` set to
+    ``cell`` in its first data row; a parameter is set in its own row."""
+    if file == "parameters.csv":
+        kept = [line for line in VALID[file].splitlines()[1:] if not line.startswith(f"{column},")]
+        return "\n".join(["name,value", *kept, f"{column},{cell}"]) + "\n"
+    header, first, *rest = (VALID.get(file) or OPTIONAL_FILES[file]).splitlines()
+    names, values = header.split(","), first.split(",")
+    if column not in names:
+        names, values = [*names, column], [*values, ""]
+        rest = [line + "," for line in rest]
+    values[names.index(column)] = cell
+    return "\n".join([",".join(names), ",".join(values), *rest]) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "cell", "legal"), SPEC_BOUNDS, ids=[f"{f}:{c}={v}" for f, c, v, _ in SPEC_BOUNDS]
+)
+def test_spec_bounds_on_both_sides(tmp_path: Path, file: str, column: str, cell: str, legal: bool) -> None:
+    text = _with_cell(file, column, cell)
+    folder = write_case(tmp_path, {file: text})
+    if legal:
+        load_case(folder)
+        return
+    problems = problems_of(folder)
+    row, column_named = (len(text.splitlines()), "value") if file == "parameters.csv" else (2, column)
+    assert find(problems, file, row, column_named).value == cell
+
+
 @pytest.mark.parametrize("site_id", ["nor\x00th", "nor\tth", "north\x7f"])
 def test_an_id_with_a_control_character_is_refused(tmp_path: Path, site_id: str) -> None:
     sites = f"{SITES_HEADER}\nsouth,us,50,5,7,1.3,30,0\n{site_id},eu,100,10,8,1.2,30,0\n"
