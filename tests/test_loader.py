@@ -760,6 +760,81 @@ def test_missing_combinations_are_summarised(tmp_path: Path) -> None:
     assert "(a, q3, w0)" in text
 
 
+def test_probability_sum_outside_tolerance_either_way(tmp_path: Path) -> None:
+    """Within 1e-6 of 1 on either side is accepted; 2e-6 above or 0.1 below is not."""
+    demand = scenario_demand(["a", "b"])
+    for first, ok in (("0.4999996", True), ("0.5000004", True), ("0.500002", False), ("0.4", False)):
+        folder = write_case(tmp_path / first, {"demand.csv": demand,
+                                               "scenarios.csv": f"scenario,probability\na,{first}\nb,0.5\n"})
+        if ok:
+            load_case(folder)
+        else:
+            assert "sum to 1" in str(find(problems_of(folder), "scenarios.csv", None, "probability"))
+
+
+def test_a_bad_probability_cell_is_not_also_a_bad_sum(tmp_path: Path) -> None:
+    files = {"demand.csv": scenario_demand(["a", "b"]),
+             "scenarios.csv": "scenario,probability\na,half\nb,0.5\n"}
+    problems = problems_of(write_case(tmp_path, files))
+    assert [(p.row, p.column, p.value) for p in problems] == [(2, "probability", "half")]
+
+
+def test_duplicate_scenario_and_chip_performance_keys(tmp_path: Path) -> None:
+    files = {
+        "demand.csv": scenario_demand(["a", "b"]),
+        "scenarios.csv": "scenario,probability\na,0.5\nb,0.25\nb,0.25\n",
+        "chip_performance.csv": "chip,workload,pflops\nh1,training,2\nh1,training,3\n",
+    }
+    problems = problems_of(write_case(tmp_path, files))
+    assert_problem(problems, "scenarios.csv", 4, "scenario", "b", "a unique scenario id")
+    assert_problem(problems, "chip_performance.csv", 3, None, "h1, training", "one row per (chip, workload)")
+
+
+def test_unknown_first_period_of_a_chip_or_a_contract(tmp_path: Path) -> None:
+    files = {
+        "chips.csv": "chip,pflops,kw,capex_usd,life_years,first_period\nh1,1.5,1.2,30000,5,q8\n",
+        "power.csv": (
+            f"{CONTRACT_HEADER},first_period\ngrid_n,north,grid,50,60,q9\ngrid_s,south,grid,40,70,\n"
+        ),
+    }
+    problems = problems_of(write_case(tmp_path, files))
+    assert_problem(problems, "chips.csv", 2, "first_period", "q8", "an id in periods.csv")
+    assert_problem(problems, "power.csv", 2, "first_period", "q9", "an id in periods.csv")
+
+
+def test_existing_mw_may_fill_the_site_but_not_exceed_it(tmp_path: Path) -> None:
+    header = "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,existing_mw\n"
+    full = write_case(tmp_path / "full", {"sites.csv": header + "north,eu,100,10,8,1.2,30,100\n"
+                                          "south,us,50,5,7,1.3,30,\n"})
+    case, _ = load_case(full)
+    assert case.sites["north"].existing_mw == 100
+    over = write_case(tmp_path / "over", {"sites.csv": header + "north,eu,100,10,8,1.2,30,100.5\n"
+                                          "south,us,50,5,7,1.3,30,\n"})
+    problems = problems_of(over)
+    assert_problem(problems, "sites.csv", 2, "existing_mw", "100.5", "existing_mw not above max_mw (100)")
+    assert len(problems) == 1
+
+
+def test_demand_file_with_a_header_only(tmp_path: Path) -> None:
+    problems = problems_of(write_case(tmp_path, {"demand.csv": "period,workload,eflops\n"}))
+    assert any(p.file == "demand.csv" and p.expected == "at least one demand row" for p in problems)
+
+
+def test_parameter_row_without_a_name(tmp_path: Path) -> None:
+    parameters = VALID["parameters.csv"] + ",0.5\n"
+    problems = problems_of(write_case(tmp_path, {"parameters.csv": parameters}))
+    assert_problem(problems, "parameters.csv", 4, "name", "", "a parameter name (a value is required)")
+    assert len(problems) == 1
+
+
+def test_a_bad_or_blank_required_parameter_is_reported_once(tmp_path: Path) -> None:
+    """A required parameter whose cell is bad or blank is that cell's problem, not also 'missing'."""
+    parameters = "name,value\ndiscount_rate,\nunmet_penalty_musd_per_eflops_year,lots\n"
+    problems = problems_of(write_case(tmp_path, {"parameters.csv": parameters}))
+    assert [(p.row, p.column, p.value) for p in problems] == [(2, "value", ""), (3, "value", "lots")]
+    assert "a value is required" in problems[0].expected
+
+
 # --------------------------------------------------------------------------------------------
 # Many problems at once
 # --------------------------------------------------------------------------------------------
