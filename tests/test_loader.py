@@ -835,6 +835,21 @@ def test_a_bad_or_blank_required_parameter_is_reported_once(tmp_path: Path) -> N
     assert "a value is required" in problems[0].expected
 
 
+def test_a_missing_id_column_is_not_also_every_reference_to_it(tmp_path: Path) -> None:
+    """Without sites.csv's site column, power.csv's sites cannot be checked: one problem."""
+    sites = "name,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years\nnorth,eu,100,10,8,1.2,30\n"
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    assert {(p.file, p.column) for p in problems} == {("sites.csv", "site"), ("sites.csv", "name")}
+
+
+def test_parameters_file_without_its_value_column(tmp_path: Path) -> None:
+    parameters = "name,amount\ndiscount_rate,0.08\nunmet_penalty_musd_per_eflops_year,1000\n"
+    problems = problems_of(write_case(tmp_path, {"parameters.csv": parameters}))
+    assert {(p.file, p.row, p.column) for p in problems} == {
+        ("parameters.csv", 1, "amount"), ("parameters.csv", None, "value")
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # Many problems at once
 # --------------------------------------------------------------------------------------------
