@@ -923,6 +923,47 @@ def test_warnings(tmp_path: Path) -> None:
         assert warning.startswith(start), warning
 
 
+def test_warnings_on_their_edges(tmp_path: Path) -> None:
+    """Each warning fires just past its edge and not at it: room left by existing MW, a chip whose
+    supply is 0 in every period but the last, an existing contract with only a first_period, a
+    single scenario named 'all' (nothing to confuse it with)."""
+    files = {
+        "demand.csv": VALID["demand.csv"].replace("period,", "scenario,period,").replace("\nq", "\nall,q"),
+        "sites.csv": (
+            "site,region,max_mw,module_mw,existing_mw,capex_musd_per_mw,pue,life_years,lead_periods,"
+            "earliest_period\n"
+            "north,eu,100,10,0,8,1.2,30,0,\n"
+            "south,us,10,5,6,7,1.3,30,1,q1\n"
+        ),
+        "chips.csv": "chip,pflops,kw,capex_usd,life_years\nh1,1,1,1,5\n",
+        "chip_supply.csv": "chip,period,max_units\nh1,q3,0\nh1,q1,0\n",
+        "power.csv": (
+            f"{CONTRACT_HEADER},first_period,existing\n"
+            "grid_n,north,grid,50,60,q1,true\n"
+            "grid_s,south,grid,40,70,,\n"
+        ),
+    }
+    _, warnings = load_case(write_case(tmp_path, files))
+    assert warnings == [
+        "sites.csv, row 3: site 'south' can never build a whole module (module_mw 5 > max_mw - "
+        "existing_mw = 4; an LP relaxation may still build a fraction of one)",
+        "power.csv, row 2: contract 'grid_n' is existing: active from the first period, so its "
+        "lead_periods and first_period are ignored",
+    ]
+
+
+def test_a_site_whose_lead_reaches_the_horizon_end_is_named_with_its_period(tmp_path: Path) -> None:
+    sites = (
+        "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,lead_periods,earliest_period\n"
+        "north,eu,100,10,8,1.2,30,0,\nsouth,us,50,5,7,1.3,30,1,q2\n"
+    )
+    _, warnings = load_case(write_case(tmp_path, {"sites.csv": sites}))
+    assert warnings == [
+        "sites.csv, row 3: site 'south' can never have a build ready within the horizon "
+        "(earliest_period is period 3 of 3, lead_periods 1)"
+    ]
+
+
 def test_scenario_ids_that_read_like_node_labels_are_a_warning(
     write_case, tiny_files, tmp_path: Path
 ) -> None:
