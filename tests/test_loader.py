@@ -1124,3 +1124,52 @@ def test_a_number_in_a_trailing_note_warns_of_shifted_cells(write_case, tiny_fil
         "thousands separator (12,500), its cells have shifted one column right: write 12500 or quote it "
         '("12,500")'
     ]
+
+
+@pytest.mark.parametrize(
+    ("life", "warned"),
+    [(",1,200.5,15", True), (",1234,500,15", False)],  # 1,200.5 can be one number; 1234,500 cannot
+)
+def test_a_split_number_ends_in_three_digits_and_starts_with_at_most_three(
+    life: str, warned: bool, write_case, tiny_files, tmp_path: Path
+) -> None:
+    header, north, south = tiny_files["sites.csv"].splitlines()
+    sites = f"{header},note\n{north.replace(',1.2,15', life)}\n{south}\n"
+    _, warnings = load_case(write_case(tmp_path, {"sites.csv": sites}))
+    assert [w.split(":")[0] for w in warnings] == (["sites.csv, row 2, column note"] if warned else [])
+
+
+def test_number_forms_a_spreadsheet_writes(tmp_path: Path) -> None:
+    """A sign, a leading or trailing point, and cells of spaces (blank: the default, or required)."""
+    sites = (
+        "site,region,max_mw,module_mw,existing_mw,capex_musd_per_mw,pue,life_years\n"
+        "north,eu,+100,.5,   ,8,1.2,30\nsouth,us,50,5.,0,7,1.3,30\n"
+    )
+    case, _ = load_case(write_case(tmp_path / "ok", {"sites.csv": sites}))
+    north, south = case.sites["north"], case.sites["south"]
+    assert (north.max_mw, north.module_mw, north.existing_mw, south.module_mw) == (100, 0.5, 0, 5)
+    blank_required = sites.replace("+100", "  ")
+    problems = problems_of(write_case(tmp_path / "bad", {"sites.csv": blank_required}))
+    assert_problem(problems, "sites.csv", 2, "max_mw", "  ", "a value is required")
+
+
+def test_header_forms(tmp_path: Path) -> None:
+    """Tabs for commas, a repeated column, a capitalised note column, blank lines above the header."""
+    tabs = VALID["periods.csv"].replace(",", "\t")
+    repeated = "chip,pflops,kw,capex_usd,life_years,kw\nh1,1.5,1.2,30000,5,1.2\n"
+    problems = problems_of(write_case(tmp_path / "bad", {"periods.csv": tabs, "chips.csv": repeated}))
+    assert "the header looks separated by tabs" in find(problems, "periods.csv", 1, None).expected
+    assert_problem(problems, "chips.csv", 1, "kw", "kw", "each column once (it appears twice)")
+    sites = "\n\n" + VALID["sites.csv"].replace("life_years", "life_years,Notes").replace(",30\n", ",30,x\n")
+    case, _ = load_case(write_case(tmp_path / "ok", {"sites.csv": sites}))
+    assert list(case.sites) == ["north", "south"]
+    negative = sites.replace("north,eu,100", "north,eu,-1")
+    problems = problems_of(write_case(tmp_path / "row", {"sites.csv": negative}))
+    assert find(problems, "sites.csv", 4, "max_mw").value == "-1"
+
+
+def test_examples_shows_five_then_counts() -> None:
+    from planner.csv_table import examples
+
+    assert examples(list("abcde")) == "a, b, c, d, e"
+    assert examples(list("abcdef")) == "a, b, c, d, e, … (6 in all)"
