@@ -1,0 +1,97 @@
+"""Planning-model settings (``models/*.toml``) on the edges of what they accept.
+
+The README's model-file reference is the contract here: each accepted and refused value below is
+written from it, not read back from :mod:`planner.config`, so a bound that drifts fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.config import ModelConfig, load_model_config, resolve_model_path
+from planner.errors import InputError
+
+ACCEPTED = [
+    "[cvar]\nalpha = 0.0\n",  # CVaR_0 is the expected cost: legal
+    "[cvar]\nalpha = 0.99\n",
+    "[solver]\nmip_gap = 1.0\n",
+    "[solver]\nmip_gap = 0.0\n",
+    "[solver]\ntime_limit_s = 0.5\n",
+    "[solver]\nwarm_start_s = 0.0\n",  # 0 turns the warm start off
+    f'name = "{"m" * 100}"\n',
+]
+REFUSED = [
+    ("[cvar]\nalpha = 1.0\n", "cvar.alpha"),
+    ("[cvar]\nalpha = -0.1\n", "cvar.alpha"),
+    ("[solver]\nmip_gap = 1.5\n", "solver.mip_gap"),
+    ("[solver]\nmip_gap = -0.01\n", "solver.mip_gap"),
+    ("[solver]\ntime_limit_s = 0.0\n", "solver.time_limit_s"),
+    ("[solver]\nwarm_start_s = -1.0\n", "solver.warm_start_s"),
+    (f'name = "{"m" * 101}"\n', "name"),
+    ('name = "_mine"\n', "name"),
+    ('name = ".mine"\n', "name"),
+    ('name = "a/b"\n', "name"),
+]
+PLANNER_SETS = [  # README: "options planner sets, writes or reads itself are refused"
+    "threads", "mip_rel_gap", "time_limit", "random_seed", "solver", "output_flag", "log_to_console",
+    "log_file", "objective_bound", "objective_target", "solution_file", "write_solution_to_file",
+    "write_model_file", "write_model_to_file", "write_presolved_model_file", "write_basis_file",
+    "write_iis_model_file", "model_file", "options_file", "read_solution_file", "read_basis_file",
+]
+
+
+def _load(tmp_path: Path, toml: str) -> ModelConfig:
+    path = tmp_path / "my-model.toml"
+    path.write_text(toml, encoding="utf-8")
+    return load_model_config(str(path))
+
+
+@pytest.mark.parametrize("toml", ACCEPTED)
+def test_accepted_settings(tmp_path: Path, toml: str) -> None:
+    _load(tmp_path, toml)
+
+
+@pytest.mark.parametrize(("toml", "key"), REFUSED)
+def test_refused_settings_name_their_key(tmp_path: Path, toml: str, key: str) -> None:
+    with pytest.raises(InputError) as caught:
+        _load(tmp_path, toml)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.column) == ("my-model.toml", key)
+    assert not problem.expected.startswith("Value error")
+
+
+@pytest.mark.parametrize("option", PLANNER_SETS)
+def test_highs_options_planner_sets_or_that_touch_files_are_refused(tmp_path: Path, option: str) -> None:
+    with pytest.raises(InputError) as caught:
+        _load(tmp_path, f'[solver.highs_options]\n{option} = "x"\n')
+    (problem,) = caught.value.problems
+    assert problem.column == "solver.highs_options"
+    assert f"only options planner leaves to the model, not: {option} (" in problem.expected
+
+
+def test_defaults_of_a_bare_model_file(tmp_path: Path) -> None:
+    """An empty file is the phased MIP at a 0.5% gap, risk neutral, without a time limit."""
+    config = _load(tmp_path, "")
+    assert (config.name, config.policy, config.integer) == ("my-model", "phased", True)
+    assert (config.solver.mip_gap, config.solver.time_limit_s, config.cvar.weight) == (0.005, None, 0.0)
+
+
+def test_flags_override_the_file_even_when_zero(tmp_path: Path) -> None:
+    """``--mip-gap 0`` and ``--warm-start 0`` are values, not 'unset'; ``--relax`` makes an LP, and
+    an LP model stays one without it."""
+    config = _load(tmp_path, "[solver]\nmip_gap = 0.05\nwarm_start_s = 30.0\n")
+    overridden = config.with_overrides(mip_gap=0.0, warm_start_s=0.0)
+    assert (overridden.solver.mip_gap, overridden.solver.warm_start_s) == (0.0, 0.0)
+    assert config.with_overrides().solver.mip_gap == 0.05
+    assert config.with_overrides(relax=True).integer is False
+    assert _load(tmp_path, "integer = false\n").with_overrides().integer is False
+
+
+@pytest.mark.parametrize(
+    ("given", "is_path"),
+    [("phased", False), ("mine.toml", True), ("dir/mine", True), ("dir\\mine", True), ("./mine", True)],
+)
+def test_a_model_argument_with_a_suffix_or_a_slash_is_a_path(given: str, is_path: bool) -> None:
+    assert (resolve_model_path(given) == Path(given)) is is_path
