@@ -760,6 +760,14 @@ def test_missing_combinations_are_summarised(tmp_path: Path) -> None:
     assert "(a, q3, w0)" in text
 
 
+def test_problems_of_one_file_come_in_row_order(tmp_path: Path) -> None:
+    """Periods are checked before scenarios, but a user reads the file top down."""
+    demand = scenario_demand(["a", "b"]).replace("a,q1,", "zz,q1,").replace("b,q2,", "b,q9,")
+    files = {"demand.csv": demand, "scenarios.csv": "scenario,probability\na,0.5\nb,0.5\n"}
+    problems = [p for p in problems_of(write_case(tmp_path, files)) if p.row is not None]
+    assert [(p.row, p.column) for p in problems] == [(3, "scenario"), (7, "period")]
+
+
 def test_probability_sum_outside_tolerance_either_way(tmp_path: Path) -> None:
     """Within 1e-6 of 1 on either side is accepted; 2e-6 above or 0.1 below is not."""
     demand = scenario_demand(["a", "b"])
