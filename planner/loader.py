@@ -431,7 +431,8 @@ class _CaseReader:
             return
         chips = self._ids(CHIPS, "chip")
         check_reference(PERFORMANCE, rows, "chip", chips, "an id in chips.csv", self.problems)
-        workloads = self.workloads if self.tables.get(DEMAND) is not None else None
+        # Without a usable workload column in demand.csv there is nothing to check against.
+        workloads = None if self._ids(DEMAND, "workload") is None else self.workloads
         expected = "a workload in demand.csv"
         check_reference(PERFORMANCE, rows, "workload", workloads, expected, self.problems)
         what = "one row per (chip, workload)"

@@ -768,6 +768,16 @@ def test_problems_of_one_file_come_in_row_order(tmp_path: Path) -> None:
     assert [(p.row, p.column) for p in problems] == [(3, "scenario"), (7, "period")]
 
 
+def test_workloads_are_not_checked_against_an_unusable_demand_file(tmp_path: Path) -> None:
+    """demand.csv without its workload column: one problem there, none for chip_performance.csv."""
+    files = {
+        "demand.csv": "period,load,eflops\nq3,training,1\nq1,training,1\nq2,training,1\n",
+        "chip_performance.csv": "chip,workload,pflops\nh1,training,2\n",
+    }
+    problems = problems_of(write_case(tmp_path, files))
+    assert {p.file for p in problems} == {"demand.csv"}
+
+
 def test_probability_sum_outside_tolerance_either_way(tmp_path: Path) -> None:
     """Within 1e-6 of 1 on either side is accepted; 2e-6 above or 0.1 below is not."""
     demand = scenario_demand(["a", "b"])
@@ -1100,6 +1110,8 @@ def test_a_reference_differing_only_in_letter_case_names_the_id_it_resembles(
         (["2031", "2030", "2029"], "period '2030' is listed after '2031'"),
         (["2027Q1", "2027Q3", "2027Q2"], "period '2027Q2' is listed after '2027Q3'"),
         (["FY2030-H2", "FY2030-H1", "FY2031-H1"], "period 'FY2030-H1' is listed after 'FY2030-H2'"),
+        (["2100", "2099", "2101"], "period '2099' is listed after '2100'"),
+        (["2027", "2027Q1", "2027Q2"], "period '2027Q1' is listed after '2027'"),  # both start 2027
         (["2029", "2030", "2031"], None),
         (["2027q1", "2027Q2", "2027-Q3"], None),
         (["p3", "p2", "p1"], None),  # not calendar ids: the order listed is the only order
