@@ -1,0 +1,68 @@
+"""Run folders on the edges of what they refuse (the README's "Outputs never lose data" rules).
+
+The command-line tests (``test_cli.py``) cover the common cases end to end; these drive
+:class:`RunFolder` directly where the edge is hard to reach from a solve.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from planner.errors import InputError
+from planner.runfolder import RunFolder
+
+
+def _refusal(final: Path, **options: object) -> str:
+    with pytest.raises(InputError) as caught:
+        RunFolder(final, **options)
+    (problem,) = caught.value.problems
+    return problem.expected
+
+
+def test_the_longest_name_the_file_system_takes_is_accepted(tmp_path: Path) -> None:
+    """255 bytes for the staging name ``.<name>.partial``: a name of 246 bytes, not one more."""
+    with RunFolder(tmp_path / ("x" * 246)) as run:
+        run.write_text("a.txt", "a")
+        final = run.commit()
+    assert (final / "a.txt").read_text() == "a"
+    assert "at most 246 bytes" in _refusal(tmp_path / ("y" * 247))
+
+
+def test_an_existing_folder_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    final = tmp_path / "run"
+    final.mkdir()
+    assert _refusal(final).startswith("a folder that does not exist yet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging folder either
+
+
+def test_a_folder_made_meanwhile_is_not_replaced_without_overwrite(tmp_path: Path) -> None:
+    """Another program creates the folder while the run is writing: the commit refuses it."""
+    final = tmp_path / "run"
+    with pytest.raises(InputError), RunFolder(final) as run:
+        run.write_text("a.txt", "new")
+        final.mkdir()
+        (final / "theirs.txt").write_text("theirs")
+        run.commit()
+    assert sorted(p.name for p in final.iterdir()) == ["theirs.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_in_the_way_is_named_as_such(tmp_path: Path) -> None:
+    pipe = tmp_path / "run"
+    os.mkfifo(pipe)
+    assert "a device, pipe or socket is there" in _refusal(pipe, overwrite=True)
+    file = tmp_path / "file"
+    file.write_text("x")
+    assert "a file is there" in _refusal(file, overwrite=True)
+
+
+def test_a_run_folder_anywhere_below_the_input_folder_is_refused(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    case.mkdir()
+    for final in (case / "run", case / "deeper" / "still" / "run"):
+        assert "outside the input folder" in _refusal(final, protect=[case])
+    assert list(case.iterdir()) == []
