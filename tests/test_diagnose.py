@@ -131,3 +131,50 @@ def test_a_node_limit_from_highs_options_is_named_as_the_cause(tiny_case_dir) ->
         solve_case(case, limited)
     assert "status solution_limit" in str(raised.value)
     assert "[solver.highs_options]" in str(raised.value) and "mip_max_nodes" in str(raised.value)
+
+
+def _outcome(status: str) -> object:
+    from planner.solve import SolveOutcome
+
+    nan = float("nan")
+    return SolveOutcome(status, False, nan, nan, nan, 0.0, 0.0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [("time_limit", "before finding any feasible plan; allow more time"),
+     ("memory_limit", "ran out of memory before finding any feasible plan")],
+)
+def test_a_stop_before_any_plan_says_why(status: str, said: str) -> None:
+    from planner.diagnose import explain_failure
+
+    message = explain_failure(build_model(_case()), _outcome(status))
+    assert message.startswith(f"HiGHS found no plan: status {status}.") and said in message
+
+
+def test_infeasible_or_unbounded_is_told_apart_by_the_iis_or_the_ray() -> None:
+    """Presolve may answer 'infeasible or unbounded': the IIS or the ray still says which."""
+    import pyomo.environ as pyo
+
+    from planner.diagnose import explain_failure
+
+    infeasible = build_model(_case())
+    build = infeasible.model.build
+    infeasible.model.extension = pyo.Constraint(expr=sum(build[k] for k in build) >= 5)
+    message = explain_failure(infeasible, _outcome("infeasible_or_unbounded"))
+    assert "cannot all hold together" in message and "extension" in message
+    unbounded = build_model(_three_period_case())
+    m = unbounded.model
+    m.objective.expr = m.objective.expr - 2000 * sum(m.unmet[k] for k in m.unmet if k[1] == 1)
+    message = explain_failure(unbounded, _outcome("infeasible_or_unbounded"))
+    assert "without limit" in message and "unmet demand (EFLOPS): w, period p2, base" in message
+
+
+def test_a_long_list_shows_twelve_then_a_count() -> None:
+    from planner.diagnose import FAMILY_WORDS, _listed
+
+    periods = {f"p{i}": 1.0 for i in range(1, 16)}
+    pm = build_model(make_case(demand={t: 1.0 for t in periods}, periods=periods))
+    lines = _listed(pm, [("unmet", k) for k in pm.model.unmet], FAMILY_WORDS).splitlines()
+    assert len(lines) == 13 and lines[-1] == "  ... and 3 more"
+    assert lines[11].endswith("period p12, base") and "p13" not in "\n".join(lines)
