@@ -367,7 +367,7 @@ def test_spec_bounds_on_both_sides(tmp_path: Path, file: str, column: str, cell:
     assert find(problems, file, row, column_named).value == cell
 
 
-@pytest.mark.parametrize("site_id", ["nor\x00th", "nor\tth", "north\x7f"])
+@pytest.mark.parametrize("site_id", ["nor\x00th", "nor\tth", "north\x7f", "no\x7frth"])
 def test_an_id_with_a_control_character_is_refused(tmp_path: Path, site_id: str) -> None:
     sites = f"{SITES_HEADER}\nsouth,us,50,5,7,1.3,30,0\n{site_id},eu,100,10,8,1.2,30,0\n"
     problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
@@ -1193,3 +1193,50 @@ def test_examples_shows_five_then_counts() -> None:
 
     assert examples(list("abcde")) == "a, b, c, d, e"
     assert examples(list("abcdef")) == "a, b, c, d, e, … (6 in all)"
+
+
+def test_a_reported_cell_is_not_reported_again_by_later_checks(tmp_path: Path) -> None:
+    """One problem per slip: an id with a leading space is not also an unknown site, a duplicated
+    scenario not also a scenario without demand nor a bad sum, an unknown budget period repeated
+    not also a duplicate."""
+    power = VALID["power.csv"].replace("grid_n,north", "grid_n, north")
+    problems = problems_of(write_case(tmp_path / "a", {"power.csv": power}))
+    assert [(p.file, p.row, p.column) for p in problems] == [("power.csv", 2, "site")]
+    files = {"demand.csv": scenario_demand(["a", "b"]),
+             "scenarios.csv": "scenario,probability\na,0.5\nb,0.5\nb,0.5\n"}
+    problems = problems_of(write_case(tmp_path / "b", files))
+    assert [(p.row, p.column) for p in problems] == [(4, "scenario")]
+    budget = "period,capex_limit_musd\nq9,1\nq9,2\n"
+    problems = problems_of(write_case(tmp_path / "c", {"budget.csv": budget}))
+    assert [(p.file, p.row, p.column) for p in problems] == [("budget.csv", 2, "period")]
+
+
+def test_an_empty_scenarios_file_is_absent_and_a_blank_scenario_cell_is_base(tmp_path: Path) -> None:
+    demand = VALID["demand.csv"].replace("period,", "scenario,period,").replace("\nq", "\n ,q")
+    case, warnings = load_case(write_case(tmp_path, {"scenarios.csv": "", "demand.csv": demand}))
+    assert case.scenario_probability == {"base": 1.0}
+    assert ("base", "q3", "training") in case.demand_eflops
+    assert warnings == ["scenarios.csv: the file is empty; treated as absent"]
+
+
+def test_letter_case_twins_are_named_in_the_file_that_defines_them(tmp_path: Path) -> None:
+    demand = scenario_demand(["hi", "HI"])
+    _, warnings = load_case(write_case(tmp_path / "a", {"demand.csv": demand}))
+    assert [w.split(":")[0] for w in warnings] == ["demand.csv"]
+    sites = VALID["sites.csv"] + "North,eu,10,1,1,1.1,20\nNORTH,eu,10,1,1,1.1,20\n"
+    power = VALID["power.csv"].replace("grid_n,north", "grid_n,nOrth")
+    problems = problems_of(write_case(tmp_path / "b", {"sites.csv": sites, "power.csv": power}))
+    assert "'NORTH' differs from it only in letter case" in find(problems, "power.csv", 2, "site").expected
+
+
+def test_a_look_alike_with_a_space_before_an_added_extension(tmp_path: Path) -> None:
+    folder = write_case(tmp_path, {})
+    (folder / "Budget.csv .txt").write_text("period,capex_limit_musd\nq3,1\n")
+    problem = find(problems_of(folder), "budget.csv", None, None)
+    assert "found 'Budget.csv .txt'" in problem.expected
+
+
+def test_a_boolean_with_spaces_around_it(tmp_path: Path) -> None:
+    power = f"{CONTRACT_HEADER},divisible\ngrid_n,north,grid,50,60, true \ngrid_s,south,grid,40,70,\n"
+    case, _ = load_case(write_case(tmp_path, {"power.csv": power}))
+    assert case.contracts["grid_n"].divisible is True
