@@ -147,6 +147,37 @@ def test_out_of_range_follows_highs_limits(
     assert [item.what for item in out_of_range(lp, new_highs())] == found
 
 
+def test_a_lower_side_of_a_row_is_checked_too() -> None:
+    """``x >= 1e20`` (a take-or-pay floor is a lower side): HiGHS would read it as no floor."""
+    lp = _lp(1.0, highspy.kHighsInf, 1.0, highspy.kHighsInf)
+    lp.row_lower_ = np.array([1e20])
+    assert [item.what for item in out_of_range(lp, new_highs())] == ["rhs"]
+
+
+def test_a_tiny_capex_in_the_cvar_row_is_traced_to_its_cells() -> None:
+    """Risk-averse: the CVaR tail rows hold each scenario's cost, capex included (they are rows
+    of money, not the objective), and the message still names the cells behind the number."""
+    case = make_case({"w1": {"p1": 1.0}, "w2": {"p1": 2.0}},
+                     sites=[site(max_mw=1e6, module_mw=1.0, capex_musd_per_mw=1e-10)])
+    with pytest.raises(InputError) as raised:
+        solve_case(case, config(weight=1.0))
+    [problem] = raised.value.problems
+    assert problem.file == "sites.csv" and problem.column.startswith("module_mw × capex_musd_per_mw")
+    assert "the number 1e-10 on modules started: s1, period p1 (w1+w2) in 'CVaR tail: w1'" in problem.expected
+    assert "from sites.csv module_mw 1 (s1) × sites.csv capex_musd_per_mw 1e-10 (s1);" in problem.expected
+
+
+def test_a_number_overridable_by_chip_performance_names_both_files_and_no_cell() -> None:
+    """pflops may come from chips.csv or chip_performance.csv: the message names both and quotes
+    no cell, which might not be the one used; numbers are shown with three digits."""
+    case = make_case({"p1": 1.0}, chips=[chip(pflops=1.23456e-7)])
+    with pytest.raises(InputError) as raised:
+        solve_case(case, config())
+    [problem] = raised.value.problems
+    assert problem.column == "pflops (or chip_performance.csv pflops)"
+    assert "the number 1.23e-10 " in problem.expected and ", from " not in problem.expected
+
+
 def test_a_tiny_value_on_an_unbounded_decision_in_a_money_row_is_let_through() -> None:
     lp = _lp(1.0, 1.0, 1e-10, highspy.kHighsInf)
     assert out_of_range(lp, new_highs(), is_money_row=lambda row: row == 0) == []
