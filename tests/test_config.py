@@ -95,3 +95,9 @@ def test_flags_override_the_file_even_when_zero(tmp_path: Path) -> None:
 )
 def test_a_model_argument_with_a_suffix_or_a_slash_is_a_path(given: str, is_path: bool) -> None:
     assert (resolve_model_path(given) == Path(given)) is is_path
+
+
+def test_side_by_side_solves_take_one_thread_each_unless_threads_were_set(tmp_path: Path) -> None:
+    assert _load(tmp_path, "").side_by_side(parallel=True).solver.threads == 1
+    assert _load(tmp_path, "").side_by_side(parallel=False).solver.threads == 0
+    assert _load(tmp_path, "[solver]\nthreads = 4\n").side_by_side(parallel=True).solver.threads == 4

@@ -66,3 +66,24 @@ def test_a_run_folder_anywhere_below_the_input_folder_is_refused(tmp_path: Path)
     for final in (case / "run", case / "deeper" / "still" / "run"):
         assert "outside the input folder" in _refusal(final, protect=[case])
     assert list(case.iterdir()) == []
+
+
+def test_an_error_after_the_commit_is_not_called_a_failed_write(tmp_path: Path) -> None:
+    """Once the folder is in place, an OSError (e.g. printing) is not "Nothing was written"."""
+    with pytest.raises(OSError) as caught, RunFolder(tmp_path / "run") as run:
+        run.write_text("a.txt", "a")
+        run.commit()
+        raise OSError(28, "No space left on device")
+    assert type(caught.value) is OSError
+    assert (tmp_path / "run" / "a.txt").read_text() == "a"
+
+
+def test_a_staging_name_that_is_a_link_is_never_cleared(tmp_path: Path) -> None:
+    """``.run.partial`` linking to a folder with an unlocked marker is not a killed run's leftover:
+    it is left as it is, and the name is refused as busy."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".planner-run").write_text("written by planner\n")
+    (tmp_path / ".run.partial").symlink_to(elsewhere)
+    assert "a folder no other run is writing" in _refusal(tmp_path / "run")
+    assert (tmp_path / ".run.partial").is_symlink() and (elsewhere / ".planner-run").exists()
