@@ -1240,3 +1240,22 @@ def test_a_boolean_with_spaces_around_it(tmp_path: Path) -> None:
     power = f"{CONTRACT_HEADER},divisible\ngrid_n,north,grid,50,60, true \ngrid_s,south,grid,40,70,\n"
     case, _ = load_case(write_case(tmp_path, {"power.csv": power}))
     assert case.contracts["grid_n"].divisible is True
+
+
+def test_an_unreadable_input_file_is_one_problem_not_also_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root reads any file, hence the patch: a permission error on sites.csv is named once."""
+    real_read_bytes = Path.read_bytes
+
+    def locked(self: Path) -> bytes:
+        if self.name == "sites.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    folder = write_case(tmp_path, {})
+    monkeypatch.setattr(Path, "read_bytes", locked)
+    problems = [p for p in problems_of(folder) if p.file == "sites.csv"]
+    assert [(p.row, p.column, p.expected) for p in problems] == [
+        (None, None, "a readable file (Permission denied)")
+    ]
