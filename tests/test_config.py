@@ -34,7 +34,7 @@ REFUSED = [
     ('name = ".mine"\n', "name"),
     ('name = "a/b"\n', "name"),
 ]
-PLANNER_SETS = [  # README: "options planner sets, writes or reads itself are refused"
+PLANNER_SETS = [  # README: options planner sets itself, cutoffs, and those that write or read files
     "threads", "mip_rel_gap", "time_limit", "random_seed", "solver", "output_flag", "log_to_console",
     "log_file", "objective_bound", "objective_target", "solution_file", "write_solution_to_file",
     "write_model_file", "write_model_to_file", "write_presolved_model_file", "write_basis_file",
