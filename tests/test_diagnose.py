@@ -178,3 +178,21 @@ def test_a_long_list_shows_twelve_then_a_count() -> None:
     lines = _listed(pm, [("unmet", k) for k in pm.model.unmet], FAMILY_WORDS).splitlines()
     assert len(lines) == 13 and lines[-1] == "  ... and 3 more"
     assert lines[11].endswith("period p12, base") and "p13" not in "\n".join(lines)
+
+
+def test_a_ray_lists_every_decision_that_moves_steepest_first() -> None:
+    """An extension ties unmet demand in p3 to 1e-4 of that in p2, which pays 2000 musd per EFLOPS
+    (a negative penalty): both move along the ray, p2 (the one lowering the cost) first."""
+    import pyomo.environ as pyo
+
+    pm = build_model(_three_period_case())
+    m = pm.model
+    u2 = next(m.unmet[k] for k in m.unmet if k[1] == 1)
+    u3 = next(m.unmet[k] for k in m.unmet if k[1] == 2)
+    m.tie = pyo.Constraint(expr=u3 == 1e-4 * u2)
+    m.objective.expr = m.objective.expr - 2000 * u2
+    listed = [line for line in _explained(pm).splitlines() if line.startswith("  - ")]
+    assert listed == [
+        "  - unmet demand (EFLOPS): w, period p2, base",
+        "  - unmet demand (EFLOPS): w, period p3, base",
+    ]
