@@ -136,7 +136,7 @@ class _CaseReader:
         self.scenarios_without_demand: set[str] = set()
         self.periods: list[str] | None = None
         self.scenarios: list[str] | None = None
-        self.workloads: list[str] = []
+        self.workloads: list[str] | None = None
 
     # -- top level ---------------------------------------------------------------------------
 
@@ -358,7 +358,7 @@ class _CaseReader:
             self._scenarios_without_demand(rows)
         else:  # no usable scenarios.csv: the scenarios of demand.csv, equally likely
             self.scenarios = ordered_ids(rows, "scenario", defaults=DEMAND_DEFAULTS)
-        self.workloads = ordered_ids(rows, "workload")
+        self.workloads = self._ids(DEMAND, "workload")  # None without a usable workload column
         key = ["scenario", "period", "workload"]
         what = "one row per (scenario, period, workload)"
         check_unique(DEMAND, rows, key, what, self.problems, defaults=DEMAND_DEFAULTS)
@@ -376,7 +376,7 @@ class _CaseReader:
 
     def _demand_complete(self, rows: list[Checked]) -> None:
         """Every scenario must give every (period, workload); list a few missing ones."""
-        if self.periods is None or self.scenarios is None:
+        if self.periods is None or self.scenarios is None or self.workloads is None:
             return
         present = set()
         for checked in rows:
@@ -431,10 +431,8 @@ class _CaseReader:
             return
         chips = self._ids(CHIPS, "chip")
         check_reference(PERFORMANCE, rows, "chip", chips, "an id in chips.csv", self.problems)
-        # Without a usable workload column in demand.csv there is nothing to check against.
-        workloads = None if self._ids(DEMAND, "workload") is None else self.workloads
         expected = "a workload in demand.csv"
-        check_reference(PERFORMANCE, rows, "workload", workloads, expected, self.problems)
+        check_reference(PERFORMANCE, rows, "workload", self.workloads, expected, self.problems)
         what = "one row per (chip, workload)"
         check_unique(PERFORMANCE, rows, ["chip", "workload"], what, self.problems)
 
@@ -483,7 +481,7 @@ class _CaseReader:
             parameters=parameters,
             period_years={m.period: m.years for _, m in self._models(PERIODS, PeriodRow)},
             scenario_probability=probability,
-            workloads=tuple(self.workloads),
+            workloads=tuple(self.workloads or ()),
             demand_eflops={
                 (m.scenario, m.period, m.workload): m.eflops
                 for _, m in self._models(DEMAND, DemandRow)
