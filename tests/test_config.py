@@ -1,7 +1,8 @@
 """Planning-model settings (``models/*.toml``) on the edges of what they accept.
 
-The README's model-file reference is the contract here: each accepted and refused value below is
-written from it, not read back from :mod:`planner.config`, so a bound that drifts fails.
+Each accepted and refused value below is written by hand (from the README's model-file reference
+and the documented range of each setting), not read back from :mod:`planner.config`, so a bound
+that drifts fails.
 """
 
 from __future__ import annotations
