@@ -183,6 +183,7 @@ def solve_model(
                 log.note(
                     f"warm start done after {warm.seconds:,.1f} s: HiGHS's branch and bound follows, {handed}"
                 )
+            proof = _search_for_a_proof(highs, settings, lp) if integer_columns and warm is None else None
             _limit_to_time_left(highs, settings, solve_started)
             if progress is not None and integer_columns:
                 _report_progress(
@@ -199,6 +200,12 @@ def solve_model(
                 _limit_to_time_left(highs, settings, solve_started)
                 solve_interruptibly(highs)
             status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
+            if proof is not None and proof.settled(status):
+                status = "optimal"
+                log.note(
+                    f"HiGHS stopped within mip_gap ({settings.mip_gap:.3%}) after {proof.nodes:,} nodes:"
+                    f" the proof budget ({settings.proof_budget:,.0f} node-cells) is spent"
+                )
             solution = highs.getSolution() if has_solution else None
             values = np.asarray(solution.col_value) if solution is not None else None
             row_dual = np.asarray(solution.row_dual) if solution is not None else None
@@ -241,6 +248,44 @@ def _integer_periods(
     return np.array(
         [period_of(v) if kind == integer else -1 for v, kind in zip(columns, lp.integrality_, strict=True)]
     )
+
+
+@dataclass
+class _ProofBudget:
+    """Keeps HiGHS searching for a proven optimum until ``node_cells`` of branch and bound are
+    spent (nodes x (rows + columns)), then stops it at the first moment the plan is within
+    ``mip_gap``: what HiGHS would have done from the start with ``mip_rel_gap = mip_gap``."""
+
+    node_cells: float
+    model_size: int
+    mip_gap: float
+    nodes: int | None = None
+    """The node count when the budget stopped HiGHS (None: it did not)."""
+
+    def watch(self, event: object) -> None:
+        out = event.data_out
+        if (out.mip_node_count + 1) * self.model_size < self.node_cells:  # + the node in progress
+            return
+        if relative_gap(out.mip_primal_bound, out.mip_dual_bound) <= self.mip_gap:
+            self.nodes = int(out.mip_node_count)
+            event.data_in.user_interrupt = True
+
+    def settled(self, status: str) -> bool:
+        """Whether HiGHS's ``interrupted`` is this stop (not Ctrl-C): a plan within mip_gap."""
+        return status == "interrupted" and self.nodes is not None and not stop_requested()
+
+
+def _search_for_a_proof(
+    highs: highspy.Highs, settings: SolverSettings, lp: highspy.HighsLp
+) -> _ProofBudget | None:
+    """Set HiGHS's gap to 0 and let a :class:`_ProofBudget` settle for ``mip_gap`` (see
+    ``SolverSettings.proof_budget``); None when there is no budget or nothing to settle for."""
+    if settings.mip_gap <= 0 or settings.proof_budget <= 0:
+        return None
+    budget = _ProofBudget(settings.proof_budget, lp.num_row_ + lp.num_col_, settings.mip_gap)
+    highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.cbMipInterrupt.subscribe(budget.watch)
+    return budget
 
 
 def _presolve_said_infeasible(highs: highspy.Highs) -> bool:

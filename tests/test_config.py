@@ -21,6 +21,8 @@ ACCEPTED = [
     "[solver]\nmip_gap = 0.0\n",
     "[solver]\ntime_limit_s = 0.5\n",
     "[solver]\nwarm_start_s = 0.0\n",  # 0 turns the warm start off
+    "[solver]\nproof_budget = 0.0\n",  # 0: stop at mip_gap at once
+    "[solver]\nproof_budget = 1e18\n",
     f'name = "{"m" * 100}"\n',
 ]
 REFUSED = [
@@ -30,6 +32,8 @@ REFUSED = [
     ("[solver]\nmip_gap = -0.01\n", "solver.mip_gap"),
     ("[solver]\ntime_limit_s = 0.0\n", "solver.time_limit_s"),
     ("[solver]\nwarm_start_s = -1.0\n", "solver.warm_start_s"),
+    ("[solver]\nproof_budget = -1.0\n", "solver.proof_budget"),
+    ("[solver]\nproof_budget = 1.1e18\n", "solver.proof_budget"),
     (f'name = "{"m" * 101}"\n', "name"),
     ('name = "_mine"\n', "name"),
     ('name = ".mine"\n', "name"),
@@ -73,10 +77,12 @@ def test_highs_options_planner_sets_or_that_touch_files_are_refused(tmp_path: Pa
 
 
 def test_defaults_of_a_bare_model_file(tmp_path: Path) -> None:
-    """An empty file is the phased MIP at a 0.5% gap, risk neutral, without a time limit."""
+    """An empty file is the phased MIP at a 0.5% gap after a proof budget of 1e7 node-cells, risk
+    neutral, without a time limit."""
     config = _load(tmp_path, "")
     assert (config.name, config.policy, config.integer) == ("my-model", "phased", True)
     assert (config.solver.mip_gap, config.solver.time_limit_s, config.cvar.weight) == (0.005, None, 0.0)
+    assert config.solver.proof_budget == 1e7
 
 
 def test_flags_override_the_file_even_when_zero(tmp_path: Path) -> None:
