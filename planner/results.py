@@ -123,7 +123,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     buy = _values(m.buy)
     sign = _values(m.sign)
     fleet = _values(m.fleet)
-    run = _values(m.run)
+    run = _without_over_service(pm, _values(m.run))
     unmet = _values(m.unmet)
     long_nodes = sets.long_lead_tree.nodes
     info_nodes = sets.info_tree.nodes
@@ -410,6 +410,48 @@ def _in_input_order(table: pd.DataFrame, pm: PlanningModel, keys: list[str]) -> 
     return table.sort_values(by, key=lambda column: column.map(rank[column.name]), kind="stable").reset_index(
         drop=True
     )
+
+
+def _without_over_service(pm: PlanningModel, run: dict[tuple, float]) -> dict[tuple, float]:
+    """``run`` without chips that run beyond demand: the same cost, and they count as idle.
+
+    The demand row is ``compute + unmet >= demand``. Where one more running chip costs nothing (its
+    energy is free, or already paid for under take-or-pay), HiGHS may return a plan that runs more
+    chips than demand needs, and the stranded figures would call them busy. Cutting such runs
+    changes no cost (the objective has no term in ``run``) and breaks no row (running chips, the
+    energy balance and demand only gain slack), so the tables report that equal-cost plan. The
+    chips that need the most energy per EFLOPS (``pue * kw / pflops``) are switched off first, then
+    in input order (sites, chips).
+    """
+    case, periods = pm.case, pm.ix.periods
+    site_order = {s: i for i, s in enumerate(case.sites)}
+    chip_order = {c: i for i, c in enumerate(case.chips)}
+    serving: dict[tuple[str, int, str], list[tuple]] = {}
+    for key in run:
+        serving.setdefault(key[2:], []).append(key)
+
+    def switch_off_first(key: tuple) -> tuple[float, int, int]:
+        c, s, k = key[:3]
+        energy_per_eflops = case.sites[s].pue * case.chips[c].kw / case.pflops(c, k)
+        return (-energy_per_eflops, site_order[s], chip_order[c])
+
+    trimmed = dict(run)
+    for (k, t, w), keys in serving.items():
+        demand = case.demand_eflops[(w, periods[t], k)]
+        served = sum(run[key] * case.pflops(key[0], k) / 1000.0 for key in keys)
+        excess = served - demand
+        if excess <= noise_level((served, demand)):
+            continue
+        for key in sorted(keys, key=switch_off_first):
+            eflops_per_chip = case.pflops(key[0], k) / 1000.0
+            cut = min(trimmed[key], excess / eflops_per_chip)
+            trimmed[key] -= cut
+            excess -= cut * eflops_per_chip
+            if trimmed[key] <= noise_level((run[key],)):
+                del trimmed[key]
+            if excess <= 0:
+                break
+    return trimmed
 
 
 def _running_chips(run: dict[tuple, float]) -> dict[tuple[str, str, int, str], float]:

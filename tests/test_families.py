@@ -240,6 +240,40 @@ def test_idle_chips_count_whatever_they_cost() -> None:
     assert [p2.idle_chips, p2.idle_pflops, p2.stranded_capital_musd] == approx([1, 1000, 0])
 
 
+def test_chips_running_beyond_demand_are_reported_idle() -> None:
+    """Two chips bought for demand 2 in p1 stay for p2, whose demand is 1. Energy comes only from
+    ``top`` (10 MW, min_take 1, 100 usd/MWh): its 10,000 MWh are paid for whatever runs, so running
+    the second chip in p2 costs nothing. The tables report the plan that does not: one chip idle,
+    serving 1 EFLOPS, and 10,000 - 1,000 = 9,000 MWh of take-or-pay unused."""
+    case = make_case(
+        {"p1": 2, "p2": 1},
+        P2,
+        chips=[chip(opex_usd_per_year=1e5, life_years=2)],
+        contracts=[contract("top", mw=10, min_take=1.0, price_usd_per_mwh=100.0)],
+    )
+    result = solve(case)
+    p2 = result.results.stranded_by_period.set_index("period").loc["p2"]
+    assert [p2.idle_chips, p2.unused_take_or_pay_mwh] == approx([1, 9000])
+    assert result.results.capacity_by_period["served_eflops"].tolist() == approx([2, 1])
+
+
+def test_over_service_is_cut_from_the_chips_that_need_most_energy_per_eflops() -> None:
+    """Demand 3; ``c1`` (1 EFLOPS and 1 MW a chip) and ``c2`` (2 EFLOPS, 1 MW) both run 2 chips:
+    6 EFLOPS. The 3 EFLOPS too many are cut from ``c1`` first (2 chips, 2 EFLOPS), then half a
+    ``c2`` chip. A run that serves no more than demand is left alone; chips that tie on energy
+    are cut in input order: sites, then chips."""
+    from planner.results import _without_over_service
+
+    case = make_case({"p1": 3}, chips=[chip("c1"), chip("c2", pflops=2000.0)], sites=[site("s1"), site("s2")])
+    pm = build_model(case)
+    c1, c2 = ("c1", "s1", "w", 0, "base"), ("c2", "s1", "w", 0, "base")
+    c1_at_s2 = ("c1", "s2", "w", 0, "base")
+    assert _without_over_service(pm, {c1: 2.0, c2: 2.0}) == approx({c2: 1.5})
+    assert _without_over_service(pm, {c1: 2.0}) == {c1: 2.0}
+    assert _without_over_service(pm, {c1: 3.0}) == {c1: 3.0}
+    assert _without_over_service(pm, {c1_at_s2: 2.0, c1: 2.0}) == approx({c1_at_s2: 2.0, c1: 1.0})
+
+
 def test_idle_chips_count_in_installed_capacity_at_their_nominal_pflops() -> None:
     """Demand 4 in p1, 2 in p2 (infer, 2000 PFLOPS per chip; nominal 1000); chips live 2 periods.
 

@@ -8,6 +8,7 @@ comparisons between optima only need the solver's feasibility tolerance.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from factory import chip, contract, make_case, site, solve
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.case import Case
+from planner.loader import load_case
 from planner.plan import PlanResult
 from planner.results import PERIOD_METRICS
 
@@ -154,6 +156,33 @@ def test_cost_breakdown_salvage_and_fit(case: Case) -> None:
     assert (costs["salvage"] <= capex + TOL).all()
     for (w, s, t), installed in installed_it_mw(result).items():
         assert leq(installed, built_it_mw(result, w, s, t)), (w, s, t)
+
+
+OVER_SERVICE = Path(__file__).parent / "cases" / "over_service"
+"""A random case on which HiGHS returns plans that run more chips than demand needs (prepaid
+take-or-pay energy), under every policy."""
+
+
+@PROPERTY
+@given(case=cases(), policy=st.sampled_from(["phased", "all-at-once", "plan-on-mean"]))
+def test_the_dispatch_serves_demand_and_no_more(case: Case, policy: str) -> None:
+    """Served plus unmet is the demand of every scenario, period and workload: chips that run beyond
+    demand (free where energy is free or prepaid under take-or-pay) are reported idle."""
+    assert_served_is_demand(case, policy)
+
+
+@pytest.mark.parametrize("policy", ["phased", "all-at-once", "plan-on-mean"])
+def test_the_dispatch_serves_demand_and_no_more_where_highs_runs_more(policy: str) -> None:
+    assert_served_is_demand(load_case(OVER_SERVICE)[0], policy)
+
+
+def assert_served_is_demand(case: Case, policy: str) -> None:
+    results = solve(case, policy).results
+    keys = ["scenario", "period", "workload"]
+    served = results.dispatch.groupby(keys)["eflops"].sum()
+    unmet = results.unmet.set_index(keys)["eflops"]
+    for (w, t, k), demand in case.demand_eflops.items():
+        assert served.get((w, t, k), 0.0) + unmet.get((w, t, k), 0.0) == close(demand), (w, t, k)
 
 
 @PROPERTY
