@@ -200,12 +200,9 @@ def solve_model(
                 _limit_to_time_left(highs, settings, solve_started)
                 solve_interruptibly(highs)
             status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
-            if proof is not None and proof.settled(status):
+            if proof is not None and proof.settled(status, gap):
                 status = "optimal"
-                log.note(
-                    f"HiGHS stopped within mip_gap ({settings.mip_gap:.3%}) after {proof.nodes:,} nodes:"
-                    f" the proof budget ({settings.proof_budget:,.0f} node-cells) is spent"
-                )
+                log.note(proof.why_settled(settings))
             solution = highs.getSolution() if has_solution else None
             values = np.asarray(solution.col_value) if solution is not None else None
             row_dual = np.asarray(solution.row_dual) if solution is not None else None
@@ -270,9 +267,25 @@ class _ProofBudget:
             self.nodes = int(out.mip_node_count)
             event.data_in.user_interrupt = True
 
-    def settled(self, status: str) -> bool:
-        """Whether HiGHS's ``interrupted`` is this stop (not Ctrl-C): a plan within mip_gap."""
+    def settled(self, status: str, gap: float) -> bool:
+        """Whether the solve ended with a plan within mip_gap while HiGHS searched for a proof:
+        the budget stopped it (an ``interrupted`` that is not Ctrl-C), or the time limit came
+        first (HiGHS at ``mip_rel_gap = mip_gap`` would have stopped there and called it optimal)."""
+        if status == "time_limit":
+            return gap <= self.mip_gap
         return status == "interrupted" and self.nodes is not None and not stop_requested()
+
+    def why_settled(self, settings: SolverSettings) -> str:
+        """The log's line for a :meth:`settled` solve."""
+        if self.nodes is None:
+            return (
+                f"the time limit came while HiGHS searched for a proven optimum; the plan is within"
+                f" mip_gap ({settings.mip_gap:.3%})"
+            )
+        return (
+            f"HiGHS stopped within mip_gap ({settings.mip_gap:.3%}) after {self.nodes:,} nodes:"
+            f" the proof budget ({settings.proof_budget:,.0f} node-cells) is spent"
+        )
 
 
 def _search_for_a_proof(

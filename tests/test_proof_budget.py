@@ -78,12 +78,20 @@ def test_the_budget_stops_only_when_spent_and_within_the_gap(
     event = _event(nodes, plan, bound)
     budget.watch(event)
     assert event.data_in.user_interrupt is stops
-    assert budget.settled("interrupted") is stops
-    assert budget.settled("optimal") is False
+    assert budget.settled("interrupted", 0.0) is stops
+    assert budget.settled("optimal", 0.0) is False
+
+
+@pytest.mark.parametrize(("gap", "settled"), [(0.005, True), (0.0051, False)])
+def test_a_time_limit_in_the_search_for_a_proof_is_optimal_within_the_gap(gap: float, settled: bool) -> None:
+    """HiGHS told to stop at 0.5% would have stopped there and called its plan optimal."""
+    budget = _ProofBudget(node_cells=1e7, model_size=10, mip_gap=0.005)
+    assert budget.settled("time_limit", gap) is settled
+    assert "the time limit came while HiGHS searched" in budget.why_settled(SolverSettings())
 
 
 def test_a_ctrl_c_after_the_budget_stopped_is_still_an_interruption(monkeypatch: pytest.MonkeyPatch) -> None:
     budget = _ProofBudget(node_cells=0, model_size=10, mip_gap=0.005)
     budget.watch(_event(5, 100.0, 100.0))
     monkeypatch.setattr("planner.solve.stop_requested", lambda: True)
-    assert budget.settled("interrupted") is False
+    assert budget.settled("interrupted", 0.0) is False
