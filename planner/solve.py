@@ -202,7 +202,7 @@ def solve_model(
             status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
             if proof is not None and proof.settled(status, gap):
                 status = "optimal"
-                log.note(proof.why_settled(settings))
+                log.note(proof.why_settled())
             solution = highs.getSolution() if has_solution else None
             values = np.asarray(solution.col_value) if solution is not None else None
             row_dual = np.asarray(solution.row_dual) if solution is not None else None
@@ -275,16 +275,16 @@ class _ProofBudget:
             return gap <= self.mip_gap
         return status == "interrupted" and self.nodes is not None and not stop_requested()
 
-    def why_settled(self, settings: SolverSettings) -> str:
+    def why_settled(self) -> str:
         """The log's line for a :meth:`settled` solve."""
         if self.nodes is None:
             return (
                 f"the time limit came while HiGHS searched for a proven optimum; the plan is within"
-                f" mip_gap ({settings.mip_gap:.3%})"
+                f" mip_gap ({self.mip_gap:.3%})"
             )
         return (
-            f"HiGHS stopped within mip_gap ({settings.mip_gap:.3%}) after {self.nodes:,} nodes:"
-            f" the proof budget ({settings.proof_budget:,.0f} node-cells) is spent"
+            f"HiGHS stopped within mip_gap ({self.mip_gap:.3%}) after {self.nodes:,} nodes:"
+            f" the proof budget ({self.node_cells:,.0f} node-cells) is spent"
         )
 
 

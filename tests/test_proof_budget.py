@@ -87,7 +87,7 @@ def test_a_time_limit_in_the_search_for_a_proof_is_optimal_within_the_gap(gap: f
     """HiGHS told to stop at 0.5% would have stopped there and called its plan optimal."""
     budget = _ProofBudget(node_cells=1e7, model_size=10, mip_gap=0.005)
     assert budget.settled("time_limit", gap) is settled
-    assert "the time limit came while HiGHS searched" in budget.why_settled(SolverSettings())
+    assert "the time limit came while HiGHS searched" in budget.why_settled()
 
 
 def test_a_ctrl_c_after_the_budget_stopped_is_still_an_interruption(monkeypatch: pytest.MonkeyPatch) -> None:
