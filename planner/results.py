@@ -43,7 +43,18 @@ STRANDED_METRICS = (
     "empty_shell_mw_peak",
     "stranded_capital_musd_peak",
     "unused_take_or_pay_mwh_total",
+    "idle_chips_period_sum",
+    "idle_pflops_period_sum",
+    "empty_shell_mw_period_sum",
+    "stranded_capital_musd_period_sum",
 )
+"""Per scenario (``stranded_by_scenario``), then over scenarios (``risk``): each stranded figure's
+peak over periods, and its plain sum over periods (the contract does not say how a figure reported
+per period is aggregated; a second implementation read it as the sum; unused take-or-pay, a flow,
+only as its total)."""
+
+SUMMED_OVER_PERIODS = ("idle_chips", "idle_pflops", "empty_shell_mw", "stranded_capital_musd")
+"""The stock figures whose plain sum over periods is also reported (``<figure>_period_sum``)."""
 
 PERIOD_METRICS = (
     "idle_chips",
@@ -481,7 +492,8 @@ def _active_value(sets: object, active: dict[tuple, float], q: str, n: int) -> f
 
 
 def _stranded_by_scenario(stranded: pd.DataFrame, cost: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario: peaks over periods (share, shell MW, capital) and total unused take-or-pay."""
+    """Per scenario: each figure's peak over periods, the total unused take-or-pay, and the plain
+    sums over periods of :data:`SUMMED_OVER_PERIODS`."""
     grouped = stranded.groupby("scenario", sort=False)
     table = pd.DataFrame(
         {
@@ -492,6 +504,7 @@ def _stranded_by_scenario(stranded: pd.DataFrame, cost: pd.DataFrame) -> pd.Data
             "empty_shell_mw_peak": grouped["empty_shell_mw"].max(),
             "stranded_capital_musd_peak": grouped["stranded_capital_musd"].max(),
             "unused_take_or_pay_mwh_total": grouped["unused_take_or_pay_mwh"].sum(),
+            **{f"{figure}_period_sum": grouped[figure].sum() for figure in SUMMED_OVER_PERIODS},
         }
     )
     table.insert(0, "probability", cost["probability"].iloc[:-1])

@@ -79,7 +79,10 @@ def test_stranded_by_period(run_folder: Path) -> None:
 def test_risk_over_scenarios(run_folder: Path) -> None:
     """Peaks per scenario, then expected (0.7 hi + 0.3 lo), worst and CVaR: idle chips 1.5 in lo,
     0 in hi (expected 0.45); share 0.75 (0.225); empty shell 4 and 5 (4.3); stranded capital
-    1.35 and 2.475 (1.6875); unused take-or-pay is a total over periods: 288 + 576 = 864 (259.2)."""
+    1.35 and 2.475 (1.6875); unused take-or-pay is a total over periods: 288 + 576 = 864 (259.2).
+    Plain sums over periods (p1 as in hi: 2 MW empty, nothing else): lo 0 + 1.5 + 0.5 = 2 idle chips,
+    4000 PFLOPS, 2 + 4 + 5 = 11 shell MW, 0 + 2.475 + 2.05 = 4.525 musd; hi 0, 0, 2 + 4 + 4 = 10 MW and
+    0 + 1.35 + 1.2 = 2.55 musd; expected 0.6, 1200, 10.3 and 3.1425."""
     risk = _table(run_folder, "risk", ["metric"])
     expected_worst = {
         "idle_chips_peak": (0.45, 1.5),
@@ -88,6 +91,10 @@ def test_risk_over_scenarios(run_folder: Path) -> None:
         "empty_shell_mw_peak": (4.3, 5),
         "stranded_capital_musd_peak": (1.6875, 2.475),
         "unused_take_or_pay_mwh_total": (259.2, 864),
+        "idle_chips_period_sum": (0.6, 2),
+        "idle_pflops_period_sum": (1200, 4000),
+        "empty_shell_mw_period_sum": (10.3, 11),
+        "stranded_capital_musd_period_sum": (3.1425, 4.525),
     }
     for metric, figures in expected_worst.items():
         assert (risk.loc[metric, "expected"], risk.loc[metric, "worst"]) == approx(figures), metric
