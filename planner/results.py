@@ -125,21 +125,39 @@ def _values(var: pyo.Var) -> dict[tuple, float]:
 
 def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     """Read every result table from a solved model."""
-    case, sets, ix = pm.case, pm.sets, pm.ix
-    m = pm.model
-    periods = ix.periods
-    node_label = _node_labels(pm)
-
+    case, m = pm.case, pm.model
     build = _values(m.build)
     buy = _values(m.buy)
-    sign = _values(m.sign)
     fleet = _values(m.fleet)
     run = _without_over_service(pm, _values(m.run))
-    unmet = _values(m.unmet)
-    long_nodes = sets.long_lead_tree.nodes
-    info_nodes = sets.info_tree.nodes
+    active = _values(m.contract_active)
+    running = _running_chips(run)
 
-    builds = pd.DataFrame(
+    cost = _cost_by_scenario(pm)
+    stranded = _stranded_by_period(pm, build, buy, fleet, running, active)
+    by_scenario = _stranded_by_scenario(stranded, cost)
+    return Results(
+        cost_by_scenario=cost,
+        builds=_builds(pm, build),
+        chips=_chips(pm, buy, fleet),
+        contracts=_contracts(pm, _values(m.sign)),
+        unmet=_unmet(pm, _values(m.unmet)),
+        dispatch=_dispatch(pm, run),
+        energy=_energy(pm, _values(m.energy), active),
+        stranded_by_period=stranded,
+        stranded_by_scenario=by_scenario,
+        risk=_risk(by_scenario, case.scenario_probability, cvar_alpha),
+        risk_by_period=_risk_by_period(stranded, case.scenario_probability, cvar_alpha),
+        capex_by_period=_capex_by_period(pm),
+        capacity_by_period=_capacity_by_period(pm, fleet, run, running),
+    )
+
+
+def _builds(pm: PlanningModel, build: dict[tuple, float]) -> pd.DataFrame:
+    """Modules started per site and long-lead tree node, with the period they are ready in."""
+    case, periods, node_label = pm.case, pm.ix.periods, _node_labels(pm)
+    long_nodes = pm.sets.long_lead_tree.nodes
+    return pd.DataFrame(
         [
             {
                 "site": s,
@@ -153,7 +171,13 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         ],
         columns=["site", "period", "node", "modules", "mw", "ready_period"],
     )
-    chips = pd.DataFrame(
+
+
+def _chips(pm: PlanningModel, buy: dict[tuple, float], fleet: dict[tuple, float]) -> pd.DataFrame:
+    """Chips bought and in service per chip, site and information-tree node."""
+    periods, node_label = pm.ix.periods, _node_labels(pm)
+    info_nodes = pm.sets.info_tree.nodes
+    return pd.DataFrame(
         [
             {
                 "chip": c,
@@ -164,12 +188,18 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
                 "bought": buy.get((c, s, n), 0.0),
                 "fleet": fleet.get((c, s, n), 0.0),
             }
-            for (c, s, n) in sets.fleet
+            for (c, s, n) in pm.sets.fleet
             if (c, s, n) in fleet or (c, s, n) in buy
         ],
         columns=["chip", "site", "period", "node", "probability", "bought", "fleet"],
     )
-    contracts = pd.DataFrame(
+
+
+def _contracts(pm: PlanningModel, sign: dict[tuple, float]) -> pd.DataFrame:
+    """Signed shares per contract and long-lead tree node, then the existing contracts."""
+    case, periods, node_label = pm.case, pm.ix.periods, _node_labels(pm)
+    long_nodes = pm.sets.long_lead_tree.nodes
+    return pd.DataFrame(
         [
             {
                 "contract": q,
@@ -199,7 +229,12 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         ],
         columns=["contract", "site", "kind", "period", "node", "share", "mw", "active_from"],
     )
-    unmet_table = pd.DataFrame(
+
+
+def _unmet(pm: PlanningModel, unmet: dict[tuple, float]) -> pd.DataFrame:
+    """Demand not served per scenario, period and workload, beside the demand."""
+    case, periods = pm.case, pm.ix.periods
+    return pd.DataFrame(
         [
             {
                 "scenario": w,
@@ -211,29 +246,6 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
             for (k, t, w), v in unmet.items()
         ],
         columns=["scenario", "period", "workload", "eflops", "demand_eflops"],
-    )
-
-    cost = _cost_by_scenario(pm)
-    active = _values(m.contract_active)
-    running = _running_chips(run)
-    stranded = _stranded_by_period(pm, build, buy, fleet, running, active)
-    by_scenario = _stranded_by_scenario(stranded, cost)
-    risk = _risk(by_scenario, case.scenario_probability, cvar_alpha)
-    risk_by_period = _risk_by_period(stranded, case.scenario_probability, cvar_alpha)
-    return Results(
-        cost_by_scenario=cost,
-        builds=builds,
-        chips=chips,
-        contracts=contracts,
-        unmet=unmet_table,
-        dispatch=_dispatch(pm, run),
-        energy=_energy(pm, _values(m.energy), active),
-        stranded_by_period=stranded,
-        stranded_by_scenario=by_scenario,
-        risk=risk,
-        risk_by_period=risk_by_period,
-        capex_by_period=_capex_by_period(pm),
-        capacity_by_period=_capacity_by_period(pm, fleet, run, running),
     )
 
 
