@@ -156,62 +156,17 @@ def solve_model(
         progress = _once_a_second(on_progress) if on_progress is not None else None
         warm = None
         if integer_columns and settings.warm_start_seconds(integer_columns) > 0:
-            periods = _integer_periods(repn.columns, lp, period_of) if period_of is not None else None
-            warm_progress = None
-            if progress is not None:
-
-                def warm_progress(elapsed: float, plan: float, bound: float) -> None:
-                    progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
-
-            seconds = _seconds_left(settings, solve_started)
-            warm = lp_and_fix(lp, settings, seconds, warm_progress, periods, log)
-            if stop_requested():  # also a Ctrl-C since the warm start returned: no HiGHS run follows
-                warm = replace(warm, interrupted=True)
+            warm = _warm_start(lp, settings, repn, period_of, progress, log, solve_started)
         if warm is not None and _warm_start_is_final(warm, settings, solve_started):
-            status, values = _warm_start_status(warm, settings), warm.values
-            log.note(_FINAL_WARM_START_NOTES[status].format(mip_gap=settings.mip_gap))
-            has_solution = values is not None
-            objective, bound = warm.objective_musd, warm.lp_bound_musd
-            gap = warm.gap if has_solution else math.inf
-            row_dual = None
+            answer = _answer_of_warm_start(warm, settings, log)
         else:
-            if warm is not None:
-                handed = "without a start"
-                if warm.values is not None:
-                    give_start(highs, warm.values)
-                    handed = "with the warm start's plan as a start"
-                log.note(
-                    f"warm start done after {warm.seconds:,.1f} s: HiGHS's branch and bound follows, {handed}"
-                )
-            proof = _search_for_a_proof(highs, settings, lp) if integer_columns and warm is None else None
-            _limit_to_time_left(highs, settings, solve_started)
-            if progress is not None and integer_columns:
-                _report_progress(
-                    highs,
-                    progress,
-                    offset_s=time.perf_counter() - solve_started,
-                    lp_bound=warm.lp_bound_musd if warm is not None else -math.inf,
-                )
-            solve_interruptibly(highs)
-            if _presolve_said_infeasible(highs):
-                # HiGHS's presolve can call a feasible model with extreme magnitudes infeasible (seen
-                # with 1e-6 and 1e4 in one row); only the solve without it is trusted to say so.
-                highs.setOptionValue("presolve", "off")
-                _limit_to_time_left(highs, settings, solve_started)
-                solve_interruptibly(highs)
-            status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
-            if proof is not None and proof.settled(status, gap):
-                status = "optimal"
-                log.note(proof.why_settled())
-            solution = highs.getSolution() if has_solution else None
-            values = np.asarray(solution.col_value) if solution is not None else None
-            row_dual = np.asarray(solution.row_dual) if solution is not None else None
+            answer = _run_highs(highs, lp, settings, log, warm, progress, integer_columns, solve_started)
     outcome = SolveOutcome(
-        status=status,
-        has_solution=bool(has_solution),
-        objective_musd=objective,
-        bound_musd=bound,
-        mip_gap=gap,
+        status=answer.status,
+        has_solution=answer.values is not None,
+        objective_musd=answer.objective_musd,
+        bound_musd=answer.bound_musd,
+        mip_gap=answer.gap,
         load_seconds=load_seconds,
         solve_seconds=time.perf_counter() - solve_started,
         rows=lp.num_row_,
@@ -221,12 +176,103 @@ def solve_model(
         rescaled=compiled.rescaled,
         warm_start=_warm_start_summary(warm),
     )
-    if values is not None:
-        for var, value in zip(repn.columns, compiled.scaling.model_values(values), strict=True):
+    if answer.values is not None:
+        for var, value in zip(repn.columns, compiled.scaling.model_values(answer.values), strict=True):
             var.set_value(float(value), skip_validation=True)
-        if with_duals and not integer_columns and status == "optimal" and row_dual is not None:
-            outcome.row_duals = _row_duals(repn, compiled.scaling.model_row_duals(row_dual))
+        if with_duals and not integer_columns and answer.status == "optimal" and answer.row_dual is not None:
+            outcome.row_duals = _row_duals(repn, compiled.scaling.model_row_duals(answer.row_dual))
     return outcome
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """How a solve ended, in solver units: status, plan (None: no plan) and its duals, figures."""
+
+    status: str
+    values: np.ndarray | None
+    objective_musd: float
+    bound_musd: float
+    gap: float
+    row_dual: np.ndarray | None = None
+
+
+def _warm_start(
+    lp: highspy.HighsLp,
+    settings: SolverSettings,
+    repn: object,
+    period_of: Callable[[pyo.Var], int] | None,
+    progress: Callable[[Progress], None] | None,
+    log: SolverLog,
+    solve_started: float,
+) -> WarmStart:
+    """LP-and-fix (:func:`planner.warmstart.lp_and_fix`) in what is left of the time limit,
+    marked interrupted when a Ctrl-C came while it ran."""
+    periods = _integer_periods(repn.columns, lp, period_of) if period_of is not None else None
+    warm_progress = None
+    if progress is not None:
+
+        def warm_progress(elapsed: float, plan: float, bound: float) -> None:
+            progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
+
+    warm = lp_and_fix(lp, settings, _seconds_left(settings, solve_started), warm_progress, periods, log)
+    if stop_requested():  # also a Ctrl-C since the warm start returned: no HiGHS run follows
+        warm = replace(warm, interrupted=True)
+    return warm
+
+
+def _answer_of_warm_start(warm: WarmStart, settings: SolverSettings, log: SolverLog) -> _Answer:
+    """The warm start's plan as the answer (its gap is proven against the LP bound, or the solve
+    was stopped or ran out of time)."""
+    status = _warm_start_status(warm, settings)
+    log.note(_FINAL_WARM_START_NOTES[status].format(mip_gap=settings.mip_gap))
+    gap = warm.gap if warm.values is not None else math.inf
+    return _Answer(status, warm.values, warm.objective_musd, warm.lp_bound_musd, gap)
+
+
+def _run_highs(
+    highs: highspy.Highs,
+    lp: highspy.HighsLp,
+    settings: SolverSettings,
+    log: SolverLog,
+    warm: WarmStart | None,
+    progress: Callable[[Progress], None] | None,
+    integer_columns: int,
+    solve_started: float,
+) -> _Answer:
+    """HiGHS's own solve (after a warm start: from its plan), in what is left of the time limit;
+    without a warm start a MIP first searches for a proof (:class:`_ProofBudget`)."""
+    if warm is not None:
+        handed = "without a start"
+        if warm.values is not None:
+            give_start(highs, warm.values)
+            handed = "with the warm start's plan as a start"
+        log.note(f"warm start done after {warm.seconds:,.1f} s: HiGHS's branch and bound follows, {handed}")
+    proof = _search_for_a_proof(highs, settings, lp) if integer_columns and warm is None else None
+    _limit_to_time_left(highs, settings, solve_started)
+    if progress is not None and integer_columns:
+        _report_progress(
+            highs,
+            progress,
+            offset_s=time.perf_counter() - solve_started,
+            lp_bound=warm.lp_bound_musd if warm is not None else -math.inf,
+        )
+    solve_interruptibly(highs)
+    if _presolve_said_infeasible(highs):
+        # HiGHS's presolve can call a feasible model with extreme magnitudes infeasible (seen
+        # with 1e-6 and 1e4 in one row); only the solve without it is trusted to say so.
+        highs.setOptionValue("presolve", "off")
+        _limit_to_time_left(highs, settings, solve_started)
+        solve_interruptibly(highs)
+    status, has_solution, objective, bound, gap = _highs_result(highs, lp, integer_columns, warm)
+    if proof is not None and proof.settled(status, gap):
+        status = "optimal"
+        log.note(proof.why_settled())
+    solution = highs.getSolution() if has_solution else None
+    if solution is None:
+        return _Answer(status, None, objective, bound, gap)
+    return _Answer(
+        status, np.asarray(solution.col_value), objective, bound, gap, np.asarray(solution.row_dual)
+    )
 
 
 def _configured_highs(settings: SolverSettings, log: SolverLog, integer_columns: int) -> highspy.Highs:
