@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from planner.case import Case
 from planner.loader import load_case
 from planner.plan import PlanResult
-from planner.results import PERIOD_METRICS
+from planner.results import PERIOD_METRICS, SUMMED_OVER_PERIODS
 
 PROPERTY = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
@@ -202,7 +202,8 @@ def test_cvar_term(case: Case, alpha: float, weight: float) -> None:
 
 def assert_risk_tables_are_consistent(result: PlanResult, alpha: float) -> None:
     """Stranded figures are >= 0; for every risk row expected <= CVaR <= worst; the per-period risk
-    rows are those of the per-period stranded figures over scenarios."""
+    rows are those of the per-period stranded figures over scenarios; each scenario's peak and sum
+    over periods are those of its per-period figures, and the risk table's worst is their maximum."""
     res = result.results
     stranded = res.stranded_by_period
     assert (stranded.drop(columns=["scenario", "period"]) >= 0).all().all()
@@ -215,6 +216,13 @@ def assert_risk_tables_are_consistent(result: PlanResult, alpha: float) -> None:
     for period, row in worst.iterrows():
         for metric, value in row.items():
             assert by_period[(period, metric)] == close(value), (period, metric)
+    per_scenario = stranded.groupby("scenario")
+    for figure in SUMMED_OVER_PERIODS:
+        for name, over_periods in ((f"{figure}_peak", "max"), (f"{figure}_period_sum", "sum")):
+            recomputed = per_scenario[figure].agg(over_periods)
+            for w, value in recomputed.items():
+                assert res.stranded_by_scenario.loc[w, name] == close(value), (w, name)
+            assert res.risk.loc[name, "worst"] == close(recomputed.max()), name
 
 
 @PROPERTY
