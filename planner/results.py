@@ -294,6 +294,18 @@ def _cost_by_scenario(pm: PlanningModel) -> pd.DataFrame:
     return table
 
 
+STRANDED_PERIOD_FIGURES = (
+    "idle_chips",
+    "idle_pflops",
+    "installed_pflops",
+    "empty_shell_mw",
+    "built_mw",
+    "installed_it_mw",
+    "stranded_capital_musd",
+    "unused_take_or_pay_mwh",
+)
+
+
 def _stranded_by_period(
     pm: PlanningModel,
     build: dict[tuple, float],
@@ -302,73 +314,97 @@ def _stranded_by_period(
     running: dict[tuple, float],
     active: dict[tuple, float],
 ) -> pd.DataFrame:
-    """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period
-    (``running``: :func:`_running_chips`)."""
+    """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period,
+    summed over sites (``running``: :func:`_running_chips`)."""
     case, sets, ix = pm.case, pm.sets, pm.ix
     rows = []
     for w in case.scenarios:
         for t, period in enumerate(ix.periods):
             n = sets.info_tree.node_of[(w, t)]
-            b = sets.long_lead_node[n]
-            row = dict.fromkeys(
-                (
-                    "idle_chips",
-                    "idle_pflops",
-                    "installed_pflops",
-                    "empty_shell_mw",
-                    "built_mw",
-                    "installed_it_mw",
-                    "stranded_capital_musd",
-                    "unused_take_or_pay_mwh",
-                ),
-                0.0,
-            )
-            for s, site in case.sites.items():
-                installed_mw = 0.0
-                need_mwh = 0.0
-                for c, chip in case.chips.items():
-                    units = fleet.get((c, s, n), 0.0)
-                    if units <= 0:
-                        continue
-                    used = running.get((c, s, t, w), 0.0)
-                    idle = _idle_chips(units, used)
-                    installed_mw += units * chip.kw / 1000.0
-                    need_mwh += used * energy_needed_mwh_per_chip(case, sets, s, c, t)
-                    row["idle_chips"] += idle
-                    row["idle_pflops"] += idle * chip.pflops
-                    row["installed_pflops"] += units * chip.pflops
-                    book = sum(
-                        buy.get((c, s, a), 0.0)
-                        * chip.capex_usd
-                        / 1e6
-                        * ix.book_value_share(sets.info_tree.nodes[a].t, t, chip.life_years)
-                        for a in sets.fleet[(c, s, n)]
-                    )
-                    row["stranded_capital_musd"] += idle * book / units
-                ready = sets.ready.get((s, b), [])
-                built = site.existing_mw + site.module_mw * sum(build.get((s, a), 0.0) for a in ready)
-                empty = _above_noise(built - installed_mw, built)
-                shell_book = sum(
-                    build.get((s, a), 0.0)
-                    * site.module_mw
-                    * site.capex_musd_per_mw
-                    * ix.book_value_share(sets.long_lead_tree.nodes[a].t, t, site.life_years)
-                    for a in ready
-                )
-                row["built_mw"] += built
-                row["installed_it_mw"] += installed_mw
-                row["empty_shell_mw"] += empty
-                if built > FLOOR:
-                    row["stranded_capital_musd"] += empty * shell_book / built
-                floor = sum(
-                    contract.min_take * available_mwh(case, sets, q, t) * _active_value(sets, active, q, n)
-                    for q, contract in case.contracts.items()
-                    if contract.site == s and contract.min_take > 0
-                )
-                row["unused_take_or_pay_mwh"] += _above_noise(floor - need_mwh, floor)
+            row = dict.fromkeys(STRANDED_PERIOD_FIGURES, 0.0)
+            for s in case.sites:
+                chips, need_mwh = _idle_chips_at(pm, buy, fleet, running, s, n, t, w)
+                shell = _empty_shell_at(pm, build, s, sets.long_lead_node[n], t, chips["installed_it_mw"])
+                for figures in (chips, shell):
+                    for figure, value in figures.items():
+                        row[figure] += value
+                row["unused_take_or_pay_mwh"] += _unused_take_or_pay_at(pm, active, s, n, t, need_mwh)
             share = row["idle_pflops"] / row["installed_pflops"] if row["installed_pflops"] > FLOOR else 0.0
             rows.append({"scenario": w, "period": period, **row, "idle_pflops_share": share})
     return pd.DataFrame(rows)
+
+
+def _idle_chips_at(
+    pm: PlanningModel,
+    buy: dict[tuple, float],
+    fleet: dict[tuple, float],
+    running: dict[tuple, float],
+    s: str,
+    n: int,
+    t: int,
+    w: str,
+) -> tuple[dict[str, float], float]:
+    """The chips at site ``s`` in scenario ``w``'s period ``t`` (info node ``n``): idle chips and
+    PFLOPS, installed PFLOPS and IT MW, the idle chips' share of their fleet's book value at the
+    period's start; and the MWh the running chips need."""
+    case, sets, ix = pm.case, pm.sets, pm.ix
+    figures = dict.fromkeys(
+        ("idle_chips", "idle_pflops", "installed_pflops", "installed_it_mw", "stranded_capital_musd"), 0.0
+    )
+    need_mwh = 0.0
+    for c, chip in case.chips.items():
+        units = fleet.get((c, s, n), 0.0)
+        if units <= 0:
+            continue
+        used = running.get((c, s, t, w), 0.0)
+        idle = _idle_chips(units, used)
+        need_mwh += used * energy_needed_mwh_per_chip(case, sets, s, c, t)
+        figures["idle_chips"] += idle
+        figures["idle_pflops"] += idle * chip.pflops
+        figures["installed_pflops"] += units * chip.pflops
+        figures["installed_it_mw"] += units * chip.kw / 1000.0
+        book = sum(
+            buy.get((c, s, a), 0.0)
+            * chip.capex_usd
+            / 1e6
+            * ix.book_value_share(sets.info_tree.nodes[a].t, t, chip.life_years)
+            for a in sets.fleet[(c, s, n)]
+        )
+        figures["stranded_capital_musd"] += idle * book / units
+    return figures, need_mwh
+
+
+def _empty_shell_at(
+    pm: PlanningModel, build: dict[tuple, float], s: str, b: int, t: int, installed_mw: float
+) -> dict[str, float]:
+    """Site ``s``'s built and empty shell MW in period ``t`` (long-lead node ``b``), the empty MW
+    valued at the average book value of all its built MW (existing MW carry none)."""
+    site, sets = pm.case.sites[s], pm.sets
+    ready = sets.ready.get((s, b), [])
+    built = site.existing_mw + site.module_mw * sum(build.get((s, a), 0.0) for a in ready)
+    empty = _above_noise(built - installed_mw, built)
+    shell_book = sum(
+        build.get((s, a), 0.0)
+        * site.module_mw
+        * site.capex_musd_per_mw
+        * pm.ix.book_value_share(sets.long_lead_tree.nodes[a].t, t, site.life_years)
+        for a in ready
+    )
+    stranded = empty * shell_book / built if built > FLOOR else 0.0
+    return {"built_mw": built, "empty_shell_mw": empty, "stranded_capital_musd": stranded}
+
+
+def _unused_take_or_pay_at(
+    pm: PlanningModel, active: dict[tuple, float], s: str, n: int, t: int, need_mwh: float
+) -> float:
+    """``max(0, take-or-pay floor of the contracts at s - MWh the running chips need)`` in ``t``."""
+    case, sets = pm.case, pm.sets
+    floor = sum(
+        contract.min_take * available_mwh(case, sets, q, t) * _active_value(sets, active, q, n)
+        for q, contract in case.contracts.items()
+        if contract.site == s and contract.min_take > 0
+    )
+    return _above_noise(floor - need_mwh, floor)
 
 
 def _dispatch(pm: PlanningModel, run: dict[tuple, float]) -> pd.DataFrame:
