@@ -165,6 +165,16 @@ def test_chip_life_is_read_on_decimal_years_not_float_sums() -> None:
     assert result.objective_musd == approx(2.0)
     assert sum(bought(result).values()) == approx(2.0)
 
+def test_a_chip_serves_its_own_period_however_short_its_life() -> None:
+    """Chip life 1e-9 years, 1 musd, demand 1 in p1 and p2 (1 year each): ``0 < 1e-9``, so a chip
+    serves the period it is bought in and no other: one chip a period, no salvage, cost 2.
+    (The round-off tolerance on ages once made such a chip never in service: 2 periods unmet.)"""
+    case = make_case({"p1": 1, "p2": 1}, P2, chips=[chip(capex_usd=1e6, life_years=1e-9)])
+    result = solve(case)
+    assert result.objective_musd == approx(2.0)
+    assert bought(result) == approx({("c1", "s1", "p1"): 1, ("c1", "s1", "p2"): 1})
+
+
 
 def test_chips_fit_in_buildings_by_kw() -> None:
     """30 chips of 500 kW = 15 IT MW: two 10 MW modules at 10 musd each.

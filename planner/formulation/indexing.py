@@ -131,7 +131,10 @@ class Indexing:
     def in_service(self, t_decision: int, t_now: int, life_years: float) -> bool:
         """``y[t_now] - y[t_decision] < life_years``, read on the decimal years of the input: the
         start years are float sums (0.7 - 0.4 is 0.29999999999999993), so an age equal to the life
-        up to rounding counts as equal, and the vintage is retired."""
+        up to rounding counts as equal, and the vintage is retired. In its own period a vintage is
+        always in service (age 0 < any life), however short its life: the tolerance is for sums."""
+        if t_now == t_decision:
+            return True
         age = self.start_year[t_now] - self.start_year[t_decision]
         return age < life_years - YEARS_TOLERANCE
 
