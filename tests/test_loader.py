@@ -790,6 +790,25 @@ def test_probability_sum_outside_tolerance_either_way(tmp_path: Path) -> None:
             assert "sum to 1" in str(find(problems_of(folder), "scenarios.csv", None, "probability"))
 
 
+def test_probabilities_exactly_the_tolerance_from_1_are_accepted(tmp_path: Path) -> None:
+    """3 x 0.333333 is 1e-6 below 1 as written (accepted: "within 1e-6"), though its binary float
+    sum is 1.00000000003e-6 away; 0.5 + 0.299999 + 0.2 is as far as written. 3 x 0.3333329 (1.3e-6
+    away) is refused."""
+    demand = scenario_demand(["a", "b", "c"])
+    for name, cells, ok in (
+        ("thirds", ("0.333333",) * 3, True),
+        ("mixed", ("0.5", "0.299999", "0.2"), True),
+        ("below", ("0.3333329",) * 3, False),
+    ):
+        rows = "".join(f"{w},{p}\n" for w, p in zip("abc", cells, strict=True))
+        files = {"demand.csv": demand, "scenarios.csv": "scenario,probability\n" + rows}
+        folder = write_case(tmp_path / name, files)
+        if ok:
+            load_case(folder)
+        else:
+            assert "sum to 1" in str(find(problems_of(folder), "scenarios.csv", None, "probability"))
+
+
 def test_a_bad_probability_cell_is_not_also_a_bad_sum(tmp_path: Path) -> None:
     files = {"demand.csv": scenario_demand(["a", "b"]),
              "scenarios.csv": "scenario,probability\na,half\nb,0.5\n"}
