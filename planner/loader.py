@@ -57,6 +57,14 @@ PROBABILITY_TOLERANCE = 1e-6
 FLOAT_SLACK = 1e-12
 """Decimal probabilities exactly 1e-6 from 1 (3 x 0.333333) sum, as binary floats, up to ~3e-17
 further away; this keeps them within the tolerance they meet as written."""
+SUSPICIOUS_PUE = 3.0
+"""Data-center PUEs lie between about 1.1 and 2; above this a percentage was most likely typed."""
+HOURS_IN_A_LEAP_YEAR = 8784
+FEWEST_PLAUSIBLE_HOURS = 1000
+"""Fewer hours a year than this read as hours per day (24), week (168) or month (730)."""
+TINY_PLAN_AMOUNT = 1e-3
+"""Chips or IT MW below which a plan's amounts come within 1,000 times HiGHS's feasibility
+tolerance (1e-6): see :meth:`_CaseReader._warn_amounts_below_tolerance`."""
 DEMAND_DEFAULTS = {"scenario": "base"}
 """demand.csv's scenario is ``base`` when the column is absent or the cell blank."""
 
@@ -517,6 +525,8 @@ class _CaseReader:
             self._warn_scenario_names,
             self._warn_ids_differing_in_case,
             self._warn_period_order,
+            self._warn_parameters,
+            self._warn_amounts_below_tolerance,
         ]
         for check in checks:
             check(case)
@@ -591,6 +601,16 @@ class _CaseReader:
                 self.warnings.append(
                     f"{SITES}, row {row}: site '{site.site}' has no power contract in {POWER}"
                 )
+            elif all(c.firm_fraction == 0 for c in case.contracts.values() if c.site == site.site):
+                self.warnings.append(
+                    f"{SITES}, row {row}: site '{site.site}' has no firm power: every contract at it "
+                    f"has firm_fraction 0 in {POWER}, so no chip can ever be installed there"
+                )
+            if site.pue > SUSPICIOUS_PUE:
+                self.warnings.append(
+                    f"{SITES}, row {row}: site '{site.site}' has pue {site.pue:g}, far above data-center "
+                    "PUEs (1.1 to 2); a PUE is a ratio (1.2), not a percentage"
+                )
             room_mw = site.max_mw - site.existing_mw
             if site.module_mw > room_mw * (1 + 1e-9):
                 self.warnings.append(
@@ -623,10 +643,20 @@ class _CaseReader:
         index = _period_index(case)
         for row, contract in self._models(POWER, ContractRow):
             start = index[contract.first_period] if contract.first_period else 0
-            if contract.existing and (contract.lead_periods or contract.first_period):
+            ignored = [
+                name
+                for name, value in (
+                    ("lead_periods", contract.lead_periods),
+                    ("first_period", contract.first_period),
+                    ("capex_musd_per_mw", contract.capex_musd_per_mw),
+                )
+                if value
+            ]
+            if contract.existing and ignored:
                 self.warnings.append(
                     f"{POWER}, row {row}: contract '{contract.contract}' is existing: active from the "
-                    "first period, so its lead_periods and first_period are ignored"
+                    f"first period at no signing cost, so its {_listed(ignored)} "
+                    f"{'is' if len(ignored) == 1 else 'are'} ignored"
                 )
             if not contract.existing and start + contract.lead_periods >= n:
                 self.warnings.append(
@@ -634,6 +664,50 @@ class _CaseReader:
                     f"within the horizon (first_period is period {start + 1} of {n}, "
                     f"lead_periods {contract.lead_periods})"
                 )
+
+    def _warn_parameters(self, case: Case) -> None:
+        """A rate above 100% a year, more hours than a year has or too few: most likely 8 typed
+        for 8%, or hours per day, week or month."""
+        p = case.parameters
+        if p.discount_rate > 1:
+            self.warnings.append(
+                f"{PARAMETERS}: discount_rate {p.discount_rate:g} is {100 * p.discount_rate:g}% a year; "
+                f"a rate is a fraction ({p.discount_rate / 100:g} for {p.discount_rate:g}%)"
+            )
+        if p.hours_per_year > HOURS_IN_A_LEAP_YEAR:
+            self.warnings.append(
+                f"{PARAMETERS}: hours_per_year {p.hours_per_year:g} is more than a year has "
+                f"({HOURS_IN_A_LEAP_YEAR} in a leap year)"
+            )
+        elif p.hours_per_year < FEWEST_PLAUSIBLE_HOURS:
+            self.warnings.append(
+                f"{PARAMETERS}: hours_per_year {p.hours_per_year:g} is under {FEWEST_PLAUSIBLE_HOURS:,} "
+                "hours: hours per day, week or month? (a year has 8760)"
+            )
+
+    def _warn_amounts_below_tolerance(self, case: Case) -> None:
+        """Chips so fast for their power that serving a workload's largest demand takes a tiny
+        fraction of a chip or of an MW: HiGHS's feasibility tolerances (1e-6, absolute, in chips
+        and MW) then swallow the whole plan, which can leave buildings or power out of it."""
+        largest: dict[str, float] = {}
+        for (_w, _p, k), eflops in case.demand_eflops.items():
+            largest[k] = max(largest.get(k, 0.0), eflops)
+        for row, chip in self._models(CHIPS, ChipRow):
+            for k, eflops in largest.items():
+                pflops = case.pflops(chip.chip, k)
+                if eflops <= 0 or pflops <= 0:
+                    continue
+                units = eflops * 1000.0 / pflops
+                it_mw = units * chip.kw / 1000.0
+                if min(units, it_mw) < TINY_PLAN_AMOUNT:
+                    self.warnings.append(
+                        f"{CHIPS}, row {row}: chip '{chip.chip}' serves the largest demand of workload "
+                        f"'{k}' ({eflops:g} EFLOPS) with {units:.3g} chips drawing {it_mw:.3g} IT MW: "
+                        "amounts this small sit within the solver's tolerances (1e-6), so a plan may "
+                        "leave them out of buildings, power or cost; check pflops (PFLOPS per chip) and "
+                        "kw (kW per chip)"
+                    )
+                    break
 
     def _warn_workloads(self, case: Case) -> None:
         if not case.chips:
@@ -644,6 +718,11 @@ class _CaseReader:
                     f"{DEMAND}: workload '{workload}' cannot be served by any chip "
                     f"(every chip has pflops 0 for it in {PERFORMANCE})"
                 )
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 _CALENDAR_ID = re.compile(r"(?:FY|Y)?[ _-]?((?:19|20|21)\d\d)(?:[ _-]?([QH])([1-4]))?", re.IGNORECASE)

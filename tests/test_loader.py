@@ -951,8 +951,8 @@ def test_warnings(tmp_path: Path) -> None:
         "existing_mw = 50;",
         "chips.csv, row 3: chip 'h2' is never available",
         "power.csv, row 3: contract 'grid_s' can never be active",
-        "power.csv, row 4: contract 'grid_old' is existing: active from the first period, so its "
-        "lead_periods and first_period are ignored",
+        "power.csv, row 4: contract 'grid_old' is existing: active from the first period at no signing "
+        "cost, so its lead_periods and first_period are ignored",
         "demand.csv: workload 'inference' cannot be served by any chip",
     ]
     assert len(warnings) == len(expected_starts), warnings
@@ -984,8 +984,60 @@ def test_warnings_on_their_edges(tmp_path: Path) -> None:
     assert warnings == [
         "sites.csv, row 3: site 'south' can never build a whole module (module_mw 5 > max_mw - "
         "existing_mw = 4; an LP relaxation may still build a fraction of one)",
-        "power.csv, row 2: contract 'grid_n' is existing: active from the first period, so its "
-        "lead_periods and first_period are ignored",
+        "power.csv, row 2: contract 'grid_n' is existing: active from the first period at no signing "
+        "cost, so its first_period is ignored",
+    ]
+
+
+def test_suspicious_magnitudes_are_warnings_past_their_edges(tmp_path: Path) -> None:
+    """A discount rate above 1 (8 for 8%), hours per year above a leap year's 8784 or under 1000,
+    a PUE above 3, a site whose every contract has firm_fraction 0, an existing contract's capex,
+    and a chip that serves a workload's largest demand with under 1e-3 chips or IT MW. At their
+    edges (rate 1, 8784 and 1000 hours, PUE 3, exactly 1e-3 chips: 5 EFLOPS of training on
+    5e6-PFLOPS chips) nothing is said."""
+    chips_at_edge = "chip,pflops,kw,capex_usd,life_years\nh1,5e6,1000,1,5\n"
+    power = f"{CONTRACT_HEADER},firm_fraction\ngrid_n,north,grid,50,60,\ngrid_s,south,grid,40,70,\n"
+    edges = {
+        "parameters.csv": VALID["parameters.csv"].replace("0.08", "1") + "hours_per_year,8784\n",
+        "sites.csv": VALID["sites.csv"].replace("1.3,30", "3,30"),
+        "chips.csv": chips_at_edge,
+        "power.csv": power,
+    }
+    assert load_case(write_case(tmp_path / "edges", edges))[1] == []
+    assert load_case(write_case(tmp_path / "few", {**edges, "parameters.csv": edges["parameters.csv"]
+                                                  .replace("8784", "1000")}))[1] == []
+    past = {
+        "parameters.csv": VALID["parameters.csv"].replace("0.08", "8") + "hours_per_year,8785\n",
+        "sites.csv": VALID["sites.csv"].replace("1.3,30", "3.01,30"),
+        "chips.csv": chips_at_edge.replace("5e6,1000", "5.1e6,1000") + "h2,1,1e-4,1,5\n",
+        "power.csv": power.replace("grid_s,south,grid,40,70,", "grid_s,south,grid,40,70,0")
+        .replace(",firm_fraction", ",firm_fraction,capex_musd_per_mw,existing")
+        .replace("grid_n,north,grid,50,60,", "grid_n,north,grid,50,60,,2,true")
+        .replace("south,grid,40,70,0", "south,grid,40,70,0,,"),
+    }
+    warnings = load_case(write_case(tmp_path / "past", past))[1]
+    assert warnings == [
+        "sites.csv, row 3: site 'south' has no firm power: every contract at it has firm_fraction 0 in "
+        "power.csv, so no chip can ever be installed there",
+        "sites.csv, row 3: site 'south' has pue 3.01, far above data-center PUEs (1.1 to 2); a PUE is a "
+        "ratio (1.2), not a percentage",
+        "power.csv, row 2: contract 'grid_n' is existing: active from the first period at no signing "
+        "cost, so its capex_musd_per_mw is ignored",
+        "parameters.csv: discount_rate 8 is 800% a year; a rate is a fraction (0.08 for 8%)",
+        "parameters.csv: hours_per_year 8785 is more than a year has (8784 in a leap year)",
+        "chips.csv, row 2: chip 'h1' serves the largest demand of workload 'training' (5 EFLOPS) with "
+        "0.00098 chips drawing 0.00098 IT MW: amounts this small sit within the solver's tolerances "
+        "(1e-6), so a plan may leave them out of buildings, power or cost; check pflops (PFLOPS per "
+        "chip) and kw (kW per chip)",
+        "chips.csv, row 3: chip 'h2' serves the largest demand of workload 'training' (5 EFLOPS) with "
+        "5e+03 chips drawing 0.0005 IT MW: amounts this small sit within the solver's tolerances "
+        "(1e-6), so a plan may leave them out of buildings, power or cost; check pflops (PFLOPS per "
+        "chip) and kw (kW per chip)",
+    ]
+    few = {"parameters.csv": VALID["parameters.csv"] + "hours_per_year,999\n"}
+    assert load_case(write_case(tmp_path / "fewer", few))[1] == [
+        "parameters.csv: hours_per_year 999 is under 1,000 hours: hours per day, week or month? (a "
+        "year has 8760)"
     ]
 
 
@@ -1175,7 +1227,13 @@ def test_a_split_number_ends_in_three_digits_and_starts_with_at_most_three(
     header, north, south = tiny_files["sites.csv"].splitlines()
     sites = f"{header},note\n{north.replace(',1.2,15', life)}\n{south}\n"
     _, warnings = load_case(write_case(tmp_path, {"sites.csv": sites}))
-    assert [w.split(":")[0] for w in warnings] == (["sites.csv, row 2, column note"] if warned else [])
+    notes = [w for w in warnings if "column note" in w]
+    assert [w.split(":")[0] for w in notes] == (["sites.csv, row 2, column note"] if warned else [])
+    others = [w for w in warnings if w not in notes]
+    assert others == ([] if warned else [  # 1234 read as the PUE is suspicious on its own
+        "sites.csv, row 2: site 'north' has pue 1234, far above data-center PUEs (1.1 to 2); a PUE is a "
+        "ratio (1.2), not a percentage"
+    ])
 
 
 def test_number_forms_a_spreadsheet_writes(tmp_path: Path) -> None:
