@@ -178,11 +178,12 @@ class RunFlags:
     def run_folder(self, case_name: str, label: str, *inputs: Path) -> RunFolder:
         """The run folder to write: ``--out``, or a new ``runs/<case>-<label>-<time>`` folder
         (``<label>-relaxed`` with ``--relax``, so an LP run does not read as the MIP's).
-        ``--overwrite`` never replaces a folder holding one of the ``inputs``."""
+        ``--overwrite`` never replaces a folder holding one of the ``inputs``, and neither may be
+        inside one of them."""
         if self.out is not None:
             return RunFolder(self.out, overwrite=self.overwrite, protect=inputs)
         suffix = "-relaxed" if self.relax else ""
-        return RunFolder(default_run_dir(case_name, label, suffix=suffix), unique=True)
+        return RunFolder(default_run_dir(case_name, label, suffix=suffix), unique=True, protect=inputs)
 
 
 def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[str]]:

@@ -84,8 +84,9 @@ class RunFolder:
         if len(_staging_path(wished).name.encode()) > MAX_NAME_BYTES:
             expected = f"a run folder name of at most {MAX_NAME_BYTES - len('..partial')} bytes"
             raise InputError([_problem(wished, expected)])
-        if not unique:  # before any folder is made: a refused --out leaves nothing behind
-            _check_outside_input_folders(wished, protect)
+        # Before any folder is made: a refused run folder leaves nothing behind.
+        _check_outside_input_folders(wished, protect, named_by_user=not unique)
+        if not unique:
             _check_replaceable(wished, self.overwrite, protect)
         _make_parent(wished)
         candidate, n = wished, 2
@@ -251,14 +252,21 @@ def _clear_if_abandoned(staging: Path) -> bool:
     return True
 
 
-def _check_outside_input_folders(final: Path, protect: Iterable[Path]) -> None:
+def _check_outside_input_folders(final: Path, protect: Iterable[Path], named_by_user: bool = True) -> None:
     """Refuse, before anything is created, a run folder inside an input folder (the case): the
-    loader reads every ``*.csv`` there, so ``--out case/budget.csv`` made the case unreadable."""
+    loader reads every ``*.csv`` there, so ``--out case/budget.csv`` made the case unreadable. The
+    default ``runs/`` folder is made in the current directory, so run from inside the case it
+    would land there too."""
     resolved = _real(final)
     for kept in protect:
         kept_resolved = _real(Path(kept))
         if kept_resolved.is_dir() and kept_resolved in resolved.parents:
             expected = f"a run folder outside the input folder {kept} (a run never changes its inputs)"
+            if not named_by_user:
+                expected += (
+                    ": the default run folder is made under runs/ in the current directory, which is"
+                    " inside it; run from another directory or give --out"
+                )
             raise InputError([_problem(final, expected)])
 
 

@@ -880,6 +880,20 @@ def test_out_inside_the_case_is_refused_and_creates_nothing(cli, tiny_case_dir: 
     assert sorted(p.name for p in tiny_case_dir.iterdir()) == before
 
 
+def test_the_default_run_folder_is_refused_inside_the_case(
+    cli, tiny_case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from inside the case (``cd case && planner solve .``), the default ``runs/`` folder was
+    written into the case, where ``--out runs/x`` is refused: both are now, and nothing is made."""
+    before = sorted(p.name for p in tiny_case_dir.iterdir())
+    monkeypatch.chdir(tiny_case_dir)
+    for command in ("solve", "compare"):
+        result = cli(command, ".", "--relax")
+        assert result.exit_code == 2, result.output
+        assert_mentions(result.stderr, "outside the input folder", "run from another directory or give --out")
+    assert sorted(p.name for p in tiny_case_dir.iterdir()) == before
+
+
 def test_a_run_folder_name_too_long_for_the_file_system(cli, tmp_path: Path, write_case) -> None:
     """Was "internal error: OSError: [Errno 36] File name too long", with --out or with a long
     case folder name in the default runs/<case>-<model>-<time>."""
