@@ -82,7 +82,7 @@ def read_sweep(path: Path) -> list[Variant]:
     except OSError as exc:
         raise InputError([Problem(label, None, None, None, f"a readable CSV file ({exc})")]) from exc
     table = parse_table(label, data, SWEEP_COLUMNS, set(REQUIRED_COLUMNS), problems)
-    if table is None or problems:
+    if table is None or "case" in table.missing:  # no rows to read, or none to name a variant by
         raise InputError(problems)
     variants: dict[str, Variant] = {}
     for raw in table.rows:
@@ -101,8 +101,8 @@ def read_sweep(path: Path) -> list[Variant]:
         variant.problems += row_problems
         if edit is not None:
             variant.edits.append(edit)
-    if problems:
-        raise InputError(problems)
+    if problems:  # the header's and the rows' together, in the file's order
+        raise InputError(sorted(problems, key=lambda problem: problem.row or 0))
     return list(variants.values())
 
 

@@ -415,6 +415,35 @@ def test_a_bad_case_and_a_bad_sweep_file_are_reported_together(
     assert_mentions(result.stderr, "2 problem(s)", "chips.csv, row", "-40000", "bad-sweep.csv", "colour")
 
 
+def test_a_cell_outside_the_header_does_not_hide_the_rows_other_problems(tmp_path: Path) -> None:
+    """A stray cell (a decimal comma) was reported alone: the variant named 'base' and the blank
+    case of the rows above it only showed up once it was fixed."""
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(
+        SWEEP_HEADER
+        + "base,,chips.csv,kw,,scale,2\n"
+        + ",,chips.csv,kw,,scale,2\n"
+        + "x,,chips.csv,kw,,scale,0,5\n"
+    )
+    with pytest.raises(InputError) as caught:
+        read_sweep(sweep)
+    assert [(p.row, p.column, p.value) for p in caught.value.problems] == [
+        (2, "case", "base"),
+        (3, "case", ""),
+        (4, None, "5"),
+    ]
+
+
+def test_a_sweep_file_without_a_case_column_says_so_once(tmp_path: Path) -> None:
+    """Its rows are not each reported as having a blank case as well."""
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text("file,column,op,value\nchips.csv,kw,scale,2\nchips.csv,kw,scale,3\n")
+    with pytest.raises(InputError) as caught:
+        read_sweep(sweep)
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.column) == (None, "case")
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
 def test_a_sweep_file_that_is_a_pipe_is_exit_2_not_a_hang(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """Reading a named pipe waited for a writer forever; /dev/zero was read until memory ran out."""
