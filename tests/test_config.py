@@ -76,6 +76,29 @@ def test_highs_options_planner_sets_or_that_touch_files_are_refused(tmp_path: Pa
     assert f"only options planner leaves to the model, not: {option} (" in problem.expected
 
 
+def test_options_planner_refuses_do_not_hide_the_other_bad_ones(tmp_path: Path) -> None:
+    """A refused option (or any other bad key) used to be reported alone: the options HiGHS refuses
+    showed up only once it was fixed."""
+    with pytest.raises(InputError) as caught:
+        _load(
+            tmp_path,
+            "[solver]\nmip_gap = 2.0\n[solver.highs_options]\n"
+            'solution_file = "/tmp/x"\nwrite_solution_to_file = true\n'
+            'mip_heuristic_effort = "lots"\nbogus_opt = 1\n',
+        )
+    problems = {problem.column: problem for problem in caught.value.problems}
+    assert sorted(problems) == [
+        "solver.highs_options",
+        "solver.highs_options.bogus_opt",
+        "solver.highs_options.mip_heuristic_effort",
+        "solver.mip_gap",
+    ]
+    assert "solution_file (" in problems["solver.highs_options"].expected
+    assert "write_solution_to_file (" in problems["solver.highs_options"].expected
+    assert "a value HiGHS accepts" in problems["solver.highs_options.mip_heuristic_effort"].expected
+    assert "an option name HiGHS knows" in problems["solver.highs_options.bogus_opt"].expected
+
+
 def test_defaults_of_a_bare_model_file(tmp_path: Path) -> None:
     """An empty file is the phased MIP at a 0.5% gap after a proof budget of 1e7 node-cells, risk
     neutral, without a time limit."""
