@@ -36,7 +36,7 @@ from planner.config import (
     resolve_model_path,
 )
 from planner.entry import EXIT_INTERRUPTED, FORCE_QUIT, INTERRUPTED, command_finished, on_force_quit
-from planner.errors import InputError, ModelError, Problem, WriteError
+from planner.errors import InputError, ModelError, Problem, WriteError, load_together
 from planner.loader import load_case
 from planner.markup import literal
 from planner.runfolder import WRITTEN, RunFolder, default_run_dir
@@ -354,10 +354,11 @@ def solve(
     from planner.plan import solve_case
     from planner.report import render_plan
 
-    config = flags.model(model_name)
     as_json = flags.as_json
     console = make_console(stderr=as_json)
-    case, warnings = load_case_reporting(case_dir, console)
+    (case, warnings), config = load_together(
+        lambda: load_case_reporting(case_dir, console), lambda: flags.model(model_name)
+    )
     if stream_log and as_json:
         note = "with --json the HiGHS log is not streamed (stdout holds one JSON object only)"
         console.print(f"note: {note}; it is in the run folder's solver.log", highlight=False)
@@ -418,11 +419,10 @@ def compare(
     from planner.output import write_inputs_record
 
     names = model_names or DEFAULT_MODELS
-    configs = [flags.model(n) for n in names]
-    if len({c.name for c in configs}) != len(configs):
-        raise InputError([Problem("--model", None, None, ", ".join(names), "each model once")])
     console = make_console(stderr=flags.as_json)
-    case, _warnings = load_case_reporting(case_dir, console)
+    (case, _warnings), configs = load_together(
+        lambda: load_case_reporting(case_dir, console), lambda: _strategy_models(names, flags)
+    )
     check_numbers_before_solving(case, configs)
     with flags.run_folder(case.name, "compare", case_dir, *map(resolve_model_path, names)) as folder:
         final_dir = folder.final
@@ -436,6 +436,15 @@ def compare(
         render_comparison(comparison, console, str(final_dir))
     if any(not task.ok for task in comparison.strategies.values()):
         sys.exit(EXIT_NO_PLAN)
+
+
+def _strategy_models(names: tuple[str, ...], flags: RunFlags) -> list[ModelConfig]:
+    """compare's models with the flags applied: the problems of every model TOML at once, and
+    each model once (its name labels the strategy's tables)."""
+    configs = load_together(*(functools.partial(flags.model, name) for name in names))
+    if len({c.name for c in configs}) != len(configs):
+        raise InputError([Problem("--model", None, None, ", ".join(names), "each model once")])
+    return configs
 
 
 @main.command()
@@ -471,19 +480,12 @@ def sweep(
     from planner.sweep_report import render_sweep, variants_table, write_sweep
     from planner.sweep_run import run_sweep
 
-    config = flags.model(model_name)
     console = make_console(stderr=flags.as_json)
-    problems = []  # a bad case and a bad sweep file are reported together
-    try:
-        case, _warnings = load_case_reporting(case_dir, console)
-    except InputError as exc:
-        problems += exc.problems
-    try:
-        variants = read_sweep(sweep_file)
-    except InputError as exc:
-        problems += exc.problems
-    if problems:
-        raise InputError(problems)
+    (case, _warnings), variants, config = load_together(
+        lambda: load_case_reporting(case_dir, console),
+        lambda: read_sweep(sweep_file),
+        lambda: flags.model(model_name),
+    )
     check_numbers_before_solving(case, [config])  # base's; a variant's own are its failure
     tasks = sweep_tasks(case_dir, variants, sweep_file.name)
     if len(tasks) == 1:
@@ -533,8 +535,10 @@ def validate(case_dir: Path, model_name: str, as_json: bool) -> None:
     not solved, to check its numbers are ones HiGHS can take as written."""
     from planner.case_summary import case_summary
 
-    case, warnings = load_case(case_dir)
-    check_numbers_before_solving(case, [load_model_config(model_name)])
+    (case, warnings), config = load_together(
+        lambda: load_case(case_dir), lambda: load_model_config(model_name)
+    )
+    check_numbers_before_solving(case, [config])
     summary = case_summary(case)
     summary["warnings"] = warnings
     if as_json:

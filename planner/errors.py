@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,22 @@ class InputError(Exception):
     def __reduce__(self) -> tuple:
         # Keep the problem list when the error crosses a process boundary (parallel workers).
         return (InputError, (self.problems,))
+
+
+def load_together(*loads: Callable[[], Any]) -> list[Any]:
+    """What each of ``loads`` returns, in order; all of them run even when one finds problems, and
+    the problems of every one are raised as one :class:`InputError`: a bad case and a bad model
+    TOML are reported in one answer, the same whichever command reads them."""
+    results: list[Any] = []
+    problems: list[Problem] = []
+    for load in loads:
+        try:
+            results.append(load())
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return results
 
 
 class ModelError(Exception):

@@ -639,6 +639,33 @@ def test_json_reports_bad_input_as_json_on_stdout(cli, write_case, tmp_path: Pat
     assert squash(problem["message"]) in squash(result.stderr)
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["validate"], ["solve"], ["compare"], ["sweep", "SWEEP"], ["validate", "--json"], ["solve", "--json"]],
+    ids=["validate", "solve", "compare", "sweep", "validate-json", "solve-json"],
+)
+def test_problems_of_the_case_and_of_the_model_are_reported_together(
+    cli, tiny_files: dict, write_case, tmp_path: Path, command: list[str]
+) -> None:
+    """validate used to list the case's problems alone, solve, compare and sweep the model's alone;
+    every command now gives the same whole list in one answer."""
+    files = {"periods.csv": "period,years\np1,1\np2,-2\np3,2\n"}
+    case_dir = write_case(tmp_path / "bad", files)
+    model = tmp_path / "mine.toml"
+    model.write_text('integer = "yes"\n')
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text("case,file,column,op,value\nx,chips.csv,kw,scale,2\n")
+    name, *flags = [str(sweep) if arg == "SWEEP" else arg for arg in command]
+    out = [] if name == "validate" else ["--out", tmp_path / "run"]
+    result = cli(name, case_dir, *flags, "--model", model, *out)
+    assert result.exit_code == 2, result.output
+    assert_mentions(result.stderr, "2 problem(s)", "periods.csv, row 3, column years", "mine.toml", "integer")
+    if "--json" in flags:
+        problems = json.loads(result.stdout)["problems"]
+        assert [problem["file"] for problem in problems] == ["periods.csv", "mine.toml"]
+    assert not (tmp_path / "run").exists()
+
+
 def test_json_reports_no_plan_as_json_on_stdout(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """A solve that stops before any plan (iteration limit 0) is exit 1, with its JSON object."""
     model = tmp_path / "starved.toml"
