@@ -201,10 +201,10 @@ def parse_table(
         message = f"comma-separated columns (the header looks separated by {separator})"
         problems.append(Problem(file, start + 1, None, records[start][0], message))
         return None
-    positions = _check_header(file, start + 1, header, known, problems)
+    positions, slipped = _check_header(file, start + 1, header, known, problems)
     missing = {name for name in known if name in required and name not in positions}
     for name in known:
-        if name in missing:
+        if name in missing and name not in slipped:  # a slip of its letter case is reported as such
             expected = "this required column in the header row (it is missing)"
             problems.append(Problem(file, None, name, None, expected))
     rows = _raw_rows(file, records, start, header, positions, problems)
@@ -264,9 +264,12 @@ def _records(file: str, data: bytes, problems: list[Problem]) -> list[list[str]]
 
 def _check_header(
     file: str, row: int, header: list[str], known: Sequence[str], problems: list[Problem]
-) -> dict[str, int]:
-    """Map usable column names to their position; report repeated and unknown columns."""
+) -> tuple[dict[str, int], set[str]]:
+    """Map usable column names to their position; report repeated and unknown columns, and names
+    that differ from a known column's only in letter case. Return the positions and those known
+    columns (absent, but already reported)."""
     positions: dict[str, int] = {}
+    slipped: set[str] = set()
     for index, name in enumerate(header):
         if name == "":
             continue  # a trailing comma in the header; checked cell by cell in _raw_rows
@@ -276,10 +279,25 @@ def _check_header(
             problems.append(Problem(file, row, name, name, "each column once (it appears twice)"))
         elif name in known:
             positions[name] = index
+        elif alike := _case_slip(name, header, known):
+            expected = (
+                f"the column {alike} ({name!r} differs from it only in letter case, and column names"
+                " must match exactly)"
+            )
+            problems.append(Problem(file, row, name, name, expected))
+            slipped.add(alike)
         else:
             expected = f"a known column ({', '.join(known)}): {UNKNOWN_COLUMN}"
             problems.append(Problem(file, row, name, name, expected))
-    return positions
+    return positions, slipped
+
+
+def _case_slip(name: str, header: list[str], known: Sequence[str]) -> str | None:
+    """The known column ``name`` stands for when it differs from it only in letter case (``Chip``
+    for ``chip``) and the header lacks the exact name: a slip worth naming, not an unknown column
+    plus a missing one. None otherwise."""
+    alike = next((column for column in known if column.casefold() == name.casefold()), None)
+    return alike if alike is not None and alike not in header else None
 
 
 def _raw_rows(

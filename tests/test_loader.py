@@ -11,6 +11,7 @@ from factory import bought, solve
 
 from planner import errors
 from planner.case_summary import case_summary
+from planner.csv_table import UNKNOWN_COLUMN
 from planner.loader import InputError, Problem, load_case
 
 # A minimal valid case. Periods are deliberately not in sorted order of their ids, and workloads
@@ -429,6 +430,24 @@ def test_missing_and_unknown_columns(tmp_path: Path) -> None:
     assert "extra columns must start with 'note'" in str(unknown)
     # the missing columns are reported once, not again on every row
     assert len([p for p in problems if p.file == "chips.csv"]) == 3
+
+
+def test_a_column_name_in_another_letter_case_is_named_as_such(tmp_path: Path) -> None:
+    """``Chip`` for ``chip`` was a missing column and an unknown one; like a file name or an id in
+    another letter case, it is one problem that says so."""
+    chips = "Chip,PFLOPS,kw,capex_usd,life_years,First_Period\nh1,1.5,1.2,30000,5,\n"
+    problems = problems_of(write_case(tmp_path, {"chips.csv": chips}))
+    in_chips = [(p.row, p.column) for p in problems if p.file == "chips.csv"]
+    assert in_chips == [(1, "Chip"), (1, "PFLOPS"), (1, "First_Period")]
+    expected = "the column chip ('Chip' differs from it only in letter case, and column names must match"
+    assert_problem(problems, "chips.csv", 1, "Chip", "Chip", expected)
+    assert "the column pflops ('PFLOPS' differs" in find(problems, "chips.csv", 1, "PFLOPS").expected
+
+
+def test_a_column_beside_its_exact_name_in_another_letter_case_is_an_unknown_column(tmp_path: Path) -> None:
+    chips = "chip,Chip,pflops,kw,capex_usd,life_years\nh1,h1,1.5,1.2,30000,5\n"
+    problems = problems_of(write_case(tmp_path, {"chips.csv": chips}))
+    assert_problem(problems, "chips.csv", 1, "Chip", "Chip", UNKNOWN_COLUMN)
 
 
 def test_missing_required_file_and_case_hint(tmp_path: Path) -> None:
