@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
-from planner.errors import InputError, Problem
+from planner.errors import InputError, KeyProblem, Problem
 
 Policy = Literal["phased", "all-at-once", "plan-on-mean"]
 
@@ -247,7 +249,7 @@ def load_model_config(name_or_path: str) -> ModelConfig:
     """Read and validate a model TOML; every problem is reported as an :class:`InputError`."""
     path = resolve_model_path(name_or_path)
     label = path.name
-    if not path.is_file():
+    if not path.is_file():  # named as looked up: a bare name is a file of the models folder
         known = ", ".join(sorted(p.stem for p in MODELS_DIR.glob("*.toml")))
         names = f"a model name ({known})" if known else f"a model name (none found in {MODELS_DIR})"
         expected = f"{names} or a .toml path"
@@ -256,7 +258,7 @@ def load_model_config(name_or_path: str) -> ModelConfig:
             expected = f"a model TOML file ({what} at {path}) or {names}"
         elif name_or_path and Path(name_or_path).exists():
             expected += f" (to use the file {name_or_path} here, write ./{name_or_path})"
-        raise InputError([Problem(label, None, None, name_or_path, expected)])
+        raise InputError([Problem(str(path), None, None, name_or_path, expected)])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -274,21 +276,111 @@ def load_model_config(name_or_path: str) -> ModelConfig:
 
 
 def _validated(data: dict, label: str) -> tuple[ModelConfig | None, list[Problem]]:
-    """The config, or None and every problem the schema finds in ``data``."""
+    """The config, or None and every problem the schema finds in ``data``, one per key."""
     try:
         return ModelConfig.model_validate(data), []
     except ValidationError as exc:
-        problems = [
-            Problem(
-                label,
-                None,
-                ".".join(str(p) for p in err["loc"]),
-                repr(err.get("input")),
-                err["msg"].removeprefix("Value error, "),
-            )
-            for err in exc.errors()
-        ]
-        return None, problems
+        problems: dict[str | None, Problem] = {}
+        for err in exc.errors():
+            problem = _key_problem(label, err)
+            problems.setdefault(problem.column, problem)  # an option value's alternatives: one problem
+        return None, list(problems.values())
+
+
+HIGHS_OPTIONS_KEY = ("solver", "highs_options")
+OPTION_VALUE_EXPECTED = "true or false, a number or a text in quotes"
+TYPE_EXPECTED = {
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "string_type": "a text in quotes",
+    "string_too_short": "a non-empty text",
+}
+"""What a key of each type takes, by pydantic's error type, in the words of the model-file
+reference (pydantic says "Input should be a valid boolean")."""
+BOUND_SYMBOLS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
+SYMBOLS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def _key_problem(label: str, err: ErrorDetails) -> KeyProblem:
+    """One schema error in the model file's terms: its dotted key, the value as the file writes
+    it, and what the key takes in plain words."""
+    key = tuple(str(part) for part in err["loc"])
+    if key[:2] == HIGHS_OPTIONS_KEY and len(key) > 3:  # one of the types an option value may have
+        return KeyProblem(label, None, ".".join(key[:3]), _as_written(err["input"]), OPTION_VALUE_EXPECTED)
+    return KeyProblem(label, None, ".".join(key), _as_written(err["input"]), _plain_expectation(key, err))
+
+
+def _plain_expectation(key: tuple[str, ...], err: ErrorDetails) -> str:
+    """What the key takes, said as the model-file reference says it, not as pydantic does
+    ("Extra inputs are not permitted", "Input should be a valid dictionary or instance of ...")."""
+    kind, context = err["type"], err.get("ctx") or {}
+    if kind in TYPE_EXPECTED:
+        return TYPE_EXPECTED[kind]
+    if kind in BOUND_SYMBOLS:
+        bound = BOUND_SYMBOLS[kind]
+        table = _table_schema(key[:-1])
+        field = table.model_fields.get(key[-1]) if table else None
+        noun = "a whole number" if field is not None and field.annotation is int else "a number"
+        return f"{noun} {SYMBOLS[bound]} {_plain_number(context[bound])}"
+    if kind == "extra_forbidden":
+        return f"one of the known keys ({_known_keys(key[:-1])})"
+    if kind == "literal_error":
+        return f"one of {context['expected']}"
+    if kind in ("model_type", "dict_type"):
+        return f"a [{'.'.join(key)}] table"
+    return err["msg"].removeprefix("Value error, ")  # planner's own validators speak plainly
+
+
+def _table_schema(table: tuple[str, ...]) -> type[BaseModel] | None:
+    """The schema of the TOML table at ``table`` (``()``: the top level), None for a key that is
+    no table of the schema."""
+    schema: type[BaseModel] = ModelConfig
+    for key in table:
+        field = schema.model_fields.get(key)
+        if field is None or not _is_schema(field.annotation):
+            return None
+        schema = field.annotation
+    return schema
+
+
+def _is_schema(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _is_table(annotation: object) -> bool:
+    """A key that is a table of its own in the file: ``[cvar]``, ``[solver.highs_options]``."""
+    return _is_schema(annotation) or get_origin(annotation) is dict
+
+
+def _known_keys(table: tuple[str, ...]) -> str:
+    """The keys of the TOML table at ``table``, its own tables written ``[cvar]``."""
+    schema = _table_schema(table)
+    if schema is None:
+        return ""
+    return ", ".join(
+        f"[{'.'.join((*table, name))}]" if _is_table(field.annotation) else name
+        for name, field in schema.model_fields.items()
+    )
+
+
+def _plain_number(number: float) -> str:
+    """``1000000`` for a bound of 1e6 (not ``1e+06`` or ``1000000.0``); ``1e+18`` for one nobody
+    would type in full."""
+    return str(int(number)) if float(number).is_integer() and abs(number) < 1e15 else f"{number:g}"
+
+
+def _as_written(value: object) -> str | None:
+    """A TOML value as the file writes it: ``"0.1"`` keeps its quotes, so that a number written as
+    text shows as one; None for a table, which its key names."""
+    if isinstance(value, dict):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def _highs_option_problems(data: dict, label: str) -> list[Problem]:
@@ -308,7 +400,7 @@ def _highs_option_problems(data: dict, label: str) -> list[Problem]:
         if name not in REFUSED_HIGHS_OPTIONS and _is_option_value(value)
     }
     return [
-        Problem(label, None, f"solver.highs_options.{name}", str(options[name]), expected)
+        KeyProblem(label, None, f"solver.highs_options.{name}", _as_written(options[name]), expected)
         for name, expected in refused_highs_options(checkable).items()
     ]
 

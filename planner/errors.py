@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -16,17 +16,27 @@ class Problem:
     column: str | None
     value: str | None
     expected: str
+    place: ClassVar[str] = "column"
+    """What ``column`` names in the message."""
 
     def __str__(self) -> str:
         where = [self.file]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column}")
+            where.append(f"{self.place} {self.column}")
         text = ", ".join(where)
         if self.value is not None:
             text += f": value {self.value!r}"
         return f"{text} — expected {self.expected}"
+
+
+@dataclass(frozen=True)
+class KeyProblem(Problem):
+    """One problem in a TOML file (a model): ``column`` holds the dotted key (``solver.mip_gap``),
+    which the message calls a key, since the file has no columns."""
+
+    place: ClassVar[str] = "key"
 
 
 class InputError(Exception):

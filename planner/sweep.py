@@ -75,12 +75,14 @@ def read_sweep(path: Path) -> list[Variant]:
     path = Path(path)
     label = path.name
     problems: list[Problem] = []
+    # A file that cannot be read is named as given: its name alone does not say which one.
     if path.exists() and not path.is_file():  # a pipe would hang, /dev/zero never end
-        raise InputError([Problem(label, None, None, None, not_a_regular_file(path))])
+        raise InputError([Problem(str(path), None, None, None, not_a_regular_file(path))])
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError([Problem(label, None, None, None, f"a readable CSV file ({exc})")]) from exc
+        expected = f"a readable CSV file ({exc.strerror or exc})"
+        raise InputError([Problem(str(path), None, None, None, expected)]) from exc
     table = parse_table(label, data, SWEEP_COLUMNS, set(REQUIRED_COLUMNS), problems)
     if table is None or "case" in table.missing:  # no rows to read, or none to name a variant by
         raise InputError(problems)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.config import ModelConfig, load_model_config, resolve_model_path
+from planner.config import MODELS_DIR, ModelConfig, load_model_config, resolve_model_path
 from planner.errors import InputError
 
 ACCEPTED = [
@@ -65,6 +65,70 @@ def test_refused_settings_name_their_key(tmp_path: Path, toml: str, key: str) ->
     (problem,) = caught.value.problems
     assert (problem.file, problem.column) == ("my-model.toml", key)
     assert not problem.expected.startswith("Value error")
+
+
+PLAIN_WORDS = [  # what pydantic said before: "Extra inputs are not permitted", "Input should be ..."
+    (
+        "foo = 1\n",
+        "key foo: value '1' — expected one of the known keys"
+        " (name, description, policy, integer, [cvar], [solver])",
+    ),
+    (
+        "[solver]\ngap = 0.1\n",
+        "key solver.gap: value '0.1' — expected one of the known keys (mip_gap, time_limit_s, threads,"
+        " random_seed, [solver.highs_options], warm_start_s, proof_budget, lp_solver, scale)",
+    ),
+    ('integer = "yes"\n', "key integer: value '\"yes\"' — expected true or false"),
+    ('[solver]\nmip_gap = "0.1"\n', "key solver.mip_gap: value '\"0.1\"' — expected a number"),
+    ("[solver]\nthreads = 2.0\n", "key solver.threads: value '2.0' — expected a whole number"),
+    ("[solver]\nmip_gap = inf\n", "key solver.mip_gap: value 'inf' — expected a finite number"),
+    ('description = 3\n', "key description: value '3' — expected a text in quotes"),
+    ("[cvar]\nalpha = 1.5\n", "key cvar.alpha: value '1.5' — expected a number < 1"),
+    ("[solver]\ntime_limit_s = 0.0\n", "key solver.time_limit_s: value '0.0' — expected a number > 0"),
+    ("[solver]\nthreads = 99999\n", "key solver.threads: value '99999' — expected a whole number <= 1024"),
+    ("[cvar]\nweight = 1e300\n", "key cvar.weight: value '1e+300' — expected a number <= 1000000"),
+    (
+        'policy = "giant-leap"\n',
+        "key policy: value '\"giant-leap\"' — expected one of 'phased', 'all-at-once' or 'plan-on-mean'",
+    ),
+    ('name = ""\n', "key name: value '\"\"' — expected a non-empty text"),
+    ("cvar = 1\n", "key cvar: value '1' — expected a [cvar] table"),
+    (
+        "[solver]\nhighs_options = 3\n",
+        "key solver.highs_options: value '3' — expected a [solver.highs_options] table",
+    ),
+    (
+        "[solver.highs_options]\nmip_heuristic_effort = [1]\n",
+        "key solver.highs_options.mip_heuristic_effort: value '[1]' — expected true or false, a number"
+        " or a text in quotes",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    PLAIN_WORDS,
+    ids=[
+        "unknown-key", "unknown-solver-key", "bool-as-text", "number-as-text", "integer-as-decimal",
+        "infinite", "text-as-number", "above-an-upper-bound", "at-an-open-lower-bound",
+        "integer-above-its-bound", "huge", "unknown-policy", "empty-name", "value-for-a-table",
+        "value-for-the-options-table", "option-value-of-no-option-type",
+    ],
+)
+def test_refused_settings_are_said_in_plain_words(tmp_path: Path, toml: str, said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        _load(tmp_path, toml)
+    assert [str(problem) for problem in caught.value.problems] == [f"my-model.toml, {said}"]
+
+
+def test_an_unknown_model_name_names_the_file_looked_up() -> None:
+    """It was labelled "nosuch.toml", as if a file of that name had been read."""
+    with pytest.raises(InputError) as caught:
+        load_model_config("nosuch")
+    (problem,) = caught.value.problems
+    assert problem.file == str(MODELS_DIR / "nosuch.toml")
+    shipped = "all-at-once, phased, phased-risk-averse, plan-on-mean"
+    assert problem.expected == f"a model name ({shipped}) or a .toml path"
 
 
 @pytest.mark.parametrize("option", PLANNER_SETS)

@@ -444,6 +444,15 @@ def test_a_sweep_file_without_a_case_column_says_so_once(tmp_path: Path) -> None
     assert (problem.row, problem.column) == (None, "case")
 
 
+def test_a_missing_sweep_file_is_named_with_its_folder(tmp_path: Path) -> None:
+    """It was labelled by its file name alone ("edits.csv")."""
+    path = tmp_path / "nowhere" / "edits.csv"
+    with pytest.raises(InputError) as caught:
+        read_sweep(path)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.expected) == (str(path), "a readable CSV file (No such file or directory)")
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
 def test_a_sweep_file_that_is_a_pipe_is_exit_2_not_a_hang(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """Reading a named pipe waited for a writer forever; /dev/zero was read until memory ran out."""
