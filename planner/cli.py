@@ -383,7 +383,7 @@ def solve(
             write_duals(folder, tables)
         folder.commit()
     if as_json:
-        summary = plan_summary(result, str(final_dir))
+        summary = plan_summary(result, str(final_dir), warnings)
         click.echo(json.dumps(summary, default=float))
         return
     render_plan(result, console, str(final_dir))
@@ -420,18 +420,18 @@ def compare(
 
     names = model_names or DEFAULT_MODELS
     console = make_console(stderr=flags.as_json)
-    (case, _warnings), configs = load_together(
+    (case, warnings), configs = load_together(
         lambda: load_case_reporting(case_dir, console), lambda: _strategy_models(names, flags)
     )
     check_numbers_before_solving(case, configs)
     with flags.run_folder(case.name, "compare", case_dir, *map(resolve_model_path, names)) as folder:
         final_dir = folder.final
         comparison = compare_strategies(case, configs, workers=workers)
-        write_comparison(folder, comparison, str(final_dir))
-        write_inputs_record(folder, case, list(comparison.configs.values()))
+        write_comparison(folder, comparison, str(final_dir), warnings)
+        write_inputs_record(folder, case, list(comparison.configs.values()), warnings)
         folder.commit()
     if flags.as_json:
-        click.echo(json.dumps(comparison_summary(comparison, str(final_dir)), default=float))
+        click.echo(json.dumps(comparison_summary(comparison, str(final_dir), warnings), default=float))
     else:
         render_comparison(comparison, console, str(final_dir))
     if any(not task.ok for task in comparison.strategies.values()):
@@ -481,7 +481,7 @@ def sweep(
     from planner.sweep_run import run_sweep
 
     console = make_console(stderr=flags.as_json)
-    (case, _warnings), variants, config = load_together(
+    (case, warnings), variants, config = load_together(
         lambda: load_case_reporting(case_dir, console),
         lambda: read_sweep(sweep_file),
         lambda: flags.model(model_name),
@@ -489,16 +489,16 @@ def sweep(
     check_numbers_before_solving(case, [config])  # base's; a variant's own are its failure
     tasks = sweep_tasks(case_dir, variants, sweep_file.name)
     if len(tasks) == 1:
-        console.print(
-            f"[yellow]warning:[/] {literal(sweep_file.name)} has no variant rows: only base is solved"
-        )
+        no_variants = f"{sweep_file.name} has no variant rows: only base is solved"
+        console.print(f"[yellow]warning:[/] {literal(no_variants)}", highlight=False)
+        warnings = [*warnings, no_variants]
     n_workers = workers or default_workers(len(tasks))
     config = config.side_by_side(n_workers > 1 or scheduler is not None)
     inputs = (case_dir, sweep_file, resolve_model_path(model_name))
     with flags.run_folder(case.name, f"sweep-{config.name}", *inputs) as folder:
         final_dir = folder.final
         folder.copy_input(sweep_file, "sweep.csv")  # the edits, kept with what they gave
-        write_inputs_record(folder, case, [config])
+        write_inputs_record(folder, case, [config], warnings)
         outcomes = run_sweep(tasks, config, n_workers, scheduler, console)
         table = variants_table(outcomes)
         write_sweep(folder, table)
@@ -508,7 +508,7 @@ def sweep(
             {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
             for row in table.to_dict(orient="records")
         ]
-        click.echo(json.dumps({"run_dir": str(final_dir), "variants": records}))
+        click.echo(json.dumps({"run_dir": str(final_dir), "variants": records, "warnings": warnings}))
     else:
         render_sweep(table, console, str(final_dir))
     if any(not o.ok for o in outcomes):

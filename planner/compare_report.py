@@ -39,8 +39,8 @@ TIMING_FIGURES = ("solve_seconds",)
 """Figures that differ from run to run of the same input: kept out of comparison.csv."""
 
 
-def comparison_summary(comparison: Comparison, run_dir: str | None) -> dict:
-    """The ``--json`` object of ``planner compare``."""
+def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: list[str]) -> dict:
+    """The ``--json`` object of ``planner compare`` (also ``summary.json``), with the case's warnings."""
     figures = comparison.figures()
     money = _money_unit(figures)
     capex = comparison.capex_by_year()
@@ -69,6 +69,7 @@ def comparison_summary(comparison: Comparison, run_dir: str | None) -> dict:
         "evpi_reading": evpi_reading(comparison.evpi_musd, money),
         "vss_reading": vss_reading(comparison.vss_musd, money),
         "run_dir": run_dir,
+        "warnings": warnings,
     }
 
 
@@ -152,7 +153,7 @@ def _signed(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:+z,.3f}"  # z: no "-0.000" for a tolerance below zero
 
 
-def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) -> None:
+def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, warnings: list[str]) -> None:
     """CSV tables per strategy, the side-by-side table, charts (PNG) and an HTML page."""
     from planner.charts import (
         plot_capacity_vs_demand,
@@ -169,7 +170,7 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str) ->
     figures = figures.drop(index=timings)
     folder.write_table("comparison", figures.rename_axis("figure"), index=True)
     folder.write_table("capex_by_year", comparison.capex_by_year().rename_axis("period"), index=True)
-    folder.write_json("summary.json", comparison_summary(comparison, run_dir))
+    folder.write_json("summary.json", comparison_summary(comparison, run_dir, warnings))
     ok = {name: task for name, task in comparison.strategies.items() if task.ok}
     for name, task in ok.items():
         folder.write_table(f"stranded_by_scenario-{name}", task.results.stranded_by_scenario, index=True)

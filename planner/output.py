@@ -15,11 +15,12 @@ def _finite(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def plan_summary(result: PlanResult, run_dir: str | None) -> dict:
-    """The ``--json`` object of ``planner solve`` (also ``summary.json`` in the run folder)."""
+def plan_summary(result: PlanResult, run_dir: str | None, warnings: list[str] | None = None) -> dict:
+    """The ``--json`` object of ``planner solve`` (also ``summary.json`` in the run folder), with
+    the case's ``warnings`` when given (a solve in a compare or sweep worker has none to give)."""
     outcome = result.outcome
     res = result.results
-    return {
+    summary = {
         "case": result.case.name,
         "model": result.config.name,
         "policy": result.config.policy,
@@ -61,6 +62,9 @@ def plan_summary(result: PlanResult, run_dir: str | None) -> dict:
         "solver": f"HiGHS {version('highspy')}",
         "run_dir": run_dir,
     }
+    if warnings is not None:
+        summary["warnings"] = warnings
+    return summary
 
 
 def write_plan(folder: RunFolder, result: PlanResult, warnings: list[str], final_dir: str) -> None:
@@ -68,20 +72,22 @@ def write_plan(folder: RunFolder, result: PlanResult, warnings: list[str], final
     for name, table in result.results.tables().items():
         index = name in ("cost_by_scenario", "stranded_by_scenario", "risk", "capex_by_period")
         folder.write_table(name, table, index=index)
-    folder.write_json("summary.json", plan_summary(result, final_dir))
-    write_inputs_record(folder, result.case, [result.config])
-    if warnings:
-        folder.write_text("warnings.txt", "\n".join(warnings) + "\n")
+    folder.write_json("summary.json", plan_summary(result, final_dir, warnings))
+    write_inputs_record(folder, result.case, [result.config], warnings)
 
 
-def write_inputs_record(folder: RunFolder, case: Case, configs: list[ModelConfig]) -> None:
+def write_inputs_record(
+    folder: RunFolder, case: Case, configs: list[ModelConfig], warnings: list[str]
+) -> None:
     """What a run was made of: the model settings (``model.json``, or ``models.json`` by name when
-    there are several) and the fingerprint of the case's inputs."""
+    there are several), the fingerprint of the case's inputs and its warnings (``warnings.txt``)."""
     if len(configs) == 1:
         folder.write_json("model.json", _as_recorded(configs[0]))
     else:
         folder.write_json("models.json", {config.name: _as_recorded(config) for config in configs})
     folder.write_text("inputs_fingerprint.txt", f"sha256 {case.fingerprint}\n")
+    if warnings:
+        folder.write_text("warnings.txt", "\n".join(warnings) + "\n")
 
 
 def _as_recorded(config: ModelConfig) -> dict:

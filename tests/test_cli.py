@@ -669,6 +669,27 @@ def test_problems_of_the_case_and_of_the_model_are_reported_together(
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("command", ["solve", "compare", "sweep"])
+def test_the_case_warnings_are_in_the_json_and_the_run_folder(
+    cli, tiny_files: dict, write_case, tmp_path: Path, command: str
+) -> None:
+    """``solve --json`` printed the case's warnings on stderr only (``validate --json`` lists them):
+    every command's JSON now has them, and every run folder has ``warnings.txt`` (solve's alone
+    had), and ``summary.json`` where the run writes one."""
+    case_dir = write_case(tmp_path / "warned", {**tiny_files, "readme.csv": "anything\n"})
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text("case,file,column,op,value\nx,chips.csv,kw,scale,2\n")
+    args = [sweep] if command == "sweep" else []
+    out = tmp_path / "run"
+    result = cli(command, case_dir, *args, "--relax", "--json", "--out", out)
+    assert result.exit_code == 0, result.output
+    warning = "readme.csv: not a file of the input format; ignored"
+    assert json.loads(result.stdout)["warnings"] == [warning]
+    assert (out / "warnings.txt").read_text() == warning + "\n"
+    if command != "sweep":
+        assert json.loads((out / "summary.json").read_text())["warnings"] == [warning]
+
+
 def test_json_reports_no_plan_as_json_on_stdout(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """A solve that stops before any plan (iteration limit 0) is exit 1, with its JSON object."""
     model = tmp_path / "starved.toml"
