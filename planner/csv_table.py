@@ -196,6 +196,10 @@ def parse_table(
         problems.append(Problem(file, None, None, None, "a header row (the file is empty)"))
         return None
     header = [name.strip() for name in records[start]]
+    if header[0].startswith("#"):  # one problem, not every column missing and every name unknown
+        expected = "the header row first (this line reads as a comment; the format has no comment lines)"
+        problems.append(Problem(file, start + 1, None, records[start][0], expected))
+        return None
     if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
         separator = "';'" if ";" in header[0] else "tabs"
         message = f"comma-separated columns (the header looks separated by {separator})"

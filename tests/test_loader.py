@@ -450,6 +450,14 @@ def test_a_column_beside_its_exact_name_in_another_letter_case_is_an_unknown_col
     assert_problem(problems, "chips.csv", 1, "Chip", "Chip", UNKNOWN_COLUMN)
 
 
+def test_a_comment_line_above_the_header_is_one_problem(tmp_path: Path) -> None:
+    """``# my chips`` above the header read as the header: 5 missing columns and 3 unknown ones."""
+    chips = "\n# my chips\nchip,pflops,kw,capex_usd,life_years\nh1,1.5,1.2,30000,5\n"
+    problems = problems_of(write_case(tmp_path, {"chips.csv": chips}))
+    assert [(p.file, p.row, p.column, p.value) for p in problems] == [("chips.csv", 2, None, "# my chips")]
+    assert "this line reads as a comment" in problems[0].expected
+
+
 def test_missing_required_file_and_case_hint(tmp_path: Path) -> None:
     folder = write_case(tmp_path, {"sites.csv": None, "power.csv": None})
     (folder / "Power.csv").write_text(VALID["power.csv"], encoding="utf-8")
