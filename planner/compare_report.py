@@ -27,10 +27,10 @@ FIGURE_LABELS = {
     "empty_shell_mw_peak_expected": ("Empty shell MW, peak (expected)", "MW", 1.0),
     "stranded_capital_musd_peak_worst": ("Stranded capital, peak (worst scenario)", MONEY, 1.0),
     "stranded_capital_musd_peak_expected": ("Stranded capital, peak (expected)", MONEY, 1.0),
-    "unused_take_or_pay_mwh_worst": ("Unused take-or-pay (worst scenario)", "GWh", 1e-3),
-    "unused_take_or_pay_mwh_expected": ("Unused take-or-pay (expected)", "GWh", 1e-3),
+    "unused_take_or_pay_mwh_worst": ("Unused take-or-pay, total (worst scenario)", "GWh", 1e-3),
+    "unused_take_or_pay_mwh_expected": ("Unused take-or-pay, total (expected)", "GWh", 1e-3),
     "unmet_eflops_years_expected": ("Unmet demand (expected)", "EFLOPS-years", 1.0),
-    "mip_gap": ("MIP gap", "%", 100.0),
+    "mip_gap": ("MIP gap (largest of its solves)", "%", 100.0),
     "solve_seconds": ("Solve time", "s", 1.0),
 }
 

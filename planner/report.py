@@ -69,7 +69,7 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
     console.print(_frame_table("Power contracts signed", res.contracts))
     console.print(_unmet_table(res.unmet, console.width))
     console.print(_stranded_table(res.stranded_by_scenario, money))
-    console.print(_risk_table(res.risk))
+    console.print(_risk_table(res.risk, money))
     if run_dir:
         console.print(f"Run folder: [bold]{literal(run_dir)}[/]")
 
@@ -212,7 +212,7 @@ def _stranded_table(stranded: pd.DataFrame, money: MoneyUnit) -> Table:
         "idle PFLOPS",
         "empty shell MW",
         f"stranded capital {money.label}",
-        "unused take-or-pay GWh",
+        "unused take-or-pay GWh (total)",
     ):
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for w, row in stranded.iterrows():
@@ -230,11 +230,17 @@ def _stranded_table(stranded: pd.DataFrame, money: MoneyUnit) -> Table:
     return table
 
 
-def _risk_table(risk: pd.DataFrame) -> Table:
+def _risk_table(risk: pd.DataFrame, money: MoneyUnit) -> Table:
+    """``risk.csv`` as printed: money in the run's one unit (``cost $B`` for ``cost_musd``)."""
     table = Table(title="Risk over scenarios", title_justify="left")
     table.add_column("figure")
     for column in risk.columns:
         table.add_column(literal(column), justify="right")
     for metric, row in risk.iterrows():
-        table.add_row(literal(metric), *[literal(v) if isinstance(v, str) else fmt(v, 3) for v in row])
+        in_money = "_musd" in str(metric)
+        label = str(metric).replace("_musd", "") + f" {money.label}" if in_money else str(metric)
+        cells = [
+            literal(v) if isinstance(v, str) else (money(v) if in_money else fmt(v, 3)) for v in row
+        ]
+        table.add_row(literal(label), *cells)
     return table

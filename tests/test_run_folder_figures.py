@@ -143,3 +143,7 @@ def test_console_report(solved: tuple[Result, Path]) -> None:
     assert lo[1:] == ["0.300", "4.024", "2", "75.0%", "3,000", "5.0", "2.475", "0.9"]
     salvage = _cells(output, "Salvage", "")
     assert all(cell.startswith("-") for cell in salvage[1:]), salvage
+    # The risk table's money is in the run's one unit ($M here), labelled so, like every other table.
+    capital = _cells(output, "stranded_capital_peak $M", "lo")
+    assert capital[1:] == ["1.688", "2.475", "lo", "2.475"]
+    assert "unused take-or-pay GWh (total)" in " ".join(output.split())
