@@ -16,6 +16,7 @@ import pandas as pd
 
 from planner.case import Case
 from planner.config import ModelConfig, load_model_config
+from planner.output import largest_mip_gap
 from planner.parallel import SolvedTask, default_workers, run_parallel, solve_task
 
 DEFAULT_MODELS = ("phased", "all-at-once", "plan-on-mean")
@@ -78,18 +79,13 @@ def strategy_figures(case: Case, task: SolvedTask) -> dict[str, float]:
         "unused_take_or_pay_mwh_worst": float(risk.loc["unused_take_or_pay_mwh_total", "worst"]),
         "unused_take_or_pay_mwh_expected": float(risk.loc["unused_take_or_pay_mwh_total", "expected"]),
         "unmet_eflops_years_expected": unmet_expected,
-        "mip_gap": _largest_gap(summary),
+        "mip_gap": _nan_if_none(largest_mip_gap(summary)),
         "solve_seconds": summary["solve_seconds"],
     }
 
 
-def _largest_gap(summary: dict) -> float:
-    """The largest MIP gap of a strategy's solves: plan-on-mean's second solve is exact once the
-    long-lead plan is fixed, but that plan comes from its mean-demand MIP, stopped at its own gap
-    (NaN when no solve reports one)."""
-    gaps = [summary["mip_gap"], *(stage["mip_gap"] for stage in summary.get("stages", []))]
-    known = [gap for gap in gaps if gap is not None]
-    return max(known) if known else float("nan")
+def _nan_if_none(value: float | None) -> float:
+    return float("nan") if value is None else value
 
 
 def compare_strategies(

@@ -67,6 +67,15 @@ def plan_summary(result: PlanResult, run_dir: str | None, warnings: list[str] | 
     return summary
 
 
+def largest_mip_gap(summary: dict) -> float | None:
+    """The largest MIP gap of a run's solves (None when none reports one): plan-on-mean's second
+    solve is exact once the long-lead plan is fixed, but that plan comes from its mean-demand MIP,
+    stopped at its own gap, which its final gap alone would hide."""
+    gaps = [summary["mip_gap"], *(stage["mip_gap"] for stage in summary.get("stages", []))]
+    known = [gap for gap in gaps if gap is not None]
+    return max(known) if known else None
+
+
 def write_plan(folder: RunFolder, result: PlanResult, warnings: list[str], final_dir: str) -> None:
     """Every result table as CSV, the summary, the model settings and the inputs' fingerprint."""
     for name, table in result.results.tables().items():

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
+from planner.output import largest_mip_gap
 from planner.runfolder import RunFolder
 from planner.sweep import BASE, VariantOutcome
 
@@ -65,7 +66,7 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
                 salvage_musd=breakdown["salvage"],
                 stranded_capital_musd_peak_expected=risk["stranded_capital_musd_peak"]["expected"],
                 idle_pflops_share_peak_expected=risk["idle_pflops_share_peak"]["expected"],
-                mip_gap=s["mip_gap"],
+                mip_gap=largest_mip_gap(s),
                 fingerprint=s["fingerprint"],
             )
         row["seconds"] = o.seconds
