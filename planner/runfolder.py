@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from planner.entry import on_force_quit
 from planner.errors import InputError, Problem, WriteError
@@ -99,14 +99,28 @@ class RunFolder:
             n += 1
         self.final = candidate
         self.path = _staging_path(candidate)
-        # Held open and locked until the run ends: the lock tells later runs this one is alive. It
-        # is locked under another name and then renamed, so no run ever sees it unlocked.
+        self._marker = self._take_marker()
+
+    def _take_marker(self) -> IO[str]:
+        """The marker, held open and locked until the run ends: the lock tells later runs this one
+        is alive. It is locked under another name and then renamed, so no run ever sees it
+        unlocked. A disk that fills right here (the marker is the first byte written) ends the
+        run as any failed write does, its staging folder removed, so no leftover blocks the name."""
         unlocked = self.path / f"{RUN_MARKER}.new"
-        self._marker = unlocked.open("w")
-        _lock(self._marker.fileno())
-        self._marker.write("written by planner; --overwrite may replace this folder\n")
-        self._marker.flush()
-        os.replace(unlocked, self.path / RUN_MARKER)
+        marker = None
+        try:
+            marker = unlocked.open("w")
+            _lock(marker.fileno())
+            marker.write("written by planner; --overwrite may replace this folder\n")
+            marker.flush()
+            os.replace(unlocked, self.path / RUN_MARKER)
+        except OSError as exc:
+            if marker is not None:
+                with contextlib.suppress(OSError):  # its buffered text cannot be written either
+                    marker.close()
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise _write_error(self.final, exc, unlocked) from exc
+        return marker
 
     def __enter__(self) -> RunFolder:
         # A fifth Ctrl-C quits without unwinding: the staged folder must not outlive it.
@@ -127,12 +141,7 @@ class RunFolder:
         self._discard()
         self._marker.close()
         if isinstance(exc, OSError) and not self.committed:
-            failed = exc.filename or (self.path / self._writing if self._writing else None)
-            where = f" ({failed})" if failed else ""
-            raise WriteError(
-                f"Could not write the run folder {self.final}: {exc.strerror or exc}{where}. "
-                "Nothing was written; free space or choose another --out, then run again."
-            ) from exc
+            raise _write_error(self.final, exc, self.path / self._writing if self._writing else None) from exc
 
     def file(self, name: str) -> Path:
         """Where to write ``name`` in the run folder (for writers of their own: charts, HTML)."""
@@ -180,6 +189,17 @@ _BUSY = (
     "a folder no other run is writing (its hidden .partial sibling exists and another planner run "
     "is writing it; if none is, remove that sibling)"
 )
+
+
+def _write_error(final: Path, exc: OSError, writing: Path | None) -> WriteError:
+    """A failed write in words: the run folder, why, and the file (the error's, else the one
+    being written)."""
+    failed = exc.filename or writing
+    where = f" ({failed})" if failed else ""
+    return WriteError(
+        f"Could not write the run folder {final}: {exc.strerror or exc}{where}. "
+        "Nothing was written; free space or choose another --out, then run again."
+    )
 
 
 def _problem(path: Path, expected: str) -> Problem:

@@ -341,6 +341,44 @@ def test_a_full_disk_is_reported_in_words_and_leaves_nothing(
     assert list((tmp_path / "runs").iterdir()) == []
 
 
+@pytest.mark.parametrize("fails", ["open", "write"])
+def test_a_disk_full_before_the_first_file_leaves_nothing_that_blocks_the_name(
+    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: str
+) -> None:
+    """The run's marker is its first file. A disk full right there was "internal error: OSError"
+    with no JSON, and left a .partial folder holding an unlocked .planner-run.new that every later
+    run to that name took for a live run ("another planner run is writing it")."""
+    import errno
+    import io
+
+    real_open = Path.open
+
+    def full_at_the_marker(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name != ".planner-run.new":
+            return real_open(self, *args, **kwargs)
+        if fails == "open":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        handle = real_open(self, *args, **kwargs)
+
+        def no_room(_text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        handle.write = no_room  # type: ignore[method-assign]
+        assert isinstance(handle, io.TextIOWrapper)
+        return handle
+
+    out = tmp_path / "runs" / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "open", full_at_the_marker)
+        result = cli("solve", tiny_case_dir, "--relax", "--out", out, "--json")
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "not_written"
+    assert_mentions(payload["message"], str(out), "No space left on device", ".planner-run.new")
+    assert list((tmp_path / "runs").iterdir()) == []
+    assert solve_json(cli, tiny_case_dir, out, "--relax")["status"] == "optimal"  # the name is free
+
+
 def test_relaxation_is_a_lower_bound_on_the_mip(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     mip = solve_json(cli, tiny_case_dir, tmp_path / "mip", "--mip-gap", "0")
     lp = solve_json(cli, tiny_case_dir, tmp_path / "lp", "--relax")
