@@ -222,6 +222,11 @@ OUT_OF_MEMORY = (
 )
 
 
+CANNOT_START_A_THREAD = "can't start new thread"
+"""Python's RuntimeError when the memory left (or a cap on it) has no room for one more thread's
+stack: the progress spinner's or HiGHS's own. Out of memory, in other words."""
+
+
 def handle_errors(command: Callable) -> Callable:
     """Turn user-facing errors into a message and an exit code, never a traceback."""
 
@@ -249,7 +254,9 @@ def handle_errors(command: Callable) -> Callable:
             _end(err, as_json, "no_plan", str(exc), EXIT_NO_PLAN, heading="No plan:")
         except WriteError as exc:
             _end(err, as_json, "not_written", str(exc), EXIT_NO_PLAN)
-        except MemoryError as exc:
+        except (MemoryError, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and CANNOT_START_A_THREAD not in str(exc):
+                raise
             # The failed step's tables are still held by the traceback's frames: free them first.
             traceback.clear_frames(exc.__traceback__)
             gc.collect()

@@ -62,7 +62,15 @@ def _interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
 
+BLAS_THREADS = "1"
+"""OpenBLAS threads (numpy's and scipy's): planner does no dense linear algebra, and under an
+address-space cap (``ulimit -v``, a batch scheduler's h_vmem) OpenBLAS's start-up, reached when
+scipy is first imported mid-run, retried its failed thread buffers forever at 100% CPU, deaf to
+SIGTERM. One thread needs no such buffers. A value the user set is kept."""
+
+
 def run() -> None:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)  # before numpy is first imported
     # `kill` or a batch scheduler's stop acts like Ctrl-C: the best plan found is still written.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)

@@ -175,7 +175,8 @@ def solve_interruptibly(highs: highspy.Highs) -> None:
     On a Dask worker, the task's :class:`~planner.solve_stop.SolveStop` stops it the same way.
     Inside :func:`signals_stop_solves` a signal received before this solve cancels it at once."""
     highs.HandleUserInterrupt = True  # HiGHS's callbacks poll cancelSolve()
-    with solving(highs), signals_stop_solves():
+    failures: list[BaseException] = []
+    with solving(highs), signals_stop_solves(), _failures_of_the_solver_thread(failures):
         if _session is not None:
             _session.running = highs
         try:
@@ -189,8 +190,45 @@ def solve_interruptibly(highs: highspy.Highs) -> None:
         finally:
             if _session is not None:
                 _session.running = None
+    if failures:
+        raise _in_words(failures[0])
     if status == highspy.HighsStatus.kError and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
         raise ModelError("HiGHS refused to start the solve; run with --log to see its message.")
+
+
+@contextlib.contextmanager
+def _failures_of_the_solver_thread(failures: list[BaseException]) -> Iterator[None]:
+    """Collect what highspy's solver thread raises instead of letting Python print it: under a
+    memory cap HiGHS could not start its own threads ("RuntimeError: Resource temporarily
+    unavailable"), a traceback was printed, and the solve read as one that never started
+    ("status Not Set")."""
+    previous = threading.excepthook
+
+    def collect(args: threading.ExceptHookArgs) -> None:
+        if args.thread is not None and args.thread.name.endswith(f"({SOLVER_THREAD_TARGET})"):
+            failures.append(args.exc_value if args.exc_value is not None else args.exc_type())
+        else:
+            previous(args)
+
+    threading.excepthook = collect
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
+SOLVER_THREAD_TARGET = "__solve"
+"""The function highspy's ``startSolve`` runs in its thread (Python names the thread after it)."""
+OUT_OF_RESOURCES = ("Resource temporarily unavailable", "Cannot allocate memory", "bad_alloc")
+"""What HiGHS's solver thread says when the machine (or a memory cap) gives it no more."""
+
+
+def _in_words(failure: BaseException) -> Exception:
+    """The solver thread's failure as planner reports it: out of memory (exit 1, the CLI's own
+    words), or HiGHS's error as a :class:`ModelError`."""
+    if isinstance(failure, MemoryError) or any(text in str(failure) for text in OUT_OF_RESOURCES):
+        return MemoryError(str(failure))
+    return ModelError(f"HiGHS stopped with an error: {type(failure).__name__}: {failure}")
 
 
 FORCE_QUIT_PRESSES = 5

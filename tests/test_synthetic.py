@@ -214,3 +214,47 @@ def test_running_out_of_memory_is_a_message_not_a_traceback(
     assert "Traceback" not in result.output and not out.exists()
     as_json = CliRunner().invoke(main, [*args, "--json"])
     assert json.loads(as_json.stdout)["status"] == "no_plan"
+
+
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [("solver thread", "Resource temporarily unavailable"), ("spinner", "can't start new thread")],
+)
+def test_no_room_for_a_thread_is_out_of_memory_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, where: str, error: str
+) -> None:
+    """Under a memory cap (ulimit -v) HiGHS could not start its threads: highspy's solver thread
+    raised, Python printed its traceback, and the solve read "no plan: status Not Set"; or the
+    progress spinner's thread could not start: "internal error: RuntimeError". Both are out of
+    memory, said as such (exit 1), with nothing written."""
+    import threading
+
+    import highspy
+    import rich.status
+
+    if where == "solver thread":
+
+        def start_solve(self: highspy.Highs) -> threading.Thread:
+            def __solve() -> None:  # the name highspy's solver thread runs under
+                raise RuntimeError(error)
+
+            thread = threading.Thread(target=__solve, daemon=True)
+            thread.start()
+            return thread
+
+        monkeypatch.setattr(highspy.Highs, "startSolve", start_solve)
+        monkeypatch.setattr(highspy.Highs, "joinSolve", lambda self, *args, **kwargs: None)
+    else:
+
+        def no_thread(self: rich.status.Status) -> None:
+            raise RuntimeError(error)
+
+        monkeypatch.setattr(rich.status.Status, "start", no_thread)
+    out = tmp_path / "capped"
+    tiny = Path(__file__).parents[1] / "inputs" / "tiny"
+    result = CliRunner().invoke(main, ["solve", str(tiny), "--out", str(out), "--json"])
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "no_plan"
+    assert payload["message"].startswith("out of memory") and "nothing was written" in payload["message"]
+    assert "Traceback" not in result.output + capsys.readouterr().err and not out.exists()
