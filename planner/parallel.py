@@ -149,9 +149,11 @@ def _run_on_dask(
 
     ordered: list[Any] = [None] * len(tasks)
     try:
-        client = Client(scheduler, timeout="20s")
-    except (ValueError, OSError) as exc:  # a malformed address, or nobody answering there
-        expected = f"the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 ({exc})"
+        _check_a_dask_scheduler_answers(scheduler)
+        client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S:g}s")
+    except (ValueError, OSError, MemoryError) as exc:  # malformed, nobody there, or not Dask
+        reason = "it did not answer as one" if isinstance(exc, MemoryError | TimeoutError) else exc
+        expected = f"the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 ({reason})"
         raise InputError([Problem("--scheduler", None, None, scheduler, expected)]) from exc
     with client:
         futures = [client.submit(_on_dask_worker, fn, args, pure=False) for fn, args in tasks]
@@ -161,6 +163,29 @@ def _run_on_dask(
             if on_done:
                 on_done(ordered[position[future.key]])
     return ordered
+
+
+SCHEDULER_TIMEOUT_S = 20.0
+"""How long a ``--scheduler`` address has to answer as a Dask scheduler."""
+
+
+def _check_a_dask_scheduler_answers(address: str) -> None:
+    """Open one Dask connection, handshake included, within :data:`SCHEDULER_TIMEOUT_S`.
+
+    ``Client`` alone waited forever on a port where another service listens (an HTTP server never
+    sends Dask's handshake), and read a proxy's reply as a frame of exabytes (MemoryError, which
+    read as "the model does not fit in memory"). Raises TimeoutError, OSError or MemoryError."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def probe() -> None:
+        comm = await asyncio.wait_for(
+            connect(address, timeout=SCHEDULER_TIMEOUT_S), SCHEDULER_TIMEOUT_S + 1
+        )
+        await comm.close()
+
+    asyncio.run(probe())
 
 
 def _on_dask_worker(fn: Callable[..., Any], args: tuple) -> Any:

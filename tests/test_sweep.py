@@ -247,6 +247,49 @@ def test_a_bad_scheduler_address_is_bad_input(cli, tiny_case_dir: Path, tmp_path
     assert not out.exists()
 
 
+@pytest.mark.parametrize("reply", [None, b"HTTP/1.1 400 Bad Request\r\n\r\n" * 8])
+def test_a_port_where_something_else_listens_is_not_a_scheduler(
+    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: bytes | None
+) -> None:
+    """A service that never sends Dask's handshake (an HTTP server) made the sweep wait forever;
+    one that answers with other bytes (a proxy) read as a frame of exabytes: "out of memory: the
+    model does not fit". Both are a bad --scheduler, said within the timeout (1 s here)."""
+    import socket
+    import threading
+
+    import planner.parallel
+
+    monkeypatch.setattr(planner.parallel, "SCHEDULER_TIMEOUT_S", 1.0)
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def answer() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if reply is not None:
+                conn.sendall(reply)
+
+    threading.Thread(target=answer, daemon=True).start()
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(SWEEP_HEADER + "cheap_gpu,,chips.csv,capex_usd,chip=gpu,scale,0.5\n")
+    out = tmp_path / "run"
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        result = cli("sweep", tiny_case_dir, sweep, "--scheduler", address, "--json", "--out", out)
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert result.exit_code == 2, result.output
+    problem = json.loads(result.stdout)["problems"][0]
+    assert problem["file"] == "--scheduler" and "did not answer as one" in problem["expected"]
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:99999", "127.0.0.1:0", "tcp://host:abc"])
 def test_a_scheduler_port_out_of_range_is_refused_at_once(
     cli, tiny_case_dir: Path, tmp_path: Path, address: str
