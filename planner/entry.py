@@ -69,11 +69,21 @@ scipy is first imported mid-run, retried its failed thread buffers forever at 10
 SIGTERM. One thread needs no such buffers. A value the user set is kept."""
 
 
+def stop_signals() -> tuple[int, ...]:
+    """The signals that stop a run the way Ctrl-C does: SIGINT, SIGTERM (`kill`, a batch
+    scheduler's stop) and SIGHUP (the terminal closed; a run left behind with its staging folder
+    died silently), unless the run was started to ignore it (``nohup``)."""
+    hangup = getattr(signal, "SIGHUP", None)
+    ignored = hangup is None or signal.getsignal(hangup) == signal.SIG_IGN
+    return (signal.SIGINT, signal.SIGTERM) if ignored else (signal.SIGINT, signal.SIGTERM, hangup)
+
+
 def run() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)  # before numpy is first imported
-    # `kill` or a batch scheduler's stop acts like Ctrl-C: the best plan found is still written.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # `kill`, a batch scheduler's stop or a closed terminal act like Ctrl-C: the best plan found
+    # is still written.
+    for number in stop_signals():
+        signal.signal(number, _interrupt)
     try:
         from planner.cli import run as run_cli
     except KeyboardInterrupt:

@@ -21,7 +21,7 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.entry import FORCE_QUIT, force_quit
+from planner.entry import FORCE_QUIT, force_quit, stop_signals
 from planner.errors import ModelError
 from planner.solve_stop import solving, task_stop_requested
 
@@ -298,7 +298,7 @@ def signals_stop_solves() -> Iterator[None]:
         )
         sys.stderr.flush()
 
-    previous = {number: signal.signal(number, cancel) for number in (signal.SIGINT, signal.SIGTERM)}
+    previous = {number: signal.signal(number, cancel) for number in stop_signals()}
     _session = session
     try:
         yield

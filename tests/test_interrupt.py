@@ -110,11 +110,14 @@ def long_mip_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_case(folder, synthetic_case_files(branching=1, stages=0))
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+@pytest.mark.parametrize(
+    "stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["ctrl-c", "kill", "hangup"]
+)
 def test_ctrl_c_during_the_mip_writes_the_best_plan_marked_interrupted(
     long_mip_case: Path, tmp_path: Path, stop: signal.Signals
 ) -> None:
-    """A plain ``kill`` (SIGTERM, what batch schedulers send) acts like Ctrl-C."""
+    """A plain ``kill`` (SIGTERM, what batch schedulers send) acts like Ctrl-C; so does a closed
+    terminal (SIGHUP), which ended the run silently with its staging folder left behind."""
     out = tmp_path / "run"
     solve = Solve(long_mip_case, "--mip-gap", "0", "--log", "--out", out)
     solve.wait_for(INCUMBENT_ROW)
@@ -315,3 +318,16 @@ def test_ctrl_c_after_the_command_finished_changes_nothing(tiny_case_dir: Path, 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "optimal"
     assert (tmp_path / "run" / "summary.json").is_file()
+
+
+def test_a_run_started_under_nohup_keeps_ignoring_sighup() -> None:
+    """``nohup planner ...`` asks that a closed terminal not stop the run: SIGHUP stays ignored."""
+    from planner.entry import stop_signals
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        assert stop_signals() == (signal.SIGINT, signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    if previous != signal.SIG_IGN:
+        assert signal.SIGHUP in stop_signals()
