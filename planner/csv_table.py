@@ -245,6 +245,11 @@ _WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 """First bytes of .xlsx (a zip) and of legacy .xls files: a workbook renamed to .csv."""
 
 
+LARGEST_CELL_CHARS = 2**31 - 1
+"""Python's csv module refuses a cell over 131,072 characters ("field larger than field limit"):
+a long pasted note is valid CSV, and the whole file is in memory anyway."""
+
+
 def _records(file: str, data: bytes, problems: list[Problem]) -> list[list[str]] | None:
     if data.startswith(_WORKBOOK_SIGNATURES):
         expected = "CSV text (this is a spreadsheet workbook renamed .csv; export the sheet as 'CSV UTF-8')"
@@ -257,6 +262,7 @@ def _records(file: str, data: bytes, problems: list[Problem]) -> list[list[str]]
         expected = f"UTF-8 text (line {line} is not valid UTF-8; save it as 'CSV UTF-8')"
         problems.append(Problem(file, None, None, None, expected))
         return None
+    csv.field_size_limit(max(csv.field_size_limit(), LARGEST_CELL_CHARS))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         return list(reader)

@@ -12,6 +12,7 @@ folder is never overwritten unless asked, and even then only a folder that plann
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -196,9 +197,12 @@ def _write_error(final: Path, exc: OSError, writing: Path | None) -> WriteError:
     being written)."""
     failed = exc.filename or writing
     where = f" ({failed})" if failed else ""
+    remedy = "free space or choose another --out"
+    if exc.errno in (errno.EMFILE, errno.ENFILE):
+        remedy = "raise the open-file limit (ulimit -n) or run fewer --workers"
     return WriteError(
         f"Could not write the run folder {final}: {exc.strerror or exc}{where}. "
-        "Nothing was written; free space or choose another --out, then run again."
+        f"Nothing was written; {remedy}, then run again."
     )
 
 

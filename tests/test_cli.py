@@ -341,6 +341,24 @@ def test_a_full_disk_is_reported_in_words_and_leaves_nothing(
     assert list((tmp_path / "runs").iterdir()) == []
 
 
+def test_too_many_open_files_is_not_advised_as_a_full_disk(
+    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a low ``ulimit -n`` the advice was "free space"."""
+    import errno
+
+    import pandas as pd
+
+    def out_of_descriptors(self: pd.DataFrame, path: object, *args: object, **kwargs: object) -> None:
+        raise OSError(errno.EMFILE, "Too many open files", str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", out_of_descriptors)
+    result = cli("solve", tiny_case_dir, "--relax", "--out", tmp_path / "run", "--json")
+    assert result.exit_code == 1
+    message = json.loads(result.stdout)["message"]
+    assert "ulimit -n" in message and "free space" not in message
+
+
 @pytest.mark.parametrize("fails", ["open", "write"])
 def test_a_disk_full_before_the_first_file_leaves_nothing_that_blocks_the_name(
     cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: str

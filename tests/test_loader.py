@@ -458,6 +458,15 @@ def test_a_comment_line_above_the_header_is_one_problem(tmp_path: Path) -> None:
     assert "this line reads as a comment" in problems[0].expected
 
 
+def test_a_note_longer_than_the_csv_modules_default_limit_is_read(tmp_path: Path) -> None:
+    """A 200,000-character note was "expected well-formed CSV (field larger than field limit
+    (131072))": valid CSV, and notes are free text."""
+    note = "x" * 200_000
+    chips = VALID["chips.csv"].replace("life_years\n", "life_years,note\n").replace(",5\n", f",5,{note}\n")
+    case, _ = load_case(write_case(tmp_path, {"chips.csv": chips}))
+    assert list(case.chips) == ["h1"]
+
+
 def test_missing_required_file_and_case_hint(tmp_path: Path) -> None:
     folder = write_case(tmp_path, {"sites.csv": None, "power.csv": None})
     (folder / "Power.csv").write_text(VALID["power.csv"], encoding="utf-8")
