@@ -35,7 +35,14 @@ from planner.config import (
     load_model_config,
     resolve_model_path,
 )
-from planner.entry import EXIT_INTERRUPTED, FORCE_QUIT, INTERRUPTED, command_finished, on_force_quit
+from planner.entry import (
+    EXIT_INTERRUPTED,
+    FORCE_QUIT,
+    INTERRUPTED,
+    command_finished,
+    on_force_quit,
+    writing_a_finished_plan,
+)
 from planner.errors import InputError, ModelError, Problem, WriteError, load_together
 from planner.loader import load_case
 from planner.markup import literal
@@ -382,13 +389,17 @@ def solve(
             stream_log=stream_log and not as_json,
             on_progress=None if stream_log else lambda p: status.update(progress_text(p)),
         )
-        write_plan(folder, result, warnings, str(final_dir))
         if duals:
-            from planner.duals import render_duals, shadow_prices, write_duals
+            from planner.duals import render_duals, shadow_prices
 
-            tables = shadow_prices(result)
-            write_duals(folder, tables)
-        folder.commit()
+            tables = shadow_prices(result)  # a solve of its own: a Ctrl-C here still stops the run
+        with writing_a_finished_plan():
+            write_plan(folder, result, warnings, str(final_dir))
+            if duals:
+                from planner.duals import write_duals
+
+                write_duals(folder, tables)
+            folder.commit()
     if as_json:
         summary = plan_summary(result, str(final_dir), warnings)
         click.echo(json.dumps(summary, default=float))

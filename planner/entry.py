@@ -57,9 +57,39 @@ def command_finished() -> None:
     _finished = True
 
 
+FORCE_QUIT_PRESSES = 5
+"""Ctrl-C presses during one solve (or while its plan is written) after which planner quits
+without waiting, writing nothing."""
+
+_presses_while_writing: list[int] | None = None
+"""Signals received while a finished plan is written (None: not writing)."""
+
+
+@contextmanager
+def writing_a_finished_plan() -> Iterator[None]:
+    """While the plan HiGHS has returned is written, one Ctrl-C or kill no longer throws it away
+    (exit 130, nothing written): the folder is completed, as for a press a moment earlier during
+    the solve; the fifth press still quits at once, writing nothing."""
+    global _presses_while_writing
+    _presses_while_writing = []
+    try:
+        yield
+    finally:
+        _presses_while_writing = None
+
+
 def _interrupt(signum: int, frame: object) -> None:
-    if not _finished:
+    if _finished:
+        return
+    if _presses_while_writing is None:
         raise KeyboardInterrupt
+    _presses_while_writing.append(signum)
+    if len(_presses_while_writing) >= FORCE_QUIT_PRESSES:
+        force_quit(FORCE_QUIT)
+    what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    left = FORCE_QUIT_PRESSES - len(_presses_while_writing)
+    sys.stderr.write(f"{what}: the plan is being written ({left} more to quit at once, writing nothing)\n")
+    sys.stderr.flush()
 
 
 BLAS_THREADS = "1"

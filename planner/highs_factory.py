@@ -21,7 +21,7 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.entry import FORCE_QUIT, force_quit, stop_signals
+from planner.entry import FORCE_QUIT, FORCE_QUIT_PRESSES, force_quit, stop_signals
 from planner.errors import ModelError
 from planner.solve_stop import solving, task_stop_requested
 
@@ -231,8 +231,6 @@ def _in_words(failure: BaseException) -> Exception:
     return ModelError(f"HiGHS stopped with an error: {type(failure).__name__}: {failure}")
 
 
-FORCE_QUIT_PRESSES = 5
-"""Ctrl-C presses during one solve after which planner quits without waiting for HiGHS."""
 
 
 @dataclass

@@ -309,6 +309,37 @@ planner.entry.run()
 """
 
 
+CTRL_C_WHILE_WRITING = """
+import os, signal, sys
+import planner.entry, planner.output
+
+real_write_plan = planner.output.write_plan
+
+def signalled_then_written(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real_write_plan(*args, **kwargs)
+
+planner.output.write_plan = signalled_then_written
+sys.argv = ["planner", *sys.argv[1:]]
+planner.entry.run()
+"""
+
+
+def test_ctrl_c_while_a_finished_plan_is_written_still_writes_it(tiny_case_dir: Path, tmp_path: Path) -> None:
+    """A press that lands after HiGHS has returned, while the tables are written, threw the plan
+    away (exit 130, nothing written), where one a moment earlier keeps it: the folder is completed."""
+    out = tmp_path / "run"
+    command = [sys.executable, "-c", CTRL_C_WHILE_WRITING, "solve", tiny_case_dir, "--json", "--out", out]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "optimal"
+    assert json.loads((out / "summary.json").read_text())["status"] == "optimal"
+    assert "Ctrl-C: the plan is being written (4 more" in done.stderr
+    assert "SIGTERM: the plan is being written (3 more" in done.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
 def test_ctrl_c_after_the_command_finished_changes_nothing(tiny_case_dir: Path, tmp_path: Path) -> None:
     """Presses that come after the run is written and reported (a fifth Ctrl-C of an impatient
     user, a kill as a batch job ends) used to end the process by SIGINT (exit -2) or print
