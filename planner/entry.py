@@ -61,8 +61,20 @@ FORCE_QUIT_PRESSES = 5
 """Ctrl-C presses during one solve (or while its plan is written) after which planner quits
 without waiting, writing nothing."""
 
-_presses_while_writing: list[int] | None = None
-"""Signals received while a finished plan is written (None: not writing)."""
+_presses_while_writing: int | None = None
+"""Stop signals received while a finished plan is written (None: not writing)."""
+
+
+def count_a_press(presses: int, signum: int, going_on: str) -> None:
+    """After the ``presses``-th stop signal of one stretch of work (a solve, the writing of its
+    plan): quit at once at the fifth, writing nothing; before it, say what goes on regardless."""
+    if presses >= FORCE_QUIT_PRESSES:
+        force_quit(FORCE_QUIT)
+    what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    sys.stderr.write(
+        f"{what}: {going_on} ({FORCE_QUIT_PRESSES - presses} more to quit at once, writing nothing)\n"
+    )
+    sys.stderr.flush()
 
 
 @contextmanager
@@ -71,7 +83,7 @@ def writing_a_finished_plan() -> Iterator[None]:
     (exit 130, nothing written): the folder is completed, as for a press a moment earlier during
     the solve; the fifth press still quits at once, writing nothing."""
     global _presses_while_writing
-    _presses_while_writing = []
+    _presses_while_writing = 0
     try:
         yield
     finally:
@@ -79,17 +91,13 @@ def writing_a_finished_plan() -> Iterator[None]:
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    global _presses_while_writing
     if _finished:
         return
     if _presses_while_writing is None:
         raise KeyboardInterrupt
-    _presses_while_writing.append(signum)
-    if len(_presses_while_writing) >= FORCE_QUIT_PRESSES:
-        force_quit(FORCE_QUIT)
-    what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-    left = FORCE_QUIT_PRESSES - len(_presses_while_writing)
-    sys.stderr.write(f"{what}: the plan is being written ({left} more to quit at once, writing nothing)\n")
-    sys.stderr.flush()
+    _presses_while_writing += 1
+    count_a_press(_presses_while_writing, signum, "the plan is being written")
 
 
 BLAS_THREADS = "1"

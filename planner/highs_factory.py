@@ -21,7 +21,7 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.entry import FORCE_QUIT, FORCE_QUIT_PRESSES, force_quit, stop_signals
+from planner.entry import count_a_press, stop_signals
 from planner.errors import ModelError
 from planner.solve_stop import solving, task_stop_requested
 
@@ -196,6 +196,12 @@ def solve_interruptibly(highs: highspy.Highs) -> None:
         raise ModelError("HiGHS refused to start the solve; run with --log to see its message.")
 
 
+SOLVER_THREAD_TARGET = "__solve"
+"""The function highspy's ``startSolve`` runs in its thread (Python names the thread after it)."""
+OUT_OF_RESOURCES = ("Resource temporarily unavailable", "Cannot allocate memory", "bad_alloc")
+"""What HiGHS's solver thread says when the machine (or a memory cap) gives it no more."""
+
+
 @contextlib.contextmanager
 def _failures_of_the_solver_thread(failures: list[BaseException]) -> Iterator[None]:
     """Collect what highspy's solver thread raises instead of letting Python print it: under a
@@ -217,20 +223,12 @@ def _failures_of_the_solver_thread(failures: list[BaseException]) -> Iterator[No
         threading.excepthook = previous
 
 
-SOLVER_THREAD_TARGET = "__solve"
-"""The function highspy's ``startSolve`` runs in its thread (Python names the thread after it)."""
-OUT_OF_RESOURCES = ("Resource temporarily unavailable", "Cannot allocate memory", "bad_alloc")
-"""What HiGHS's solver thread says when the machine (or a memory cap) gives it no more."""
-
-
 def _in_words(failure: BaseException) -> Exception:
     """The solver thread's failure as planner reports it: out of memory (exit 1, the CLI's own
     words), or HiGHS's error as a :class:`ModelError`."""
     if isinstance(failure, MemoryError) or any(text in str(failure) for text in OUT_OF_RESOURCES):
         return MemoryError(str(failure))
     return ModelError(f"HiGHS stopped with an error: {type(failure).__name__}: {failure}")
-
-
 
 
 @dataclass
@@ -265,9 +263,10 @@ def stop_requested() -> bool:
 
 @contextlib.contextmanager
 def signals_stop_solves() -> Iterator[None]:
-    """During the body (one whole solve: the warm start's HiGHS runs and the main one), SIGINT and
-    SIGTERM cancel the running HiGHS solve and mark the solve stopped (:func:`stop_requested`)
-    instead of raising KeyboardInterrupt. Nested uses share the outer one.
+    """During the body (one whole solve: the warm start's HiGHS runs and the main one), the stop
+    signals (:func:`~planner.entry.stop_signals`) cancel the running HiGHS solve and mark the
+    solve stopped (:func:`stop_requested`) instead of raising KeyboardInterrupt. Nested uses share
+    the outer one.
 
     highspy's own Ctrl-C handling raises KeyboardInterrupt in the main thread, and one landing
     between its start and join steps escaped the solve with HiGHS still running: planner then
@@ -287,14 +286,8 @@ def signals_stop_solves() -> Iterator[None]:
         session.received += 1
         if session.running is not None:
             session.running.cancelSolve()
-        if session.received >= FORCE_QUIT_PRESSES:
-            force_quit(FORCE_QUIT)  # no clean-up can wait for HiGHS
-        what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-        sys.stderr.write(
-            f"{what}: stopping HiGHS; the best plan found so far is kept"
-            f" ({FORCE_QUIT_PRESSES - session.received} more to quit at once, writing nothing)\n"
-        )
-        sys.stderr.flush()
+        # At the fifth press no clean-up can wait for HiGHS.
+        count_a_press(session.received, signum, "stopping HiGHS; the best plan found so far is kept")
 
     previous = {number: signal.signal(number, cancel) for number in stop_signals()}
     _session = session
