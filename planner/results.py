@@ -132,15 +132,16 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     run = _without_over_service(pm, _values(m.run))
     active = _values(m.contract_active)
     running = _running_chips(run)
+    node_label = _node_labels(pm)
 
     cost = _cost_by_scenario(pm)
     stranded = _stranded_by_period(pm, build, buy, fleet, running, active)
     by_scenario = _stranded_by_scenario(stranded, cost)
     return Results(
         cost_by_scenario=cost,
-        builds=_builds(pm, build),
-        chips=_chips(pm, buy, fleet),
-        contracts=_contracts(pm, _values(m.sign)),
+        builds=_builds(pm, build, node_label),
+        chips=_chips(pm, buy, fleet, node_label),
+        contracts=_contracts(pm, _values(m.sign), node_label),
         unmet=_unmet(pm, _values(m.unmet)),
         dispatch=_dispatch(pm, run),
         energy=_energy(pm, _values(m.energy), active),
@@ -153,9 +154,11 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     )
 
 
-def _builds(pm: PlanningModel, build: dict[tuple, float]) -> pd.DataFrame:
+def _builds(
+    pm: PlanningModel, build: dict[tuple, float], node_label: dict[tuple[str, int], str]
+) -> pd.DataFrame:
     """Modules started per site and long-lead tree node, with the period they are ready in."""
-    case, periods, node_label = pm.case, pm.ix.periods, _node_labels(pm)
+    case, periods = pm.case, pm.ix.periods
     long_nodes = pm.sets.long_lead_tree.nodes
     return pd.DataFrame(
         [
@@ -173,9 +176,14 @@ def _builds(pm: PlanningModel, build: dict[tuple, float]) -> pd.DataFrame:
     )
 
 
-def _chips(pm: PlanningModel, buy: dict[tuple, float], fleet: dict[tuple, float]) -> pd.DataFrame:
+def _chips(
+    pm: PlanningModel,
+    buy: dict[tuple, float],
+    fleet: dict[tuple, float],
+    node_label: dict[tuple[str, int], str],
+) -> pd.DataFrame:
     """Chips bought and in service per chip, site and information-tree node."""
-    periods, node_label = pm.ix.periods, _node_labels(pm)
+    periods = pm.ix.periods
     info_nodes = pm.sets.info_tree.nodes
     return pd.DataFrame(
         [
@@ -195,9 +203,11 @@ def _chips(pm: PlanningModel, buy: dict[tuple, float], fleet: dict[tuple, float]
     )
 
 
-def _contracts(pm: PlanningModel, sign: dict[tuple, float]) -> pd.DataFrame:
+def _contracts(
+    pm: PlanningModel, sign: dict[tuple, float], node_label: dict[tuple[str, int], str]
+) -> pd.DataFrame:
     """Signed shares per contract and long-lead tree node, then the existing contracts."""
-    case, periods, node_label = pm.case, pm.ix.periods, _node_labels(pm)
+    case, periods = pm.case, pm.ix.periods
     long_nodes = pm.sets.long_lead_tree.nodes
     return pd.DataFrame(
         [
