@@ -128,8 +128,11 @@ def explain_failure(pm: PlanningModel, outcome: SolveOutcome) -> str:
     return head
 
 
-def explain_trivially_infeasible(pm: PlanningModel, constraint_name: str) -> str:
-    """A row whose variables are all fixed (e.g. a fixed plan) and that cannot hold."""
+def explain_trivially_infeasible(pm: PlanningModel, message: str) -> str:
+    """A row whose variables are all fixed (e.g. a fixed plan) and that cannot hold, named in
+    Pyomo's ``message`` between its first and last quote (an id may hold a quote itself)."""
+    first, last = message.find("'"), message.rfind("'")
+    constraint_name = message[first + 1 : last] if first < last else message
     component = pm.model.find_component(constraint_name)
     if component is None:
         return f"HiGHS was not called: constraint {constraint_name} cannot hold with the fixed decisions."

@@ -127,8 +127,7 @@ def _build_and_solve(
     except InfeasibleConstraintException as exc:
         from planner.diagnose import explain_trivially_infeasible
 
-        name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
-        raise ModelError(explain_trivially_infeasible(pm, name)) from exc
+        raise ModelError(explain_trivially_infeasible(pm, str(exc))) from exc
     if not outcome.has_solution:
         stop_if_interrupted(outcome)  # Ctrl-C before HiGHS had any plan: there is nothing to write
         from planner.diagnose import explain_failure

@@ -11,23 +11,25 @@ from planner.formulation import LongLeadPlan, build_model
 from planner.plan import _build_and_solve
 
 
-def _case():
+def _case(site_id: str = "alpha"):
     return make_case(
         periods={"p1": 1.0, "p2": 1.0},
         demand={"base": {"p1": 1.0, "p2": 1.0}},
-        sites=[site("alpha", max_mw=2.0, module_mw=1.0)],
+        sites=[site(site_id, max_mw=2.0, module_mw=1.0)],
         chips=[chip("g")],
-        contracts=[contract("grid", "alpha", mw=5.0, existing=False)],
+        contracts=[contract("grid", site_id, mw=5.0, existing=False)],
     )
 
 
-def test_a_fixed_plan_beyond_the_site_cap_names_the_site() -> None:
-    """Fixing 3 modules of 1 MW at a 2 MW site breaks the site cap: the message says so."""
-    plan = LongLeadPlan(build_modules={("alpha", 0): 3.0}, sign_share={("grid", 0): 1.0})
+@pytest.mark.parametrize("site_id", ["alpha", "O'Hare"])
+def test_a_fixed_plan_beyond_the_site_cap_names_the_site(site_id: str) -> None:
+    """Fixing 3 modules of 1 MW at a 2 MW site breaks the site cap: the message says so, also
+    for an id holding a quote (Pyomo's message quotes the row's name, quote and all)."""
+    plan = LongLeadPlan(build_modules={(site_id, 0): 3.0}, sign_share={("grid", 0): 1.0})
     with pytest.raises(ModelError) as caught:
-        _build_and_solve(_case(), ModelConfig(name="fixed"), "phased", plan, None, False, False, None)
+        _build_and_solve(_case(site_id), ModelConfig(name="fixed"), "phased", plan, None, False, False, None)
     message = str(caught.value)
-    assert "site cap" in message and "alpha" in message
+    assert "site cap" in message and f"{site_id}, scenarios base" in message
 
 
 def test_an_infeasible_extension_is_located_by_the_iis() -> None:
