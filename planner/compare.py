@@ -5,7 +5,9 @@
 - VSS (value of the stochastic solution) = plan-on-mean cost - phased cost: what planning on
   the tree rather than on the mean forecast is worth.
 Both are in expected discounted cost (a model's objective, unless it adds a CVaR term); they are
->= 0 up to the MIP gap when the phased model is risk neutral.
+>= 0 up to the MIP gap when the phased model is risk neutral. When several phased (or
+plan-on-mean) models are compared, the first risk-neutral one is the reference, whatever the
+order of ``--model`` flags; a risk-averse one only when none is risk neutral.
 """
 
 from __future__ import annotations
@@ -127,12 +129,19 @@ def compare_strategies(
     return comparison
 
 
+def _reference_config(configs: list[ModelConfig], policy: str) -> ModelConfig | None:
+    """The config of ``policy`` the value-of-information figures use among those compared: the
+    first risk-neutral one, else the first; None when no compared model has that policy."""
+    same = [config for config in configs if config.policy == policy]
+    return next((config for config in same if config.cvar.weight == 0), same[0] if same else None)
+
+
 def _policy_config(configs: list[ModelConfig], policy: str) -> ModelConfig:
-    """The first config of ``policy`` among those compared, else the shipped model with the
+    """The reference config of ``policy`` among those compared, else the shipped model with the
     first config's integrality and solver settings."""
-    for config in configs:
-        if config.policy == policy:
-            return config
+    reference = _reference_config(configs, policy)
+    if reference is not None:
+        return reference
     base = configs[0]
     return load_model_config(policy).model_copy(
         update={"integer": base.integer, "solver": base.solver, "cvar": base.cvar}
@@ -150,8 +159,10 @@ def _value_of_information(
     comparison: Comparison, done: dict[str, SolvedTask], configs: list[ModelConfig]
 ) -> None:
     case = comparison.case
-    phased_name = next((c.name for c in configs if c.policy == "phased"), "_evpi:phased")
-    mean_name = next((c.name for c in configs if c.policy == "plan-on-mean"), "_vss:plan-on-mean")
+    phased_reference = _reference_config(configs, "phased")
+    mean_reference = _reference_config(configs, "plan-on-mean")
+    phased_name = phased_reference.name if phased_reference else "_evpi:phased"
+    mean_name = mean_reference.name if mean_reference else "_vss:plan-on-mean"
     phased_cost = _expected_cost(done.get(phased_name))
     mean_cost = _expected_cost(done.get(mean_name))
     if phased_cost is None:
