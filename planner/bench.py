@@ -21,6 +21,7 @@ from rich.table import Table
 
 from planner.config import ModelConfig
 from planner.errors import InputError, Problem
+from planner.json_text import finite_or_none as _finite
 from planner.loader import load_case
 from planner.markup import literal
 from planner.money import money_unit
@@ -197,11 +198,6 @@ def plan_shape(result: PlanResult) -> dict:
         "sites_built": len(built),
         "unmet_share": unmet / demand if demand else 0.0,
     }
-
-
-def _finite(value: float) -> float | None:
-    """JSON has no NaN or infinity: None instead."""
-    return float(value) if math.isfinite(value) else None
 
 
 ROWS = (

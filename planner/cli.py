@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import json
 import logging
 import math
 import os
@@ -44,6 +43,7 @@ from planner.entry import (
     writing_a_finished_plan,
 )
 from planner.errors import InputError, ModelError, Problem, WriteError, load_together
+from planner.json_text import json_text
 from planner.loader import load_case
 from planner.markup import literal
 from planner.runfolder import WRITTEN, RunFolder, default_run_dir
@@ -245,7 +245,7 @@ def handle_errors(command: Callable) -> Callable:
         WRITTEN.clear()
         # A fifth Ctrl-C quits without unwinding; --json still owes its one object.
         quit_object = {"status": "interrupted", "message": FORCE_QUIT}
-        json_on_quit = on_force_quit(lambda: click.echo(json.dumps(quit_object)))
+        json_on_quit = on_force_quit(lambda: click.echo(json_text(quit_object)))
         try:
             with json_on_quit if as_json else contextlib.nullcontext():
                 return command(*args, **kwargs)
@@ -255,7 +255,7 @@ def handle_errors(command: Callable) -> Callable:
                 err.print(f"  - {problem}", highlight=False, markup=False)
             if as_json:  # the promised JSON object on stdout, for scripts; the text stays on stderr
                 problems = [{**asdict(p), "message": str(p)} for p in exc.problems]
-                click.echo(json.dumps({"status": "input_error", "problems": problems}))
+                click.echo(json_text({"status": "input_error", "problems": problems}))
             sys.exit(EXIT_BAD_INPUT)
         except ModelError as exc:
             _end(err, as_json, "no_plan", str(exc), EXIT_NO_PLAN, heading="No plan:")
@@ -290,7 +290,7 @@ def _end(
         err.print(f"[bold red]{heading}[/]", highlight=False)
     err.print(message, style=None if heading else "bold red", highlight=False, markup=False)
     if as_json:
-        click.echo(json.dumps({"status": status, "message": message}))
+        click.echo(json_text({"status": status, "message": message}))
     sys.exit(exit_code)
 
 
@@ -321,7 +321,7 @@ class JsonAwareGroup(click.Group):
                 where = param.opts[0] if param is not None and param.opts else "command line"
                 problem = Problem(where, None, None, None, exc.format_message())
                 problems = [{**asdict(problem), "message": exc.format_message()}]
-                click.echo(json.dumps({"status": "input_error", "problems": problems}))
+                click.echo(json_text({"status": "input_error", "problems": problems}))
             raise
 
 
@@ -402,7 +402,7 @@ def solve(
             folder.commit()
     if as_json:
         summary = plan_summary(result, str(final_dir), warnings)
-        click.echo(json.dumps(summary, default=float))
+        click.echo(json_text(summary))
         return
     render_plan(result, console, str(final_dir))
     if duals:
@@ -449,7 +449,7 @@ def compare(
         write_inputs_record(folder, case, list(comparison.configs.values()), warnings)
         folder.commit()
     if flags.as_json:
-        click.echo(json.dumps(comparison_summary(comparison, str(final_dir), warnings), default=float))
+        click.echo(json_text(comparison_summary(comparison, str(final_dir), warnings)))
     else:
         render_comparison(comparison, console, str(final_dir))
     if any(not task.ok for task in comparison.strategies.values()):
@@ -522,11 +522,8 @@ def sweep(
         write_sweep(folder, table)
         folder.commit()
     if flags.as_json:
-        records = [
-            {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-            for row in table.to_dict(orient="records")
-        ]
-        click.echo(json.dumps({"run_dir": str(final_dir), "variants": records, "warnings": warnings}))
+        records = table.to_dict(orient="records")
+        click.echo(json_text({"run_dir": str(final_dir), "variants": records, "warnings": warnings}))
     else:
         render_sweep(table, console, str(final_dir))
     if any(not o.ok for o in outcomes):
@@ -560,7 +557,7 @@ def validate(case_dir: Path, model_name: str, as_json: bool) -> None:
     summary = case_summary(case)
     summary["warnings"] = warnings
     if as_json:
-        click.echo(json.dumps(summary, default=str))
+        click.echo(json_text(summary, default=str))
         return
     console = make_console()
     console.print(f"[bold green]{literal(case.name)}: valid[/] (fingerprint {case.fingerprint[:12]})")
@@ -632,7 +629,7 @@ def bench(
     size = BenchSize(sites, chips, periods, quarters, workloads, branching, stages, seed)
     figures = run_bench(size, config, lambda: flags.run_folder("bench", size.label))
     if flags.as_json:
-        click.echo(json.dumps(figures))
+        click.echo(json_text(figures))
         return
     render_bench(figures, make_console())
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.compare import Comparison
+from planner.json_text import finite_or_none
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.runfolder import RunFolder
@@ -49,7 +50,7 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
         if not task.ok:
             strategies[name] = {"objective_musd": None, "status": "failed", "error": task.error}
             continue
-        entry = {k: _clean(v) for k, v in figures[name].items()}
+        entry = {k: finite_or_none(v) for k, v in figures[name].items()}
         entry["status"] = task.summary["status"]
         entry["policy"] = task.summary["policy"]
         entry["bound_musd"] = task.summary["bound_musd"]
@@ -61,7 +62,7 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
         "case": comparison.case.name,
         "strategies": strategies,
         "differences_vs_first": {
-            name: {k: _clean(v) for k, v in column.items()}
+            name: {k: finite_or_none(v) for k, v in column.items()}
             for name, column in comparison.differences().items()
         },
         "evpi_musd": comparison.evpi_musd,
@@ -71,10 +72,6 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
         "run_dir": run_dir,
         "warnings": warnings,
     }
-
-
-def _clean(value: float) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 def render_comparison(comparison: Comparison, console: Console, run_dir: str | None) -> None:

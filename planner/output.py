@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from importlib.metadata import version
 
 from planner.case import Case
 from planner.config import ModelConfig
+from planner.json_text import finite_or_none as _finite
 from planner.plan import PlanResult
 from planner.runfolder import RunFolder
-
-
-def _finite(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def plan_summary(result: PlanResult, run_dir: str | None, warnings: list[str] | None = None) -> dict:
@@ -91,18 +87,9 @@ def write_inputs_record(
     """What a run was made of: the model settings (``model.json``, or ``models.json`` by name when
     there are several), the fingerprint of the case's inputs and its warnings (``warnings.txt``)."""
     if len(configs) == 1:
-        folder.write_json("model.json", _as_recorded(configs[0]))
+        folder.write_json("model.json", configs[0].model_dump())
     else:
-        folder.write_json("models.json", {config.name: _as_recorded(config) for config in configs})
+        folder.write_json("models.json", {config.name: config.model_dump() for config in configs})
     folder.write_text("inputs_fingerprint.txt", f"sha256 {case.fingerprint}\n")
     if warnings:
         folder.write_text("warnings.txt", "\n".join(warnings) + "\n")
-
-
-def _as_recorded(config: ModelConfig) -> dict:
-    """The settings as JSON can hold them: ``--time-limit inf`` is no limit, recorded as null
-    like an unset one (``Infinity`` is not JSON; strict readers such as jq refuse the file)."""
-    record = config.model_dump()
-    if record["solver"]["time_limit_s"] == math.inf:
-        record["solver"]["time_limit_s"] = None
-    return record

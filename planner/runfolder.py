@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import re
 import shutil
@@ -25,6 +24,7 @@ from typing import IO, TYPE_CHECKING
 
 from planner.entry import on_force_quit
 from planner.errors import InputError, Problem, WriteError
+from planner.json_text import json_text
 
 try:
     import fcntl
@@ -154,7 +154,7 @@ class RunFolder:
         table.to_csv(self.path / self._writing, index=index, float_format="%.10g")
 
     def write_json(self, name: str, data: object) -> None:
-        self.write_text(name, json.dumps(data, indent=2, default=_json_default) + "\n")
+        self.write_text(name, json_text(data, indent=2) + "\n")
 
     def write_text(self, name: str, text: str) -> None:
         self._writing = name
@@ -343,11 +343,3 @@ def _not_a_folder(path: Path) -> str:
             " folder itself, or a new name inside it"
         )
     return "a file is there" if path.is_file() else "a device, pipe or socket is there"
-
-
-def _json_default(value: object) -> object:
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

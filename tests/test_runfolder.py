@@ -87,3 +87,36 @@ def test_a_staging_name_that_is_a_link_is_never_cleared(tmp_path: Path) -> None:
     (tmp_path / ".run.partial").symlink_to(elsewhere)
     assert "a folder no other run is writing" in _refusal(tmp_path / "run")
     assert (tmp_path / ".run.partial").is_symlink() and (elsewhere / ".planner-run").exists()
+
+
+def _strict_json(text: str) -> object:
+    """JSON as a parser outside Python reads it: ``NaN`` and ``Infinity`` are not JSON."""
+    import json
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_figures_that_are_not_finite_are_written_as_null_at_any_depth(tmp_path: Path) -> None:
+    """An LP stage stopped by its time limit has an infinite gap: nested in a summary's ``stages``
+    it was written as ``Infinity``, which strict readers (jq, JavaScript) refuse."""
+    import numpy as np
+
+    summary = {
+        "mip_gap": float("inf"),
+        "stages": [{"stage": "mean-demand plan", "mip_gap": float("inf"), "bound_musd": float("-inf")}],
+        "figures": (np.float64("nan"), np.int64(3), 1.5),
+        "path": tmp_path,
+    }
+    with RunFolder(tmp_path / "run") as run:
+        run.write_json("summary.json", summary)
+        run.commit()
+    written = _strict_json((tmp_path / "run" / "summary.json").read_text())
+    assert written == {
+        "mip_gap": None,
+        "stages": [{"stage": "mean-demand plan", "mip_gap": None, "bound_musd": None}],
+        "figures": [None, 3, 1.5],
+        "path": str(tmp_path),
+    }
