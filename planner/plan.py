@@ -23,7 +23,7 @@ from planner.errors import InputError, ModelError
 from planner.formulation import LongLeadPlan, PlanningModel, build_model
 from planner.magnitudes import MagnitudeError
 from planner.results import Results, extract_results
-from planner.solve import Progress, SolveOutcome, solve_model
+from planner.solve import PROVEN_GAP, Progress, SolveOutcome, solve_model
 
 
 @dataclass
@@ -46,6 +46,17 @@ class PlanResult:
     @property
     def status(self) -> str:
         return self.outcome.status
+
+    @property
+    def within_mip_gap(self) -> bool:
+        """Every solve (plan-on-mean's mean-demand MIP too) ended optimal within ``mip_gap``."""
+        return self.outcome.is_within_mip_gap and all(s["status"] == "optimal" for s in self.stages)
+
+    @property
+    def proven_optimal(self) -> bool:
+        """Every solve ended at its proven optimum, not merely within a ``mip_gap``."""
+        stages_proven = all(s["status"] == "optimal" and s["mip_gap"] <= PROVEN_GAP for s in self.stages)
+        return self.outcome.is_proven_optimal and stages_proven
 
     @property
     def solve_seconds(self) -> float:

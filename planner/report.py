@@ -37,7 +37,11 @@ def plan_money_unit(result: PlanResult) -> MoneyUnit:
 def status_line(result: PlanResult) -> str:
     o = result.outcome
     money = plan_money_unit(result)
-    mark = "" if o.is_proven_optimal else "  [bold red]NOT PROVEN OPTIMAL: best plan found[/]"
+    mark = ""
+    if not result.within_mip_gap:
+        mark = "  [bold red]NOT PROVEN OPTIMAL: best plan found[/]"
+    elif not result.proven_optimal:
+        mark = f"  (optimal within the {fmt(100 * result.config.solver.mip_gap, 3)}% MIP gap asked)"
     return (
         f"[bold]{literal(result.case.name)}[/] under [bold]{literal(result.config.name)}[/] "
         f"({result.config.policy}, {'MIP' if result.config.integer else 'LP relaxation'}): "

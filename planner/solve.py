@@ -82,6 +82,11 @@ _STATUS_WORDS = {
 }
 
 
+PROVEN_GAP = 1e-6
+"""Plan and bound this close (relative, or absolute in musd as HiGHS's own ``mip_abs_gap``) make
+a proven optimum; a MIP stopped at its 0.5% ``mip_gap`` is optimal within that gap only."""
+
+
 @dataclass
 class SolveOutcome:
     """What HiGHS said, in the terms a planner reads."""
@@ -107,8 +112,15 @@ class SolveOutcome:
     """LP-and-fix figures (LP bound, first plan, fractional columns, seconds) when it ran."""
 
     @property
-    def is_proven_optimal(self) -> bool:
+    def is_within_mip_gap(self) -> bool:
+        """HiGHS proved the plan within the model's ``mip_gap`` of the optimum (status optimal)."""
         return self.status == "optimal"
+
+    @property
+    def is_proven_optimal(self) -> bool:
+        """The plan is the optimum, up to HiGHS's tolerances: not merely within a ``mip_gap``."""
+        close = self.mip_gap <= PROVEN_GAP or abs(self.objective_musd - self.bound_musd) <= PROVEN_GAP
+        return self.is_within_mip_gap and close
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,12 @@ def test_a_small_case_comes_out_proven_optimal_at_the_default_gap() -> None:
     assert default.status == "optimal"
     assert default.objective_musd == pytest.approx(exact.objective_musd, rel=1e-9)
     assert default.outcome.mip_gap <= 1e-9
+    assert default.proven_optimal and default.within_mip_gap
 
 
 def test_a_spent_budget_stops_within_the_gap_and_says_so(tmp_path: Path) -> None:
-    """One node-cell: HiGHS stops at its first plan within 0.5%, as without a budget."""
+    """One node-cell: HiGHS stops at its first plan within 0.5%, as without a budget. The run
+    says the plan is optimal within that gap, not proven optimal (``proven_optimal`` was true)."""
     model = tmp_path / "m.toml"
     model.write_text('policy = "phased"\n[solver]\nmip_gap = 0.005\nthreads = 1\nproof_budget = 1\n')
     runs = [tmp_path / "a", tmp_path / "b"]
@@ -52,6 +54,10 @@ def test_a_spent_budget_stops_within_the_gap_and_says_so(tmp_path: Path) -> None
     first, second = (json.loads((out / "summary.json").read_text()) for out in runs)
     assert first["status"] == "optimal"
     assert 0 < first["mip_gap"] <= 0.005
+    assert first["within_mip_gap"] and not first["proven_optimal"] and first["mip_gap_asked"] == 0.005
+    args = ["solve", str(SETTLES_EARLY), "--model", str(model), "--out", str(tmp_path / "c")]
+    text = CliRunner().invoke(main, args).output
+    assert "(optimal within the 0.500% MIP gap asked)" in " ".join(text.split())
     assert first["objective_musd"] == second["objective_musd"]  # a count, not a clock
     assert "the proof budget (1 node-cells) is spent" in (runs[0] / "solver.log").read_text()
     assert _solve(mip_gap=0.005, proof_budget=0).objective_musd == first["objective_musd"]
