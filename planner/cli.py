@@ -387,6 +387,7 @@ def solve(
             config,
             log_file=folder.file("solver.log"),
             stream_log=stream_log and not as_json,
+            with_duals=duals and not config.integer,  # an LP's duals come with its solve
             on_progress=None if stream_log else lambda p: status.update(progress_text(p)),
         )
         if duals:

@@ -9,7 +9,8 @@ over the period's nodes / scenarios is the expected marginal value.
   (dual of ``meet_demand``; also per scenario, conditional on the scenario).
 - ``site_mw_value``: $M per extra MW-year of built IT capacity at a site and period
   (dual of ``fit_chips_in_buildings``, sign flipped: what one more MW of shell would save).
-- ``firm_mw_value``: $M per extra MW-year of firm power at a site and period (dual of ``firm_power``).
+- ``firm_mw_value``: $M per extra MW-year of firm power at a site and period (dual of
+  ``firm_power``, sign flipped: what one more MW of firm power would save).
 """
 
 from __future__ import annotations
@@ -28,28 +29,10 @@ from planner.solve import solve_model
 
 
 def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
-    """Re-solve the plan's LP (integers fixed at the plan) and read its duals."""
+    """The duals of the plan's LP, in a planner's units: those of the solve itself when it was an
+    LP solved with duals, else of a re-solve with the integers fixed at the plan."""
     pm = result.planning_model
-    m = pm.model
-    fixed_here = []
-    for var in m.component_data_objects(ctype=pyo.Var):
-        if (var.is_integer() or var.is_binary()) and not var.fixed:
-            var.fix(round(var.value or 0.0))
-            fixed_here.append(var)
-    dropped = drop_rows_met_by_fixed_decisions(m)
-    try:
-        with numbers_named_in_inputs(pm):  # fixed integers move into right-hand sides: checked like the MIP
-            outcome = solve_model(m, result.config.solver, with_duals=True)
-    finally:
-        for var in fixed_here:
-            var.unfix()
-        for row in dropped:
-            row.activate()
-    if outcome.status != "optimal":
-        raise ModelError(
-            f"The LP with integer decisions fixed did not solve to optimality: {outcome.status}."
-        )
-    duals = outcome.row_duals
+    duals = result.outcome.row_duals or _duals_with_integers_fixed(result)
     ix, sets, case = pm.ix, pm.sets, pm.case
     period_money = [d * years for d, years in zip(ix.discount, ix.years, strict=True)]
 
@@ -90,6 +73,35 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
         "site_mw_value": per_site("fit_chips_in_buildings", "musd_per_mw_year"),
         "firm_mw_value": per_site("firm_power", "musd_per_mw_year"),
     }
+
+
+def _duals_with_integers_fixed(result: PlanResult) -> dict[str, dict[tuple, float]]:
+    """Re-solve the plan's model as an LP, its integers fixed at the plan, for its row duals. The
+    model's values are put back afterwards: the re-solve may return another plan of equal cost."""
+    pm = result.planning_model
+    m = pm.model
+    values = [(var, var.value) for var in m.component_data_objects(ctype=pyo.Var)]
+    fixed_here = []
+    for var, _ in values:
+        if (var.is_integer() or var.is_binary()) and not var.fixed:
+            var.fix(round(var.value or 0.0))
+            fixed_here.append(var)
+    dropped = drop_rows_met_by_fixed_decisions(m)
+    try:
+        with numbers_named_in_inputs(pm):  # fixed integers move into right-hand sides: checked like the MIP
+            outcome = solve_model(m, result.config.solver, with_duals=True)
+    finally:
+        for var in fixed_here:
+            var.unfix()
+        for row in dropped:
+            row.activate()
+        for var, value in values:
+            var.set_value(value, skip_validation=True)
+    if outcome.status != "optimal":
+        raise ModelError(
+            f"The LP with integer decisions fixed did not solve to optimality: {outcome.status}."
+        )
+    return outcome.row_duals
 
 
 def write_duals(folder: RunFolder, tables: dict[str, pd.DataFrame]) -> None:

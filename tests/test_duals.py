@@ -48,10 +48,14 @@ DELTA = 1e-3
 PERIOD_MONEY = {"p1": 1.0, "p2": 2 / 1.08}  # d[t] * years[t]
 
 
-@pytest.fixture(params=["off", "on"], ids=["as-built", "rescaled"])
+@pytest.fixture(
+    params=[("off", False), ("on", False), ("off", True), ("on", True)],
+    ids=["as-built", "rescaled", "as-built-solved-with-duals", "rescaled-solved-with-duals"],
+)
 def solve_lp(request: pytest.FixtureRequest, tmp_path: Path, write_case, exact_config):
     """``solve_lp(**values) -> PlanResult``: the template with ``values`` over AMPLE, as an LP,
-    passed to HiGHS as built and rescaled (``planner.scaling``: duals must be mapped back)."""
+    passed to HiGHS as built and rescaled (``planner.scaling``: duals must be mapped back), its
+    duals read by a re-solve or, as ``solve --relax --duals`` does, kept from the solve itself."""
     count = [0]
 
     def solve(**values: object) -> PlanResult:
@@ -60,9 +64,11 @@ def solve_lp(request: pytest.FixtureRequest, tmp_path: Path, write_case, exact_c
         files = {name: text.format(**fields) for name, text in TEMPLATE.items()}
         case, _ = load_case(write_case(tmp_path / f"case{count[0]}", base=files))
         config = exact_config(integer=False)
-        solver = config.solver.model_copy(update={"scale": request.param})
-        result = solve_case(case, config.model_copy(update={"solver": solver}))
+        scale, with_duals = request.param
+        solver = config.solver.model_copy(update={"scale": scale})
+        result = solve_case(case, config.model_copy(update={"solver": solver}), with_duals=with_duals)
         assert result.status == "optimal"
+        assert bool(result.outcome.row_duals) == with_duals
         return result
 
     return solve
@@ -200,10 +206,26 @@ def test_firm_mw_value_matches_perturbation(solve_lp, how: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def test_an_lp_solved_with_duals_is_not_solved_again(
+    tiny_case_dir: Path, exact_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``solve --relax --duals`` solved the LP twice: once for the plan, once for its duals."""
+    case, _ = load_case(tiny_case_dir)
+    resolved = shadow_prices(solve_case(case, exact_config(integer=False)))
+    result = solve_case(case, exact_config(integer=False), with_duals=True)
+    monkeypatch.setattr("planner.duals.solve_model", lambda *args, **kwargs: pytest.fail("solved again"))
+    kept = shadow_prices(result)
+    for name, table in resolved.items():
+        pd.testing.assert_frame_equal(kept[name], table, rtol=1e-7, atol=1e-9)
+
+
 def test_mip_duals_fix_integers_only_for_the_dual_solve(tiny_case_dir: Path, exact_config) -> None:
     case, _ = load_case(tiny_case_dir)
     result = solve_case(case, exact_config())
+    m = result.planning_model.model
+    values = {var.name: var.value for var in m.component_data_objects(pyo.Var)}
     tables = shadow_prices(result)
+    assert {var.name: var.value for var in m.component_data_objects(pyo.Var)} == values  # put back
     demand = tables["demand_marginal"]
     assert len(demand) == len(case.periods) * len(case.workloads)
     assert {f"scenario_{w}" for w in case.scenarios} <= set(demand.columns)
@@ -213,7 +235,11 @@ def test_mip_duals_fix_integers_only_for_the_dual_solve(tiny_case_dir: Path, exa
     assert integers and not any(v.fixed for v in integers)
 
 
-def test_solve_duals_writes_tables_and_prints_summary(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_solve_duals_writes_tables_and_prints_summary(
+    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An LP's duals come with its solve: no second solve for them."""
+    monkeypatch.setattr("planner.duals.solve_model", lambda *args, **kwargs: pytest.fail("solved again"))
     out = tmp_path / "run"
     result = cli("solve", tiny_case_dir, "--relax", "--duals", "--out", out)
     assert result.exit_code == 0, result.output
