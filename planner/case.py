@@ -8,7 +8,7 @@ referenced here is known to exist; probabilities sum to one; every scenario give
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from planner.schema import ChipRow, ContractRow, ParameterValues, SiteRow
 
@@ -52,22 +52,9 @@ class Case:
     def with_demand(
         self, demand_eflops: dict[tuple[str, str, str], float], scenario_probability: dict[str, float]
     ) -> Case:
-        """A copy with other scenarios (used for plan-on-mean and perfect-information solves)."""
-        return Case(
-            name=self.name,
-            parameters=self.parameters,
-            period_years=self.period_years,
-            scenario_probability=scenario_probability,
-            workloads=self.workloads,
-            demand_eflops=demand_eflops,
-            sites=self.sites,
-            chips=self.chips,
-            contracts=self.contracts,
-            chip_performance_pflops=self.chip_performance_pflops,
-            chip_supply_units=self.chip_supply_units,
-            budget_musd=self.budget_musd,
-            fingerprint=self.fingerprint,
-        )
+        """A copy with other scenarios (used for plan-on-mean and perfect-information solves);
+        every other input, including any added to the case later, is kept."""
+        return replace(self, demand_eflops=demand_eflops, scenario_probability=scenario_probability)
 
     def mean_demand_case(self) -> Case:
         """The single-scenario case whose demand is the probability-weighted mean demand."""

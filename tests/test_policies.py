@@ -156,3 +156,17 @@ def test_relaxation_never_costs_more(policy: str) -> None:
     lp, mip = solve(case, policy, integer=False), solve(case, policy)
     assert lp.objective_musd <= mip.objective_musd + 1e-6
     assert mip.objective_musd == approx({"phased": 2.525, "all-at-once": 3.03}[policy])
+
+
+def test_the_mean_and_scenario_cases_keep_every_other_input(tiny_case_dir) -> None:
+    """Plan-on-mean and EVPI solve copies of the case with other demand: every other field of
+    :class:`Case` is the same object (a field left out of the copy would silently vanish)."""
+    import dataclasses
+
+    from planner.loader import load_case
+
+    case, _ = load_case(tiny_case_dir)
+    for copy in (case.mean_demand_case(), case.scenario_case(case.scenarios[0])):
+        for field in dataclasses.fields(case):
+            if field.name not in ("demand_eflops", "scenario_probability"):
+                assert getattr(copy, field.name) is getattr(case, field.name), field.name
