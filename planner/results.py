@@ -606,15 +606,14 @@ def _over_scenarios(values: pd.Series, probability: dict[str, float], alpha: flo
 
 def _capex_by_period(pm: PlanningModel) -> pd.DataFrame:
     """Undiscounted capex committed per period, expected over scenarios (musd), by kind."""
-    from planner.formulation.budget import capex_at_node_musd
+    from planner.formulation.budget import NODE_CAPEX
 
     rows = {}
     for node in pm.sets.info_tree.nodes:
         period = pm.ix.periods[node.t]
-        capex = capex_at_node_musd(pm.model, pm.case, pm.sets, node.id)
-        row = rows.setdefault(period, dict.fromkeys(capex, 0.0))
-        for kind, expr in capex.items():
-            row[kind] += node.probability * pyo.value(expr)
+        row = rows.setdefault(period, dict.fromkeys(NODE_CAPEX, 0.0))
+        for kind, node_capex in NODE_CAPEX.items():
+            row[kind] += node.probability * pyo.value(node_capex(pm.model, pm.case, pm.sets, node.id))
     table = pd.DataFrame.from_dict(rows, orient="index")
     table["total"] = table.sum(axis=1)
     table.index.name = "period"

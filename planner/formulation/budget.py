@@ -25,16 +25,31 @@ def power_capex_musd(m: pyo.ConcreteModel, case: Case, q: str, b: int) -> object
     return m.sign[q, b] * (contract.mw * contract.capex_musd_per_mw)
 
 
-def capex_at_node_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> dict[str, object]:
-    """Undiscounted capex paid at info node ``n``, by kind (item A of the objective)."""
+def node_buildings_capex_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+    """Undiscounted buildings capex paid at info node ``n``."""
     b = sets.long_lead_node[n]
-    return {
-        "buildings_capex": sum(buildings_capex_musd(m, case, s, b) for s in case.sites if (s, b) in m.build),
-        "chips_capex": sum(
-            chips_capex_musd(m, case, c, s, n) for c in case.chips for s in case.sites if (c, s, n) in m.buy
-        ),
-        "power_capex": sum(power_capex_musd(m, case, q, b) for q in case.contracts if (q, b) in m.sign),
-    }
+    return sum(buildings_capex_musd(m, case, s, b) for s in case.sites if (s, b) in m.build)
+
+
+def node_chips_capex_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+    """Undiscounted chips capex paid at info node ``n``."""
+    return sum(
+        chips_capex_musd(m, case, c, s, n) for c in case.chips for s in case.sites if (c, s, n) in m.buy
+    )
+
+
+def node_power_capex_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+    """Undiscounted power-contract capex paid at info node ``n``."""
+    b = sets.long_lead_node[n]
+    return sum(power_capex_musd(m, case, q, b) for q in case.contracts if (q, b) in m.sign)
+
+
+NODE_CAPEX = {
+    "buildings_capex": node_buildings_capex_musd,
+    "chips_capex": node_chips_capex_musd,
+    "power_capex": node_power_capex_musd,
+}
+"""Item A of the objective, by kind: undiscounted capex paid at an info node."""
 
 
 def add_budget(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
@@ -43,7 +58,7 @@ def add_budget(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     keys = [n.id for n in sets.info_tree.nodes if periods[n.t] in case.budget_musd]
 
     def rule(_m: pyo.ConcreteModel, n: int) -> object:
-        capex = sum(capex_at_node_musd(m, case, sets, n).values())
+        capex = sum(node_capex(m, case, sets, n) for node_capex in NODE_CAPEX.values())
         limit = case.budget_musd[periods[sets.info_tree.nodes[n].t]]
         if isinstance(capex, (int, float)):
             return pyo.Constraint.Skip

@@ -11,8 +11,8 @@ import pyomo.environ as pyo
 
 from planner.case import Case
 from planner.formulation.budget import (
+    NODE_CAPEX,
     buildings_capex_musd,
-    capex_at_node_musd,
     chips_capex_musd,
     power_capex_musd,
 )
@@ -49,31 +49,47 @@ def add_node_costs(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     D: ``(1 + r)^(-Y) * capex * max(0, 1 - (Y - y[t]) / life_years)``.
     """
     ix = sets.ix
+    annual = {
+        "site_om": _site_om_musd_per_year,
+        "chip_om": _chip_om_musd_per_year,
+        "capacity_charge": _capacity_charge_musd_per_year,
+    }
 
     def rule(_m: pyo.ConcreteModel, component: str, n: int) -> object:
         t = sets.info_tree.nodes[n].t
-        b = sets.long_lead_node[n]
-        if component in ("buildings_capex", "chips_capex", "power_capex"):
-            return ix.discount[t] * capex_at_node_musd(m, case, sets, n)[component]
-        if component == "site_om":
-            return ix.annual_weight[t] * sum(
-                site.fixed_om_musd_per_mw_year * built_mw(m, case, s, b) for s, site in case.sites.items()
-            )
-        if component == "chip_om":
-            return ix.annual_weight[t] * sum(
-                m.fleet[c, s, n] * (case.chips[c].opex_usd_per_year / 1e6)
-                for c in case.chips
-                for s in case.sites
-                if (c, s, n) in m.fleet
-            )
-        if component == "capacity_charge":
-            return ix.annual_weight[t] * sum(
-                q_row.capacity_cost_musd_per_mw_year * q_row.mw * active_share(m, sets, q, n)
-                for q, q_row in case.contracts.items()
-            )
-        return ix.end_discount * _salvage_musd(m, case, sets, n)
+        if component in NODE_CAPEX:
+            return ix.discount[t] * NODE_CAPEX[component](m, case, sets, n)
+        if component in annual:
+            return ix.annual_weight[t] * annual[component](m, case, sets, n)
+        if component == "salvage":
+            return ix.end_discount * _salvage_musd(m, case, sets, n)
+        raise ValueError(f"cost component {component!r} has no expression")  # a new name, not yet written
 
     m.node_cost = pyo.Expression(NODE_COMPONENTS, [n.id for n in sets.info_tree.nodes], rule=rule)
+
+
+def _site_om_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+    """``fixed_om_musd_per_mw_year * built[s,t]`` over the sites."""
+    b = sets.long_lead_node[n]
+    return sum(site.fixed_om_musd_per_mw_year * built_mw(m, case, s, b) for s, site in case.sites.items())
+
+
+def _chip_om_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+    """``opex_usd_per_year * fleet / 1e6`` over the chips and sites."""
+    return sum(
+        m.fleet[c, s, n] * (case.chips[c].opex_usd_per_year / 1e6)
+        for c in case.chips
+        for s in case.sites
+        if (c, s, n) in m.fleet
+    )
+
+
+def _capacity_charge_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+    """``capacity_cost_musd_per_mw_year * mw * active`` over the contracts."""
+    return sum(
+        q_row.capacity_cost_musd_per_mw_year * q_row.mw * active_share(m, sets, q, n)
+        for q, q_row in case.contracts.items()
+    )
 
 
 def _salvage_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
