@@ -451,11 +451,17 @@ def _relative_src(target: Path, folder: Path) -> str:
     return Path(rel).as_posix()
 
 
+def html_number(value: float) -> str:
+    """A table figure: 3 decimals from 1 up, else 4 significant digits, so that shares and gaps
+    (a gap of 0.004999, an idle share of 0.00613) are not rounded to 0.005 and 0.006."""
+    return f"{value:,.3f}" if abs(value) >= 1 else f"{value:.4g}"
+
+
 def _section_body(content: str | Path | pd.DataFrame, folder: Path) -> str:
     """The HTML of one section's content: image, link, table or paragraph."""
     if isinstance(content, pd.DataFrame):
         return content.to_html(
-            float_format=lambda v: f"{v:.3f}",
+            float_format=html_number,
             classes="table",
             border=0,
             na_rep="",
@@ -473,7 +479,7 @@ def write_html(path: Path, title: str, sections: list[tuple[str, str | Path | pd
     """Write a simple HTML report: a title, then one heading and content per section.
 
     A ``Path`` to a .png becomes an ``<img>`` referring to the file relative to the page's
-    folder, a DataFrame a table (3 decimals), a string an escaped paragraph.
+    folder, a DataFrame a table (:func:`html_number`), a string an escaped paragraph.
     """
     path = Path(path)
     body = [f"<h1>{html.escape(title)}</h1>"]

@@ -538,7 +538,7 @@ def _plain(value: object) -> str:
     if isinstance(value, list | tuple):
         separator = "; " if any(isinstance(item, list) for item in value) else ", "
         return separator.join(_plain(item) for item in value)
-    return str(value)
+    return "none" if value is None else str(value)
 
 
 @main.command()

@@ -279,6 +279,13 @@ def test_write_html(tmp_path: Path) -> None:
     assert "<p>cost &lt; 5 &amp; risk</p>" in text
 
 
+def test_html_tables_keep_small_shares_and_gaps() -> None:
+    """A gap of 0.004999 and an idle share of 0.00613 were shown as 0.005 and 0.006."""
+    assert [charts.html_number(v) for v in (0.004999, 0.00613, 0.0, -0.25, 12.3456789, 104375.4908)] == [
+        "0.004999", "0.00613", "0", "-0.25", "12.346", "104,375.491"
+    ]
+
+
 def test_write_html_empty_sections(tmp_path: Path) -> None:
     text = charts.write_html(tmp_path / "empty.html", "Nothing", []).read_text(encoding="utf-8")
     assert "<h1>Nothing</h1>" in text and "<h2>" not in text

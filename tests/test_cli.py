@@ -659,6 +659,17 @@ def test_validate_good_case(cli, tiny_case_dir: Path) -> None:
     assert summary["warnings"] == []
 
 
+def test_validate_says_none_for_a_tree_branching_in_the_first_period(
+    cli, tiny_files: dict, write_case, tmp_path: Path
+) -> None:
+    """Scenarios that differ from the first period share no period: "none", not Python's None."""
+    demand = tiny_files["demand.csv"].replace("low,p1,training,2", "low,p1,training,1")
+    result = cli("validate", write_case(tmp_path / "root", {"demand.csv": demand}))
+    assert result.exit_code == 0, result.output
+    assert "period p1, shared_until none, scenarios high, low" in result.stdout
+    assert "None" not in result.stdout
+
+
 def test_validate_bad_case_lists_every_problem(cli, tiny_files: dict, write_case, tmp_path: Path) -> None:
     files = {
         "sites.csv": tiny_files["sites.csv"].replace("0,1.2,15", "0,0.9,15"),  # pue < 1, row 2
