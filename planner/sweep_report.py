@@ -107,7 +107,9 @@ def sweep_money_unit(table: pd.DataFrame) -> MoneyUnit:
 def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
     money = sweep_money_unit(table)
     unit = money.label
-    view = Table(title="Sweep variants", title_justify="left")
+    view = Table(
+        title="Sweep variants (money: expected discounted cost, the objective's terms)", title_justify="left"
+    )
     for column in (
         "case",
         "group",

@@ -139,6 +139,19 @@ def test_plan_on_means_gap_is_that_of_its_mean_demand_mip(write_case, exact_conf
     assert strategy_figures(case, task)["mip_gap"] == 0.005
 
 
+def test_solve_says_plan_on_means_mean_demand_gap(tiny_case_dir: Path, exact_config) -> None:
+    """``solve --model plan-on-mean`` showed gap 0.000% (its second solve's) where its mean-demand
+    MIP had stopped at 0.46%, and called the plan proven optimal."""
+    from planner.report import status_line
+
+    case, _ = load_case(tiny_case_dir)
+    result = solve_case(case, exact_config("plan-on-mean"))
+    assert result.proven_optimal
+    result.stages[0]["mip_gap"] = 0.0046  # as the flagship's mean-demand MIP stopped
+    assert "gap 0.000%, mean-demand plan gap 0.460%" in status_line(result)
+    assert result.within_mip_gap and not result.proven_optimal
+
+
 def test_evpi_and_vss_are_in_expected_cost_for_a_risk_averse_model(
     write_case, exact_config, tmp_path: Path
 ) -> None:
