@@ -34,6 +34,11 @@ class Comparison:
     perfect_information: dict[str, SolvedTask] = field(default_factory=dict)
     evpi_musd: float | None = None
     vss_musd: float | None = None
+    evpi_range_musd: tuple[float, float] | None = None
+    """Where EVPI lies given the solves' MIP gaps: each optimum is only known to lie between its
+    bound and its plan (None with a risk-averse reference, whose bound is not one on expected cost)."""
+    vss_range_musd: tuple[float, float] | None = None
+    """Where VSS lies given the phased solve's MIP gap (plan-on-mean's cost is that of its plan)."""
 
     def figures(self) -> pd.DataFrame:
         """One column per strategy, one row per figure (musd, MW, MWh, shares, EFLOPS-years)."""
@@ -47,6 +52,24 @@ class Comparison:
         figures = self.figures()
         first = figures.columns[0]
         return figures.sub(figures[first], axis=0)
+
+    def perfect_information_table(self) -> pd.DataFrame:
+        """The wait-and-see solves behind EVPI: each scenario alone with perfect foresight."""
+        rows = []
+        for w, task in self.perfect_information.items():
+            summary = task.summary if task.ok else {}
+            rows.append(
+                {
+                    "scenario": w,
+                    "probability": self.case.scenario_probability[w],
+                    "status": summary.get("status", "failed"),
+                    "expected_cost_musd": summary.get("expected_cost_musd"),
+                    "bound_musd": summary.get("bound_musd"),
+                    "mip_gap": summary.get("mip_gap"),
+                }
+            )
+        columns = ["scenario", "probability", "status", "expected_cost_musd", "bound_musd", "mip_gap"]
+        return pd.DataFrame(rows, columns=columns)
 
     def capex_by_year(self) -> pd.DataFrame:
         """Undiscounted expected capex per period (musd), one column per strategy."""
@@ -167,15 +190,29 @@ def _value_of_information(
     mean_cost = _expected_cost(done.get(mean_name))
     if phased_cost is None:
         return
+    phased_bound = _bound_on_expected_cost(done.get(phased_name))
     if len(case.scenarios) == 1:
         comparison.evpi_musd = 0.0
     else:
-        costs = [_expected_cost(t) for t in comparison.perfect_information.values()]
-        if all(c is not None for c in costs):
-            wait_and_see = sum(
-                case.scenario_probability[w] * c
-                for w, c in zip(comparison.perfect_information, costs, strict=True)
-            )
-            comparison.evpi_musd = phased_cost - wait_and_see
+        tasks = comparison.perfect_information
+        costs = {w: _expected_cost(t) for w, t in tasks.items()}
+        if all(c is not None for c in costs.values()):
+            p = case.scenario_probability
+            comparison.evpi_musd = phased_cost - sum(p[w] * c for w, c in costs.items())
+            bounds = {w: _bound_on_expected_cost(t) for w, t in tasks.items()}
+            if phased_bound is not None and all(b is not None for b in bounds.values()):
+                comparison.evpi_range_musd = (
+                    phased_bound - sum(p[w] * c for w, c in costs.items()),
+                    phased_cost - sum(p[w] * b for w, b in bounds.items()),
+                )
     if mean_cost is not None:
         comparison.vss_musd = mean_cost - phased_cost
+        if phased_bound is not None:
+            comparison.vss_range_musd = (mean_cost - phased_cost, mean_cost - phased_bound)
+
+
+def _bound_on_expected_cost(task: SolvedTask | None) -> float | None:
+    """The solve's bound when it bounds the expected cost (a risk-neutral model's objective)."""
+    if task is None or not task.ok or task.summary["cvar_weight"] != 0:
+        return None
+    return task.summary["bound_musd"]  # None when HiGHS had no finite bound

@@ -67,8 +67,11 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
         },
         "evpi_musd": comparison.evpi_musd,
         "vss_musd": comparison.vss_musd,
-        "evpi_reading": evpi_reading(comparison.evpi_musd, money),
-        "vss_reading": vss_reading(comparison.vss_musd, money),
+        "evpi_range_musd": comparison.evpi_range_musd,
+        "vss_range_musd": comparison.vss_range_musd,
+        "evpi_reading": evpi_reading(comparison, money),
+        "vss_reading": vss_reading(comparison, money),
+        "perfect_information": comparison.perfect_information_table().to_dict(orient="records"),
         "run_dir": run_dir,
         "warnings": warnings,
     }
@@ -111,33 +114,44 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         capex_table.add_row(literal(period), *[money(v, 2) for v in row])
     console.print(capex_table)
     console.print(
-        f"EVPI {money(comparison.evpi_musd)} {money.label}: {evpi_reading(comparison.evpi_musd, money)}",
+        f"EVPI {money(comparison.evpi_musd)} {money.label}: {evpi_reading(comparison, money)}",
         highlight=False,
     )
     console.print(
-        f"VSS  {money(comparison.vss_musd)} {money.label}: {vss_reading(comparison.vss_musd, money)}",
+        f"VSS  {money(comparison.vss_musd)} {money.label}: {vss_reading(comparison, money)}",
         highlight=False,
     )
     if run_dir:
         console.print(f"Run folder: [bold]{literal(run_dir)}[/] (index.html has the charts)")
 
 
-def evpi_reading(evpi_musd: float | None, money: MoneyUnit) -> str:
-    if evpi_musd is None:
+def evpi_reading(comparison: Comparison, money: MoneyUnit) -> str:
+    if comparison.evpi_musd is None:
         return "EVPI unavailable: a solve failed."
     return (
-        f"Knowing in advance which demand scenario comes would be worth {money(evpi_musd)} {money.label} "
-        "in expected cost: the most worth paying for better forecasts or for delaying commitments."
+        f"Knowing in advance which demand scenario comes would be worth {money(comparison.evpi_musd)}"
+        f" {money.label}{_within(comparison.evpi_range_musd, money)} in expected cost: the most worth"
+        " paying for better forecasts or for delaying commitments."
     )
 
 
-def vss_reading(vss_musd: float | None, money: MoneyUnit) -> str:
-    if vss_musd is None:
+def vss_reading(comparison: Comparison, money: MoneyUnit) -> str:
+    if comparison.vss_musd is None:
         return "VSS unavailable: a solve failed."
     return (
         "Planning on the scenario tree instead of on the mean forecast saves"
-        f" {money(vss_musd)} {money.label} in expected cost: the price of ignoring demand uncertainty."
+        f" {money(comparison.vss_musd)} {money.label}{_within(comparison.vss_range_musd, money)}"
+        " in expected cost: the price of ignoring demand uncertainty."
     )
+
+
+def _within(interval: tuple[float, float] | None, money: MoneyUnit) -> str:
+    """Where a figure made of MIP results lies given their gaps; nothing when they are exact at the
+    figure's shown precision."""
+    if interval is None:
+        return ""
+    low, high = money(interval[0]), money(interval[1])
+    return "" if low == high else f" (between {low} and {high} {money.label} given the MIP gaps)"
 
 
 def _money_unit(figures: object) -> MoneyUnit:
@@ -158,6 +172,7 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, wa
         plot_stranded_capital,
         write_html,
     )
+    from planner.output import write_result_tables
 
     figures = comparison.figures()
     money = _money_unit(figures)
@@ -167,14 +182,12 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, wa
     figures = figures.drop(index=timings)
     folder.write_table("comparison", figures.rename_axis("figure"), index=True)
     folder.write_table("capex_by_year", comparison.capex_by_year().rename_axis("period"), index=True)
+    if comparison.perfect_information:
+        folder.write_table("perfect_information", comparison.perfect_information_table())
     folder.write_json("summary.json", comparison_summary(comparison, run_dir, warnings))
     ok = {name: task for name, task in comparison.strategies.items() if task.ok}
     for name, task in ok.items():
-        folder.write_table(f"stranded_by_scenario-{name}", task.results.stranded_by_scenario, index=True)
-        folder.write_table(f"stranded_by_period-{name}", task.results.stranded_by_period)
-        folder.write_table(f"cost_by_scenario-{name}", task.results.cost_by_scenario, index=True)
-        folder.write_table(f"risk-{name}", task.results.risk, index=True)
-        folder.write_table(f"risk_by_period-{name}", task.results.risk_by_period)
+        write_result_tables(folder, task.results, f"-{name}")  # every table a solve's folder has
     charts = {
         "Installed vs demanded compute": plot_capacity_vs_demand(
             {n: t.results.capacity_by_period for n, t in ok.items()}, folder.file("capacity_vs_demand.png")
@@ -191,7 +204,7 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, wa
     sections: list[tuple[str, object]] = [
         (
             "Value of information",
-            f"{evpi_reading(comparison.evpi_musd, money)} {vss_reading(comparison.vss_musd, money)}",
+            f"{evpi_reading(comparison, money)} {vss_reading(comparison, money)}",
         ),
         ("Figures", figures),
     ]

@@ -8,6 +8,7 @@ from planner.case import Case
 from planner.config import ModelConfig
 from planner.json_text import finite_or_none as _finite
 from planner.plan import PlanResult
+from planner.results import Results
 from planner.runfolder import RunFolder
 
 
@@ -76,11 +77,19 @@ def largest_mip_gap(summary: dict) -> float | None:
 
 def write_plan(folder: RunFolder, result: PlanResult, warnings: list[str], final_dir: str) -> None:
     """Every result table as CSV, the summary, the model settings and the inputs' fingerprint."""
-    for name, table in result.results.tables().items():
-        index = name in ("cost_by_scenario", "stranded_by_scenario", "risk", "capex_by_period")
-        folder.write_table(name, table, index=index)
+    write_result_tables(folder, result.results)
     folder.write_json("summary.json", plan_summary(result, final_dir, warnings))
     write_inputs_record(folder, result.case, [result.config], warnings)
+
+
+INDEXED_TABLES = ("cost_by_scenario", "stranded_by_scenario", "risk", "capex_by_period")
+"""Result tables whose index is a column of their own (scenario, metric, period)."""
+
+
+def write_result_tables(folder: RunFolder, results: Results, suffix: str = "") -> None:
+    """Every result table as ``<table><suffix>.csv`` (``compare`` gives each strategy its suffix)."""
+    for name, table in results.tables().items():
+        folder.write_table(f"{name}{suffix}", table, index=name in INDEXED_TABLES)
 
 
 def write_inputs_record(

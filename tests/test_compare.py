@@ -139,6 +139,40 @@ def test_plan_on_means_gap_is_that_of_its_mean_demand_mip(write_case, exact_conf
     assert strategy_figures(case, task)["mip_gap"] == 0.005
 
 
+def test_evpi_and_vss_ranges_follow_from_each_solves_bound(tiny_case_dir: Path, exact_config) -> None:
+    """Each optimum lies between its bound and its plan: EVPI between phased bound - sum p * plan_w
+    and phased plan - sum p * bound_w, VSS between mean - phased plan and mean - phased bound.
+    Exact solves give a point; the wait-and-see solves are written out with their bounds."""
+    from planner.compare import _value_of_information
+    from planner.parallel import SolvedTask
+
+    case, _ = load_case(tiny_case_dir)
+    exact = compare_strategies(case, [exact_config("phased"), exact_config("plan-on-mean")], workers=1)
+    assert exact.evpi_range_musd == pytest.approx((exact.evpi_musd, exact.evpi_musd), rel=1e-6)
+    assert exact.vss_range_musd == pytest.approx((exact.vss_musd, exact.vss_musd), rel=1e-6)
+    table = exact.perfect_information_table()
+    assert list(table["scenario"]) == ["high", "low"] and set(table["status"]) == {"optimal"}
+
+    def task(cost: float, bound: float, cvar_weight: float = 0.0) -> SolvedTask:
+        summary = {"expected_cost_musd": cost, "bound_musd": bound, "cvar_weight": cvar_weight}
+        return SolvedTask("k", summary, None)
+
+    configs = [exact_config("phased"), exact_config("plan-on-mean")]
+    done = {"phased": task(100.0, 99.0), "plan-on-mean": task(130.0, 130.0)}
+    exact.perfect_information = {"high": task(120.0, 118.0), "low": task(60.0, 59.5)}
+    _value_of_information(exact, done, configs)
+    p_high, p_low = case.scenario_probability["high"], case.scenario_probability["low"]  # 0.6, 0.4
+    assert exact.evpi_musd == pytest.approx(100.0 - (p_high * 120.0 + p_low * 60.0))
+    assert exact.evpi_range_musd == pytest.approx(
+        (99.0 - (p_high * 120.0 + p_low * 60.0), 100.0 - (p_high * 118.0 + p_low * 59.5))
+    )
+    assert exact.vss_musd == pytest.approx(30.0) and exact.vss_range_musd == pytest.approx((30.0, 31.0))
+    averse = {"phased": task(100.0, 99.0, cvar_weight=0.5), "plan-on-mean": task(130.0, 130.0)}
+    exact.evpi_range_musd = exact.vss_range_musd = None
+    _value_of_information(exact, averse, configs)  # a bound on cost + 0.5 CVaR bounds no expected cost
+    assert exact.evpi_range_musd is None and exact.vss_range_musd is None
+
+
 def test_solve_says_plan_on_means_mean_demand_gap(tiny_case_dir: Path, exact_config) -> None:
     """``solve --model plan-on-mean`` showed gap 0.000% (its second solve's) where its mean-demand
     MIP had stopped at 0.46%, and called the plan proven optimal."""
@@ -284,6 +318,8 @@ def test_compare_json(compare_run: dict, exact_config) -> None:
         strategies["plan-on-mean"]["objective_musd"] - strategies["phased"]["objective_musd"], rel=1e-9
     )
     assert payload["evpi_musd"] >= -1e-6 and payload["vss_musd"] >= -1e-6
+    assert payload["evpi_range_musd"] == pytest.approx([payload["evpi_musd"]] * 2, rel=1e-6)  # gap 0
+    assert [row["scenario"] for row in payload["perfect_information"]] == ["high", "low"]
     assert payload["run_dir"] == str(compare_run["out"])
     assert payload["differences_vs_first"]["phased"]["objective_musd"] == 0
     # the phased objective is the one a direct solve gives
@@ -292,7 +328,9 @@ def test_compare_json(compare_run: dict, exact_config) -> None:
     assert strategies["phased"]["objective_musd"] == pytest.approx(direct, rel=1e-7)
 
 
-def test_compare_run_folder(compare_run: dict) -> None:
+def test_compare_run_folder(compare_run: dict, cli) -> None:
+    """Each strategy gets every table a solve's folder has (its builds, chips, contracts, dispatch,
+    energy and unmet demand too: without them no figure of a comparison could be checked)."""
     out = compare_run["out"]
     for name in ("capacity_vs_demand.png", "stranded_capital.png", "capex_by_year.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
@@ -300,9 +338,12 @@ def test_compare_run_folder(compare_run: dict) -> None:
     assert "Value of information" in html
     for name in ("capacity_vs_demand.png", "stranded_capital.png", "capex_by_year.png"):
         assert f'src="{name}"' in html, name
-    for name in ("comparison.csv", "capex_by_year.csv", "summary.json"):
+    for name in ("comparison.csv", "capex_by_year.csv", "summary.json", "perfect_information.csv"):
         assert (out / name).is_file(), name
-    tables = ("stranded_by_scenario", "stranded_by_period", "cost_by_scenario", "risk", "risk_by_period")
+    solved = compare_run["root"] / "solved"
+    assert cli("solve", compare_run["case_dir"], "--mip-gap", "0", "--out", solved).exit_code == 0
+    tables = {path.stem for path in solved.glob("*.csv")} - {"timings"}
+    assert {"builds", "chips", "contracts", "dispatch", "energy", "unmet", "risk"} <= tables
     for policy in POLICIES:
         for table in tables:
             assert (out / f"{table}-{policy}.csv").is_file(), (table, policy)
