@@ -98,6 +98,8 @@ PARAMETERS = "parameters.csv"
 PERIODS = "periods.csv"
 SCENARIOS = "scenarios.csv"
 DEMAND = "demand.csv"
+ROUND_OFF = 1e-9
+"""Relative difference below which two demand cells read as the same number typed two ways."""
 SITES = "sites.csv"
 CHIPS = "chips.csv"
 PERFORMANCE = "chip_performance.csv"
@@ -525,6 +527,7 @@ class _CaseReader:
             self._warn_scenario_names,
             self._warn_ids_differing_in_case,
             self._warn_period_order,
+            self._warn_branches_by_round_off,
             self._warn_parameters,
             self._warn_amounts_below_tolerance,
         ]
@@ -568,6 +571,29 @@ class _CaseReader:
                     "order listed (first = now), whatever their ids say"
                 )
                 return
+
+    def _warn_branches_by_round_off(self, case: Case) -> None:
+        """The tree branches where demand histories first differ, exactly, as the contract says; a
+        spreadsheet formula giving 1.1 against 1.1000000000000001 splits it there, and the phased
+        plan then knows its scenario one branch point early (lower cost, other EVPI)."""
+        from planner.case_summary import branching_points
+
+        for point in branching_points(case):
+            firsts = [branch[0] for branch in point["branches"]]
+            for i, one in enumerate(firsts):
+                for other in firsts[i + 1 :]:
+                    period = point["period"]
+                    demands = [
+                        (case.demand_eflops[(one, period, k)], case.demand_eflops[(other, period, k)])
+                        for k in case.workloads
+                    ]
+                    if all(math.isclose(a, b, rel_tol=ROUND_OFF, abs_tol=0.0) for a, b in demands):
+                        self.warnings.append(
+                            f"{DEMAND}: scenarios '{one}' and '{other}' differ in period '{period}' "
+                            f"only by round-off ({_differences(demands)}); the scenario tree branches "
+                            "there all the same (decisions from then on may differ). Equal cells make "
+                            "them share the period"
+                        )
 
     def _warn_scenario_names(self, case: Case) -> None:
         if len(case.scenarios) < 2:
@@ -727,6 +753,11 @@ def _listed(names: list[str]) -> str:
 
 _CALENDAR_ID = re.compile(r"(?:FY|Y)?[ _-]?((?:19|20|21)\d\d)(?:[ _-]?([QH])([1-4]))?", re.IGNORECASE)
 """A period id that reads as a year, or a quarter or half of one: 2030, 2027Q3, FY2030-H2."""
+
+
+def _differences(pairs: list[tuple[float, float]]) -> str:
+    """The cells that differ, as written: ``1.1 vs 1.1000000000000001 EFLOPS``."""
+    return ", ".join(f"{a!r} vs {b!r} EFLOPS" for a, b in pairs if a != b)
 
 
 def _calendar_key(period: str) -> tuple[int, float] | None:

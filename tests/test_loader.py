@@ -1025,6 +1025,30 @@ def test_warnings_on_their_edges(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("low_training_p2", "warned"),
+    [("2.5000000000000004", True), ("2.500000003", False), ("2.5", False)],
+)
+def test_a_branch_made_by_round_off_is_a_warning(
+    low_training_p2: str, warned: bool, write_case, tiny_files: dict, tmp_path: Path
+) -> None:
+    """Scenarios differing only by round-off (relative 1e-9 or less: a formula's 2.5000000000000004)
+    still branch the tree, as the contract says, with a warning; 1.2e-9 apart is a real difference."""
+    demand = (
+        tiny_files["demand.csv"]
+        .replace("high,p2,training,5\nhigh,p2,inference,3", "high,p2,training,2.5\nhigh,p2,inference,1.5")
+        .replace("low,p2,training,2.5", f"low,p2,training,{low_training_p2}")
+    )
+    _, warnings = load_case(write_case(tmp_path / "case", {"demand.csv": demand}))
+    said = [w for w in warnings if "round-off" in w]
+    expected = (
+        "demand.csv: scenarios 'high' and 'low' differ in period 'p2' only by round-off (2.5 vs "
+        "2.5000000000000004 EFLOPS); the scenario tree branches there all the same (decisions from "
+        "then on may differ). Equal cells make them share the period"
+    )
+    assert said == ([expected] if warned else [])
+
+
 def test_suspicious_magnitudes_are_warnings_past_their_edges(tmp_path: Path) -> None:
     """A discount rate above 1 (8 for 8%), hours per year above a leap year's 8784 or under 1000,
     a PUE above 3, a site whose every contract has firm_fraction 0, an existing contract's capex,
