@@ -64,3 +64,25 @@ def test_states_equal_the_contracts_vintage_sums(case: Case) -> None:
                 b = long_path[t]
                 state = _value(m.contract_active[q, b]) if (q, b) in m.contract_active else 0.0
                 assert state == pytest.approx(direct, abs=1e-6)
+
+
+def test_no_chip_is_bought_where_no_it_mw_is_built_yet() -> None:
+    """Site s2 has no existing MW and a 2-period building lead: no buy, fleet or run exists there
+    before p3 (the fit row would hold them at 0; they doubled the flagship's columns). s1, with
+    existing MW, can hold chips from p1."""
+    from factory import chip, make_case, site
+
+    from planner.formulation import build_model
+
+    periods = {"p1": 1.0, "p2": 1.0, "p3": 1.0, "p4": 1.0}
+    case = make_case(
+        {t: 1.0 for t in periods},
+        periods,
+        sites=[site("s1", existing_mw=10.0), site("s2", lead_periods=2)],
+        chips=[chip("c1")],
+    )
+    m = build_model(case).model
+    assert sorted(t for c, s, t in m.buy if s == "s2") == [2, 3]
+    assert sorted(t for c, s, t in m.buy if s == "s1") == [0, 1, 2, 3]
+    assert sorted(t for c, s, t in m.fleet if s == "s2") == [2, 3]
+    assert all(t >= 2 for c, s, k, t, w in m.run if s == "s2")

@@ -1,7 +1,8 @@
 """Sparse index sets: which decision and state variables can exist at all.
 
-No variable is created for an impossible tuple: a chip outside its purchase window, a build before
-``earliest_period``, a contract before its ``first_period``, a fleet with no vintage in service,
+No variable is created for an impossible tuple: a chip outside its purchase window or at a site
+with no IT MW built yet, a build before ``earliest_period``, a contract before its
+``first_period``, a fleet with no vintage in service,
 a contract with no signing active, a run of a chip that does not exist at that site and time.
 """
 
@@ -90,12 +91,18 @@ def build_sets(case: Case, ix: Indexing, policy: Policy) -> Sets:
         buy_nodes,
         lambda c, t0, t: t0 <= t and ix.in_service(t0, t, case.chips[c].life_years),
     )
-    for s in case.sites:
+    for s, site in case.sites.items():
+        # No chip can be installed where no IT MW is built yet (kw > 0): no buy there, and a fleet
+        # only from the vintages bought where there was room.
+        room = {n.id for n in info.nodes if site.existing_mw > 0 or (s, long_lead_node[n.id]) in sets.ready}
         for c in case.chips:
-            sets.buy += [(c, s, n) for n in sorted(buy_nodes[c])]
+            sets.buy += [(c, s, n) for n in sorted(buy_nodes[c] & room)]
         for (c, n), living in chip_alive.items():
-            sets.fleet[(c, s, n)] = living
-    sets.buy.sort(key=lambda k: (list(case.chips).index(k[0]), list(case.sites).index(k[1]), k[2]))
+            with_room = [a for a in living if a in room]
+            if with_room:
+                sets.fleet[(c, s, n)] = with_room
+    chip_order = {c: i for i, c in enumerate(case.chips)}
+    sets.buy.sort(key=lambda k: chip_order[k[0]])  # stable: sites, then nodes, in input order per chip
     sets.fleet = dict(sorted(sets.fleet.items(), key=lambda kv: (kv[0][2], kv[0][1], kv[0][0])))
 
     sign_nodes: dict[str, set[int]] = {}
