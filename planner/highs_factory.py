@@ -138,6 +138,10 @@ _first_highs = threading.Lock()
 _banner_done = False
 
 
+FEASIBLE_PLAN = int(highspy.SolutionStatus.kSolutionStatusFeasible)
+"""``primal_solution_status`` of a solve that holds a feasible plan."""
+
+
 def new_highs() -> highspy.Highs:
     """A new ``highspy.Highs``, the process's first one made with the C library's stdout silenced.
 

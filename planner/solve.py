@@ -27,6 +27,7 @@ from planner.errors import ModelError
 from planner.formulation.objective import MONEY_ROWS
 from planner.formulation.variables import SOLVER_UNITS
 from planner.highs_factory import (
+    FEASIBLE_PLAN,
     SolverLog,
     give_start,
     signals_stop_solves,
@@ -401,10 +402,11 @@ def _highs_result(
 ) -> tuple[str, bool, float, float, float]:
     """Status, has-plan, objective, bound and gap after ``highs.solve()``."""
     status_name = highs.modelStatusToString(highs.getModelStatus())
-    status = _STATUS_WORDS.get(str(highs.getModelStatus()).split(".")[-1], status_name)
+    status = _STATUS_WORDS.get(highs.getModelStatus().name, status_name)
     info = highs.getInfo()
+    has_plan = info.primal_solution_status == FEASIBLE_PLAN and lp.num_col_ > 0
     has_solution = bool(
-        info.primal_solution_status == 2 and lp.num_col_ > 0 or (lp.num_col_ == 0 and status == "optimal")
+        has_plan or (lp.num_col_ == 0 and status == "optimal")
     ) and status not in ("unbounded", "infeasible_or_unbounded")  # a feasible point, but no optimum
     objective = info.objective_function_value if has_solution else math.nan
     if integer_columns:

@@ -13,7 +13,6 @@ import io
 import math
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -374,5 +373,3 @@ def sweep_tasks(case_dir: Path, variants: list[Variant], sweep_label: str) -> li
         tasks.append(SweepTask(variant.name, variant.group, files, None, source))
     return tasks
 
-
-Runner = Callable[[list[SweepTask], ModelConfig, Callable[[VariantOutcome], None]], list[VariantOutcome]]

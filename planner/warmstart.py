@@ -29,7 +29,14 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.highs_factory import NO_LOG, SolverLog, give_start, solve_interruptibly, stop_requested
+from planner.highs_factory import (
+    FEASIBLE_PLAN,
+    NO_LOG,
+    SolverLog,
+    give_start,
+    solve_interruptibly,
+    stop_requested,
+)
 
 INTEGRALITY_TOLERANCE = 1e-6
 
@@ -321,6 +328,6 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
             f"warm start: the restricted MIP stops after {restricted.getInfo().mip_node_count:,} nodes"
             " (the memory of its search tree)"
         )
-    if restricted.getInfo().primal_solution_status == 2:
+    if restricted.getInfo().primal_solution_status == FEASIBLE_PLAN:
         plan = np.asarray(restricted.getSolution().col_value)
         search.offer(plan, restricted.getInfo().objective_function_value, "the restricted MIP")

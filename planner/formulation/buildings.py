@@ -6,7 +6,7 @@ import pyomo.environ as pyo
 
 from planner.case import Case
 from planner.formulation.sets import Sets
-from planner.formulation.variables import add_state_recursion
+from planner.formulation.variables import add_state_recursion, decisions_on_each_path
 
 
 def built_mw(m: pyo.ConcreteModel, case: Case, s: str, b: int) -> object:
@@ -25,13 +25,7 @@ def add_buildings(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     Builds before ``earliest_period[s]`` do not exist (sparse set).
     """
     add_state_recursion(m, "ready_recursion", m.ready_modules, m.build, sets.ready, sets.long_lead_tree)
-    paths = sets.long_lead_tree.leaf_paths()
-    rows = {
-        (s, p): [m.build[s, b] for b in path if (s, b) in m.build]
-        for s in case.sites
-        for p, path in enumerate(paths)
-    }
-    rows = {key: builds for key, builds in rows.items() if builds}
+    rows = decisions_on_each_path(m.build, case.sites, sets.long_lead_tree)
 
     def site_cap(_m: pyo.ConcreteModel, s: str, p: int) -> object:
         site = case.sites[s]

@@ -19,7 +19,12 @@ from planner.formulation.chips import (
 from planner.formulation.demand import add_meet_demand
 from planner.formulation.indexing import Indexing
 from planner.formulation.objective import add_node_costs, add_objective, add_scenario_costs
-from planner.formulation.power import add_contract_activity, add_energy, add_firm_power
+from planner.formulation.power import (
+    add_contract_activity,
+    add_energy,
+    add_firm_power,
+    add_sign_at_most_once,
+)
 from planner.formulation.sets import Sets, build_sets
 from planner.formulation.variables import add_variables
 
@@ -83,6 +88,7 @@ def build_model(
     add_running_chips(m, case, sets)
     add_meet_demand(m, case, sets)
     add_contract_activity(m, case, sets)
+    add_sign_at_most_once(m, case, sets)
     add_firm_power(m, case, sets)
     add_energy(m, case, sets)
     add_chip_supply(m, case, sets)

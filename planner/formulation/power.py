@@ -7,7 +7,7 @@ import pyomo.environ as pyo
 from planner.case import Case
 from planner.formulation.chips import installed_it_mw
 from planner.formulation.sets import Sets
-from planner.formulation.variables import add_state_recursion
+from planner.formulation.variables import add_state_recursion, decisions_on_each_path
 
 
 def active_share(m: pyo.ConcreteModel, sets: Sets, q: str, n: int) -> object:
@@ -26,10 +26,12 @@ def contracts_at(case: Case, s: str) -> list[str]:
 def add_contract_activity(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     """``active[q,t] = sum of sign[q,t']`` with ``t' + lead <= t < t' + lead + term``."""
     add_state_recursion(m, "active_recursion", m.contract_active, m.sign, sets.active, sets.long_lead_tree)
-    keys = sorted({(q, p) for q in case.contracts for p, _ in enumerate(sets.long_lead_tree.leaf_paths())})
-    paths = sets.long_lead_tree.leaf_paths()
-    signs = {(q, p): [m.sign[q, b] for b in paths[p] if (q, b) in m.sign] for q, p in keys}
-    signs = {key: row for key, row in signs.items() if row}
+
+
+def add_sign_at_most_once(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
+    """``sum over t on every scenario path of sign[q,t] <= 1``: each contract is signed at most once
+    over the horizon (a whole one, or shares adding up to at most one)."""
+    signs = dict(sorted(decisions_on_each_path(m.sign, case.contracts, sets.long_lead_tree).items()))
     m.sign_once = pyo.Constraint(list(signs), rule=lambda _m, q, p: sum(signs[q, p]) <= 1)
 
 

@@ -8,6 +8,7 @@ along the tree instead of long vintage sums repeated in many rows:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import pyomo.environ as pyo
 
@@ -50,6 +51,21 @@ def add_variables(m: pyo.ConcreteModel, case: Case, sets: Sets, integer: bool) -
         (k, t, w) for w in case.scenarios for t in range(len(sets.ix.periods)) for k in case.workloads
     ]
     m.unmet = pyo.Var(unmet_keys, domain=pyo.NonNegativeReals)
+
+
+def decisions_on_each_path(
+    decision: pyo.Var, keys: Iterable[str], tree: Tree
+) -> dict[tuple[str, int], list[pyo.Var]]:
+    """``(key, p) -> [decision[key, b] for the nodes b on scenario path p]``, leaving out the keys
+    and paths with no decision: the terms of a row that holds on every path (the site cap, "sign
+    at most once")."""
+    paths = tree.leaf_paths()
+    rows = {
+        (key, p): [decision[key, b] for b in path if (key, b) in decision]
+        for key in keys
+        for p, path in enumerate(paths)
+    }
+    return {index: terms for index, terms in rows.items() if terms}
 
 
 def add_state_recursion(
