@@ -185,14 +185,18 @@ def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], Run
 
 
 def plan_shape(result: PlanResult) -> dict:
-    """How much of the case the plan uses: sites with a building (existing or built in some
-    scenario) and the expected share of demand left unmet."""
-    case, m = result.case, result.planning_model.model
-    built = {s for (s, _b), var in m.build.items() if (var.value or 0.0) > 1e-6}
+    """How much of the case the plan uses, read from its result tables: sites with a building
+    (existing or built in some scenario) and the expected share of demand left unmet, in
+    EFLOPS-years (as ``compare`` counts unmet demand)."""
+    case, res = result.case, result.results
+    built = set(res.builds["site"]) if not res.builds.empty else set()
     used = built | {s for s, site in case.sites.items() if site.existing_mw > 0}
-    p = case.scenario_probability
-    demand = sum(p[w] * v for (w, _t, _k), v in case.demand_eflops.items())
-    unmet = sum(p[w] * (var.value or 0.0) for (_k, _t, w), var in m.unmet.items())
+    p, years = case.scenario_probability, case.period_years
+    demand = sum(p[w] * years[t] * v for (w, t, _k), v in case.demand_eflops.items())
+    unmet = 0.0
+    if not res.unmet.empty:
+        weights = res.unmet["scenario"].map(p) * res.unmet["period"].map(years)
+        unmet = float((res.unmet["eflops"] * weights).sum())
     return {
         "sites_with_buildings": len(used),
         "sites_built": len(built),

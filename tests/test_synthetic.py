@@ -258,3 +258,25 @@ def test_no_room_for_a_thread_is_out_of_memory_in_words(
     assert payload["status"] == "no_plan"
     assert payload["message"].startswith("out of memory") and "nothing was written" in payload["message"]
     assert "Traceback" not in result.output + capsys.readouterr().err and not out.exists()
+
+
+def test_bench_unmet_share_counts_eflops_years() -> None:
+    """1 EFLOPS fits (1 MW existing, no room to build): demand 1 in p1 (1 year) and 2 in p2
+    (3 years) leaves 1 EFLOPS unmet for 3 years of 1 + 6 EFLOPS-years: 3/7, not the 1/3 of
+    EFLOPS summed over periods."""
+    from factory import chip, make_case, site
+
+    from planner.bench import plan_shape
+    from planner.config import ModelConfig, SolverSettings
+    from planner.plan import solve_case
+
+    case = make_case(
+        {"p1": 1.0, "p2": 2.0},
+        {"p1": 1.0, "p2": 3.0},
+        sites=[site("s1", max_mw=1.0, existing_mw=1.0)],
+        chips=[chip("c1")],
+    )
+    result = solve_case(case, ModelConfig(name="m", solver=SolverSettings(mip_gap=0.0)))
+    shape = plan_shape(result)
+    assert shape["unmet_share"] == pytest.approx(3 / 7, rel=1e-9)
+    assert shape["sites_with_buildings"] == 1 and shape["sites_built"] == 0
