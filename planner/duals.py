@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.errors import ModelError
-from planner.formulation.model import drop_rows_met_by_fixed_decisions
+from planner.formulation.model import build_model, drop_rows_met_by_fixed_decisions
 from planner.markup import literal
 from planner.plan import PlanResult, numbers_named_in_inputs
 from planner.runfolder import RunFolder
@@ -76,27 +76,19 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
 
 
 def _duals_with_integers_fixed(result: PlanResult) -> dict[str, dict[tuple, float]]:
-    """Re-solve the plan's model as an LP, its integers fixed at the plan, for its row duals. The
-    model's values are put back afterwards: the re-solve may return another plan of equal cost."""
+    """Solve the plan's model again as an LP, its integers fixed at the plan, for its row duals.
+    It is built anew with chips also where no IT MW is built yet (their rows price a MW that is
+    not there); the plan's own model is left as solved."""
     pm = result.planning_model
-    m = pm.model
-    values = [(var, var.value) for var in m.component_data_objects(ctype=pyo.Var)]
-    fixed_here = []
-    for var, _ in values:
+    dense = build_model(pm.case, **pm.built_with, chips_only_where_built=False)
+    m = dense.model
+    for var in m.component_data_objects(ctype=pyo.Var):
         if (var.is_integer() or var.is_binary()) and not var.fixed:
-            var.fix(round(var.value or 0.0))
-            fixed_here.append(var)
-    dropped = drop_rows_met_by_fixed_decisions(m)
-    try:
-        with numbers_named_in_inputs(pm):  # fixed integers move into right-hand sides: checked like the MIP
-            outcome = solve_model(m, result.config.solver, with_duals=True)
-    finally:
-        for var in fixed_here:
-            var.unfix()
-        for row in dropped:
-            row.activate()
-        for var, value in values:
-            var.set_value(value, skip_validation=True)
+            planned = pm.model.component(var.parent_component().local_name)[var.index()]
+            var.fix(round(planned.value or 0.0))
+    drop_rows_met_by_fixed_decisions(m)
+    with numbers_named_in_inputs(dense):  # fixed integers move into right-hand sides: checked like the MIP
+        outcome = solve_model(m, result.config.solver, with_duals=True)
     if outcome.status != "optimal":
         raise ModelError(
             f"The LP with integer decisions fixed did not solve to optimality: {outcome.status}."

@@ -128,7 +128,8 @@ def _build_and_solve(
     on_progress: Callable[[Progress], None] | None,
 ) -> tuple[PlanningModel, SolveOutcome, float]:
     started = time.perf_counter()
-    pm = _planning_model(case, config, policy, fixed)
+    # Duals price every site and node, also where no IT MW is built yet: those need their rows.
+    pm = _planning_model(case, config, policy, fixed, chips_only_where_built=not with_duals)
     build_seconds = time.perf_counter() - started
     try:
         with numbers_named_in_inputs(pm):
@@ -173,7 +174,11 @@ def _checked_policy(config: ModelConfig) -> str:
 
 
 def _planning_model(
-    case: Case, config: ModelConfig, policy: str, fixed: LongLeadPlan | None = None
+    case: Case,
+    config: ModelConfig,
+    policy: str,
+    fixed: LongLeadPlan | None = None,
+    chips_only_where_built: bool = True,
 ) -> PlanningModel:
     """The model of ``case`` under ``policy`` with ``config``'s integrality and CVaR."""
     return build_model(
@@ -183,6 +188,7 @@ def _planning_model(
         cvar_alpha=config.cvar.alpha,
         cvar_weight=config.cvar.weight,
         fixed_long_lead=fixed,
+        chips_only_where_built=chips_only_where_built,
     )
 
 

@@ -184,6 +184,36 @@ def test_site_mw_value_matches_existing_mw_perturbation(solve_lp) -> None:
     assert discounted_total(table, "north") == pytest.approx(saving, rel=1e-6)
 
 
+@pytest.mark.parametrize("integer", [False, True], ids=["lp", "mip"])
+def test_a_mw_where_none_is_built_yet_is_priced(
+    write_case, exact_config, tmp_path: Path, integer: bool
+) -> None:
+    """No existing shell and a 1-period building lead: no chip fits in p1, so demand there is unmet
+    at 300 $M per EFLOPS-year. One MW of shell in p1 would be worth that less the chips' cost;
+    the MW is priced although the model needs no chip (nor row) there to find its plan (it was 0).
+    At 0 MW the value of the shell has a kink (less than none is not possible), so the dual is a
+    subgradient: at least what one more existing MW saves (492.70 $M here), and close to it
+    (493.33)."""
+    files = {name: text.format(**AMPLE) for name, text in TEMPLATE.items()}
+    files["sites.csv"] = (
+        "site,region,max_mw,module_mw,existing_mw,capex_musd_per_mw,pue,life_years,lead_periods\n"
+        "north,us,100,5,{existing},10,1.2,20,1\n"
+    )
+    config = exact_config(integer=integer)
+
+    def solve(existing: float) -> PlanResult:
+        case_files = {**files, "sites.csv": files["sites.csv"].format(existing=existing)}
+        case, _ = load_case(write_case(tmp_path / f"case-{existing}", base=case_files))
+        return solve_case(case, config, with_duals=not integer)
+
+    base = solve(0)
+    table = shadow_prices(base)["site_mw_value"]
+    assert value_of(table, "musd_per_mw_year", site="north", period="p1") > 100.0
+    if not integer:  # a MIP's integer modules make the difference quotient another question
+        saving = -(solve(DELTA).objective_musd - base.objective_musd) / DELTA
+        assert saving * (1 - 1e-9) <= discounted_total(table, "north") <= saving * 1.01
+
+
 @pytest.mark.parametrize("how", ["firm_fraction", "extra_existing_contract"])
 def test_firm_mw_value_matches_perturbation(solve_lp, how: str) -> None:
     """3 firm MW bind (0.3 of a 10 MW existing contract; PUE 1.2, so 2.5 IT MW of chips), demand

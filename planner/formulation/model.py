@@ -53,6 +53,8 @@ class PlanningModel:
     case: Case
     sets: Sets
     integer: bool
+    built_with: dict[str, object] = field(default_factory=dict)
+    """The :func:`build_model` arguments it was built with (to build it again another way)."""
 
     @property
     def ix(self) -> Indexing:
@@ -72,14 +74,18 @@ def build_model(
     cvar_alpha: float = 0.9,
     cvar_weight: float = 0.0,
     fixed_long_lead: LongLeadPlan | None = None,
+    chips_only_where_built: bool = True,
 ) -> PlanningModel:
     """Build the model for ``policy``: ``phased`` (multi-stage recourse), ``all-at-once`` (builds
     only in ``earliest_period``, contracts only in ``first_period``, the same in all scenarios),
-    or, with ``fixed_long_lead``, buildings and contracts fixed to a given plan."""
+    or, with ``fixed_long_lead``, buildings and contracts fixed to a given plan. Chips exist only
+    where IT MW can be built unless ``chips_only_where_built`` is False (for shadow prices of
+    a MW that is not there; see :func:`build_sets`)."""
     if policy not in ("phased", "all-at-once"):
         raise ValueError(f"build_model builds 'phased' or 'all-at-once' models, not {policy!r}")
     ix = Indexing(case)
-    sets = build_sets(case, ix, "fixed-long-lead" if fixed_long_lead is not None else policy)
+    sets_policy = "fixed-long-lead" if fixed_long_lead is not None else policy
+    sets = build_sets(case, ix, sets_policy, chips_only_where_built)
     m = pyo.ConcreteModel(name=f"planner:{case.name}")
     add_variables(m, case, sets, integer)
     add_buildings(m, case, sets)
@@ -98,7 +104,14 @@ def build_model(
     add_objective(m, case, sets, cvar_alpha, cvar_weight)
     if fixed_long_lead is not None:
         fix_long_lead(m, sets, fixed_long_lead)
-    return PlanningModel(m, case, sets, integer)
+    built_with = {
+        "policy": policy,
+        "integer": integer,
+        "cvar_alpha": cvar_alpha,
+        "cvar_weight": cvar_weight,
+        "fixed_long_lead": fixed_long_lead,
+    }
+    return PlanningModel(m, case, sets, integer, built_with)
 
 
 def fix_long_lead(m: pyo.ConcreteModel, sets: Sets, plan: LongLeadPlan) -> None:

@@ -64,8 +64,12 @@ def vintages_alive(
     return result
 
 
-def build_sets(case: Case, ix: Indexing, policy: Policy) -> Sets:
-    """Derive every sparse set for ``policy`` (``phased``, ``all-at-once`` or ``fixed-long-lead``)."""
+def build_sets(case: Case, ix: Indexing, policy: Policy, chips_only_where_built: bool = True) -> Sets:
+    """Derive every sparse set for ``policy`` (``phased``, ``all-at-once`` or ``fixed-long-lead``).
+
+    ``chips_only_where_built=False`` keeps chips at sites and nodes with no IT MW built yet: the
+    fit and firm-power rows there hold them at 0 and their duals price a MW that is not there
+    (``--duals``); the optimum is the same."""
     info = ix.tree
     long_lead = info if policy == "phased" else ix.chain
     long_lead_node = {n.id: long_lead.node_of[(n.scenarios[0], n.t)] for n in info.nodes}
@@ -94,7 +98,11 @@ def build_sets(case: Case, ix: Indexing, policy: Policy) -> Sets:
     for s, site in case.sites.items():
         # No chip can be installed where no IT MW is built yet (kw > 0): no buy there, and a fleet
         # only from the vintages bought where there was room.
-        room = {n.id for n in info.nodes if site.existing_mw > 0 or (s, long_lead_node[n.id]) in sets.ready}
+        room = {
+            n.id
+            for n in info.nodes
+            if not chips_only_where_built or site.existing_mw > 0 or (s, long_lead_node[n.id]) in sets.ready
+        }
         for c in case.chips:
             sets.buy += [(c, s, n) for n in sorted(buy_nodes[c] & room)]
         for (c, n), living in chip_alive.items():
