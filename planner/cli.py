@@ -204,8 +204,8 @@ def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[st
 def check_numbers_before_solving(case: Case, configs: list[ModelConfig]) -> None:
     """Exit 2 (every problem once) before any solve or run folder when ``case`` makes numbers
     HiGHS would not take as written under one of ``configs``: ``solve`` finds them after its
-    build, but ``compare`` and ``sweep`` answered them with a folder of failed strategies (exit 1)
-    and ``validate`` called the case valid."""
+    build; ``compare`` and ``sweep`` would otherwise answer with a folder of failed strategies
+    (exit 1), and ``validate`` would call the case valid."""
     from planner.plan import check_case_numbers, numbers_check_key
 
     problems: dict[tuple[str, str | None], Problem] = {}  # one per input, as the first model saw it

@@ -385,8 +385,8 @@ def _as_written(value: object) -> str | None:
 
 def _highs_option_problems(data: dict, label: str) -> list[Problem]:
     """The ``[solver.highs_options]`` entries HiGHS refuses (an unknown name, a value it does not
-    take), read from the file's own table: a refused option or another bad key elsewhere used to
-    hide them until it was fixed. Entries the schema refuses itself (options planner sets, values
+    take), read from the file's own table, so that a refused option or another bad key elsewhere
+    does not hide them. Entries the schema refuses itself (options planner sets, values
     of no type an option takes) are left to its message."""
     solver = data.get("solver")
     options = solver.get("highs_options") if isinstance(solver, dict) else None

@@ -249,8 +249,8 @@ _signals_belong_to_parent = False
 
 def leave_signals_to_the_parent() -> None:
     """In a worker process: solves keep the process's signal handling (the parent ignores Ctrl-C
-    in its workers and ends them itself) and say nothing; each worker used to print "stopping
-    HiGHS; the best plan found so far is kept" for a plan that compare or sweep then discards."""
+    in its workers and ends them itself) and say nothing: a worker's "stopping HiGHS; the best
+    plan found so far is kept" would announce a plan that compare or sweep discards."""
     global _signals_belong_to_parent
     _signals_belong_to_parent = True
 

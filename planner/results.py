@@ -25,8 +25,8 @@ from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
 
 ROUND_OFF = 1e-9
 """A solved value at most this share of the largest value of its kind is solver round-off (the
-flagship's tables hold 2e-10 chips where others count 1e5); a fixed absolute cut-off (1e-7 before)
-dropped whole plans of cases in small units: 5e-8 chips of 1000 EFLOPS each serving all demand."""
+flagship's tables hold 2e-10 chips where others count 1e5). The cut-off is relative because a case
+in small units can serve all demand with 5e-8 chips of 1000 EFLOPS each."""
 FLOOR = 1e-12
 """Below this a value is round-off whatever its kind."""
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from planner.case import Case
 from planner.formulation.indexing import Indexing, Tree
 
-Policy = str
+Policy = Literal["phased", "all-at-once", "fixed-long-lead"]
+"""How buildings and contracts are decided: on the tree, once up front, or fixed to a plan."""
 
 
 @dataclass
