@@ -638,7 +638,7 @@ class _CaseReader:
                     "PUEs (1.1 to 2); a PUE is a ratio (1.2), not a percentage"
                 )
             room_mw = site.max_mw - site.existing_mw
-            if site.module_mw > room_mw * (1 + 1e-9):
+            if site.whole_modules_that_fit() == 0:
                 self.warnings.append(
                     f"{SITES}, row {row}: site '{site.site}' can never build a whole module "
                     f"(module_mw {site.module_mw:g} > max_mw - existing_mw = {room_mw:g}; "

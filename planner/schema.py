@@ -7,6 +7,7 @@ from them), so the schema is the single source of truth for names, types, defaul
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -70,6 +71,11 @@ class SiteRow(Row):
     earliest_period: Id | None = Field(None, description="no build before it (default: first)")
     pue: float = Field(ge=1, description="facility power / IT power")
     life_years: float = Field(gt=0, description="building life, for salvage")
+
+    def whole_modules_that_fit(self) -> int:
+        """Modules that fit under ``max_mw`` beside ``existing_mw``, with 1e-9 of a module of slack
+        for the float round-off of the room (100 - 70 MW is 29.999999999999996 / 10 MW modules)."""
+        return math.floor(max(0.0, (self.max_mw - self.existing_mw) / self.module_mw) + 1e-9)
 
 
 class ChipRow(Row):

@@ -7,7 +7,6 @@ along the tree instead of long vintage sums repeated in many rows:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import pyomo.environ as pyo
@@ -27,7 +26,7 @@ def add_variables(m: pyo.ConcreteModel, case: Case, sets: Sets, integer: bool) -
     def build_bounds(_m: pyo.ConcreteModel, s: str, _b: int) -> tuple[float, float]:
         site = case.sites[s]
         room = max(0.0, (site.max_mw - site.existing_mw) / site.module_mw)
-        return (0.0, math.floor(room + 1e-9) if integer else room)
+        return (0.0, site.whole_modules_that_fit() if integer else room)
 
     m.build = pyo.Var(
         sets.build,
