@@ -198,3 +198,35 @@ def test_a_ray_lists_every_decision_that_moves_steepest_first() -> None:
         "  - unmet demand (EFLOPS): w, period p2, base",
         "  - unmet demand (EFLOPS): w, period p3, base",
     ]
+
+
+def test_every_family_of_a_full_model_has_words_and_one_index_shape() -> None:
+    """The diagnosis names rows and columns by family: a family added to the model without words
+    (or with two index shapes) would be explained as a bare name or with a wrong period."""
+    import pyomo.environ as pyo
+
+    from planner.diagnose import (
+        FAMILY_WORDS,
+        LONG_LEAD_FAMILIES,
+        PATH_FAMILIES,
+        PERIOD_FAMILIES,
+        VARIABLE_WORDS,
+    )
+
+    case = make_case(
+        periods={"p1": 1.0, "p2": 1.0},
+        demand={"a": {"p1": 1.0, "p2": 2.0}, "b": {"p1": 1.0, "p2": 1.0}},
+        sites=[site("alpha", max_mw=2.0, module_mw=1.0)],
+        chips=[chip("g")],
+        contracts=[contract("grid", "alpha", mw=5.0, existing=False, min_take=0.5)],
+        chip_supply={("g", "p1"): 10.0},
+        budget={"p1": 100.0},
+    )
+    m = build_model(case, cvar_weight=1.0).model
+    rows = {c.local_name for c in m.component_objects(pyo.Constraint)}
+    columns = {v.local_name for v in m.component_objects(pyo.Var)}
+    assert rows <= set(FAMILY_WORDS), rows - set(FAMILY_WORDS)
+    assert columns <= set(VARIABLE_WORDS), columns - set(VARIABLE_WORDS)
+    assert {"site_cap", "sign_once", "take_or_pay", "chip_supply", "budget", "cvar_tail"} <= rows
+    shapes = (LONG_LEAD_FAMILIES, PATH_FAMILIES, PERIOD_FAMILIES)
+    assert all(len([s for s in shapes if name in s]) <= 1 for name in rows | columns)
