@@ -64,7 +64,7 @@ class Comparison:
                     "probability": self.case.scenario_probability[w],
                     "status": summary.get("status", "failed"),
                     "expected_cost_musd": summary.get("expected_cost_musd"),
-                    "bound_musd": summary.get("bound_musd"),
+                    "bound_musd": _bound_on_expected_cost(task),
                     "mip_gap": summary.get("mip_gap"),
                 }
             )
@@ -193,6 +193,7 @@ def _value_of_information(
     phased_bound = _bound_on_expected_cost(done.get(phased_name))
     if len(case.scenarios) == 1:
         comparison.evpi_musd = 0.0
+        comparison.evpi_range_musd = (0.0, 0.0)  # the phased plan is the wait-and-see plan
     else:
         tasks = comparison.perfect_information
         costs = {w: _expected_cost(t) for w, t in tasks.items()}
@@ -201,14 +202,22 @@ def _value_of_information(
             comparison.evpi_musd = phased_cost - sum(p[w] * c for w, c in costs.items())
             bounds = {w: _bound_on_expected_cost(t) for w, t in tasks.items()}
             if phased_bound is not None and all(b is not None for b in bounds.values()):
-                comparison.evpi_range_musd = (
+                comparison.evpi_range_musd = _around(
+                    comparison.evpi_musd,
                     phased_bound - sum(p[w] * c for w, c in costs.items()),
                     phased_cost - sum(p[w] * b for w, b in bounds.items()),
                 )
     if mean_cost is not None:
         comparison.vss_musd = mean_cost - phased_cost
         if phased_bound is not None:
-            comparison.vss_range_musd = (mean_cost - phased_cost, mean_cost - phased_bound)
+            vss = comparison.vss_musd
+            comparison.vss_range_musd = _around(vss, mean_cost - phased_cost, mean_cost - phased_bound)
+
+
+def _around(point: float, low: float, high: float) -> tuple[float, float]:
+    """``(low, high)`` widened to hold ``point``: a bound a round-off above its plan (3e-14 on
+    small cases) must not put the figure outside its own range."""
+    return min(low, high, point), max(low, high, point)
 
 
 def _bound_on_expected_cost(task: SolvedTask | None) -> float | None:

@@ -52,6 +52,8 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
             continue
         entry = {k: finite_or_none(v) for k, v in figures[name].items()}
         entry["status"] = task.summary["status"]
+        entry["proven_optimal"] = task.summary["proven_optimal"]
+        entry["within_mip_gap"] = task.summary["within_mip_gap"]
         entry["policy"] = task.summary["policy"]
         entry["bound_musd"] = task.summary["bound_musd"]
         entry["capex_by_period_musd"] = {str(p): float(v) for p, v in capex[name].items()}

@@ -171,6 +171,27 @@ def test_evpi_and_vss_ranges_follow_from_each_solves_bound(tiny_case_dir: Path, 
     exact.evpi_range_musd = exact.vss_range_musd = None
     _value_of_information(exact, averse, configs)  # a bound on cost + 0.5 CVaR bounds no expected cost
     assert exact.evpi_range_musd is None and exact.vss_range_musd is None
+    exact.perfect_information = {"high": task(120.0, 179.0, 0.5), "low": task(60.0, 89.0, 0.5)}
+    assert exact.perfect_information_table()["bound_musd"].isna().all()  # not on the cost's scale
+    # A bound a round-off above its plan: the range still holds the figure, low end first.
+    exact.perfect_information = {"high": task(120.0, 120.0), "low": task(60.0, 60.0)}
+    _value_of_information(exact, {**done, "phased": task(100.0, 100.0 + 3e-14)}, configs)
+    low, high = exact.evpi_range_musd
+    assert low <= exact.evpi_musd <= high and high - low < 1e-12
+    low, high = exact.vss_range_musd
+    assert low <= exact.vss_musd <= high
+
+
+def test_one_scenario_has_no_value_of_information_to_bracket(
+    write_case, exact_config, tmp_path: Path
+) -> None:
+    """With one scenario the phased plan is the wait-and-see plan: EVPI 0, exactly."""
+    demand = "period,workload,eflops\np1,training,2\np2,training,3\np3,training,4\n"
+    files = {"demand.csv": demand, "scenarios.csv": None}
+    case, _ = load_case(write_case(tmp_path / "one", files))
+    comparison = compare_strategies(case, [exact_config("phased"), exact_config("plan-on-mean")], workers=1)
+    assert comparison.evpi_musd == 0.0 and comparison.evpi_range_musd == (0.0, 0.0)
+    assert comparison.perfect_information_table().empty
 
 
 def test_solve_says_plan_on_means_mean_demand_gap(tiny_case_dir: Path, exact_config) -> None:
