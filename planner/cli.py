@@ -483,6 +483,12 @@ def _strategy_models(names: tuple[str, ...], flags: RunFlags) -> list[ModelConfi
     callback=_scheduler_port_checked,
     help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the variants on.",
 )
+@click.option(
+    "--plans/--no-plans",
+    default=True,
+    show_default=True,
+    help="Write each solved variant's plan and figures (a solve folder's tables) into plans/<n>-<variant>/.",
+)
 @handle_errors
 def sweep(
     case_dir: Path,
@@ -491,12 +497,13 @@ def sweep(
     flags: RunFlags,
     workers: int | None,
     scheduler: str | None,
+    plans: bool,
 ) -> None:
     """Solve CASE_DIR and every variant of SWEEP_FILE; table and tornado chart of the changes."""
     from planner.output import write_inputs_record
     from planner.parallel import default_workers
     from planner.sweep import read_sweep, sweep_tasks
-    from planner.sweep_report import render_sweep, variants_table, write_sweep
+    from planner.sweep_report import render_sweep, variant_plan_writer, variants_table, write_sweep
     from planner.sweep_run import run_sweep
 
     console = make_console(stderr=flags.as_json)
@@ -518,7 +525,8 @@ def sweep(
         final_dir = folder.final
         folder.copy_input(sweep_file, "sweep.csv")  # the edits, kept with what they gave
         write_inputs_record(folder, case, [config], warnings)
-        outcomes = run_sweep(tasks, config, n_workers, scheduler, console)
+        plan_writer = variant_plan_writer(folder, tasks) if plans else None
+        outcomes = run_sweep(tasks, config, n_workers, scheduler, console, plan_writer)
         table = variants_table(outcomes)
         write_sweep(folder, table)
         folder.commit()

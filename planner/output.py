@@ -86,10 +86,11 @@ INDEXED_TABLES = ("cost_by_scenario", "stranded_by_scenario", "risk", "capex_by_
 """Result tables whose index is a column of their own (scenario, metric, period)."""
 
 
-def write_result_tables(folder: RunFolder, results: Results, suffix: str = "") -> None:
-    """Every result table as ``<table><suffix>.csv`` (``compare`` gives each strategy its suffix)."""
+def write_result_tables(folder: RunFolder, results: Results, suffix: str = "", prefix: str = "") -> None:
+    """Every result table as ``<prefix><table><suffix>.csv`` (``compare`` gives each strategy its
+    suffix, ``sweep`` each variant its subfolder as prefix)."""
     for name, table in results.tables().items():
-        folder.write_table(f"{name}{suffix}", table, index=name in INDEXED_TABLES)
+        folder.write_table(f"{prefix}{name}{suffix}", table, index=name in INDEXED_TABLES)
 
 
 def write_inputs_record(

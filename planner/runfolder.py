@@ -150,7 +150,9 @@ class RunFolder:
         return self.path / name
 
     def write_table(self, name: str, table: pd.DataFrame, index: bool = False) -> None:
+        """``name``.csv in the run folder; a ``name`` with slashes is written in subfolders."""
         self._writing = f"{name}.csv"
+        (self.path / self._writing).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(self.path / self._writing, index=index, float_format="%.10g")
 
     def write_json(self, name: str, data: object) -> None:

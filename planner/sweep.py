@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planner.config import ModelConfig
 from planner.csv_table import (
@@ -30,6 +31,9 @@ from planner.errors import InputError, ModelError, Problem
 from planner.loader import FILES, PARAMETERS, field_kinds, not_a_regular_file
 from planner.runfolder import safe_name
 from planner.schema import ParameterValues, parse_bool
+
+if TYPE_CHECKING:
+    from planner.results import Results
 
 SWEEP_COLUMNS = ("case", "group", "file", "column", "where", "op", "value")
 REQUIRED_COLUMNS = ("case", "file", "column", "op", "value")
@@ -307,6 +311,8 @@ class VariantOutcome:
     summary: dict | None
     error: str | None
     seconds: float
+    results: Results | None = None
+    """The variant's result tables when its plan is kept (dropped once written)."""
 
     @property
     def ok(self) -> bool:
@@ -314,9 +320,15 @@ class VariantOutcome:
 
 
 def solve_variant(
-    name: str, group: str, files: dict[str, str], config: ModelConfig, source: str = ""
+    name: str,
+    group: str,
+    files: dict[str, str],
+    config: ModelConfig,
+    source: str = "",
+    keep_plan: bool = False,
 ) -> VariantOutcome:
-    """Worker task: write the files, load, solve; every failure becomes a reason naming ``source``."""
+    """Worker task: write the files, load, solve; every failure becomes a reason naming ``source``.
+    With ``keep_plan`` the outcome carries the variant's result tables."""
     from planner.loader import load_case
     from planner.output import plan_summary
     from planner.plan import solve_case, unless_interrupted
@@ -332,7 +344,8 @@ def solve_variant(
             case, _warnings = load_case(folder)
         result = unless_interrupted(solve_case(case, config))
         summary = plan_summary(result, None)
-        return VariantOutcome(name, group, summary, None, time.perf_counter() - started)
+        kept = result.results if keep_plan else None
+        return VariantOutcome(name, group, summary, None, time.perf_counter() - started, kept)
     except InputError as exc:
         reason = f"the edits of {source} make the input invalid:\n{exc}" if source else str(exc)
         return VariantOutcome(name, group, None, reason, time.perf_counter() - started)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
@@ -10,9 +12,9 @@ from rich.table import Table
 
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
-from planner.output import largest_mip_gap
-from planner.runfolder import RunFolder
-from planner.sweep import BASE, VariantOutcome
+from planner.output import largest_mip_gap, write_result_tables
+from planner.runfolder import RunFolder, safe_name
+from planner.sweep import BASE, SweepTask, VariantOutcome
 
 CAPEX_COMPONENTS = ("buildings_capex", "chips_capex", "power_capex")
 
@@ -73,6 +75,24 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
         row["error"] = o.error or ""
         rows.append(row)
     return pd.DataFrame(rows, columns=list(VARIANT_COLUMNS))
+
+
+PLANS = "plans"
+"""The run-folder subfolder holding one folder of result tables per solved variant."""
+
+
+def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask]) -> Callable[[VariantOutcome], None]:
+    """Writes a solved variant's tables into ``plans/<n>-<variant>/``, as a solve folder has them:
+    numbered in sweep order, so that names differing only in characters a file name cannot hold
+    stay apart."""
+    width = len(str(max(len(tasks) - 1, 0)))
+    folders = {task.name: f"{i:0{width}d}-{safe_name(task.name)[:80]}" for i, task in enumerate(tasks)}
+
+    def write(outcome: VariantOutcome) -> None:
+        if outcome.results is not None:
+            write_result_tables(folder, outcome.results, prefix=f"{PLANS}/{folders[outcome.case]}/")
+
+    return write
 
 
 def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
@@ -147,4 +167,5 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
     for row in table[table["status"] == "failed"].to_dict(orient="records"):
         console.print(f"[red]{literal(row['case'])} failed:[/]", highlight=False)
         console.print(row["error"], highlight=False, markup=False)
-    console.print(f"Run folder: [bold]{literal(run_dir)}[/] (variants.csv, tornado.png)")
+    plans = f", {PLANS}/ (each variant's tables)" if (Path(run_dir) / PLANS).is_dir() else ""
+    console.print(f"Run folder: [bold]{literal(run_dir)}[/] (variants.csv, tornado.png{plans})")

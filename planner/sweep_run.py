@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -16,11 +18,21 @@ from planner.config import ModelConfig
 from planner.parallel import run_parallel
 from planner.sweep import SweepTask, VariantOutcome, solve_variant
 
+PlanWriter = Callable[[VariantOutcome], None]
+"""Writes a solved variant's result tables as it arrives."""
+
 
 def run_sweep(
-    tasks: list[SweepTask], config: ModelConfig, workers: int, scheduler: str | None, console: Console
+    tasks: list[SweepTask],
+    config: ModelConfig,
+    workers: int,
+    scheduler: str | None,
+    console: Console,
+    write_plan: PlanWriter | None = None,
 ) -> list[VariantOutcome]:
-    """Solve every task that has files; tasks whose edits failed are reported as failed at once."""
+    """Solve every task that has files; tasks whose edits failed are reported as failed at once.
+    With ``write_plan`` each solved variant's tables are written as it arrives, then let go (a
+    sweep of many variants keeps no plan in memory)."""
     runnable = [t for t in tasks if t.files is not None]
     failed_early = {
         t.name: VariantOutcome(t.name, t.group, None, t.error, 0.0) for t in tasks if t.files is None
@@ -50,10 +62,14 @@ def run_sweep(
         def on_done(outcome: VariantOutcome) -> None:
             counts["finished"] += 1
             counts["solved" if outcome.ok else "failed"] += 1
+            if write_plan is not None and outcome.results is not None:
+                write_plan(outcome)
+                outcome.results = None
             progress.update(bar, advance=1, detail=detail())
 
+        keep = write_plan is not None
         solved = run_parallel(
-            [(solve_variant, (t.name, t.group, t.files, config, t.source)) for t in runnable],
+            [(solve_variant, (t.name, t.group, t.files, config, t.source, keep)) for t in runnable],
             workers,
             on_done=on_done,
             scheduler=scheduler,

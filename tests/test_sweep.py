@@ -209,6 +209,28 @@ def test_sweep_run_folder_has_table_and_tornado(good_sweep: dict) -> None:
     assert len(set(fingerprints.values()) | {fingerprint}) == len(HAND_EDITS)  # every variant its own
 
 
+def test_each_solved_variant_has_its_plan_tables(good_sweep: dict, cli, tmp_path: Path) -> None:
+    """plans/<n>-<variant>/ holds the tables a solve folder has, numbered in sweep order; each
+    variant's cost table adds up to its objective in variants.csv. --no-plans leaves them out."""
+    out = good_sweep["out"]
+    table = pd.read_csv(out / "variants.csv", keep_default_na=False)
+    folders = sorted(path.name for path in (out / "plans").iterdir())
+    width = len(str(len(HAND_EDITS) - 1))
+    assert folders == [f"{i:0{width}d}-{name}" for i, name in enumerate(HAND_EDITS)]
+    for folder, row in zip(folders, table.itertuples(), strict=True):
+        plan = out / "plans" / folder
+        assert {"builds.csv", "chips.csv", "dispatch.csv", "risk.csv"} <= {p.name for p in plan.iterdir()}
+        costs = pd.read_csv(plan / "cost_by_scenario.csv", index_col=0)
+        assert float(costs["total"].iloc[-1]) == pytest.approx(float(row.objective_musd), rel=1e-8)
+    sweep = good_sweep["root"] / "sweep.csv"
+    lean = tmp_path / "lean"
+    result = cli("sweep", good_sweep["case_dir"], sweep, "--workers", "1", "--mip-gap", "0", "--no-plans",
+                 "--out", lean)
+    assert result.exit_code == 0, result.output
+    assert not (lean / "plans").exists()
+    assert (lean / "variants.csv").read_text() == (out / "variants.csv").read_text()
+
+
 def test_money_unit_is_billions_for_large_cases_only() -> None:
     assert money_unit(58.2, float("nan")) == MILLIONS
     assert money_unit(104_342.9, 98_000.0) == BILLIONS
@@ -368,6 +390,8 @@ def test_error_rows_fail_only_their_variant(error_sweep: dict, good_sweep: dict)
         assert rows[name]["status"] == "failed"
         assert rows[name]["objective_musd"] is None
         assert rows[name]["error"]
+    plans = {path.name.split("-", 1)[1] for path in (error_sweep["root"] / "run" / "plans").iterdir()}
+    assert plans == {"base", "gpu_capex_x1.5", "south_om"}  # a failed variant has no plan
 
 
 @pytest.mark.parametrize(
