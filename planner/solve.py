@@ -189,12 +189,21 @@ def solve_model(
         rescaled=compiled.rescaled,
         warm_start=_warm_start_summary(warm),
     )
-    if answer.values is not None:
-        for var, value in zip(repn.columns, compiled.scaling.model_values(answer.values), strict=True):
-            var.set_value(float(value), skip_validation=True)
-        if with_duals and not integer_columns and answer.status == "optimal" and answer.row_dual is not None:
-            outcome.row_duals = _row_duals(repn, compiled.scaling.model_row_duals(answer.row_dual))
+    _load_answer(compiled, answer, outcome, with_duals)
     return outcome
+
+
+def _load_answer(compiled: CompiledModel, answer: _Answer, outcome: SolveOutcome, with_duals: bool) -> None:
+    """The plan's values into the model's variables (in the model's units), and an optimal LP's
+    row duals into ``outcome`` when asked."""
+    if answer.values is None:
+        return
+    repn = compiled.repn
+    for var, value in zip(repn.columns, compiled.scaling.model_values(answer.values), strict=True):
+        var.set_value(float(value), skip_validation=True)
+    lp_optimum = not compiled.integer_columns and answer.status == "optimal"
+    if with_duals and lp_optimum and answer.row_dual is not None:
+        outcome.row_duals = _row_duals(repn, compiled.scaling.model_row_duals(answer.row_dual))
 
 
 @dataclass(frozen=True)
