@@ -22,6 +22,7 @@ from planner.formulation.objective import (
     signed,
 )
 from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
+from planner.formulation.sets import Sets
 
 ROUND_OFF = 1e-9
 """A solved value at most this share of the largest value of its kind is solver round-off (the
@@ -542,7 +543,8 @@ def _above_noise(value: float, scale: float) -> float:
     return value if value > noise_level((scale,)) else 0.0
 
 
-def _active_value(sets: object, active: dict[tuple, float], q: str, n: int) -> float:
+def _active_value(sets: Sets, active: dict[tuple, float], q: str, n: int) -> float:
+    """:func:`planner.formulation.power.active_share` on the solved (round-off free) values."""
     t = sets.info_tree.nodes[n].t
     if (q, t) in sets.existing_active:
         return sets.existing_active[(q, t)]
