@@ -93,6 +93,13 @@ def read_sweep(path: Path) -> list[Variant]:
     for raw in table.rows:
         record = {column: raw.cells.get(column, "").strip() for column in SWEEP_COLUMNS}
         name = record["case"]
+        padded = [c for c in ("case", "group") if raw.cells.get(c, "") != record[c]]
+        for column in padded:  # 'capex-80 ' and 'capex-80' would merge into one variant unseen
+            kind = "variant" if column == "case" else "group"
+            expected = f"a {kind} name without leading or trailing spaces"
+            problems.append(Problem(label, raw.row, column, raw.cells[column], expected))
+        if padded:
+            continue
         if not name or name == BASE:
             expected = "a variant name other than 'base'" if name else "a value (every sweep row needs one)"
             problems.append(Problem(label, raw.row, "case", name, expected))

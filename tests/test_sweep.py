@@ -459,9 +459,16 @@ def test_a_plan_on_mean_variants_gap_is_that_of_its_mean_demand_mip(exact_config
         ("case,group,file,column,where,op,value,value\nx,,chips.csv,capex_usd,,scale,0.5,0.7\n",
          ["bad-sweep.csv", "row 1", "value", "appears twice"]),
         (SWEEP_HEADER + "x,,chips.csv,capex_usd,,scale,0,5\n", ["bad-sweep.csv", "row 2", "5", "outside"]),
+        # 'capex-80 ' (or a no-break space) would have merged its edits into 'capex-80' unseen
+        (SWEEP_HEADER + "capex-80,c,chips.csv,capex_usd,,scale,0.8\n"
+         "capex-80 ,c,chips.csv,capex_usd,,scale,0.5\n"
+         "capex-80\u00a0,c ,chips.csv,capex_usd,,scale,0.5\n",
+         ["3 problem(s)", "row 3, column case: value 'capex-80 '", "row 4, column case",
+          "row 4, column group", "a variant name without leading or trailing spaces",
+          "a group name without"]),
     ],
     ids=["no-op-column", "no-value-column", "variant-named-base", "no-variant-name", "unknown-column",
-         "repeated-column", "decimal-comma-spills-into-an-eighth-cell"],
+         "repeated-column", "decimal-comma-spills-into-an-eighth-cell", "names-padded-with-spaces"],
 )
 def test_malformed_sweep_file_is_exit_2(
     cli, tiny_case_dir: Path, tmp_path: Path, text: str, expected: list[str]
