@@ -39,6 +39,8 @@ class Comparison:
     bound and its plan (None with a risk-averse reference, whose bound is not one on expected cost)."""
     vss_range_musd: tuple[float, float] | None = None
     """Where VSS lies given the phased solve's MIP gap (plan-on-mean's cost is that of its plan)."""
+    reference_models: dict[str, str] = field(default_factory=dict)
+    """policy -> the compared model EVPI and VSS use (absent: the shipped model, run for them)."""
 
     def figures(self) -> pd.DataFrame:
         """One column per strategy, one row per figure (musd, MW, MWh, shares, EFLOPS-years)."""
@@ -186,6 +188,11 @@ def _value_of_information(
     mean_reference = _reference_config(configs, "plan-on-mean")
     phased_name = phased_reference.name if phased_reference else "_evpi:phased"
     mean_name = mean_reference.name if mean_reference else "_vss:plan-on-mean"
+    comparison.reference_models = {
+        policy: config.name
+        for policy, config in (("phased", phased_reference), ("plan-on-mean", mean_reference))
+        if config is not None
+    }
     phased_cost = _expected_cost(done.get(phased_name))
     mean_cost = _expected_cost(done.get(mean_name))
     if phased_cost is None:

@@ -11,6 +11,7 @@ from planner.compare import Comparison
 from planner.json_text import finite_or_none
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
+from planner.output import run_status
 from planner.runfolder import RunFolder
 
 MONEY = "money"
@@ -51,7 +52,8 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
             strategies[name] = {"objective_musd": None, "status": "failed", "error": task.error}
             continue
         entry = {k: finite_or_none(v) for k, v in figures[name].items()}
-        entry["status"] = task.summary["status"]
+        entry["status"] = run_status(task.summary)
+        entry["stages"] = task.summary["stages"]
         entry["proven_optimal"] = task.summary["proven_optimal"]
         entry["within_mip_gap"] = task.summary["within_mip_gap"]
         entry["policy"] = task.summary["policy"]
@@ -69,6 +71,7 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
         },
         "evpi_musd": comparison.evpi_musd,
         "vss_musd": comparison.vss_musd,
+        "value_of_information_models": comparison.reference_models,
         "evpi_range_musd": comparison.evpi_range_musd,
         "vss_range_musd": comparison.vss_range_musd,
         "evpi_reading": evpi_reading(comparison, money),
@@ -103,8 +106,8 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
     for name, task in comparison.strategies.items():
         if not task.ok:
             console.print(f"[bold red]{literal(name)} failed:[/] {literal(task.error)}", highlight=False)
-        elif task.summary["status"] != "optimal":
-            console.print(f"[yellow]{literal(name)}: status {task.summary['status']}, best plan found[/]")
+        elif run_status(task.summary) != "optimal":
+            console.print(f"[yellow]{literal(name)}: status {run_status(task.summary)}, best plan found[/]")
     capex = comparison.capex_by_year()
     capex_table = Table(
         title=f"Capex committed by year, {money.label} (undiscounted, expected)", title_justify="left"
@@ -123,6 +126,11 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         f"VSS  {money(comparison.vss_musd)} {money.label}: {vss_reading(comparison, money)}",
         highlight=False,
     )
+    policies = [config.policy for config in comparison.configs.values()]
+    shared = [p for p, name in comparison.reference_models.items() if policies.count(p) > 1]
+    if shared:  # several models of one policy: say which one the figures use
+        used = ", ".join(f"{p} model '{comparison.reference_models[p]}'" for p in shared)
+        console.print(f"EVPI and VSS use {literal(used)} (the first risk-neutral one).", highlight=False)
     if run_dir:
         console.print(f"Run folder: [bold]{literal(run_dir)}[/] (index.html has the charts)")
 

@@ -66,6 +66,13 @@ def plan_summary(result: PlanResult, run_dir: str | None, warnings: list[str] | 
     return summary
 
 
+def run_status(summary: dict) -> str:
+    """A run's status: its final solve's, unless an earlier one (plan-on-mean's mean-demand MIP)
+    ended otherwise, e.g. at its time limit: then the plan rests on that step's best plan."""
+    earlier = [stage["status"] for stage in summary.get("stages") or [] if stage["status"] != "optimal"]
+    return earlier[0] if summary["status"] == "optimal" and earlier else summary["status"]
+
+
 def largest_mip_gap(summary: dict) -> float | None:
     """The largest MIP gap of a run's solves (None when none reports one): plan-on-mean's second
     solve is exact once the long-lead plan is fixed, but that plan comes from its mean-demand MIP,

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
-from planner.output import largest_mip_gap, write_result_tables
+from planner.output import largest_mip_gap, run_status, write_result_tables
 from planner.runfolder import RunFolder, safe_name
 from planner.sweep import BASE, SweepTask, VariantOutcome
 
@@ -58,7 +58,7 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
             risk = s["risk"]
             delta = s["objective_musd"] - base_objective
             row.update(
-                status=s["status"],
+                status=run_status(s),
                 objective_musd=s["objective_musd"],
                 delta_musd=delta,
                 delta_pct=100 * delta / base_objective if base_objective else math.nan,

@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from planner.compare import compare_strategies, strategy_figures
+from planner.compare_report import render_comparison
 from planner.config import CvarSettings
 from planner.loader import load_case
 from planner.plan import solve_case
@@ -194,6 +196,26 @@ def test_one_scenario_has_no_value_of_information_to_bracket(
     assert comparison.perfect_information_table().empty
 
 
+def test_a_time_limited_mean_demand_step_is_the_strategys_status(
+    write_case, exact_config, tmp_path: Path
+) -> None:
+    """Plan-on-mean's second solve is exact, but when its mean-demand MIP stopped at its time
+    limit the strategy read "optimal" in compare and sweep; it now reads the step's status."""
+    from planner.compare_report import comparison_summary
+    from planner.sweep import VariantOutcome
+    from planner.sweep_report import variants_table
+
+    case, _ = load_case(write_case(tmp_path / "tiny"))
+    comparison = compare_strategies(case, [exact_config("plan-on-mean")], workers=1)
+    task = comparison.strategies["plan-on-mean"]
+    assert comparison_summary(comparison, None, [])["strategies"]["plan-on-mean"]["status"] == "optimal"
+    task.summary["stages"][0]["status"] = "time_limit"
+    entry = comparison_summary(comparison, None, [])["strategies"]["plan-on-mean"]
+    assert entry["status"] == "time_limit" and entry["stages"][0]["stage"] == "mean-demand plan"
+    table = variants_table([VariantOutcome("base", "", task.summary, None, 1.0)])
+    assert list(table["status"]) == ["time_limit"]
+
+
 def test_solve_says_plan_on_means_mean_demand_gap(tiny_case_dir: Path, exact_config) -> None:
     """``solve --model plan-on-mean`` showed gap 0.000% (its second solve's) where its mean-demand
     MIP had stopped at 0.46%, and called the plan proven optimal."""
@@ -243,6 +265,10 @@ def test_the_value_of_information_uses_the_risk_neutral_phased_model_in_any_orde
         comparison = compare_strategies(case, configs, workers=1)
         assert comparison.evpi_musd == pytest.approx(alone.evpi_musd, rel=1e-9)
         assert comparison.vss_musd == pytest.approx(alone.vss_musd, rel=1e-9)
+        assert comparison.reference_models == {"phased": "neutral"}  # said, since two are compared
+        console = Console(record=True, width=200)
+        render_comparison(comparison, console, None)
+        assert "EVPI and VSS use phased model 'neutral'" in console.export_text()
     averse_alone = compare_strategies(case, [averse], workers=1)
     assert averse_alone.evpi_musd != pytest.approx(alone.evpi_musd, rel=1e-6)  # the order mattered
 
