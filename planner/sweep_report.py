@@ -24,6 +24,7 @@ VARIANT_COLUMNS = (
     "group",
     "status",
     "objective_musd",
+    "expected_cost_musd",
     "delta_musd",
     "delta_pct",
     "capex_musd",
@@ -60,6 +61,7 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
             row.update(
                 status=run_status(s),
                 objective_musd=s["objective_musd"],
+                expected_cost_musd=s["expected_cost_musd"],
                 delta_musd=delta,
                 delta_pct=100 * delta / base_objective if base_objective else math.nan,
                 capex_musd=sum(breakdown[c] for c in CAPEX_COMPONENTS),
@@ -91,6 +93,7 @@ def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask]) -> Callable[[
     def write(outcome: VariantOutcome) -> None:
         if outcome.results is not None:
             write_result_tables(folder, outcome.results, prefix=f"{PLANS}/{folders[outcome.case]}/")
+            folder.write_json(f"{PLANS}/{folders[outcome.case]}/summary.json", outcome.summary)
 
     return write
 
@@ -128,7 +131,9 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
     money = sweep_money_unit(table)
     unit = money.label
     view = Table(
-        title="Sweep variants (money: expected discounted cost, the objective's terms)", title_justify="left"
+        title="Sweep variants (money discounted and expected over scenarios; a risk-averse model's"
+        " objective adds weight x CVaR)",
+        title_justify="left",
     )
     for column in (
         "case",

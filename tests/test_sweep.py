@@ -222,6 +222,10 @@ def test_each_solved_variant_has_its_plan_tables(good_sweep: dict, cli, tmp_path
         assert {"builds.csv", "chips.csv", "dispatch.csv", "risk.csv"} <= {p.name for p in plan.iterdir()}
         costs = pd.read_csv(plan / "cost_by_scenario.csv", index_col=0)
         assert float(costs["total"].iloc[-1]) == pytest.approx(float(row.objective_musd), rel=1e-8)
+        assert float(row.expected_cost_musd) == pytest.approx(float(row.objective_musd), rel=1e-12)  # no CVaR
+        summary = json.loads((plan / "summary.json").read_text())
+        assert summary["objective_musd"] == pytest.approx(float(row.objective_musd), rel=1e-8)
+        assert summary["fingerprint"] == row.fingerprint
     sweep = good_sweep["root"] / "sweep.csv"
     lean = tmp_path / "lean"
     result = cli("sweep", good_sweep["case_dir"], sweep, "--workers", "1", "--mip-gap", "0", "--no-plans",
