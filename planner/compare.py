@@ -96,6 +96,7 @@ def strategy_figures(case: Case, task: SolvedTask) -> dict[str, float]:
         "expected_cost_musd": summary["expected_cost_musd"],
         "worst_scenario_cost_musd": float(risk.loc["cost_musd", "worst"]),
         "cvar_cost_musd": float(risk.loc["cost_musd", cvar_column]),
+        "cvar_alpha": float(summary["cvar_alpha"]),
         "capex_total_musd": float(res.capex_by_period["total"].sum()),
         "idle_pflops_share_peak_worst": float(risk.loc["idle_pflops_share_peak", "worst"]),
         "idle_pflops_share_peak_expected": float(risk.loc["idle_pflops_share_peak", "expected"]),

@@ -18,10 +18,11 @@ MONEY = "money"
 """The unit of a money figure: $B or $M, the same for the whole comparison (:func:`money_unit`)."""
 
 FIGURE_LABELS = {
-    "objective_musd": ("Objective", MONEY, 1.0),
+    "objective_musd": ("Objective (the model's own)", MONEY, 1.0),
     "expected_cost_musd": ("Expected discounted cost", MONEY, 1.0),
     "worst_scenario_cost_musd": ("Cost in the worst scenario", MONEY, 1.0),
-    "cvar_cost_musd": ("CVaR of cost", MONEY, 1.0),
+    "cvar_cost_musd": ("CVaR of cost (at the model's alpha)", MONEY, 1.0),
+    "cvar_alpha": ("CVaR alpha", "", 1.0),
     "capex_total_musd": ("Capex committed (undiscounted, expected)", MONEY, 1.0),
     "idle_pflops_share_peak_worst": ("Idle PFLOPS share, peak (worst scenario)", "%", 100.0),
     "idle_pflops_share_peak_expected": ("Idle PFLOPS share, peak (expected)", "%", 100.0),
