@@ -21,11 +21,16 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.errors import ModelError
+from planner.formulation.buildings import built_mw
 from planner.formulation.model import build_model, drop_rows_met_by_fixed_decisions
+from planner.formulation.power import active_share, contracts_at
 from planner.markup import literal
 from planner.plan import PlanResult, numbers_named_in_inputs
 from planner.runfolder import RunFolder
 from planner.solve import solve_model
+
+EQUIPPED_MW = 1e-6
+"""IT MW or firm MW above this count as there (solver round-off below)."""
 
 
 def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
@@ -58,21 +63,47 @@ def shadow_prices(result: PlanResult) -> dict[str, pd.DataFrame]:
     if not demand.empty:
         demand = demand.sort_values(["_t", "workload"]).drop(columns="_t").reset_index(drop=True)
 
+    equipped = _shell_and_firm_power(result)
+
     def per_site(family: str, column: str) -> pd.DataFrame:
         """One row per site and period. A (site, period) without a row in the model (no chip can be
-        installed there yet) is worth 0: one more MW there changes nothing."""
+        installed there yet) is worth 0: one more MW there changes nothing. ``unequipped`` marks
+        where the plan has neither IT MW nor firm power there in any scenario: both rows bind at
+        0, their duals share the value of a MW of shell with its firm power, and one more MW of
+        either alone may save nothing."""
         totals = {(s, t): 0.0 for s in case.sites for t in range(len(ix.periods))}
         for (s, n), dual in duals.get(family, {}).items():
             t = sets.info_tree.nodes[n].t
             totals[s, t] -= dual / period_money[t]
-        rows = [{"site": s, "period": ix.periods[t], column: v} for (s, t), v in totals.items()]
-        return pd.DataFrame(rows, columns=["site", "period", column])
+        rows = [
+            {"site": s, "period": ix.periods[t], column: v, "unequipped": (s, t) not in equipped}
+            for (s, t), v in totals.items()
+        ]
+        return pd.DataFrame(rows, columns=["site", "period", column, "unequipped"])
 
     return {
         "demand_marginal": demand,
         "site_mw_value": per_site("fit_chips_in_buildings", "musd_per_mw_year"),
         "firm_mw_value": per_site("firm_power", "musd_per_mw_year"),
     }
+
+
+def _shell_and_firm_power(result: PlanResult) -> set[tuple[str, int]]:
+    """(site, period) where the plan has IT MW built or firm power active, in some scenario."""
+    pm = result.planning_model
+    m, case, sets = pm.model, pm.case, pm.sets
+    equipped = set()
+    for node in sets.info_tree.nodes:
+        for s in case.sites:
+            built = pyo.value(built_mw(m, case, s, sets.long_lead_node[node.id]))
+            firm = sum(
+                contract.mw * contract.firm_fraction * pyo.value(active_share(m, sets, q, node.id))
+                for q in contracts_at(case, s)
+                for contract in (case.contracts[q],)
+            )
+            if built > EQUIPPED_MW or firm > EQUIPPED_MW:
+                equipped.add((s, node.t))
+    return equipped
 
 
 def _duals_with_integers_fixed(result: PlanResult) -> dict[str, dict[tuple, float]]:
@@ -126,5 +157,15 @@ def render_duals(tables: dict[str, pd.DataFrame], console: Console) -> None:
         if top.empty:
             console.print(f"One more {title}: worth nothing anywhere (never binding).")
             continue
-        listed = ", ".join(f"{r.site} {r.period}: {r.musd_per_mw_year:,.3f}" for r in top.itertuples())
+        listed = ", ".join(
+            f"{r.site} {r.period}: {r.musd_per_mw_year:,.3f}{'*' if r.unequipped else ''}"
+            for r in top.itertuples()
+        )
         console.print(f"Most valuable extra {title} ($M per MW-year): {literal(listed)}", highlight=False)
+        if top["unequipped"].any():
+            console.print(
+                "  * neither IT MW nor firm power there yet in the plan: a MW of shell needs firm power"
+                " too, the value is shared between the two, and one more MW of either alone may save"
+                " nothing.",
+                highlight=False,
+            )

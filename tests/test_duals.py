@@ -16,8 +16,9 @@ import pandas as pd
 import pyomo.environ as pyo
 import pytest
 from factory import built, chip, make_case, site, solve
+from rich.console import Console
 
-from planner.duals import shadow_prices
+from planner.duals import render_duals, shadow_prices
 from planner.loader import load_case
 from planner.plan import PlanResult, solve_case
 
@@ -209,9 +210,36 @@ def test_a_mw_where_none_is_built_yet_is_priced(
     base = solve(0)
     table = shadow_prices(base)["site_mw_value"]
     assert value_of(table, "musd_per_mw_year", site="north", period="p1") > 100.0
+    assert not table["unequipped"].any()  # firm power is there from p1: the shell alone is worth it
     if not integer:  # a MIP's integer modules make the difference quotient another question
         saving = -(solve(DELTA).objective_musd - base.objective_musd) / DELTA
         assert saving * (1 - 1e-9) <= discounted_total(table, "north") <= saving * 1.01
+
+
+def test_a_site_with_neither_shell_nor_power_yet_is_marked(write_case, exact_config, tmp_path: Path) -> None:
+    """No existing shell, a grid contract to sign with a 1-period lead: in p1 neither IT MW nor
+    firm power (nor energy) is there, and the rows that bind at 0 share the value of serving p1
+    (here HiGHS puts it on the energy balance: both MW read 0). Such site-periods are marked in
+    the table, and on the console when one is among the most valuable."""
+    files = {name: text.format(**AMPLE) for name, text in TEMPLATE.items()}
+    files["sites.csv"] = (
+        "site,region,max_mw,module_mw,existing_mw,capex_musd_per_mw,pue,life_years,lead_periods\n"
+        "north,us,100,5,0,10,1.2,20,1\n"
+    )
+    files["power.csv"] = (
+        "contract,site,kind,mw,firm_fraction,price_usd_per_mwh,existing,lead_periods,divisible\n"
+        "grid_n,north,grid,80,1,60,false,1,true\n"
+    )
+    case, _ = load_case(write_case(tmp_path / "bare", base=files))
+    tables = shadow_prices(solve_case(case, exact_config(integer=False), with_duals=True))
+    marked = tables["site_mw_value"].set_index("period")["unequipped"]
+    assert bool(marked["p1"]) and not bool(marked["p2"])
+    shown = {**tables, "site_mw_value": tables["site_mw_value"].assign(musd_per_mw_year=[490.0, 1.7])}
+    console = Console(record=True, width=300)
+    render_duals(shown, console)
+    text = console.export_text()
+    assert "north p1: 490.000*, north p2: 1.700" in text
+    assert "* neither IT MW nor firm power there yet in the plan" in text
 
 
 @pytest.mark.parametrize("how", ["firm_fraction", "extra_existing_contract"])
@@ -281,7 +309,7 @@ def test_solve_duals_writes_tables_and_prints_summary(
     assert list(demand.columns[:3]) == ["period", "workload", "expected_musd_per_eflops_year"]
     assert len(demand) == 3 * 2
     site = pd.read_csv(out / "duals_site_mw_value.csv")
-    assert list(site.columns) == ["site", "period", "musd_per_mw_year"]
+    assert list(site.columns) == ["site", "period", "musd_per_mw_year", "unequipped"]
 
 
 def test_solve_duals_on_the_mip_and_with_json(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
