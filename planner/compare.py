@@ -18,7 +18,7 @@ import pandas as pd
 
 from planner.case import Case
 from planner.config import ModelConfig, load_model_config
-from planner.output import largest_mip_gap
+from planner.output import largest_mip_gap, run_status
 from planner.parallel import SolvedTask, default_workers, run_parallel, solve_task
 
 DEFAULT_MODELS = ("phased", "all-at-once", "plan-on-mean")
@@ -54,6 +54,26 @@ class Comparison:
         figures = self.figures()
         first = figures.columns[0]
         return figures.sub(figures[first], axis=0)
+
+    def status_table(self) -> pd.DataFrame:
+        """How each strategy's solves ended: status (plan-on-mean's mean step included), whether
+        within the model's MIP gap or proven optimal, the largest gap, the bound, or the error."""
+        rows = []
+        for name, task in self.strategies.items():
+            summary = task.summary if task.ok else {}
+            rows.append(
+                {
+                    "strategy": name,
+                    "status": run_status(summary) if task.ok else "failed",
+                    "within_mip_gap": summary.get("within_mip_gap"),
+                    "proven_optimal": summary.get("proven_optimal"),
+                    "mip_gap": largest_mip_gap(summary) if task.ok else None,
+                    "mip_gap_asked": summary.get("mip_gap_asked"),
+                    "bound_musd": summary.get("bound_musd"),
+                    "error": task.error or "",
+                }
+            )
+        return pd.DataFrame(rows)
 
     def perfect_information_table(self) -> pd.DataFrame:
         """The wait-and-see solves behind EVPI: each scenario alone with perfect foresight."""

@@ -192,6 +192,7 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, wa
     folder.write_table("timings", figures.loc[timings].rename_axis("figure"), index=True)
     figures = figures.drop(index=timings)
     folder.write_table("comparison", figures.rename_axis("figure"), index=True)
+    folder.write_table("status", comparison.status_table())
     folder.write_table("capex_by_year", comparison.capex_by_year().rename_axis("period"), index=True)
     if comparison.perfect_information:
         folder.write_table("perfect_information", comparison.perfect_information_table())
@@ -217,6 +218,7 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, wa
             "Value of information",
             f"{evpi_reading(comparison, money)} {vss_reading(comparison, money)}",
         ),
+        ("Status of each strategy's solves", comparison.status_table().set_index("strategy")),
         ("Figures", figures),
     ]
     sections += [(title, path) for title, path in charts.items()]

@@ -34,6 +34,8 @@ VARIANT_COLUMNS = (
     "stranded_capital_musd_peak_expected",
     "idle_pflops_share_peak_expected",
     "mip_gap",
+    "within_mip_gap",
+    "bound_musd",
     "fingerprint",
     "seconds",
     "error",
@@ -71,6 +73,8 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
                 stranded_capital_musd_peak_expected=risk["stranded_capital_musd_peak"]["expected"],
                 idle_pflops_share_peak_expected=risk["idle_pflops_share_peak"]["expected"],
                 mip_gap=largest_mip_gap(s),
+                within_mip_gap=s["within_mip_gap"],
+                bound_musd=s["bound_musd"],
                 fingerprint=s["fingerprint"],
             )
         row["seconds"] = o.seconds

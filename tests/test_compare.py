@@ -17,6 +17,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -387,6 +388,10 @@ def test_compare_run_folder(compare_run: dict, cli) -> None:
         assert f'src="{name}"' in html, name
     for name in ("comparison.csv", "capex_by_year.csv", "summary.json", "perfect_information.csv"):
         assert (out / name).is_file(), name
+    status = pd.read_csv(out / "status.csv", keep_default_na=False)  # the CSV and HTML say how each ended
+    assert list(status["strategy"]) == list(POLICIES) and set(status["status"]) == {"optimal"}
+    assert status["proven_optimal"].all() and status["within_mip_gap"].all()  # --mip-gap 0
+    assert "Status of each strategy" in html
     solved = compare_run["root"] / "solved"
     assert cli("solve", compare_run["case_dir"], "--mip-gap", "0", "--out", solved).exit_code == 0
     tables = {path.stem for path in solved.glob("*.csv")} - {"timings"}

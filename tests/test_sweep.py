@@ -223,6 +223,8 @@ def test_each_solved_variant_has_its_plan_tables(good_sweep: dict, cli, tmp_path
         costs = pd.read_csv(plan / "cost_by_scenario.csv", index_col=0)
         assert float(costs["total"].iloc[-1]) == pytest.approx(float(row.objective_musd), rel=1e-8)
         assert float(row.expected_cost_musd) == pytest.approx(float(row.objective_musd), rel=1e-12)  # no CVaR
+        assert row.within_mip_gap in (True, "True")
+        assert float(row.bound_musd) <= float(row.objective_musd) * (1 + 1e-9)
         summary = json.loads((plan / "summary.json").read_text())
         assert summary["objective_musd"] == pytest.approx(float(row.objective_musd), rel=1e-8)
         assert summary["fingerprint"] == row.fingerprint
