@@ -193,10 +193,7 @@ def plan_shape(result: PlanResult) -> dict:
     used = built | {s for s, site in case.sites.items() if site.existing_mw > 0}
     p, years = case.scenario_probability, case.period_years
     demand = sum(p[w] * years[t] * v for (w, t, _k), v in case.demand_eflops.items())
-    unmet = 0.0
-    if not res.unmet.empty:
-        weights = res.unmet["scenario"].map(p) * res.unmet["period"].map(years)
-        unmet = float((res.unmet["eflops"] * weights).sum())
+    unmet = res.expected_unmet_eflops_years(p, years)
     return {
         "sites_with_buildings": len(used),
         "sites_built": len(built),

@@ -105,12 +105,7 @@ def strategy_figures(case: Case, task: SolvedTask) -> dict[str, float]:
     summary, res = task.summary, task.results
     risk = res.risk
     cvar_column = next(c for c in risk.columns if c.startswith("cvar_"))
-    unmet = res.unmet
-    if unmet.empty:
-        unmet_expected = 0.0
-    else:
-        weights = unmet["scenario"].map(case.scenario_probability) * unmet["period"].map(case.period_years)
-        unmet_expected = float((unmet["eflops"] * weights).sum())
+    unmet_expected = res.expected_unmet_eflops_years(case.scenario_probability, case.period_years)
     return {
         "objective_musd": summary["objective_musd"],
         "expected_cost_musd": summary["expected_cost_musd"],

@@ -101,6 +101,14 @@ class Results:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
+    def expected_unmet_eflops_years(self, probability: dict[str, float], years: dict[str, float]) -> float:
+        """``sum_w p[w] * sum_t years[t] * unmet[k,t,w]`` over the workloads: demand left unmet, in
+        EFLOPS-years, expected over the scenarios (``probability`` and ``years`` of the case)."""
+        if self.unmet.empty:
+            return 0.0
+        weights = self.unmet["scenario"].map(probability) * self.unmet["period"].map(years)
+        return float((self.unmet["eflops"] * weights).sum())
+
     @property
     def expected_breakdown_musd(self) -> dict[str, float]:
         row = self.cost_by_scenario.iloc[-1]  # the expected row: see :func:`expected_row_label`
