@@ -23,7 +23,7 @@ from rich.table import Table
 from planner.errors import ModelError
 from planner.formulation.buildings import built_mw
 from planner.formulation.model import build_model, drop_rows_met_by_fixed_decisions
-from planner.formulation.power import active_share, contracts_at
+from planner.formulation.power import firm_mw
 from planner.markup import literal
 from planner.plan import PlanResult, numbers_named_in_inputs
 from planner.runfolder import RunFolder
@@ -96,11 +96,7 @@ def _shell_and_firm_power(result: PlanResult) -> set[tuple[str, int]]:
     for node in sets.info_tree.nodes:
         for s in case.sites:
             built = pyo.value(built_mw(m, case, s, sets.long_lead_node[node.id]))
-            firm = sum(
-                contract.mw * contract.firm_fraction * pyo.value(active_share(m, sets, q, node.id))
-                for q in contracts_at(case, s)
-                for contract in (case.contracts[q],)
-            )
+            firm = pyo.value(firm_mw(m, case, sets, s, node.id))
             if built > EQUIPPED_MW or firm > EQUIPPED_MW:
                 equipped.add((s, node.t))
     return equipped

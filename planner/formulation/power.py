@@ -35,17 +35,21 @@ def add_sign_at_most_once(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     m.sign_once = pyo.Constraint(list(signs), rule=lambda _m, q, p: sum(signs[q, p]) <= 1)
 
 
+def firm_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> object:
+    """``sum_{q at s} mw[q] * firm_fraction[q] * active[q,t]``: firm MW active at ``s`` in node ``n``."""
+    return sum(
+        case.contracts[q].mw * case.contracts[q].firm_fraction * active_share(m, sets, q, n)
+        for q in contracts_at(case, s)
+    )
+
+
 def add_firm_power(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     """``pue[s] * sum_c fleet[c,s,t] * kw[c] / 1000``
     ``<= sum_{q at s} mw[q] * firm_fraction[q] * active[q,t]``."""
     keys = sorted({(s, n) for (_c, s, n) in sets.fleet}, key=lambda k: (k[1], k[0]))
 
     def rule(_m: pyo.ConcreteModel, s: str, n: int) -> object:
-        firm = sum(
-            case.contracts[q].mw * case.contracts[q].firm_fraction * active_share(m, sets, q, n)
-            for q in contracts_at(case, s)
-        )
-        return case.sites[s].pue * installed_it_mw(m, case, sets, s, n) <= firm
+        return case.sites[s].pue * installed_it_mw(m, case, sets, s, n) <= firm_mw(m, case, sets, s, n)
 
     m.firm_power = pyo.Constraint(keys, rule=rule)
 
