@@ -145,26 +145,24 @@ class RunFolder:
             raise _write_error(self.final, exc, self.path / self._writing if self._writing else None) from exc
 
     def file(self, name: str) -> Path:
-        """Where to write ``name`` in the run folder (for writers of their own: charts, HTML)."""
+        """Where to write ``name`` in the run folder, its subfolders made (a ``name`` with slashes);
+        every writer goes through here, so that a failed write names the file."""
         self._writing = name
-        return self.path / name
+        path = self.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
 
     def write_table(self, name: str, table: pd.DataFrame, index: bool = False) -> None:
-        """``name``.csv in the run folder; a ``name`` with slashes is written in subfolders."""
-        self._writing = f"{name}.csv"
-        (self.path / self._writing).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(self.path / self._writing, index=index, float_format="%.10g")
+        table.to_csv(self.file(f"{name}.csv"), index=index, float_format="%.10g")
 
     def write_json(self, name: str, data: object) -> None:
         self.write_text(name, json_text(data, indent=2) + "\n")
 
     def write_text(self, name: str, text: str) -> None:
-        self._writing = name
-        (self.path / name).write_text(text)
+        self.file(name).write_text(text)
 
     def copy_input(self, source: Path, name: str) -> None:
-        self._writing = name
-        shutil.copyfile(source, self.path / name)
+        shutil.copyfile(source, self.file(name))
 
     def commit(self) -> Path:
         """Move the finished folder into place."""
