@@ -107,8 +107,8 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
     for name, task in comparison.strategies.items():
         if not task.ok:
             console.print(f"[bold red]{literal(name)} failed:[/] {literal(task.error)}", highlight=False)
-        elif run_status(task.summary) != "optimal":
-            console.print(f"[yellow]{literal(name)}: status {run_status(task.summary)}, best plan found[/]")
+        elif (status := run_status(task.summary)) != "optimal":
+            console.print(f"[yellow]{literal(name)}: status {status}, best plan found[/]")
     capex = comparison.capex_by_year()
     capex_table = Table(
         title=f"Capex committed by year, {money.label} (undiscounted, expected)", title_justify="left"
@@ -192,7 +192,8 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, wa
     folder.write_table("timings", figures.loc[timings].rename_axis("figure"), index=True)
     figures = figures.drop(index=timings)
     folder.write_table("comparison", figures.rename_axis("figure"), index=True)
-    folder.write_table("status", comparison.status_table())
+    status = comparison.status_table()
+    folder.write_table("status", status)
     folder.write_table("capex_by_year", comparison.capex_by_year().rename_axis("period"), index=True)
     if comparison.perfect_information:
         folder.write_table("perfect_information", comparison.perfect_information_table())
@@ -218,7 +219,7 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, wa
             "Value of information",
             f"{evpi_reading(comparison, money)} {vss_reading(comparison, money)}",
         ),
-        ("Status of each strategy's solves", comparison.status_table().set_index("strategy")),
+        ("Status of each strategy's solves", status.set_index("strategy")),
         ("Figures", figures),
     ]
     sections += [(title, path) for title, path in charts.items()]
