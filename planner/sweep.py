@@ -13,6 +13,7 @@ import io
 import math
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -324,6 +325,10 @@ class VariantOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+PlanWriter = Callable[[VariantOutcome], None]
+"""Writes a solved variant's result tables as it arrives (``sweep --plans``)."""
 
 
 def solve_variant(

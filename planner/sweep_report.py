@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +13,7 @@ from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.output import largest_mip_gap, run_status, write_result_tables
 from planner.runfolder import RunFolder, safe_name
-from planner.sweep import BASE, SweepTask, VariantOutcome
+from planner.sweep import BASE, PlanWriter, SweepTask, VariantOutcome
 
 CAPEX_COMPONENTS = ("buildings_capex", "chips_capex", "power_capex")
 
@@ -87,7 +86,7 @@ PLANS = "plans"
 """The run-folder subfolder holding one folder of result tables per solved variant."""
 
 
-def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask]) -> Callable[[VariantOutcome], None]:
+def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask]) -> PlanWriter:
     """Writes a solved variant's tables into ``plans/<n>-<variant>/``, as a solve folder has them:
     numbered in sweep order, so that names differing only in characters a file name cannot hold
     stay apart."""

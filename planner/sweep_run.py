@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -16,10 +14,7 @@ from rich.progress import (
 
 from planner.config import ModelConfig
 from planner.parallel import run_parallel
-from planner.sweep import SweepTask, VariantOutcome, solve_variant
-
-PlanWriter = Callable[[VariantOutcome], None]
-"""Writes a solved variant's result tables as it arrives."""
+from planner.sweep import PlanWriter, SweepTask, VariantOutcome, solve_variant
 
 
 def run_sweep(
