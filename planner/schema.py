@@ -72,10 +72,14 @@ class SiteRow(Row):
     pue: float = Field(ge=1, description="facility power / IT power")
     life_years: float = Field(gt=0, description="building life, for salvage")
 
+    def modules_that_fit(self) -> float:
+        """Room under ``max_mw`` beside ``existing_mw``, in modules (a fraction for an LP)."""
+        return max(0.0, (self.max_mw - self.existing_mw) / self.module_mw)
+
     def whole_modules_that_fit(self) -> int:
-        """Modules that fit under ``max_mw`` beside ``existing_mw``, with 1e-9 of a module of slack
-        for the float round-off of the room (100 - 70 MW is 29.999999999999996 / 10 MW modules)."""
-        return math.floor(max(0.0, (self.max_mw - self.existing_mw) / self.module_mw) + 1e-9)
+        """:meth:`modules_that_fit` rounded down, with 1e-9 of a module of slack for the float
+        round-off of the room (100 - 70 MW is 29.999999999999996 / 10 MW modules)."""
+        return math.floor(self.modules_that_fit() + 1e-9)
 
 
 class ChipRow(Row):

@@ -25,8 +25,7 @@ def add_variables(m: pyo.ConcreteModel, case: Case, sets: Sets, integer: bool) -
 
     def build_bounds(_m: pyo.ConcreteModel, s: str, _b: int) -> tuple[float, float]:
         site = case.sites[s]
-        room = max(0.0, (site.max_mw - site.existing_mw) / site.module_mw)
-        return (0.0, site.whole_modules_that_fit() if integer else room)
+        return (0.0, site.whole_modules_that_fit() if integer else site.modules_that_fit())
 
     m.build = pyo.Var(
         sets.build,
