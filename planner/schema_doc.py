@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic_core import PydanticUndefined
 
-from planner.loader import FILES, field_kinds
+from planner.case_files import FILES
+from planner.csv_table import field_kinds
 
 
 def input_reference_markdown() -> str:

@@ -18,18 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from planner.case_files import FILES, PARAMETERS
 from planner.config import ModelConfig
 from planner.csv_table import (
     PLAIN_NUMBER,
     CellError,
     FieldKind,
     convert_cell,
+    field_kinds,
     header_index,
     is_blank_record,
     parse_table,
 )
 from planner.errors import InputError, ModelError, Problem
-from planner.loader import FILES, PARAMETERS, field_kinds, not_a_regular_file
+from planner.loader import not_a_regular_file
 from planner.runfolder import safe_name
 from planner.schema import ParameterValues, parse_bool
 

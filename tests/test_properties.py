@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from planner.case import Case
 from planner.loader import load_case
 from planner.plan import PlanResult
-from planner.results import PERIOD_METRICS, SUMMED_OVER_PERIODS
+from planner.risk import PERIOD_METRICS
+from planner.stranded import SUMMED_OVER_PERIODS
 
 PROPERTY = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True

@@ -1,0 +1,147 @@
+"""Stranded capacity of a solved plan: idle chips, empty shells, stranded capital and unused
+take-or-pay, per scenario and period (summed over sites), then per scenario (peaks over periods and
+plain sums)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from planner.formulation import PlanningModel
+from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
+from planner.solved import FLOOR, above_noise, active_value, idle_chips
+
+SUMMED_OVER_PERIODS = ("idle_chips", "idle_pflops", "empty_shell_mw", "stranded_capital_musd")
+"""The stock figures whose plain sum over periods is also reported (``<figure>_period_sum``)."""
+
+STRANDED_PERIOD_FIGURES = (
+    "idle_chips",
+    "idle_pflops",
+    "installed_pflops",
+    "empty_shell_mw",
+    "built_mw",
+    "installed_it_mw",
+    "stranded_capital_musd",
+    "unused_take_or_pay_mwh",
+)
+
+
+def stranded_by_period(
+    pm: PlanningModel,
+    build: dict[tuple, float],
+    buy: dict[tuple, float],
+    fleet: dict[tuple, float],
+    running: dict[tuple, float],
+    active: dict[tuple, float],
+) -> pd.DataFrame:
+    """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period,
+    summed over sites (``running``: :func:`running_chips`)."""
+    case, sets, ix = pm.case, pm.sets, pm.ix
+    rows = []
+    for w in case.scenarios:
+        for t, period in enumerate(ix.periods):
+            n = sets.info_tree.node_of[(w, t)]
+            row = dict.fromkeys(STRANDED_PERIOD_FIGURES, 0.0)
+            for s in case.sites:
+                chips, need_mwh = _idle_chips_at(pm, buy, fleet, running, s, n, t, w)
+                shell = _empty_shell_at(pm, build, s, sets.long_lead_node[n], t, chips["installed_it_mw"])
+                for figures in (chips, shell):
+                    for figure, value in figures.items():
+                        row[figure] += value
+                row["unused_take_or_pay_mwh"] += _unused_take_or_pay_at(pm, active, s, n, t, need_mwh)
+            share = row["idle_pflops"] / row["installed_pflops"] if row["installed_pflops"] > FLOOR else 0.0
+            rows.append({"scenario": w, "period": period, **row, "idle_pflops_share": share})
+    return pd.DataFrame(rows)
+
+
+def _idle_chips_at(
+    pm: PlanningModel,
+    buy: dict[tuple, float],
+    fleet: dict[tuple, float],
+    running: dict[tuple, float],
+    s: str,
+    n: int,
+    t: int,
+    w: str,
+) -> tuple[dict[str, float], float]:
+    """The chips at site ``s`` in scenario ``w``'s period ``t`` (info node ``n``): idle chips and
+    PFLOPS, installed PFLOPS and IT MW, the idle chips' share of their fleet's book value at the
+    period's start; and the MWh the running chips need."""
+    case, sets, ix = pm.case, pm.sets, pm.ix
+    figures = dict.fromkeys(
+        ("idle_chips", "idle_pflops", "installed_pflops", "installed_it_mw", "stranded_capital_musd"), 0.0
+    )
+    need_mwh = 0.0
+    for c, chip in case.chips.items():
+        units = fleet.get((c, s, n), 0.0)
+        if units <= 0:
+            continue
+        used = running.get((c, s, t, w), 0.0)
+        idle = idle_chips(units, used)
+        need_mwh += used * energy_needed_mwh_per_chip(case, sets, s, c, t)
+        figures["idle_chips"] += idle
+        figures["idle_pflops"] += idle * chip.pflops
+        figures["installed_pflops"] += units * chip.pflops
+        figures["installed_it_mw"] += units * chip.kw / 1000.0
+        book = sum(
+            buy.get((c, s, a), 0.0)
+            * chip.capex_usd
+            / 1e6
+            * ix.book_value_share(sets.info_tree.nodes[a].t, t, chip.life_years)
+            for a in sets.fleet[(c, s, n)]
+        )
+        figures["stranded_capital_musd"] += idle * book / units
+    return figures, need_mwh
+
+
+def _empty_shell_at(
+    pm: PlanningModel, build: dict[tuple, float], s: str, b: int, t: int, installed_mw: float
+) -> dict[str, float]:
+    """Site ``s``'s built and empty shell MW in period ``t`` (long-lead node ``b``), the empty MW
+    valued at the average book value of all its built MW (existing MW carry none)."""
+    site, sets = pm.case.sites[s], pm.sets
+    ready = sets.ready.get((s, b), [])
+    built = site.existing_mw + site.module_mw * sum(build.get((s, a), 0.0) for a in ready)
+    empty = above_noise(built - installed_mw, built)
+    shell_book = sum(
+        build.get((s, a), 0.0)
+        * site.module_mw
+        * site.capex_musd_per_mw
+        * pm.ix.book_value_share(sets.long_lead_tree.nodes[a].t, t, site.life_years)
+        for a in ready
+    )
+    stranded = empty * shell_book / built if built > FLOOR else 0.0
+    return {"built_mw": built, "empty_shell_mw": empty, "stranded_capital_musd": stranded}
+
+
+def _unused_take_or_pay_at(
+    pm: PlanningModel, active: dict[tuple, float], s: str, n: int, t: int, need_mwh: float
+) -> float:
+    """``max(0, take-or-pay floor of the contracts at s - MWh the running chips need)`` in ``t``."""
+    case, sets = pm.case, pm.sets
+    floor = sum(
+        contract.min_take * available_mwh(case, sets, q, t) * active_value(sets, active, q, n)
+        for q, contract in case.contracts.items()
+        if contract.site == s and contract.min_take > 0
+    )
+    return above_noise(floor - need_mwh, floor)
+
+
+def stranded_by_scenario(stranded: pd.DataFrame, cost: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario: each figure's peak over periods, the total unused take-or-pay, and the plain
+    sums over periods of :data:`SUMMED_OVER_PERIODS`."""
+    grouped = stranded.groupby("scenario", sort=False)
+    table = pd.DataFrame(
+        {
+            "cost_musd": cost["total"].iloc[:-1],
+            "idle_chips_peak": grouped["idle_chips"].max(),
+            "idle_pflops_peak": grouped["idle_pflops"].max(),
+            "idle_pflops_share_peak": grouped["idle_pflops_share"].max(),
+            "empty_shell_mw_peak": grouped["empty_shell_mw"].max(),
+            "stranded_capital_musd_peak": grouped["stranded_capital_musd"].max(),
+            "unused_take_or_pay_mwh_total": grouped["unused_take_or_pay_mwh"].sum(),
+            **{f"{figure}_period_sum": grouped[figure].sum() for figure in SUMMED_OVER_PERIODS},
+        }
+    )
+    table.insert(0, "probability", cost["probability"].iloc[:-1])
+    table.index.name = "scenario"
+    return table
