@@ -21,7 +21,7 @@ from typing import Any
 from planner.case import Case
 from planner.config import ModelConfig
 from planner.errors import InputError, ModelError, Problem
-from planner.highs_factory import leave_signals_to_the_parent
+from planner.highs_run import leave_signals_to_the_parent
 from planner.results import Results
 from planner.solve_stop import stopped_when
 

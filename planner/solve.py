@@ -26,14 +26,8 @@ from planner.config import SolverSettings
 from planner.errors import ModelError
 from planner.formulation.objective import MONEY_ROWS
 from planner.formulation.variables import SOLVER_UNITS
-from planner.highs_factory import (
-    FEASIBLE_PLAN,
-    SolverLog,
-    give_start,
-    signals_stop_solves,
-    solve_interruptibly,
-    stop_requested,
-)
+from planner.highs_factory import FEASIBLE_PLAN, SolverLog, give_start
+from planner.highs_run import signals_stop_solves, solve_interruptibly, stop_requested
 from planner.magnitudes import MagnitudeError, out_of_range
 from planner.scaling import Scaling, choose_scaling, scale_lp
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap

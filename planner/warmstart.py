@@ -34,9 +34,8 @@ from planner.highs_factory import (
     NO_LOG,
     SolverLog,
     give_start,
-    solve_interruptibly,
-    stop_requested,
 )
+from planner.highs_run import solve_interruptibly, stop_requested
 
 INTEGRALITY_TOLERANCE = 1e-6
 

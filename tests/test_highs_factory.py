@@ -21,7 +21,8 @@ from planner.config import SolverSettings
 from planner.entry import EXIT_INTERRUPTED, FORCE_QUIT, FORCE_QUIT_PRESSES
 from planner.errors import ModelError
 from planner.formulation import build_model
-from planner.highs_factory import configured_highs, solve_interruptibly
+from planner.highs_factory import configured_highs
+from planner.highs_run import solve_interruptibly
 from planner.loader import load_case
 from planner.solve import compile_model, solve_model
 from planner.synthetic import synthetic_case_files, write_case
