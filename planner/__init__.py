@@ -7,9 +7,9 @@ Data flows one way, one module per step:
   :mod:`planner.schema`; :mod:`planner.case_warnings`) -> a validated :class:`planner.case.Case`;
 - ``models/*.toml`` -> :mod:`planner.config` -> a ``ModelConfig`` (policy, integrality, risk, solver);
 - Case + config -> :mod:`planner.formulation` (one function per constraint family) -> Pyomo model;
-- model -> :mod:`planner.solve` (matrix to HiGHS; :mod:`planner.warmstart`, :mod:`planner.scaling`,
-  :mod:`planner.magnitudes`) -> :mod:`planner.results` tables (with :mod:`planner.stranded`,
-  :mod:`planner.risk`), or :mod:`planner.diagnose` in words;
+- model -> :mod:`planner.matrix` (with :mod:`planner.scaling`, :mod:`planner.magnitudes`) ->
+  :mod:`planner.solve` (HiGHS; :mod:`planner.warmstart`) -> :mod:`planner.results` tables (with
+  :mod:`planner.stranded`, :mod:`planner.risk`), or :mod:`planner.diagnose` in words;
 - :mod:`planner.plan` runs a planning model end to end; :mod:`planner.compare`, :mod:`planner.sweep`
   and :mod:`planner.bench` run several;
 - tables -> :mod:`planner.report`, :mod:`planner.output`, :mod:`planner.compare_report`,

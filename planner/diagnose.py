@@ -15,7 +15,8 @@ from planner.formulation import PlanningModel
 from planner.formulation.indexing import Tree
 from planner.highs_factory import new_highs
 from planner.magnitudes import MagnitudeError, OutOfRange
-from planner.solve import SolveOutcome, compile_model
+from planner.matrix import compile_model
+from planner.solve import SolveOutcome
 
 FAMILY_WORDS = {
     "site_cap": "site cap (existing_mw + modules built <= max_mw)",

@@ -154,7 +154,7 @@ def check_case_numbers(case: Case, config: ModelConfig) -> None:
     ``compare`` and ``sweep`` before they start their solves). Plan-on-mean is checked on the
     phased tree model, whose rows hold both of its stages' numbers."""
     from planner.highs_factory import configured_highs
-    from planner.solve import check_numbers, compile_model
+    from planner.matrix import check_numbers, compile_model
 
     pm = _planning_model(case, config, _checked_policy(config))
     with numbers_named_in_inputs(pm):

@@ -24,7 +24,8 @@ from planner.formulation import build_model
 from planner.highs_factory import configured_highs
 from planner.highs_run import solve_interruptibly
 from planner.loader import load_case
-from planner.solve import compile_model, solve_model
+from planner.matrix import compile_model
+from planner.solve import solve_model
 from planner.synthetic import synthetic_case_files, write_case
 
 

@@ -23,8 +23,8 @@ from planner.config import SolverSettings
 from planner.errors import ModelError
 from planner.formulation import build_model
 from planner.loader import load_case
+from planner.matrix import compile_model
 from planner.plan import solve_case
-from planner.solve import compile_model
 from planner.synthetic import synthetic_case_files, write_case
 from planner.warmstart import lp_and_fix, relative_gap
 
