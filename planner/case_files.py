@@ -7,18 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from planner.schema import (
-    BudgetRow,
-    ChipPerformanceRow,
-    ChipRow,
-    ChipSupplyRow,
-    ContractRow,
-    DemandRow,
-    ParameterValues,
-    PeriodRow,
-    ScenarioRow,
-    SiteRow,
-)
+from planner import schema
 
 
 @dataclass(frozen=True)
@@ -44,18 +33,21 @@ BUDGET = "budget.csv"
 FILES: dict[str, FileSpec] = {
     spec.name: spec
     for spec in (
-        FileSpec(PARAMETERS, ParameterValues, True),
-        FileSpec(PERIODS, PeriodRow, True),
-        FileSpec(SCENARIOS, ScenarioRow, False, "every scenario is equally likely"),
-        FileSpec(DEMAND, DemandRow, True),
-        FileSpec(SITES, SiteRow, True),
-        FileSpec(CHIPS, ChipRow, True),
+        FileSpec(PARAMETERS, schema.ParameterValues, True),
+        FileSpec(PERIODS, schema.PeriodRow, True),
+        FileSpec(SCENARIOS, schema.ScenarioRow, False, "every scenario is equally likely"),
+        FileSpec(DEMAND, schema.DemandRow, True),
+        FileSpec(SITES, schema.SiteRow, True),
+        FileSpec(CHIPS, schema.ChipRow, True),
         FileSpec(
-            PERFORMANCE, ChipPerformanceRow, False, "every chip has its chips.csv pflops for every workload"
+            PERFORMANCE,
+            schema.ChipPerformanceRow,
+            False,
+            "every chip has its chips.csv pflops for every workload",
         ),
-        FileSpec(SUPPLY, ChipSupplyRow, False, "chip purchases are not limited"),
-        FileSpec(POWER, ContractRow, True),
-        FileSpec(BUDGET, BudgetRow, False, "capex is not capped"),
+        FileSpec(SUPPLY, schema.ChipSupplyRow, False, "chip purchases are not limited"),
+        FileSpec(POWER, schema.ContractRow, True),
+        FileSpec(BUDGET, schema.BudgetRow, False, "capex is not capped"),
     )
 }
 """Every file of the format, in the order problems are reported."""
