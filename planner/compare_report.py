@@ -33,7 +33,7 @@ FIGURE_LABELS = {
     "unused_take_or_pay_mwh_worst": ("Unused take-or-pay, total (worst scenario)", "GWh", 1e-3),
     "unused_take_or_pay_mwh_expected": ("Unused take-or-pay, total (expected)", "GWh", 1e-3),
     "unmet_eflops_years_expected": ("Unmet demand (expected)", "EFLOPS-years", 1.0),
-    "mip_gap": ("MIP gap (largest of its solves)", "%", 100.0),
+    "mip_gap": ("Gap, plan to bound (largest of its solves)", "%", 100.0),
     "solve_seconds": ("Solve time", "s", 1.0),
 }
 
