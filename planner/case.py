@@ -8,9 +8,13 @@ referenced here is known to exist; probabilities sum to one; every scenario give
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from planner.schema import ChipRow, ContractRow, ParameterValues, SiteRow
+
+PROBABILITY_ROUND_OFF = 1e-9
+"""A probability sum this close to 1 is binary round-off of decimals that sum to 1 (0.1 + 0.2 + 0.7)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,14 @@ class Case:
     @property
     def scenarios(self) -> tuple[str, ...]:
         return tuple(self.scenario_probability)
+
+    @property
+    def probability_total(self) -> float:
+        """The probabilities' sum: 1, or their sum as written when a spreadsheet's rounding
+        (6 x 0.1666667) leaves it further from 1 than binary round-off; the loader accepts such
+        sums within 1e-6 and uses the probabilities as written."""
+        total = math.fsum(self.scenario_probability.values())
+        return 1.0 if abs(total - 1.0) <= PROBABILITY_ROUND_OFF else total
 
     def pflops(self, chip: str, workload: str) -> float:
         """``pflops[c,k]``: the per-workload override when given, else ``chips.pflops``."""

@@ -52,6 +52,7 @@ class _Checks:
             self._contracts,
             self._workloads,
             self._scenario_names,
+            self._probability_sum,
             self._ids_differing_in_case,
             self._period_order,
             self._branches_by_round_off,
@@ -121,6 +122,16 @@ class _Checks:
                             "there all the same (decisions from then on may differ). Equal cells make "
                             "them share the period"
                         )
+
+    def _probability_sum(self, case: Case) -> None:
+        """Probabilities rounded in a spreadsheet (6 x 0.1666667) pass the 1e-6 tolerance; they are
+        used as written, so every expected figure weighs their sum, not 1."""
+        total = case.probability_total
+        if total != 1.0:
+            self.warnings.append(
+                f"{self.scenario_file}: probabilities sum to {total:.12g}, not exactly 1; they are used as "
+                "written (not rescaled), so expected costs and figures weigh the scenarios by that sum"
+            )
 
     def _scenario_names(self, case: Case) -> None:
         if len(case.scenarios) < 2:

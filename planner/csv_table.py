@@ -205,6 +205,9 @@ def parse_table(
         message = f"comma-separated columns (the header looks separated by {separator})"
         problems.append(Problem(file, start + 1, None, records[start][0], message))
         return None
+    if not any(name in known for name in header) and (below := _header_below(records, start, known)):
+        problems.append(Problem(file, start + 1, None, records[start][0], below))
+        return None
     positions, slipped = _check_header(file, start + 1, header, known, problems)
     missing = {name for name in known if name in required and name not in positions}
     for name in known:
@@ -226,6 +229,25 @@ def parse_table(
             if numbers:
                 table.numbers_in_notes.setdefault(name, []).extend(numbers)
     return table
+
+
+HEADER_SEARCH_ROWS = 10
+"""How far below a first row that names no known column the header row is looked for."""
+
+
+def _header_below(records: list[list[str]], start: int, known: Sequence[str]) -> str | None:
+    """What to expect when the first non-blank row is not the header but one further down is (a
+    title row, or Excel's ``sep=,`` line above it): one problem instead of every column missing,
+    every name unknown and every cell outside the header."""
+    for index in range(start + 1, min(len(records), start + 1 + HEADER_SEARCH_ROWS)):
+        names = [name.strip() for name in records[index] if name.strip()]
+        if names and sum(name in known for name in names) * 2 >= len(names):
+            if records[start][0].strip().lower().startswith("sep="):
+                delete = "delete the 'sep=' line, a spreadsheet's separator hint the format does not have"
+            else:
+                delete = "delete the rows above it: the format has no title rows"
+            return f"the header row first (row {index + 1} holds the column names; {delete})"
+    return None
 
 
 _THOUSANDS_HEAD = re.compile(r"[+-]?\d{1,3}")
@@ -255,21 +277,83 @@ def _records(file: str, data: bytes, problems: list[Problem]) -> list[list[str]]
         expected = "CSV text (this is a spreadsheet workbook renamed .csv; export the sheet as 'CSV UTF-8')"
         problems.append(Problem(file, None, None, None, expected))
         return None
+    if data.startswith(_UTF16_SIGNATURES):
+        expected = f"UTF-8 text (this file is UTF-16, 'Unicode text'; {SAVE_AS_UTF8})"
+        problems.append(Problem(file, None, None, None, expected))
+        return None
     try:
         text = data.decode("utf-8-sig")  # -sig: spreadsheet exports often start with a BOM
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        expected = f"UTF-8 text (line {line} is not valid UTF-8; save it as 'CSV UTF-8')"
-        problems.append(Problem(file, None, None, None, expected))
+        # Kept as escapes, the bytes that are not UTF-8 can be placed in their rows and cells.
+        records = _split_records(file, data.decode("utf-8-sig", errors="surrogateescape"), [])
+        cells = _undecodable_cells(file, records) if records is not None else []
+        if not cells:
+            line = data.count(b"\n", 0, error.start) + 1
+            expected = f"UTF-8 text (line {line} is not valid UTF-8; {SAVE_AS_UTF8})"
+            cells = [Problem(file, None, None, None, expected)]
+        problems += cells
         return None
+    return _split_records(file, text, problems)
+
+
+_UTF16_SIGNATURES = (b"\xff\xfe", b"\xfe\xff")
+"""Byte-order marks of UTF-16 text (a spreadsheet's "Unicode text" export)."""
+_NOT_UTF8 = re.compile("[\udc80-\udcff]+")
+"""Bytes that are not UTF-8, as ``errors="surrogateescape"`` decodes them."""
+LISTED_UNDECODABLE_CELLS = 10
+SAVE_AS_UTF8 = "save it as 'CSV UTF-8'"
+
+
+def _as_hex_bytes(match: re.Match[str]) -> str:
+    """Escaped bytes as their hex values: ``<FC>`` for a Latin-1 ``ü``."""
+    return "<" + match.group().encode("utf-8", "surrogateescape").hex(" ").upper() + ">"
+
+
+def _split_records(file: str, text: str, problems: list[Problem]) -> list[list[str]] | None:
+    """The file's records; None, with a problem at the row where the bad record starts, when the
+    text is not CSV (a quote opened and never closed reads as one cell up to the end of the file)."""
     csv.field_size_limit(max(csv.field_size_limit(), LARGEST_CELL_CHARS))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
     try:
-        return list(reader)
+        for record in reader:
+            records.append(record)
     except csv.Error as error:
-        expected = f"well-formed CSV (line {reader.line_num}: {error})"
-        problems.append(Problem(file, None, None, None, expected))
+        row = len(records) + 1
+        if "unexpected end of data" in str(error):
+            expected = (
+                "well-formed CSV (a quote opened in this row is never closed, so the rest of the file "
+                f"reads as one cell; the file ends at line {reader.line_num})"
+            )
+        else:
+            expected = f"well-formed CSV (line {reader.line_num}: {error})"
+        problems.append(Problem(file, row, None, None, expected))
         return None
+    return records
+
+
+def _undecodable_cells(file: str, records: list[list[str]]) -> list[Problem]:
+    """One problem per cell holding bytes that are not UTF-8 (shown as hex: ``Z<FC>rich``), at its
+    spreadsheet row and under its header's column name; the first :data:`LISTED_UNDECODABLE_CELLS`."""
+    start = header_index(records) or 0
+    header = [name.strip() for name in records[start]] if records else []
+    found: list[tuple[int, str | None, str]] = []
+    for index, record in enumerate(records):
+        for position, cell in enumerate(record):
+            if _NOT_UTF8.search(cell):
+                column = header[position] if index > start and position < len(header) else None
+                shown = _NOT_UTF8.sub(_as_hex_bytes, cell)
+                found.append((index + 1, column or None, shown))
+    problems = []
+    for number, (row, column, shown) in enumerate(found[:LISTED_UNDECODABLE_CELLS]):
+        more = len(found) - LISTED_UNDECODABLE_CELLS
+        suffix = f"; {more} more cells like it" if number == LISTED_UNDECODABLE_CELLS - 1 and more > 0 else ""
+        expected = (
+            "UTF-8 text (the bytes shown <in angle brackets> are not UTF-8: the file was saved in "
+            f"another encoding, such as Latin-1; {SAVE_AS_UTF8}){suffix}"
+        )
+        problems.append(Problem(file, row, column, shown, expected))
+    return problems
 
 
 def _check_header(
@@ -498,6 +582,12 @@ def ordered_ids(
         if key is not None:
             seen.setdefault(key[0], None)
     return list(seen)
+
+
+def reported_ids(rows: Iterable[Checked], column: str) -> list[str]:
+    """The ids of rows whose id cell has a problem of its own (``'a '``: spaces around it), as they
+    were most likely meant: references to them are not reported again (the run stops anyway)."""
+    return [c.cells[column].strip() for c in rows if column in c.bad and c.cells.get(column, "").strip()]
 
 
 def valid_models(rows: Iterable[Checked], model: type[M]) -> list[tuple[int, M]]:

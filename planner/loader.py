@@ -47,6 +47,7 @@ from planner.csv_table import (
     is_blank,
     ordered_ids,
     parse_table,
+    reported_ids,
     shifted_cells_warning,
     valid_models,
     validate_rows,
@@ -227,6 +228,12 @@ class _CaseReader:
             return None
         return ordered_ids(rows, column)
 
+    def _referable(self, name: str, column: str) -> list[str] | None:
+        """:meth:`_ids` and the ids of rows whose id cell is already reported: a reference to
+        ``'a '`` written ``a`` is not a second problem."""
+        ids = self._ids(name, column)
+        return None if ids is None else ids + reported_ids(self.tables.get(name) or [], column)
+
     # -- parameters --------------------------------------------------------------------------
 
     def _parameters(self) -> ParameterValues | None:
@@ -327,7 +334,7 @@ class _CaseReader:
             return
         if not rows:
             self.problems.append(Problem(DEMAND, None, None, None, "at least one demand row"))
-        check_reference(DEMAND, rows, "period", self.periods, "an id in periods.csv", self.problems)
+        self._period_reference(DEMAND, rows, "period")
         if self.scenarios is not None:
             expected = "an id in scenarios.csv (a blank scenario means 'base')"
             check_reference(
@@ -407,7 +414,7 @@ class _CaseReader:
         rows = self._rows(PERFORMANCE)
         if rows is None:
             return
-        chips = self._ids(CHIPS, "chip")
+        chips = self._referable(CHIPS, "chip")
         check_reference(PERFORMANCE, rows, "chip", chips, "an id in chips.csv", self.problems)
         expected = "a workload in demand.csv"
         check_reference(PERFORMANCE, rows, "workload", self.workloads, expected, self.problems)
@@ -418,7 +425,7 @@ class _CaseReader:
         rows = self._rows(SUPPLY)
         if rows is None:
             return
-        chips = self._ids(CHIPS, "chip")
+        chips = self._referable(CHIPS, "chip")
         check_reference(SUPPLY, rows, "chip", chips, "an id in chips.csv", self.problems)
         self._period_reference(SUPPLY, rows, "period")
         check_unique(SUPPLY, rows, ["chip", "period"], "one row per (chip, period)", self.problems)
@@ -428,7 +435,7 @@ class _CaseReader:
         if rows is None:
             return
         check_unique(POWER, rows, ["contract"], "a unique contract id", self.problems)
-        sites = self._ids(SITES, "site")
+        sites = self._referable(SITES, "site")
         check_reference(POWER, rows, "site", sites, "an id in sites.csv", self.problems)
         self._period_reference(POWER, rows, "first_period")
 
@@ -440,7 +447,8 @@ class _CaseReader:
         check_unique(BUDGET, rows, ["period"], "one row per period", self.problems)
 
     def _period_reference(self, file: str, rows: list[Checked], column: str) -> None:
-        check_reference(file, rows, column, self.periods, "an id in periods.csv", self.problems)
+        periods = self._referable(PERIODS, "period")
+        check_reference(file, rows, column, periods, "an id in periods.csv", self.problems)
 
     # -- building the case -------------------------------------------------------------------
 

@@ -250,7 +250,7 @@ def _cost_by_scenario(pm: PlanningModel) -> pd.DataFrame:
     table["total"] = sum(signed(comp) * table[comp] for comp in COST_COMPONENTS)
     probabilities = pd.Series(case.scenario_probability)
     table.loc[expected_row_label(case.scenarios)] = table.mul(probabilities, axis=0).sum()
-    table.insert(0, "probability", [*probabilities.tolist(), 1.0])
+    table.insert(0, "probability", [*probabilities.tolist(), case.probability_total])
     table.index.name = "scenario"
     return table
 

@@ -236,9 +236,10 @@ def _reserve(staging: Path) -> bool:
     except FileExistsError:
         return _clear_if_abandoned(staging) and _reserve(staging)
     except OSError as exc:
-        raise InputError(
-            [_problem(staging.parent, f"a folder planner can write in ({exc.strerror or exc})")]
-        ) from exc
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, FileNotFoundError) and staging.parent.is_dir():
+            reason = "it exists but refuses new folders, as /proc and /sys do"  # the kernel says ENOENT
+        raise InputError([_problem(staging.parent, f"a folder planner can write in ({reason})")]) from exc
     return True
 
 

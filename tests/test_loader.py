@@ -188,6 +188,31 @@ def test_scenarios_file_sets_order_and_probabilities(tmp_path: Path) -> None:
     assert case.workloads == ("training",)
 
 
+@pytest.mark.parametrize(
+    ("probabilities", "total"),
+    [(("0.1", "0.2", "0.7"), 1.0), (("0.3333333", "0.3333333", "0.3333333"), 0.9999999)],
+    ids=["decimals-summing-to-1", "rounded-in-a-spreadsheet"],
+)
+def test_probabilities_within_the_tolerance_are_used_as_written_with_a_warning_off_1(
+    tmp_path: Path, probabilities: tuple[str, ...], total: float
+) -> None:
+    """0.1 + 0.2 + 0.7 is 0.9999999999999999 in binary: no warning. Three 0.3333333 pass the 1e-6
+    tolerance and are not rescaled: the expected row of the cost table weighs 0.9999999 in all."""
+    names = ("a", "b", "c")
+    demand = "scenario,period,workload,eflops\n" + "".join(
+        f"{s},{p},training,{1 + i}\n" for i, s in enumerate(names) for p in ("q3", "q1", "q2")
+    )
+    written = dict(zip(names, probabilities, strict=True))
+    scenarios = "scenario,probability\n" + "".join(f"{s},{p}\n" for s, p in written.items())
+    case, warnings = load_case(write_case(tmp_path, {"demand.csv": demand, "scenarios.csv": scenarios}))
+    assert case.scenario_probability == {s: float(p) for s, p in written.items()}
+    assert case.probability_total == pytest.approx(total, abs=1e-15)
+    said = [w for w in warnings if "not exactly 1" in w]
+    assert len(said) == (total != 1.0)
+    expected_row = solve(case).results.cost_by_scenario.iloc[-1]
+    assert expected_row["probability"] == pytest.approx(total, abs=1e-15)
+
+
 def test_without_scenarios_file_demand_scenarios_are_equally_likely(tmp_path: Path) -> None:
     rows = [f"{s},{p},training,1\n" for s in ("b", "a", "c") for p in ("q3", "q1", "q2")]
     demand = "scenario,period,workload,eflops\n" + "".join(rows)
@@ -586,9 +611,55 @@ def test_empty_file_undecodable_file_and_bad_csv(tmp_path: Path) -> None:
     }
     problems = problems_of(write_case(tmp_path, files))
     assert "header row (the file is empty)" in str(find(problems, "chips.csv", None, None))
-    assert "UTF-8" in str(find(problems, "sites.csv", None, None))
-    assert "line 2" in str(find(problems, "sites.csv", None, None))
-    assert "well-formed CSV" in str(find(problems, "power.csv", None, None))
+    undecodable = find(problems, "sites.csv", 2, "region")
+    assert undecodable.value == "<E9>u" and "UTF-8" in undecodable.expected
+    assert "well-formed CSV" in str(find(problems, "power.csv", 2, None))
+
+
+def test_bytes_that_are_not_utf8_are_placed_in_their_spreadsheet_row_and_column(tmp_path: Path) -> None:
+    """A Latin-1 export: each cell holding such bytes is named by its spreadsheet row (a note over
+    two lines is one row) and column, its bytes shown as hex; a UTF-16 export is named as such."""
+    sites = (
+        "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,note\n"
+        'north,eu,100,10,8,1.2,30,"line one\nline two"\n'
+        "south,Z\xfcrich,50,5,7,1.3,30,caf\xe9\n"
+    ).encode("latin-1")
+    chips = VALID["chips.csv"].encode("utf-16")
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites, "chips.csv": chips}))
+    assert [(p.row, p.column, p.value) for p in problems if p.file == "sites.csv"] == [
+        (3, "region", "Z<FC>rich"),
+        (3, "note", "caf<E9>"),
+    ]
+    assert "UTF-16" in str(find(problems, "chips.csv", None, None))
+
+
+def test_a_quote_never_closed_is_reported_at_the_row_that_opens_it(tmp_path: Path) -> None:
+    """Python's csv module reads to the end of the file and names its last line; the user needs
+    the row where the quote opened."""
+    power = f'{CONTRACT_HEADER}\ngrid_n,"north,grid,50,60\ngrid_s,south,grid,40,70\n\n'
+    problems = problems_of(write_case(tmp_path, {"power.csv": power}))
+    assert "a quote opened in this row is never closed" in find(problems, "power.csv", 2, None).expected
+
+
+@pytest.mark.parametrize(
+    ("first_lines", "says"),
+    [("sep=,\n", "delete the 'sep=' line"), ("My sites, 2026\n\n", "the format has no title rows")],
+    ids=["excel-sep-line", "title-row"],
+)
+def test_a_header_below_the_first_row_is_one_problem(tmp_path: Path, first_lines: str, says: str) -> None:
+    """Not every column missing, every name unknown and every cell outside the header."""
+    sites = first_lines + VALID["sites.csv"]
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    header_row = first_lines.count("\n") + 1
+    assert [(p.file, p.row) for p in problems] == [("sites.csv", 1)]
+    assert f"row {header_row} holds the column names" in problems[0].expected and says in problems[0].expected
+
+
+def test_a_reference_to_an_id_already_reported_is_not_a_second_problem(tmp_path: Path) -> None:
+    """``north `` (a space after it) in sites.csv is the problem; power.csv's ``north`` is not another."""
+    sites = VALID["sites.csv"].replace("north,eu", "north ,eu")
+    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    assert [(p.file, p.row, p.column) for p in problems] == [("sites.csv", 2, "site")]
 
 
 @pytest.mark.parametrize(
