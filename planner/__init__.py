@@ -14,8 +14,8 @@ Data flows one way, one module per step:
   and :mod:`planner.bench` run several;
 - tables -> :mod:`planner.report`, :mod:`planner.output`, :mod:`planner.compare_report`,
   :mod:`planner.sweep_report`, :mod:`planner.charts`, written by :mod:`planner.runfolder`;
-- :mod:`planner.cli` is the command line (entry point :mod:`planner.entry`); it builds no
-  constraint and reads no CSV itself.
+- :mod:`planner.cli` is the command line (entry point :mod:`planner.entry`, errors and exit codes
+  :mod:`planner.cli_errors`); it builds no constraint and reads no CSV itself.
 
 Nothing is imported here: ``planner`` starts without loading Pyomo (see :mod:`planner.entry`).
 """

@@ -1,4 +1,5 @@
-"""User text in rich output: names, ids, paths and messages are printed as written, never as markup.
+"""Rich output: consoles sized for the plan tables, and user text (names, ids, paths, messages)
+printed as written, never as markup.
 
 rich reads ``[...]`` in a printed string or a table cell as a style tag: ``lo[v2]`` would print
 as ``lo``, and an unmatched closing tag such as ``[/b]`` raises ``MarkupError``. planner's own
@@ -7,9 +8,18 @@ styling (``[bold]``, ``[yellow]``) stays markup; what the user wrote goes throug
 
 from __future__ import annotations
 
+import sys
+
+from rich.console import Console
 from rich.markup import escape
 
 
 def literal(value: object) -> str:
     """``value`` as text to put in a rich markup string or table cell, printed exactly as written."""
     return escape(str(value))
+
+
+def make_console(stderr: bool = False) -> Console:
+    """Wide enough for the plan tables when output is piped or captured."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else 160)

@@ -296,14 +296,14 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(
 
 LATE_CTRL_C = """
 import os, signal, sys
-import planner.cli, planner.entry
+import planner.cli_errors, planner.entry
 
 def finished_then_signalled():
     planner.entry.command_finished()
     os.kill(os.getpid(), signal.SIGINT)
     os.kill(os.getpid(), signal.SIGTERM)
 
-planner.cli.command_finished = finished_then_signalled
+planner.cli_errors.command_finished = finished_then_signalled
 sys.argv = ["planner", *sys.argv[1:]]
 planner.entry.run()
 """
