@@ -18,7 +18,7 @@ from planner.cli import main
 from planner.config import ModelConfig, SolverSettings
 from planner.loader import load_case
 from planner.plan import PlanResult, solve_case
-from planner.solve import _ProofBudget
+from planner.solve import SolveOutcome, _ProofBudget
 
 SETTLES_EARLY = Path(__file__).parent / "cases" / "first_plan_within_gap"
 
@@ -101,3 +101,38 @@ def test_a_ctrl_c_after_the_budget_stopped_is_still_an_interruption(monkeypatch:
     budget.watch(_event(5, 100.0, 100.0))
     monkeypatch.setattr("planner.solve.stop_requested", lambda: True)
     assert budget.settled("interrupted", 0.0) is False
+
+
+def _outcome(status: str, objective_musd: float, bound_musd: float, mip_gap: float) -> SolveOutcome:
+    return SolveOutcome(status, True, objective_musd, bound_musd, mip_gap, 0.0, 0.0, 1, 1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("status", "objective", "bound", "gap", "proven"),
+    [
+        ("optimal", 1e5, 1e5 - 0.05, 5e-7, True),  # relative gap within 1e-6; 0.05 musd apart is not
+        ("optimal", 0.1, 0.0999995, 5e-6, True),  # 5e-7 musd apart, as HiGHS's absolute gap; not relative
+        ("optimal", 1e5, 1e5 - 1.0, 1e-5, False),  # neither: optimal within some mip_gap only
+        ("time_limit", 100.0, 100.0, 0.0, False),  # plan and bound meet, but HiGHS had not said so
+    ],
+    ids=["relative", "absolute", "neither", "stopped"],
+)
+def test_proven_optimal_needs_status_optimal_and_plan_meeting_bound_either_way(
+    status: str, objective: float, bound: float, gap: float, proven: bool
+) -> None:
+    outcome = _outcome(status, objective, bound, gap)
+    assert outcome.is_within_mip_gap == (status == "optimal")
+    assert outcome.is_proven_optimal == proven
+
+
+def test_a_stage_stopped_by_its_time_limit_is_not_within_the_gap() -> None:
+    """Plan-on-mean's mean-demand MIP stopped early: its second, exact solve does not make the
+    strategy optimal within the gap, nor proven optimal."""
+    exact = _outcome("optimal", 100.0, 100.0, 0.0)
+    stopped = {"status": "time_limit", "mip_gap": 0.0, "solve_seconds": 1.0}
+    fields = {"case": None, "config": None, "results": None, "planning_model": None, "build_seconds": 0.0}
+    money = {"objective_musd": 100.0, "expected_cost_musd": 100.0, "cvar_musd": 100.0}
+    alone = PlanResult(outcome=exact, **fields, **money)
+    assert alone.within_mip_gap and alone.proven_optimal
+    with_stage = PlanResult(outcome=exact, stages=[stopped], **fields, **money)
+    assert not with_stage.within_mip_gap and not with_stage.proven_optimal
