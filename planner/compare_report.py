@@ -131,7 +131,9 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
     shared = [p for p, name in comparison.reference_models.items() if policies.count(p) > 1]
     if shared:  # several models of one policy: say which one the figures use
         used = ", ".join(f"{p} model '{comparison.reference_models[p]}'" for p in shared)
-        console.print(f"EVPI and VSS use {literal(used)} (the first risk-neutral one).", highlight=False)
+        neutral = all(comparison.configs[comparison.reference_models[p]].cvar.weight == 0 for p in shared)
+        which = "the first risk-neutral one" if neutral else "the first risk-neutral one, else the first"
+        console.print(f"EVPI and VSS use {literal(used)} ({which}).", highlight=False)
     if run_dir:
         console.print(f"Run folder: [bold]{literal(run_dir)}[/] (index.html has the charts)")
 

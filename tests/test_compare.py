@@ -183,18 +183,49 @@ def test_evpi_and_vss_ranges_follow_from_each_solves_bound(tiny_case_dir: Path, 
     assert low <= exact.evpi_musd <= high and high - low < 1e-12
     low, high = exact.vss_range_musd
     assert low <= exact.vss_musd <= high
+    # A wait-and-see bound a round-off above its plan: the top of EVPI's range falls 1.8e-14 short.
+    exact.perfect_information = {"high": task(120.0, 120.0 + 3e-14), "low": task(60.0, 60.0)}
+    _value_of_information(exact, done, configs)
+    low, high = exact.evpi_range_musd
+    assert low <= exact.evpi_musd <= high and exact.evpi_musd == pytest.approx(4.0)
+    # The statuses of the wait-and-see solves are theirs: a failed one, one stopped by its limit.
+    stopped = SolvedTask("k", {"status": "time_limit", "expected_cost_musd": 61.0, "bound_musd": 59.0,
+                                "mip_gap": 0.03, "cvar_weight": 0.0}, None)
+    exact.perfect_information = {"high": SolvedTask("k", None, None, error="boom"), "low": stopped}
+    table = exact.perfect_information_table()
+    assert list(table["status"]) == ["failed", "time_limit"]
+    assert table["mip_gap"].isna().tolist() == [True, False] and table["mip_gap"].iloc[1] == 0.03
 
 
 def test_one_scenario_has_no_value_of_information_to_bracket(
-    write_case, exact_config, tmp_path: Path
+    write_case, exact_config, tmp_path: Path, cli
 ) -> None:
-    """With one scenario the phased plan is the wait-and-see plan: EVPI 0, exactly."""
+    """With one scenario the phased plan is the wait-and-see plan: EVPI 0, exactly, and no
+    wait-and-see solve to list."""
     demand = "period,workload,eflops\np1,training,2\np2,training,3\np3,training,4\n"
     files = {"demand.csv": demand, "scenarios.csv": None}
-    case, _ = load_case(write_case(tmp_path / "one", files))
+    case_dir = write_case(tmp_path / "one", files)
+    case, _ = load_case(case_dir)
     comparison = compare_strategies(case, [exact_config("phased"), exact_config("plan-on-mean")], workers=1)
     assert comparison.evpi_musd == 0.0 and comparison.evpi_range_musd == (0.0, 0.0)
     assert comparison.perfect_information_table().empty
+    result = cli("compare", case_dir, "--workers", "1", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "comparison.csv").exists()
+    assert not (tmp_path / "run" / "perfect_information.csv").exists()
+
+
+def test_the_reference_of_risk_averse_models_only_is_the_first(exact_config) -> None:
+    """No risk-neutral phased model compared: EVPI and VSS use the first phased model given."""
+    from planner.compare import _reference_config
+
+    first, second = (
+        exact_config("phased", name=name).model_copy(update={"cvar": CvarSettings(alpha=0.9, weight=weight)})
+        for name, weight in (("half", 0.5), ("full", 1.0))
+    )
+    assert _reference_config([exact_config("all-at-once"), first, second], "phased") is first
+    assert _reference_config([second, first], "phased") is second
+    assert _reference_config([first], "plan-on-mean") is None
 
 
 def test_a_time_limited_mean_demand_step_is_the_strategys_status(
@@ -215,6 +246,13 @@ def test_a_time_limited_mean_demand_step_is_the_strategys_status(
     assert entry["status"] == "time_limit" and entry["stages"][0]["stage"] == "mean-demand plan"
     table = variants_table([VariantOutcome("base", "", task.summary, None, 1.0)])
     assert list(table["status"]) == ["time_limit"]
+    task.summary["stages"][0]["mip_gap"] = 0.0046
+    task.summary["within_mip_gap"], task.summary["proven_optimal"] = False, False
+    row = comparison.status_table().set_index("strategy").loc["plan-on-mean"]
+    assert row["status"] == "time_limit" and row["mip_gap"] == pytest.approx(0.0046)
+    task.summary["within_mip_gap"] = True  # a summary where the two flags differ: each column is its own
+    row = comparison.status_table().set_index("strategy").loc["plan-on-mean"]
+    assert row["within_mip_gap"] and not row["proven_optimal"]
 
 
 def test_solve_says_plan_on_means_mean_demand_gap(tiny_case_dir: Path, exact_config) -> None:
@@ -445,6 +483,7 @@ def test_compare_console_output(compare_run: dict, cli) -> None:
     # A case of a few musd reads in $M throughout: in $B every figure was 0.0xx.
     assert "$B" not in text
     assert re.search(r"EVPI [\d,.]+ \$M: .* would be worth [\d,.]+ \$M in", " ".join(text.split()))
+    assert "EVPI and VSS use" not in text  # one model per policy: nothing to say which
 
 
 def test_compare_same_model_twice_is_exit_2(compare_run: dict, cli) -> None:
