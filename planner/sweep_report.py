@@ -90,8 +90,7 @@ def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask]) -> PlanWriter
     """Writes a solved variant's tables into ``plans/<n>-<variant>/``, as a solve folder has them:
     numbered in sweep order, so that names differing only in characters a file name cannot hold
     stay apart."""
-    width = len(str(max(len(tasks) - 1, 0)))
-    folders = {task.name: f"{i:0{width}d}-{safe_name(task.name)[:80]}" for i, task in enumerate(tasks)}
+    folders = plan_folder_names([task.name for task in tasks])
 
     def write(outcome: VariantOutcome) -> None:
         if outcome.results is not None:
@@ -99,6 +98,13 @@ def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask]) -> PlanWriter
             folder.write_json(f"{PLANS}/{folders[outcome.case]}/summary.json", outcome.summary)
 
     return write
+
+
+def plan_folder_names(names: list[str]) -> dict[str, str]:
+    """``<n>-<variant>`` per variant, in sweep order, the numbers zero-padded to the widest so that
+    the folders sort in that order."""
+    width = len(str(max(len(names) - 1, 0)))
+    return {name: f"{i:0{width}d}-{safe_name(name)[:80]}" for i, name in enumerate(names)}
 
 
 def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:

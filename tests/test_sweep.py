@@ -237,6 +237,33 @@ def test_each_solved_variant_has_its_plan_tables(good_sweep: dict, cli, tmp_path
     assert (lean / "variants.csv").read_text() == (out / "variants.csv").read_text()
 
 
+@pytest.mark.parametrize(("variants", "first", "last"), [(10, "0-base", "9-v9"), (11, "00-base", "10-v10")])
+def test_plan_folders_are_padded_to_the_widest_number(variants: int, first: str, last: str) -> None:
+    from planner.sweep_report import plan_folder_names
+
+    names = ["base", *(f"v{i}" for i in range(1, variants))]
+    folders = list(plan_folder_names(names).values())
+    assert (folders[0], folders[-1]) == (first, last) and folders == sorted(folders)
+
+
+def test_the_variants_table_keeps_each_figure_of_the_summary_apart() -> None:
+    """A risk-averse variant: objective (expected + weight x CVaR), expected cost, bound, and a
+    plan within the gap asked but not proven optimal, each in its own column."""
+    from planner.formulation.objective import COST_COMPONENTS
+    from planner.sweep import VariantOutcome
+    from planner.sweep_report import variants_table
+
+    summary = {
+        "status": "optimal", "stages": [], "mip_gap": 0.004, "objective_musd": 130.0,
+        "expected_cost_musd": 100.0, "bound_musd": 129.5, "within_mip_gap": True, "proven_optimal": False,
+        "cost_breakdown_musd": dict.fromkeys(COST_COMPONENTS, 1.0), "fingerprint": "f",
+        "risk": {m: {"expected": 0.0} for m in ("stranded_capital_musd_peak", "idle_pflops_share_peak")},
+    }
+    row = variants_table([VariantOutcome("base", "", summary, None, 1.0)]).iloc[0]
+    assert (row["objective_musd"], row["expected_cost_musd"], row["bound_musd"]) == (130.0, 100.0, 129.5)
+    assert bool(row["within_mip_gap"]) and row["capex_musd"] == 3.0 and row["mip_gap"] == 0.004
+
+
 def test_money_unit_is_billions_for_large_cases_only() -> None:
     assert money_unit(58.2, float("nan")) == MILLIONS
     assert money_unit(104_342.9, 98_000.0) == BILLIONS
@@ -472,9 +499,13 @@ def test_a_plan_on_mean_variants_gap_is_that_of_its_mean_demand_mip(exact_config
          ["3 problem(s)", "row 3, column case: value 'capex-80 '", "row 4, column case",
           "row 4, column group", "a variant name without leading or trailing spaces",
           "a group name without"]),
+        # ' base' is a padded name, one problem: not also a variant called 'base'
+        (SWEEP_HEADER + " base,,chips.csv,capex_usd,,scale,0.8\n",
+         ["1 problem(s)", "row 2, column case: value ' base'", "without leading or trailing spaces"]),
     ],
     ids=["no-op-column", "no-value-column", "variant-named-base", "no-variant-name", "unknown-column",
-         "repeated-column", "decimal-comma-spills-into-an-eighth-cell", "names-padded-with-spaces"],
+         "repeated-column", "decimal-comma-spills-into-an-eighth-cell", "names-padded-with-spaces",
+         "base-padded-with-a-space"],
 )
 def test_malformed_sweep_file_is_exit_2(
     cli, tiny_case_dir: Path, tmp_path: Path, text: str, expected: list[str]
