@@ -338,3 +338,37 @@ def test_mip_duals_when_a_fixed_row_holds_only_within_tolerance() -> None:
     assert built(result) == pytest.approx({("s1", "p1"): 1.0})
     assert not shadow_prices(result)["demand_marginal"].empty
     assert all(row.active for row in result.planning_model.model.budget.values())
+
+
+@pytest.mark.parametrize("with_duals", [False, True], ids=["re-solved", "solved-with-duals"])
+def test_unserved_demand_under_a_cvar_objective_adds_its_cvar_share(
+    tmp_path: Path, write_case, exact_config, with_duals: bool
+) -> None:
+    """As above, demand is short everywhere, now under expected cost + 0.5 x CVaR_0.5: one more
+    EFLOPS-year raises every scenario's cost by 300, so the expectation and the CVaR (the dearer
+    scenario's cost) both by 300, and the objective by 1.5 x 300. The re-solve for duals must
+    keep the model's CVaR term."""
+    from planner.config import CvarSettings
+
+    short = {**AMPLE, "mw": 10, "firm_fraction": 0.3}
+    files = {name: text.format(**short) for name, text in TEMPLATE.items()}
+    case, _ = load_case(write_case(tmp_path / "case", base=files))
+    config = exact_config(integer=False).model_copy(update={"cvar": CvarSettings(alpha=0.5, weight=0.5)})
+    result = solve_case(case, config, with_duals=with_duals)
+    table = shadow_prices(result)["demand_marginal"]
+    assert list(table["expected_musd_per_eflops_year"]) == pytest.approx([450.0, 450.0], rel=1e-9)
+
+
+def test_plan_on_mean_duals_keep_the_mean_plan_fixed(tmp_path: Path, write_case, exact_config) -> None:
+    """Plan-on-mean builds for the mean demand (5, then 8 EFLOPS: 4.8 MW of shell, no module
+    built beyond it, existing MW 0, lead 0). In p2 `high` (10 EFLOPS) the chips that fit serve 8,
+    so one more EFLOPS there is unmet: worth the penalty, 300, in that scenario. A model with the
+    shell free would build for it instead (far less)."""
+    files = {name: text.format(**{**AMPLE, "existing_mw": 0}) for name, text in TEMPLATE.items()}
+    case, _ = load_case(write_case(tmp_path / "case", base=files))
+    result = solve_case(case, exact_config("plan-on-mean", integer=False))
+    assert result.results.builds["mw"].sum() == pytest.approx(4.8, rel=1e-9)
+    table = shadow_prices(result)["demand_marginal"]
+    p2 = {"period": "p2", "workload": "training"}
+    assert value_of(table, "scenario_high", **p2) == pytest.approx(300.0, rel=1e-9)
+    assert value_of(table, "scenario_low", **p2) < 300.0
