@@ -372,3 +372,29 @@ def test_plan_on_mean_duals_keep_the_mean_plan_fixed(tmp_path: Path, write_case,
     p2 = {"period": "p2", "workload": "training"}
     assert value_of(table, "scenario_high", **p2) == pytest.approx(300.0, rel=1e-9)
     assert value_of(table, "scenario_low", **p2) < 300.0
+
+
+def test_a_shell_without_power_is_not_marked_unequipped(write_case, exact_config, tmp_path: Path) -> None:
+    """All-at-once builds the shell in p1 and it stands through p3, where the only (existing)
+    contract has ended: p3 has IT MW built but no firm power, so it is not "neither IT MW nor firm
+    power". (Built MW are read at each period's long-lead node: all-at-once has one per period for
+    all scenarios, where the scenarios, apart after p1, have a node each.)"""
+    files = {name: text.format(**{**AMPLE, "existing_mw": 0}) for name, text in TEMPLATE.items()}
+    files["periods.csv"] = "period,years\np1,1\np2,1\np3,1\n"
+    files["demand.csv"] = (
+        "scenario,period,workload,eflops\n"
+        "high,p1,training,6\nhigh,p2,training,10\nhigh,p3,training,10\n"
+        "low,p1,training,5\nlow,p2,training,6\nlow,p3,training,6\n"
+    )
+    files["power.csv"] = (
+        "contract,site,kind,mw,firm_fraction,price_usd_per_mwh,existing,term_periods\n"
+        "grid_n,north,grid,80,1,60,true,2\n"
+    )
+    # Firm power counts installed chips: one still in life in p3 would break its row, so the chips
+    # live 2 years (bought in p1, gone by p3).
+    files["chips.csv"] = files["chips.csv"].replace(",1000,4\n", ",1000,2\n")
+    case, _ = load_case(write_case(tmp_path / "ends", base=files))
+    result = solve_case(case, exact_config("all-at-once", integer=False), with_duals=True)
+    assert result.results.builds["mw"].sum() > 0
+    marked = shadow_prices(result)["site_mw_value"].set_index("period")["unequipped"]
+    assert not marked.any()
