@@ -85,12 +85,17 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
         console.print(f"Run folder: [bold]{literal(run_dir)}[/]")
 
 
+def _credit(shown: str) -> str:
+    """A credit as subtracted: ``-12.345``, unless it shows as zero."""
+    return shown if shown.strip("0.,") == "" else f"-{shown}"
+
+
 def _cost_table(cost: pd.DataFrame, result: PlanResult, money: MoneyUnit, width: int) -> Table:
     probability = ["probability", *[fmt(p, 3) for p in cost["probability"]]]
     rows = [probability]
     for comp in COST_COMPONENTS:
-        sign = "-" if comp == "salvage" else ""
-        rows.append([COST_LABELS[comp], *[sign + money(v) for v in cost[comp]]])
+        credit = comp == "salvage"  # shown as the credit it is, but no "-0.000" for none
+        rows.append([COST_LABELS[comp], *[_credit(money(v)) if credit else money(v) for v in cost[comp]]])
     rows.append(["[bold]total[/]", *[f"[bold]{money(v)}[/]" for v in cost["total"]]])
     table = matrix_table(
         f"Discounted cost, {money.label} (expected and per scenario)",

@@ -11,6 +11,7 @@ import io
 import json
 from types import SimpleNamespace
 
+import pytest
 from rich.console import Console
 
 from planner.report import Matrix, matrix_table
@@ -112,3 +113,12 @@ def test_the_chip_mix_is_expected_over_scenarios() -> None:
     console.print(_chip_mix(chips, result, WIDTH))  # type: ignore[arg-type]
     [row] = [line for line in console.file.getvalue().splitlines() if "c1" in line]
     assert [cell.strip() for cell in row.strip("│").split("│")] == ["c1", "1.0", "1.4"]
+
+
+@pytest.mark.parametrize(
+    ("shown", "credit"), [("12.345", "-12.345"), ("0.000", "0.000"), ("1,000", "-1,000")]
+)
+def test_salvage_shows_as_a_credit_but_never_as_minus_zero(shown: str, credit: str) -> None:
+    from planner.report import _credit
+
+    assert _credit(shown) == credit
