@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from planner.case import Case
 from planner.case_files import CHIPS, DEMAND, PARAMETERS, PERFORMANCE, PERIODS, POWER, SITES, SUPPLY
+from planner.schema import ContractRow
 
 SUSPICIOUS_PUE = 3.0
 """Data-center PUEs lie between about 1.1 and 2; above this a percentage was most likely typed."""
@@ -50,6 +51,7 @@ class _Checks:
             self._sites,
             self._chips,
             self._contracts,
+            self._existing_power_ending,
             self._workloads,
             self._scenario_names,
             self._probability_sum,
@@ -229,6 +231,28 @@ class _Checks:
                     f"lead_periods {contract.lead_periods})"
                 )
 
+    def _existing_power_ending(self, case: Case) -> None:
+        """Firm power counts installed chips (the contract's row 5), and a chip stays installed for
+        its whole life: where the only power ends within the horizon, a chip still in life then
+        breaks that row, so none can be bought unless another contract takes over."""
+        n = len(case.periods)
+        index = _period_index(case)
+        for row, contract in self._numbered(POWER, case.contracts):
+            end = contract.term_periods
+            if not contract.existing or end is None or end >= n:
+                continue
+            others = [
+                other for q, other in case.contracts.items()
+                if q != contract.contract and other.site == contract.site and other.firm_fraction > 0
+            ]
+            if not any(_can_be_active_in(other, end, index, n) for other in others):
+                self.warnings.append(
+                    f"{POWER}, row {row}: existing contract '{contract.contract}' ends after period {end} "
+                    f"of {n}, and no other contract at site '{contract.site}' can give firm power in period "
+                    f"{end + 1}; firm power counts installed chips, so no chip there may still be in "
+                    "life when it ends"
+                )
+
     def _parameters(self, case: Case) -> None:
         """A rate above 100% a year, more hours than a year has or too few: most likely 8 typed
         for 8%, or hours per day, week or month."""
@@ -310,6 +334,14 @@ def _calendar_key(period: str) -> tuple[int, float] | None:
     if int(number) > parts:
         return None
     return int(year), (int(number) - 1) / parts
+
+
+def _can_be_active_in(contract: ContractRow, t: int, index: dict[str, int], n: int) -> bool:
+    """Whether ``contract`` can be active in period index ``t`` (0-based) of ``n``."""
+    if contract.existing:
+        return contract.term_periods is None or t < contract.term_periods
+    start = (index[contract.first_period] if contract.first_period else 0) + contract.lead_periods
+    return start <= t < n
 
 
 def _period_index(case: Case) -> dict[str, int]:

@@ -1467,3 +1467,23 @@ def test_an_unreadable_input_file_is_one_problem_not_also_missing(
     assert [(p.row, p.column, p.expected) for p in problems] == [
         (None, None, "a readable file (Permission denied)")
     ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "warned"),
+    [("", 1), ("ppa_n,north,ppa,20,50,false,\n", 0), ("ppa_n,north,ppa,20,50,true,2\n", 2)],
+    ids=["alone", "a-contract-to-sign-takes-over", "another-existing-one-ends-too"],
+)
+def test_existing_power_ending_within_the_horizon_is_a_warning(
+    tmp_path: Path, extra: str, warned: int
+) -> None:
+    """Firm power counts installed chips: where the only power ends in period 2 of 3, no chip
+    in life in period 3 may be installed there, so a case reads as if chips were never bought."""
+    power = (
+        "contract,site,kind,mw,price_usd_per_mwh,existing,term_periods\n"
+        "grid_n,north,grid,50,60,true,2\ngrid_s,south,grid,40,70,true,\n" + extra
+    )
+    _, warnings = load_case(write_case(tmp_path, {"power.csv": power}))
+    said = [w for w in warnings if "no other contract at site 'north'" in w]
+    assert len(said) == warned, warnings  # one per contract that ends
+    assert not any("site 'south'" in w for w in warnings if "ends after period" in w)
