@@ -337,9 +337,8 @@ class _CaseReader:
         self._period_reference(DEMAND, rows, "period")
         if self.scenarios is not None:
             expected = "an id in scenarios.csv (a blank scenario means 'base')"
-            check_reference(
-                DEMAND, rows, "scenario", self.scenarios, expected, self.problems, DEMAND_DEFAULTS
-            )
+            scenarios = self._referable(SCENARIOS, "scenario")
+            check_reference(DEMAND, rows, "scenario", scenarios, expected, self.problems, DEMAND_DEFAULTS)
             self._scenarios_without_demand(rows)
         else:  # no usable scenarios.csv: the scenarios of demand.csv, equally likely
             self.scenarios = ordered_ids(rows, "scenario", defaults=DEMAND_DEFAULTS)

@@ -658,8 +658,15 @@ def test_a_header_below_the_first_row_is_one_problem(tmp_path: Path, first_lines
 def test_a_reference_to_an_id_already_reported_is_not_a_second_problem(tmp_path: Path) -> None:
     """``north `` (a space after it) in sites.csv is the problem; power.csv's ``north`` is not another."""
     sites = VALID["sites.csv"].replace("north,eu", "north ,eu")
-    problems = problems_of(write_case(tmp_path, {"sites.csv": sites}))
+    problems = problems_of(write_case(tmp_path / "sites", {"sites.csv": sites}))
     assert [(p.file, p.row, p.column) for p in problems] == [("sites.csv", 2, "site")]
+    demand = "scenario,period,workload,eflops\n" + "".join(
+        f"{s},{p},training,1\n" for s in ("high", "low") for p in ("q3", "q1", "q2")
+    )
+    scenarios = "scenario,probability\nhigh ,0.5\nlow,0.5\n"
+    files = {"demand.csv": demand, "scenarios.csv": scenarios}
+    problems = problems_of(write_case(tmp_path / "scenarios", files))
+    assert [(p.file, p.row, p.column) for p in problems] == [("scenarios.csv", 2, "scenario")]
 
 
 @pytest.mark.parametrize(
