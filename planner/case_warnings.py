@@ -339,7 +339,7 @@ def _calendar_key(period: str) -> tuple[int, float] | None:
 def _can_be_active_in(contract: ContractRow, t: int, index: dict[str, int], n: int) -> bool:
     """Whether ``contract`` can be active in period index ``t`` (0-based) of ``n``."""
     if contract.existing:
-        return contract.term_periods is None or t < contract.term_periods
+        return contract.in_term_from_the_start(t)
     start = (index[contract.first_period] if contract.first_period else 0) + contract.lead_periods
     return start <= t < n
 

@@ -222,12 +222,13 @@ def _value_of_information(
         costs = {w: _expected_cost(t) for w, t in tasks.items()}
         if all(c is not None for c in costs.values()):
             p = case.scenario_probability
-            comparison.evpi_musd = phased_cost - sum(p[w] * c for w, c in costs.items())
+            wait_and_see = sum(p[w] * c for w, c in costs.items())
+            comparison.evpi_musd = phased_cost - wait_and_see
             bounds = {w: _bound_on_expected_cost(t) for w, t in tasks.items()}
             if phased_bound is not None and all(b is not None for b in bounds.values()):
                 comparison.evpi_range_musd = _around(
                     comparison.evpi_musd,
-                    phased_bound - sum(p[w] * c for w, c in costs.items()),
+                    phased_bound - wait_and_see,
                     phased_cost - sum(p[w] * b for w, b in bounds.items()),
                 )
     if mean_cost is not None:

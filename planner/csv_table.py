@@ -15,7 +15,7 @@ import math
 import re
 import types
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Annotated, TypeVar, Union, get_args, get_origin
 
@@ -344,15 +344,14 @@ def _undecodable_cells(file: str, records: list[list[str]]) -> list[Problem]:
                 column = header[position] if index > start and position < len(header) else None
                 shown = _NOT_UTF8.sub(_as_hex_bytes, cell)
                 found.append((index + 1, column or None, shown))
-    problems = []
-    for number, (row, column, shown) in enumerate(found[:LISTED_UNDECODABLE_CELLS]):
+    expected = (
+        "UTF-8 text (the bytes shown <in angle brackets> are not UTF-8: the file was saved in "
+        f"another encoding, such as Latin-1; {SAVE_AS_UTF8})"
+    )
+    problems = [Problem(file, *cell, expected) for cell in found[:LISTED_UNDECODABLE_CELLS]]
+    if len(found) > LISTED_UNDECODABLE_CELLS:
         more = len(found) - LISTED_UNDECODABLE_CELLS
-        suffix = f"; {more} more cells like it" if number == LISTED_UNDECODABLE_CELLS - 1 and more > 0 else ""
-        expected = (
-            "UTF-8 text (the bytes shown <in angle brackets> are not UTF-8: the file was saved in "
-            f"another encoding, such as Latin-1; {SAVE_AS_UTF8}){suffix}"
-        )
-        problems.append(Problem(file, row, column, shown, expected))
+        problems[-1] = replace(problems[-1], expected=f"{expected}; {more} more cells like it")
     return problems
 
 

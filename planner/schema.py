@@ -136,6 +136,11 @@ class ContractRow(Row):
     def _parse_bool(cls, value: object) -> object:
         return parse_bool(value)
 
+    def in_term_from_the_start(self, t: int) -> bool:
+        """Whether period ``t`` (0-based) lies in a term begun in the first period, as an existing
+        contract's is: ``term_periods`` periods, by default to the end."""
+        return self.term_periods is None or t < self.term_periods
+
 
 class BudgetRow(Row):
     """budget.csv (optional): undiscounted capex cap in a period."""

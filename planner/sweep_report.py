@@ -93,9 +93,10 @@ def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask]) -> PlanWriter
     folders = plan_folder_names([task.name for task in tasks])
 
     def write(outcome: VariantOutcome) -> None:
-        if outcome.results is not None:
-            write_result_tables(folder, outcome.results, prefix=f"{PLANS}/{folders[outcome.case]}/")
-            folder.write_json(f"{PLANS}/{folders[outcome.case]}/summary.json", outcome.summary)
+        assert outcome.results is not None  # run_sweep calls it for solved variants only
+        plan = f"{PLANS}/{folders[outcome.case]}/"
+        write_result_tables(folder, outcome.results, prefix=plan)
+        folder.write_json(f"{plan}summary.json", outcome.summary)
 
     return write
 

@@ -29,12 +29,7 @@ import highspy
 import numpy as np
 
 from planner.config import SolverSettings
-from planner.highs_factory import (
-    FEASIBLE_PLAN,
-    NO_LOG,
-    SolverLog,
-    give_start,
-)
+from planner.highs_factory import FEASIBLE_PLAN, NO_LOG, SolverLog, give_start
 from planner.highs_run import solve_interruptibly, stop_requested
 
 INTEGRALITY_TOLERANCE = 1e-6

@@ -631,6 +631,13 @@ def test_bytes_that_are_not_utf8_are_placed_in_their_spreadsheet_row_and_column(
         (3, "note", "caf<E9>"),
     ]
     assert "UTF-16" in str(find(problems, "chips.csv", None, None))
+    many = "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years\n" + "".join(
+        f"s{i},r\xe9,50,5,7,1.3,30\n" for i in range(13)
+    )
+    problems = problems_of(write_case(tmp_path / "many", {"sites.csv": many.encode("latin-1")}))
+    listed = [p for p in problems if p.file == "sites.csv"]
+    assert [p.row for p in listed] == list(range(2, 12))  # the first 10 cells, the last saying how many more
+    assert listed[-1].expected.endswith("; 3 more cells like it") and "more" not in listed[0].expected
 
 
 def test_a_quote_never_closed_is_reported_at_the_row_that_opens_it(tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ def build_sets(case: Case, ix: Indexing, policy: Policy, chips_only_where_built:
     for q, contract in case.contracts.items():
         if contract.existing:
             for t in range(n_periods):
-                if contract.term_periods is None or t < contract.term_periods:
+                if contract.in_term_from_the_start(t):
                     sets.existing_active[(q, t)] = 1.0
             continue
         first = ix.t_of(contract.first_period, 0)
