@@ -150,6 +150,32 @@ def _grouped_offsets(n_bars: int, width: float = 0.8) -> tuple[np.ndarray, float
     return (np.arange(n_bars) - (n_bars - 1) / 2) * bar, bar
 
 
+# Room a tick label takes, in inches: one character of the 10-pt tick font across, and one
+# label's line height (the step between neighbours once labels are turned by 45 degrees).
+_CHAR_WIDTH_IN = 0.085
+_ROTATED_STEP_IN = 0.24
+
+
+def _category_ticks(ax: Axes, labels: list[str], panels: int = 1) -> None:
+    """Label x positions 0..n-1 with ``labels`` so that no two labels overlap.
+
+    Flat when all fit side by side in one of ``panels`` panels; else turned by 45 degrees and,
+    where even then they do not fit (40 quarters in three panels, dozens of scenarios), only every
+    k-th position is labelled: a tick still marks every position, and the tables hold every name.
+    """
+    n = len(labels)
+    width_in = FIGSIZE[0] * 0.85 / max(1, panels)
+    longest = max((len(line) for label in labels for line in label.splitlines()), default=0)
+    ax.set_xticks(range(n), minor=True)
+    if n * (longest + 2) * _CHAR_WIDTH_IN <= width_in:
+        ax.set_xticks(range(n), labels)
+        return
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    stride = max(1, math.ceil(n * lines * _ROTATED_STEP_IN / width_in))
+    ax.set_xticks(range(0, n, stride), labels[::stride], rotation=45, ha="right",
+                  rotation_mode="anchor")
+
+
 def _note_if_all_zero(ax: Axes, values: np.ndarray) -> None:
     """Keep a sensible y range and say so when every plotted value is zero (or missing)."""
     finite = values[np.isfinite(values)]
@@ -203,8 +229,7 @@ def plot_capacity_vs_demand(capacity: dict[str, pd.DataFrame], path: Path) -> Pa
                 values = _numeric(rows, column)
                 plotted.append(values)
                 ax.plot(x, values, **line, **style)
-        ax.set_xticks(range(len(periods)), [str(p) for p in periods],
-                      rotation=45 if len(periods) > 6 else 0)
+        _category_ticks(ax, [str(p) for p in periods], panels=len(frames))
         ax.set_xlim(-0.5, len(periods) - 0.5)
     # Only now, with every panel's data in the shared autoscale, pin the shared axis at zero.
     everything = pd.concat(plotted).to_numpy() if plotted else np.array([])
@@ -260,7 +285,7 @@ def plot_stranded_capital(
         else str(s)
         for s in scenarios
     ]
-    ax.set_xticks(x, labels)
+    _category_ticks(ax, labels)
     _style_axes(ax, "", "scenario", f"peak stranded capital ({money.label})")
     _note_if_all_zero(ax, np.concatenate(values))
     ax.legend(title="strategy", fontsize=9)
@@ -324,7 +349,7 @@ def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path, money: MoneyU
         used_kinds.update(parts)
         totals.append(bottom)
 
-    ax.set_xticks(x, [str(p) for p in periods], rotation=45 if len(periods) > 8 else 0)
+    _category_ticks(ax, [str(p) for p in periods])
     _style_axes(ax, "", "period", f"capex ({money.label})")
     _note_if_all_zero(ax, np.concatenate(totals))
     handles = [Patch(color=_colour(i), label=str(s)) for i, s in enumerate(frames)]

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -311,3 +312,59 @@ def test_money_charts_draw_in_the_unit_they_are_given(
     assert "$M" in drawn and "$B" not in drawn
     if chart == "tornado":
         assert "base objective 10.000 $M" in drawn
+
+
+# --- tick labels that never overlap -------------------------------------------------------------
+
+QUARTERS = [f"{year}Q{q}" for year in range(2026, 2036) for q in range(1, 5)]
+LONG_SCENARIOS = [f"stage{i // 9 + 1}_{['boom', 'plateau', 'slump'][i % 3]}_{i}" for i in range(27)]
+
+
+def _x_tick_labels_overlap(fig: Figure) -> list[tuple[str, str]]:
+    """Pairs of neighbouring x tick labels whose drawn boxes overlap, on any panel of ``fig``."""
+    canvas = FigureCanvasAgg(fig)  # the chart closed its figure: draw it on a canvas of its own
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    clashes = []
+    for ax in fig.axes:
+        shown = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        boxes = [t.get_window_extent(renderer) for t in shown]
+        for i in range(len(shown) - 1):
+            (a, box_a), (b, box_b) = (shown[i], boxes[i]), (shown[i + 1], boxes[i + 1])
+            # Turned labels are parallelograms: their boxes may touch; text overlaps once one box
+            # passes the other's anchor side by more than half its width.
+            if box_a.overlaps(box_b) and box_b.x0 < box_a.x1 - box_a.width / 2:
+                clashes.append((a.get_text(), b.get_text()))
+    return clashes
+
+
+@pytest.mark.parametrize(
+    "chart",
+    ["capacity-quarters", "capacity-years", "capex-quarters", "stranded-27", "stranded-4"],
+)
+def test_x_tick_labels_do_not_overlap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chart: str) -> None:
+    """40 quarters in three strategy panels, or 27 scenario names under one chart, were drawn on top
+    of each other: labels now turn, and only every k-th is written where even turned they would not
+    fit. Every position keeps its tick."""
+    figures = _kept_figures(monkeypatch)
+    strategies = ["phased", "all-at-once", "plan-on-mean"]
+    draw = {
+        "capacity-quarters": lambda: charts.plot_capacity_vs_demand(
+            {s: capacity_frame(SCENARIOS, QUARTERS) for s in strategies}, tmp_path / "c.png"),
+        "capacity-years": lambda: charts.plot_capacity_vs_demand(
+            {s: capacity_frame(SCENARIOS, QUARTERS[::4]) for s in strategies}, tmp_path / "c.png"),
+        "capex-quarters": lambda: charts.plot_capex_by_year(
+            {s: capex_frame(QUARTERS, 1.0) for s in strategies}, tmp_path / "x.png"),
+        "stranded-27": lambda: charts.plot_stranded_capital(
+            {s: stranded_frame(LONG_SCENARIOS, 100.0) for s in strategies}, tmp_path / "s.png"),
+        "stranded-4": lambda: charts.plot_stranded_capital(
+            {s: stranded_frame(LONG_SCENARIOS[:4], 100.0) for s in strategies}, tmp_path / "s.png"),
+    }[chart]
+    assert_png(draw())
+    fig = figures[0]
+    assert _x_tick_labels_overlap(fig) == []
+    positions = 40 if "quarters" in chart else 10 if "years" in chart else 27 if "27" in chart else 4
+    for ax in fig.axes:
+        assert set(ax.get_xticks()) | set(ax.get_xticks(minor=True)) == set(range(positions))
+        first = [t.get_text() for t in ax.get_xticklabels() if t.get_text()][0]
+        assert first.splitlines()[0] in (QUARTERS[0], LONG_SCENARIOS[0])
