@@ -23,6 +23,8 @@ TINY_PLAN_AMOUNT = 1e-3
 tolerance (1e-6): see :meth:`_Checks._amounts_below_tolerance`."""
 ROUND_OFF = 1e-9
 """Relative difference below which two demand cells read as the same number typed two ways."""
+FULLY_BUILT_ROOM = 1e-9
+"""Room (max_mw - existing_mw) below this share of max_mw: a site built to its cap, not a slip."""
 
 Item = TypeVar("Item")
 
@@ -178,7 +180,8 @@ class _Checks:
                     "PUEs (1.1 to 2); a PUE is a ratio (1.2), not a percentage"
                 )
             room_mw = site.max_mw - site.existing_mw
-            if site.whole_modules_that_fit() == 0:
+            # A site already built to its max_mw is a normal case (an existing campus), not a slip.
+            if site.whole_modules_that_fit() == 0 and room_mw > FULLY_BUILT_ROOM * site.max_mw:
                 self.warnings.append(
                     f"{SITES}, row {row}: site '{site.site}' can never build a whole module "
                     f"(module_mw {site.module_mw:g} > max_mw - existing_mw = {room_mw:g}; "

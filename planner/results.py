@@ -171,6 +171,9 @@ def _contracts(
                 "share": v,
                 "mw": v * case.contracts[q].mw,
                 "active_from": _period_or_beyond(periods, long_nodes[b].t + case.contracts[q].lead_periods),
+                "active_until": _last_active(
+                    periods, long_nodes[b].t + case.contracts[q].lead_periods, case.contracts[q].term_periods
+                ),
             }
             for (q, b), v in sign.items()
         ]
@@ -184,11 +187,12 @@ def _contracts(
                 "share": 1.0,
                 "mw": row.mw,
                 "active_from": periods[0],
+                "active_until": _last_active(periods, 0, row.term_periods),
             }
             for q, row in case.contracts.items()
             if row.existing
         ],
-        columns=["contract", "site", "kind", "period", "node", "share", "mw", "active_from"],
+        columns=["contract", "site", "kind", "period", "node", "share", "mw", "active_from", "active_until"],
     )
 
 
@@ -212,6 +216,15 @@ def _unmet(pm: PlanningModel, unmet: dict[tuple, float]) -> pd.DataFrame:
 
 def _period_or_beyond(periods: tuple[str, ...], t: int) -> str:
     return periods[t] if t < len(periods) else "beyond horizon"
+
+
+def _last_active(periods: tuple[str, ...], start: int, term_periods: int | None) -> str:
+    """The last period of a term of ``term_periods`` periods begun in period ``start`` (0-based;
+    ``None``: to the end), or "beyond horizon" when it begins after the last period."""
+    if start >= len(periods):
+        return "beyond horizon"
+    end = len(periods) if term_periods is None else min(len(periods), start + term_periods)
+    return periods[end - 1]
 
 
 def _node_labels(pm: PlanningModel) -> dict[tuple[str, int], str]:

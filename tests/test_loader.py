@@ -1082,7 +1082,8 @@ def test_warnings(tmp_path: Path) -> None:
 
 
 def test_warnings_on_their_edges(tmp_path: Path) -> None:
-    """Each warning fires just past its edge and not at it: room left by existing MW, a chip whose
+    """Each warning fires just past its edge and not at it: room left by existing MW (none left is a
+    site built to its cap, no warning), a chip whose
     supply is 0 in every period but the last, an existing contract with only a first_period, a
     single scenario named 'all' (nothing to confuse it with)."""
     files = {
@@ -1092,6 +1093,7 @@ def test_warnings_on_their_edges(tmp_path: Path) -> None:
             "earliest_period\n"
             "north,eu,100,10,0,8,1.2,30,0,\n"
             "south,us,10,5,6,7,1.3,30,1,q1\n"
+            "campus,us,30,5,30,7,1.3,30,0,\n"
         ),
         "chips.csv": "chip,pflops,kw,capex_usd,life_years\nh1,1,1,1,5\n",
         "chip_supply.csv": "chip,period,max_units\nh1,q3,0\nh1,q1,0\n",
@@ -1099,6 +1101,7 @@ def test_warnings_on_their_edges(tmp_path: Path) -> None:
             f"{CONTRACT_HEADER},first_period,existing\n"
             "grid_n,north,grid,50,60,q1,true\n"
             "grid_s,south,grid,40,70,,\n"
+            "grid_c,campus,grid,40,70,,\n"
         ),
     }
     _, warnings = load_case(write_case(tmp_path, files))

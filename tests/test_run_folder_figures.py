@@ -112,6 +112,20 @@ def test_plan_tables(run_folder: Path) -> None:
     assert contracts.loc["ppa", ["share", "mw"]].tolist() == approx([0.384, 1.92])
     assert (contracts.loc["ppa", "period"], contracts.loc["ppa", "active_from"]) == ("p1", "p2")
     assert (contracts.loc["q1", "period"], contracts.loc["q1", "active_from"]) == ("existing", "p1")
+    assert contracts["active_until"].tolist() == ["p3", "p3"]  # no term: to the end
+
+
+@pytest.mark.parametrize(
+    ("start", "term", "until"),
+    [(0, None, "p3"), (1, None, "p3"), (0, 1, "p1"), (1, 1, "p2"), (0, 2, "p2"), (1, 5, "p3"),
+     (3, 1, "beyond horizon")],
+)
+def test_a_contracts_last_active_period(start: int, term: int | None, until: str) -> None:
+    """contracts.csv's active_until: the last period of ``term_periods`` periods from active_from,
+    the last period without a term or when the term outlasts the horizon."""
+    from planner.results import _last_active
+
+    assert _last_active(("p1", "p2", "p3"), start, term) == until
 
 
 def test_energy_and_dispatch(run_folder: Path) -> None:
