@@ -120,7 +120,8 @@ def _save(fig: Figure, path: Path, title: str) -> Path:
         with warnings.catch_warnings():
             # A name in a script the font lacks (CJK, emoji) is drawn as boxes on the chart; the
             # tables hold it whole. matplotlib's warning would print its source lines on stderr.
-            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            # ("missing from current font." before matplotlib 3.9, "missing from font(s) ..." since)
+            warnings.filterwarnings("ignore", message="Glyph .* missing from")
             fig.savefig(path, dpi=DPI, format="png", facecolor="white")
     finally:
         plt.close(fig)

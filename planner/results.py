@@ -21,7 +21,7 @@ from planner.formulation.objective import (
     SCENARIO_COMPONENTS,
     signed,
 )
-from planner.formulation.power import available_mwh
+from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
 from planner.risk import risk_by_period, risk_table
 from planner.solved import active_value, idle_chips, noise_level, running_chips, solved_values
 from planner.stranded import stranded_by_period, stranded_by_scenario
@@ -95,7 +95,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         contracts=_contracts(pm, solved_values(m.sign), node_label),
         unmet=_unmet(pm, solved_values(m.unmet)),
         dispatch=_dispatch(pm, run),
-        energy=_energy(pm, solved_values(m.energy), active),
+        energy=_energy(pm, _without_free_excess_energy(pm, solved_values(m.energy), running, active), active),
         stranded_by_period=stranded,
         stranded_by_scenario=by_scenario,
         risk=risk_table(by_scenario, case.scenario_probability, cvar_alpha),
@@ -371,6 +371,40 @@ def _without_over_service(pm: PlanningModel, run: dict[tuple, float]) -> dict[tu
                 del trimmed[key]
             if excess <= 0:
                 break
+    return trimmed
+
+
+def _without_free_excess_energy(
+    pm: PlanningModel, energy: dict[tuple, float], running: dict[tuple, float], active: dict[tuple, float]
+) -> dict[tuple, float]:
+    """``energy`` without free MWh taken beyond what the running chips need: the same cost.
+
+    The energy balance is ``sum_{q at s} energy >= need``. From a contract whose energy costs
+    nothing (``price_usd_per_mwh`` 0) HiGHS may take any amount up to the cap, and the MWh that
+    chips cut by :func:`_without_over_service` drew stay taken. Lowering a free contract's energy
+    towards its take-or-pay floor changes no cost and breaks no row while the site still takes its
+    need; free contracts give up their excess in input order.
+    """
+    case, sets = pm.case, pm.sets
+    need: dict[tuple[str, int, str], float] = {}
+    for (c, s, t, w), chips in running.items():
+        need[s, t, w] = need.get((s, t, w), 0.0) + chips * energy_needed_mwh_per_chip(case, sets, s, c, t)
+    taken: dict[tuple[str, int, str], float] = {}
+    for (q, t, w), mwh in energy.items():
+        taken[case.contracts[q].site, t, w] = taken.get((case.contracts[q].site, t, w), 0.0) + mwh
+    trimmed = dict(energy)
+    for (q, t, w), mwh in energy.items():
+        contract = case.contracts[q]
+        key = (contract.site, t, w)
+        excess = taken[key] - need.get(key, 0.0)
+        if contract.price_usd_per_mwh != 0 or excess <= noise_level((taken[key], need.get(key, 0.0))):
+            continue
+        share = active_value(sets, active, q, sets.info_tree.node_of[(w, t)])
+        floor = contract.min_take * available_mwh(case, sets, q, t) * share
+        cut = min(excess, mwh - floor)
+        if cut > 0:
+            trimmed[q, t, w] = mwh - cut
+            taken[key] -= cut
     return trimmed
 
 

@@ -518,7 +518,7 @@ def test_flag_values_that_are_no_number_are_exit_2(
     [
         (["solve", "CASE", "--mip-gap", "2"], "--mip-gap", "0<=x<=1"),
         (["solve", "CASE", "--time-limit", "nan"], "--time-limit", "'nan'"),
-        (["solve", "CASE", "--bogus"], "command line", "No such option '--bogus'"),
+        (["solve", "CASE", "--bogus"], "command line", "--bogus"),  # click's wording varies by release
         (["bench", "--seed", "1.5"], "--seed", "'1.5'"),
         (["compare", "CASE", "--workers", "0"], "--workers", "x>=1"),
         (["sweep", "CASE"], "sweep_file", "Missing argument 'SWEEP_FILE'"),

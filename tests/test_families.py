@@ -284,6 +284,34 @@ def test_over_service_is_cut_from_the_chips_that_need_most_energy_per_eflops() -
     assert _without_over_service(pm, {c1_at_s2: 2.0, c1: 2.0}) == approx({c1_at_s2: 2.0, c1: 1.0})
 
 
+def test_free_energy_beyond_the_running_chips_need_is_not_reported_as_taken() -> None:
+    """Half a chip runs at s1: 0.5 MW x 1000 h = 500 MWh needed. Three existing 1 MW contracts
+    (1000 MWh each): ``free`` at 0 $/MWh, ``floor`` at 0 $/MWh with take-or-pay 0.8 (800 MWh),
+    ``priced`` at 10 $/MWh. At price 0 HiGHS may take any amount (a black-box test saw 8,760 MWh
+    for 7,884 needed); the table reports the equal-cost plan that takes the need, or the floor
+    when that is more, free contracts first in input order. Priced energy is the plan's own."""
+    from planner.results import _without_free_excess_energy
+
+    case = make_case(
+        {"p1": 0.5},
+        contracts=[contract("free", mw=1.0), contract("floor", mw=1.0, min_take=0.8),
+                   contract("priced", mw=1.0, price_usd_per_mwh=10.0)],
+    )
+    pm = build_model(case)
+    half_a_chip = {("c1", "s1", 0, "base"): 0.5}
+
+    def trimmed(energy: dict[str, float], running: dict = half_a_chip) -> dict[str, float]:
+        taken = {(q, 0, "base"): mwh for q, mwh in energy.items()}
+        return {k[0]: v for k, v in _without_free_excess_energy(pm, taken, running, {}).items()}
+
+    assert trimmed({"free": 1000.0}) == approx({"free": 500.0})
+    assert trimmed({"floor": 1000.0}) == approx({"floor": 800.0})
+    assert trimmed({"priced": 1000.0}) == {"priced": 1000.0}
+    assert trimmed({"free": 300.0, "floor": 1000.0}) == approx({"free": 0.0, "floor": 800.0})
+    assert trimmed({"free": 400.0, "priced": 100.0}) == approx({"free": 400.0, "priced": 100.0})
+    assert trimmed({"free": 1000.0}, running={}) == approx({"free": 0.0})
+
+
 def test_idle_chips_count_in_installed_capacity_at_their_nominal_pflops() -> None:
     """Demand 4 in p1, 2 in p2 (infer, 2000 PFLOPS per chip; nominal 1000); chips live 2 periods.
 
@@ -742,9 +770,10 @@ def test_stranded_figures_and_their_risk_per_scenario_and_period() -> None:
 def test_an_empty_shell_is_valued_at_the_average_book_value_of_the_site_s_built_mw() -> None:
     """10 MW existing (no capex, so no book value) + one 10 MW module at 1 musd/MW. 15 chips of
     1 MW fill 15 of the 20 MW: 5 MW empty, at the average book value of the built MW (10 musd over
-    20 MW, 0.5 musd/MW at the period's start): 2.5 musd stranded, not 5."""
+    20 MW, 0.5 musd/MW at the period's start): 2.5 musd stranded, not 5. (Chips cost something, so
+    that 15 is the only optimum: free chips made 20 equally cheap, and HiGHS 1.15 returned those.)"""
     case = make_case({"w": {"p1": 15}}, sites=[site(max_mw=20, existing_mw=10, capex_musd_per_mw=1.0,
-                                                     life_years=10)], chips=[chip()])
+                                                     life_years=10)], chips=[chip(capex_usd=1000.0)])
     result = solve(case)
     row = result.results.stranded_by_period.set_index(["scenario", "period"]).loc[("w", "p1")]
     assert (row["built_mw"], row["installed_it_mw"], row["empty_shell_mw"]) == approx((20, 15, 5))
