@@ -365,31 +365,51 @@ def plot_capex_by_year(capex: dict[str, pd.DataFrame], path: Path, money: MoneyU
 
 
 def _tornado_spans(variants: pd.DataFrame, base: float, money: MoneyUnit = BILLIONS) -> pd.DataFrame:
-    """Per group: lowest and highest delta to ``base`` (both in ``money``'s unit) and the variants
-    reaching them.
+    """Per group: lowest and highest delta to ``base`` (both in ``money``'s unit), the variants
+    reaching them, and how many of its variants have no objective (``failed``).
 
-    Rows without an objective are dropped; a variant without a group is a bar of its own, named
-    after it. ``span`` is the reach of the bar from the base (0) to both ends; the result is sorted
-    by increasing span (so that the widest bar ends up on top of a horizontal bar chart).
+    A variant without a group is a bar of its own, named after it. ``span`` is the reach of the
+    bar from the base (0) to both ends; the result is sorted by increasing span (so that the
+    widest bar ends up on top of a horizontal bar chart). A group whose every variant failed keeps
+    a row with NaN ends and span 0. ``lo_unproven`` / ``hi_unproven`` mark an end variant whose
+    solve did not end within its MIP gap (a time limit, say): its status and gap join its label.
     """
+    columns = ["group", "lo", "hi", "lo_case", "hi_case", "span", "failed", "lo_unproven", "hi_unproven"]
     if not {"case", "group", "objective_musd"} <= set(variants.columns):
-        return pd.DataFrame(columns=["group", "lo", "hi", "lo_case", "hi_case", "span"])
+        return pd.DataFrame(columns=columns)
     variants = variants.reset_index(drop=True)
     df = pd.DataFrame({
         "case": variants["case"].astype(str),
         "group": variants["group"].where(variants["group"].notna(), "").astype(str).str.strip(),
         "delta": _numeric(variants, "objective_musd") / money.musd_per_unit - base,
+        "note": [_unproven_note(row) for row in variants.to_dict("records")],
     })
     df["group"] = df["group"].where(df["group"].ne(""), df["case"])
-    df = df[np.isfinite(df["delta"])]
     rows = []
     for group, g in df.groupby("group", sort=False):
-        lo, hi = g.loc[g["delta"].idxmin()], g.loc[g["delta"].idxmax()]
+        solved = g[np.isfinite(g["delta"])]
+        failed = len(g) - len(solved)
+        if solved.empty:
+            rows.append({"group": group, "lo": math.nan, "hi": math.nan, "lo_case": "", "hi_case": "",
+                         "failed": failed, "lo_unproven": False, "hi_unproven": False})
+            continue
+        lo, hi = solved.loc[solved["delta"].idxmin()], solved.loc[solved["delta"].idxmax()]
         rows.append({"group": group, "lo": lo["delta"], "hi": hi["delta"],
-                     "lo_case": lo["case"], "hi_case": hi["case"]})
-    spans = pd.DataFrame(rows, columns=["group", "lo", "hi", "lo_case", "hi_case"])
-    spans["span"] = spans["hi"].clip(lower=0) - spans["lo"].clip(upper=0)
-    return spans.sort_values("span", kind="stable").reset_index(drop=True)
+                     "lo_case": lo["case"] + lo["note"], "hi_case": hi["case"] + hi["note"],
+                     "failed": failed, "lo_unproven": bool(lo["note"]), "hi_unproven": bool(hi["note"])})
+    spans = pd.DataFrame(rows, columns=[c for c in columns if c != "span"])
+    spans["span"] = (spans["hi"].clip(lower=0) - spans["lo"].clip(upper=0)).fillna(0.0)
+    return spans[columns].sort_values("span", kind="stable").reset_index(drop=True)
+
+
+def _unproven_note(variant: Mapping[str, object]) -> str:
+    """`` (time_limit, gap 85.0%)`` for a variant solved but not within its MIP gap; else empty."""
+    status, within = variant.get("status"), variant.get("within_mip_gap")
+    if status in (None, "optimal", "failed") and within is not False:
+        return ""
+    gap = pd.to_numeric(pd.Series([variant.get("mip_gap")]), errors="coerce").iloc[0]
+    said = f"gap {100 * gap:.1f}%" if pd.notna(gap) else "no gap"
+    return f" ({status}, {said})"
 
 
 @_literal_text
@@ -398,10 +418,13 @@ def plot_tornado(
 ) -> Path:
     """Sensitivity tornado: per group, the range of variant objectives relative to the base.
 
-    ``variants`` has columns case, group and objective_musd; rows with a missing objective are
-    skipped. Each group (or variant without a group) is one horizontal bar from the base out to
-    its lowest and highest delta (objective - base, in ``money``'s unit), widest on top, with a dot
-    per variant and the variants at both ends labelled.
+    ``variants`` has columns case, group and objective_musd (and optionally status, mip_gap and
+    within_mip_gap); rows with a missing objective are failed variants. Each group (or variant
+    without a group) is one horizontal bar from the base out to its lowest and highest delta
+    (objective - base, in ``money``'s unit), widest on top, with a dot per end and the variants at
+    both ends labelled. The half of a bar whose end variant is not within its MIP gap is hatched
+    and its label gives status and gap; a group's failed variants are counted beside its name, and
+    a group with no solved variant is a row saying so.
     """
     title = "Sensitivity of the objective to input variants"
     fig, axes = _new_figure()
@@ -417,29 +440,42 @@ def plot_tornado(
 
     fig.set_size_inches(FIGSIZE[0], max(FIGSIZE[1], 0.3 * len(spans) + 1.5))  # a readable row per bar
     y = np.arange(len(spans))
-    cheaper = spans["lo"].clip(upper=0)  # each bar runs from the base (0) out to its ends
-    dearer = spans["hi"].clip(lower=0)
-    ax.barh(y, -cheaper, left=cheaper, height=0.6, color="tab:green", alpha=0.8, label="cheaper than base")
-    ax.barh(y, dearer, left=0.0, height=0.6, color="tab:red", alpha=0.8, label="dearer than base")
+    cheaper = spans["lo"].clip(upper=0).fillna(0.0)  # each bar runs from the base (0) out to its ends
+    dearer = spans["hi"].clip(lower=0).fillna(0.0)
+    ax.barh(y, -cheaper, left=cheaper, height=0.6, color="tab:green", alpha=0.8, label="cheaper than base",
+            hatch=["//" if u else "" for u in spans["lo_unproven"]], edgecolor="white")
+    ax.barh(y, dearer, left=0.0, height=0.6, color="tab:red", alpha=0.8, label="dearer than base",
+            hatch=["//" if u else "" for u in spans["hi_unproven"]], edgecolor="white")
     ax.scatter(spans["lo"], y, color="0.2", s=12, zorder=3)
     ax.scatter(spans["hi"], y, color="0.2", s=12, zorder=3)
     ax.axvline(0, color="black", linewidth=1)
 
-    reach = max(spans["hi"].abs().max(), spans["lo"].abs().max(), 1e-3)
+    reach = max(np.nanmax(spans["hi"].abs().to_numpy(dtype=float), initial=0.0),
+                np.nanmax(spans["lo"].abs().to_numpy(dtype=float), initial=0.0), 1e-3)
     pad = 0.04 * reach
     for yi, row in zip(y, spans.itertuples(), strict=True):
-        if row.hi_case == row.lo_case and row.lo > 0:  # one variant, dearer: its name on the right
+        if not math.isfinite(row.lo):
+            ax.text(pad, yi, "every variant failed", ha="left", va="center", fontsize=8, color="0.4")
+        elif row.hi_case == row.lo_case and row.lo > 0:  # one variant, dearer: its name on the right
             ax.text(row.hi + pad, yi, _short(row.hi_case), ha="left", va="center", fontsize=8)
-            continue
-        ax.text(row.lo - pad, yi, _short(row.lo_case), ha="right", va="center", fontsize=8)
-        if row.hi_case != row.lo_case:
-            ax.text(row.hi + pad, yi, _short(row.hi_case), ha="left", va="center", fontsize=8)
-    ax.set_xlim(min(spans["lo"].min(), 0) - 0.6 * reach, max(spans["hi"].max(), 0) + 0.6 * reach)
-    ax.set_yticks(y, [_short(group) for group in spans["group"]])
+        else:
+            ax.text(row.lo - pad, yi, _short(row.lo_case), ha="right", va="center", fontsize=8)
+            if row.hi_case != row.lo_case:
+                ax.text(row.hi + pad, yi, _short(row.hi_case), ha="left", va="center", fontsize=8)
+    ax.set_xlim(min(np.nanmin(spans["lo"].to_numpy(dtype=float), initial=0.0), 0) - 0.6 * reach,
+                max(np.nanmax(spans["hi"].to_numpy(dtype=float), initial=0.0), 0) + 0.6 * reach)
+    ax.set_yticks(y, [
+        _short(group) + (f" ({failed} failed)" if failed else "")
+        for group, failed in zip(spans["group"], spans["failed"], strict=True)
+    ])
     _style_axes(ax, f"base objective {base:,.3f} {money.label}", f"objective - base ({money.label})", "")
     ax.grid(True, axis="x", alpha=0.3)
     ax.grid(False, axis="y")
-    ax.legend(fontsize=9, loc="best")
+    handles, _ = ax.get_legend_handles_labels()
+    if (spans["lo_unproven"] | spans["hi_unproven"]).any():
+        handles.append(Patch(facecolor="0.6", hatch="//", edgecolor="white",
+                             label="an end not within its MIP gap (status, gap)"))
+    ax.legend(handles=handles, fontsize=9, loc="best")
     return _save(fig, path, title)
 
 

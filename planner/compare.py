@@ -41,6 +41,9 @@ class Comparison:
     """Where VSS lies given the phased solve's MIP gap (plan-on-mean's cost is that of its plan)."""
     reference_models: dict[str, str] = field(default_factory=dict)
     """policy -> the compared model EVPI and VSS use (absent: the shipped model, run for them)."""
+    reference_solves: dict[str, dict[str, object]] = field(default_factory=dict)
+    """policy -> how the shipped model run for EVPI and VSS alone ended (status, expected cost,
+    gap, bound): a figure resting on a solve the comparison does not show says which."""
 
     def figures(self) -> pd.DataFrame:
         """One column per strategy, one row per figure (musd, MW, MWh, shares, EFLOPS-years)."""
@@ -209,6 +212,15 @@ def _value_of_information(
         for policy, config in (("phased", phased_reference), ("plan-on-mean", mean_reference))
         if config is not None
     }
+    for policy, name in (("phased", phased_name), ("plan-on-mean", mean_name)):
+        if name.startswith("_") and name in done:
+            summary = done[name].summary if done[name].ok else {}
+            comparison.reference_solves[policy] = {
+                "status": run_status(summary) if done[name].ok else "failed",
+                "expected_cost_musd": summary.get("expected_cost_musd"),
+                "mip_gap": largest_mip_gap(summary) if done[name].ok else None,
+                "bound_musd": _bound_on_expected_cost(done[name]),
+            }
     phased_cost = _expected_cost(done.get(phased_name))
     mean_cost = _expected_cost(done.get(mean_name))
     if phased_cost is None:

@@ -73,6 +73,7 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
         "evpi_musd": comparison.evpi_musd,
         "vss_musd": comparison.vss_musd,
         "value_of_information_models": comparison.reference_models,
+        "value_of_information_solves": comparison.reference_solves,
         "evpi_range_musd": comparison.evpi_range_musd,
         "vss_range_musd": comparison.vss_range_musd,
         "evpi_reading": evpi_reading(comparison, money),
@@ -134,6 +135,15 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         neutral = all(comparison.configs[comparison.reference_models[p]].cvar.weight == 0 for p in shared)
         which = "the first risk-neutral one" if neutral else "the first risk-neutral one, else the first"
         console.print(f"EVPI and VSS use {literal(used)} ({which}).", highlight=False)
+    for policy, solve in comparison.reference_solves.items():  # solved for the figures, not shown above
+        cost = solve["expected_cost_musd"]
+        gap = f", gap {100 * solve['mip_gap']:.3f}%" if solve["mip_gap"] is not None else ""
+        said = f"expected cost {money(cost)} {money.label}, " if cost is not None else ""
+        console.print(
+            f"EVPI and VSS rest on the shipped {policy} model, solved for them (not compared): "
+            f"{said}status {solve['status']}{gap}.",
+            highlight=False,
+        )
     if run_dir:
         console.print(f"Run folder: [bold]{literal(run_dir)}[/] (index.html has the charts)")
 

@@ -32,6 +32,8 @@ VARIANT_COLUMNS = (
     "salvage_musd",
     "stranded_capital_musd_peak_expected",
     "idle_pflops_share_peak_expected",
+    "empty_shell_mw_peak_expected",
+    "unused_take_or_pay_mwh_total_expected",
     "mip_gap",
     "within_mip_gap",
     "bound_musd",
@@ -71,6 +73,8 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
                 salvage_musd=breakdown["salvage"],
                 stranded_capital_musd_peak_expected=risk["stranded_capital_musd_peak"]["expected"],
                 idle_pflops_share_peak_expected=risk["idle_pflops_share_peak"]["expected"],
+                empty_shell_mw_peak_expected=risk["empty_shell_mw_peak"]["expected"],
+                unused_take_or_pay_mwh_total_expected=risk["unused_take_or_pay_mwh_total"]["expected"],
                 mip_gap=largest_mip_gap(s),
                 within_mip_gap=s["within_mip_gap"],
                 bound_musd=s["bound_musd"],
@@ -111,9 +115,8 @@ def plan_folder_names(names: list[str]) -> dict[str, str]:
 def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
     from planner.charts import plot_tornado, write_html
 
-    # Timings vary run to run: apart, the tables of the same input are the same bytes every time.
+    # The contract's table has each variant's time; timings.csv has it too, as compare's folder does.
     folder.write_table("timings", table[["case", "seconds"]])
-    table = table.drop(columns="seconds")
     folder.write_table("variants", table)
     base = table.loc[table["case"] == BASE, "objective_musd"]
     base_objective = float(base.iloc[0]) if len(base) else math.nan

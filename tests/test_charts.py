@@ -173,6 +173,49 @@ def test_tornado_spans_reach_from_base_skip_missing_and_sort_widest_last() -> No
     assert demand["lo"] == pytest.approx(-3.0) and demand["hi"] == pytest.approx(2.0)
 
 
+OUTCOMES = pd.DataFrame(
+    {
+        "case": ["cheap", "slow", "bad1", "bad2", "fine", "bad3"],
+        "group": ["g", "g", "h", "h", "k", "k"],
+        "status": ["optimal", "time_limit", "failed", "failed", "optimal", "failed"],
+        "objective_musd": [11000.0, 13670.0, np.nan, np.nan, 12500.0, np.nan],
+        "mip_gap": [0.0, 0.85, np.nan, np.nan, 0.004, np.nan],
+        "within_mip_gap": [True, False, None, None, True, None],
+    }
+)
+
+
+def test_tornado_spans_name_unproven_ends_and_count_failed_variants() -> None:
+    """A sweep saw a time-limited variant (85% gap, +1,670 $M where its optimum was +14) drawn as a
+    solid bar, and groups of failed variants vanish. ``slow`` keeps its bar but its label gives status
+    and gap; ``h`` (both failed) keeps a row of its own; ``k`` counts its failed variant."""
+    spans = charts._tornado_spans(OUTCOMES, 12.0).set_index("group")
+    g, h, k = spans.loc["g"], spans.loc["h"], spans.loc["k"]
+    assert (g["lo"], g["hi"]) == pytest.approx((-1.0, 1.67))
+    assert (g["lo_case"], g["hi_case"], g["lo_unproven"], g["hi_unproven"], g["failed"]) == (
+        "cheap", "slow (time_limit, gap 85.0%)", False, True, 0)
+    assert np.isnan(h["lo"]) and np.isnan(h["hi"]) and (h["span"], h["failed"]) == (0, 2)
+    assert (k["lo_case"], k["hi_case"], k["hi_unproven"], k["failed"]) == ("fine", "fine", False, 1)
+    assert list(spans.index) == ["h", "k", "g"]  # narrowest first: the widest bar on top
+
+
+def test_tornado_hatches_unproven_bars_and_says_which_groups_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    figures = _kept_figures(monkeypatch)
+    assert_png(charts.plot_tornado(OUTCOMES, 12000.0, tmp_path / "tornado.png"))
+    ax = figures[0].axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == ["h (2 failed)", "k (1 failed)", "g"]
+    texts = [t.get_text() for t in ax.texts]
+    assert "every variant failed" in texts and "slow (time_limit, gap 85.0%)" in texts
+    bars = [patch for container in ax.containers for patch in container]
+    hatched = [(round(patch.get_y() + patch.get_height() / 2), patch.get_x() >= 0)
+               for patch in bars if patch.get_hatch()]
+    assert hatched == [(2, True)]  # g's dearer half, whose end stopped at its time limit
+    assert "an end not within its MIP gap (status, gap)" in [t.get_text() for t in ax.get_legend().texts]
+
+
 @pytest.mark.filterwarnings("error")
 def test_tornado_of_names_the_font_cannot_draw_or_too_long_to_fit(tmp_path: Path) -> None:
     """CJK and emoji names are boxes on the chart (DejaVu Sans lacks them), and a 300-character name

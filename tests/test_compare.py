@@ -470,6 +470,13 @@ def test_compare_two_models_still_reports_evpi_and_vss(compare_run: dict, cli) -
     assert list(payload["strategies"]) == ["phased", "all-at-once"]
     assert payload["evpi_musd"] == pytest.approx(first["evpi_musd"], rel=1e-7)
     assert payload["vss_musd"] == pytest.approx(first["vss_musd"], rel=1e-7)
+    # VSS rests on a plan-on-mean solve this comparison does not show: it says how that one ended.
+    assert first["value_of_information_solves"] == {}
+    (policy, solve), = payload["value_of_information_solves"].items()
+    assert policy == "plan-on-mean" and solve["status"] == "optimal" and solve["mip_gap"] <= 1e-9
+    mean_cost = first["strategies"]["plan-on-mean"]["expected_cost_musd"]
+    assert solve["expected_cost_musd"] == pytest.approx(mean_cost, rel=1e-7)
+    assert solve["bound_musd"] == pytest.approx(mean_cost, rel=1e-7)
 
 
 def test_compare_console_output(compare_run: dict, cli) -> None:
@@ -484,6 +491,9 @@ def test_compare_console_output(compare_run: dict, cli) -> None:
     assert "$B" not in text
     assert re.search(r"EVPI [\d,.]+ \$M: .* would be worth [\d,.]+ \$M in", " ".join(text.split()))
     assert "EVPI and VSS use" not in text  # one model per policy: nothing to say which
+    assert re.search(r"EVPI and VSS rest on the shipped plan-on-mean model, solved for them "
+                     r"\(not compared\): expected cost [\d,.]+ \$M, status optimal, gap [\d.]+%\.",
+                     " ".join(text.split()))
 
 
 def test_compare_same_model_twice_is_exit_2(compare_run: dict, cli) -> None:

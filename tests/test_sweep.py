@@ -192,10 +192,10 @@ def test_sweep_run_folder_has_table_and_tornado(good_sweep: dict) -> None:
     assert list(table["case"]) == list(HAND_EDITS)
     for column in ("objective_musd", "delta_musd", "status", "mip_gap", "error"):
         assert column in table.columns
-    # Solve times vary run to run; they have their own file so that variants.csv does not.
-    assert "seconds" not in table.columns
+    # The contract's results table has each variant's time (timings.csv too, as in compare's folder).
     timings = pd.read_csv(out / "timings.csv", keep_default_na=False)
     assert list(timings.columns) == ["case", "seconds"] and list(timings["case"]) == list(HAND_EDITS)
+    assert table["seconds"].tolist() == timings["seconds"].tolist() and (table["seconds"] > 0).all()
     swept = objectives(good_sweep["payload"])
     for row in table.itertuples():
         assert float(row.objective_musd) == pytest.approx(swept[row.case], rel=1e-8)
@@ -234,7 +234,10 @@ def test_each_solved_variant_has_its_plan_tables(good_sweep: dict, cli, tmp_path
                  "--out", lean)
     assert result.exit_code == 0, result.output
     assert not (lean / "plans").exists()
-    assert (lean / "variants.csv").read_text() == (out / "variants.csv").read_text()
+    def without_time(folder: Path) -> pd.DataFrame:
+        return pd.read_csv(folder / "variants.csv", keep_default_na=False).drop(columns="seconds")
+
+    pd.testing.assert_frame_equal(without_time(lean), without_time(out))
 
 
 @pytest.mark.parametrize(("variants", "first", "last"), [(10, "0-base", "9-v9"), (11, "00-base", "10-v10")])
@@ -257,10 +260,15 @@ def test_the_variants_table_keeps_each_figure_of_the_summary_apart() -> None:
         "status": "optimal", "stages": [], "mip_gap": 0.004, "objective_musd": 130.0,
         "expected_cost_musd": 100.0, "bound_musd": 129.5, "within_mip_gap": True, "proven_optimal": False,
         "cost_breakdown_musd": dict.fromkeys(COST_COMPONENTS, 1.0), "fingerprint": "f",
-        "risk": {m: {"expected": 0.0} for m in ("stranded_capital_musd_peak", "idle_pflops_share_peak")},
+        "risk": {m: {"expected": float(i)} for i, m in enumerate(
+            ("stranded_capital_musd_peak", "idle_pflops_share_peak", "empty_shell_mw_peak",
+             "unused_take_or_pay_mwh_total"))},
     }
     row = variants_table([VariantOutcome("base", "", summary, None, 1.0)]).iloc[0]
     assert (row["objective_musd"], row["expected_cost_musd"], row["bound_musd"]) == (130.0, 100.0, 129.5)
+    stranded = ["stranded_capital_musd_peak_expected", "idle_pflops_share_peak_expected",
+                "empty_shell_mw_peak_expected", "unused_take_or_pay_mwh_total_expected"]
+    assert row[stranded].tolist() == [0.0, 1.0, 2.0, 3.0] and row["seconds"] == 1.0
     assert bool(row["within_mip_gap"]) and row["capex_musd"] == 3.0 and row["mip_gap"] == 0.004
 
 
