@@ -150,6 +150,18 @@ def test_capex_parts_show_uncovered_total_as_other_and_fill_missing_periods() ->
     assert list(only_total) == ["total"] and list(only_total["total"]) == pytest.approx([450.0])
 
 
+def test_capex_parts_leave_only_round_off_out_of_other() -> None:
+    """2025's total is 450 (100 + 300 + 50). A total 0.01 above its kinds (1 in 45,000, far above
+    round-off: the edge is 1e-6 x 450 = 0.00045) is an "other" part; 1e-10 above is round-off."""
+    df = capex_frame(["2025"], 1.0)
+    df.loc["2025", "total"] += 0.01
+    parts = charts._capex_parts(df, ["2025"])
+    assert list(parts) == ["Buildings", "Chips", "Power", "other"]
+    assert list(parts["other"]) == pytest.approx([0.01])
+    df.loc["2025", "total"] = 450.0 + 1e-10
+    assert list(charts._capex_parts(df, ["2025"])) == ["Buildings", "Chips", "Power"]
+
+
 # --- tornado ------------------------------------------------------------------------------------
 
 VARIANTS = pd.DataFrame(
@@ -222,6 +234,26 @@ def test_tornado_of_names_the_font_cannot_draw_or_too_long_to_fit(tmp_path: Path
     is cut: neither may print matplotlib warnings on the user's stderr."""
     variants = VARIANTS.assign(case=["需求低", "🚀 high", "x" * 300, *VARIANTS["case"][3:]])
     assert_png(charts.plot_tornado(variants, 12000.0, tmp_path / "tornado.png"))
+
+
+def test_tornado_names_a_variant_right_of_its_bar_only_when_dearer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Base 12 $B. ``dear`` (13: +1) is a bar of its own reaching right: its name is written right
+    of it (left-aligned). ``same`` (12: +0) is not dearer: its name goes left of the base, like a
+    cheaper variant's (right-aligned), as does ``cheap`` (11: -1)."""
+    figures = _kept_figures(monkeypatch)
+    variants = pd.DataFrame({"case": ["dear", "same", "cheap"], "group": ["", "", ""],
+                             "objective_musd": [13000.0, 12000.0, 11000.0]})
+    assert_png(charts.plot_tornado(variants, 12000.0, tmp_path / "t.png"))
+    align = {t.get_text(): t.get_horizontalalignment() for t in figures[0].axes[0].texts}
+    assert align == {"dear": "left", "same": "right", "cheap": "right"}
+
+
+def test_names_are_cut_past_forty_characters_only() -> None:
+    """A name of 40 characters (LABEL_CHARS) is drawn whole; one of 41 keeps 39 and an ellipsis."""
+    assert charts._short("x" * 40) == "x" * 40
+    assert charts._short("x" * 41) == "x" * 39 + "…"
 
 
 @pytest.mark.parametrize(
@@ -330,6 +362,12 @@ def test_html_tables_keep_small_shares_and_gaps() -> None:
     ]
 
 
+def test_html_numbers_from_one_up_have_three_decimals() -> None:
+    """1 itself is a figure from 1 up (1.000, like 12.346), as is -1; 0.9999 keeps 4 significant
+    digits."""
+    assert [charts.html_number(v) for v in (1.0, -1.0, 0.9999)] == ["1.000", "-1.000", "0.9999"]
+
+
 def test_write_html_empty_sections(tmp_path: Path) -> None:
     text = charts.write_html(tmp_path / "empty.html", "Nothing", []).read_text(encoding="utf-8")
     assert "<h1>Nothing</h1>" in text and "<h2>" not in text
@@ -411,3 +449,38 @@ def test_x_tick_labels_do_not_overlap(tmp_path: Path, monkeypatch: pytest.Monkey
         assert set(ax.get_xticks()) | set(ax.get_xticks(minor=True)) == set(range(positions))
         first = [t.get_text() for t in ax.get_xticklabels() if t.get_text()][0]
         assert first.splitlines()[0] in (QUARTERS[0], LONG_SCENARIOS[0])
+
+
+@pytest.mark.parametrize(
+    ("labels", "turned"),
+    [
+        ([f"period_{i:05d}" for i in range(8)], True),
+        ([f"scenario_{i}\n(p=0.11)" for i in range(9)], False),
+    ],
+    ids=["8-of-12-characters", "9-of-two-lines"],
+)
+def test_labels_turn_only_when_they_do_not_fit_side_by_side(labels: list[str], turned: bool) -> None:
+    """One panel gives labels 11 x 0.85 = 9.35 in; each takes its longest line plus 2 characters
+    of 0.085 in. 8 labels of 12 characters need 8 x 14 x 0.085 = 9.52 in: turned by 45 degrees.
+    9 scenario labels whose longer line is the 10-character name (the probability under it has 8)
+    need 9 x 12 x 0.085 = 9.18 in: flat, every one written."""
+    fig, ax = plt.subplots(figsize=charts.FIGSIZE)
+    try:
+        charts._category_ticks(ax, labels)
+        shown = [t for t in ax.get_xticklabels() if t.get_text()]
+        assert [t.get_text() for t in shown] == labels
+        assert {t.get_rotation() for t in shown} == ({45.0} if turned else {0.0})
+    finally:
+        plt.close(fig)
+
+
+def test_capacity_axis_starts_at_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Capacity from 11 to 44 EFLOPS (capacity_frame: demand 10 to 25 x 1.6 = 40, installed 1.1 x
+    demand) is drawn on an axis from 0, so that a line's height reads as its size, in every panel
+    (they share the axis)."""
+    figures = _kept_figures(monkeypatch)
+    frames = {s: capacity_frame(SCENARIOS, PERIODS) for s in ("phased", "all-at-once")}
+    assert_png(charts.plot_capacity_vs_demand(frames, tmp_path / "c.png"))
+    for ax in figures[0].axes:
+        low, high = ax.get_ylim()
+        assert low == 0 and high >= 1.1 * 40

@@ -873,6 +873,15 @@ def test_a_scenario_called_expected_is_an_ordinary_scenario(
     assert labels == ["high", "expected", "(expected)"]
 
 
+def test_the_expected_row_steps_past_every_scenario_it_would_collide_with() -> None:
+    """Scenarios ``expected`` and ``(expected)``: the expected-cost row takes ``((expected))``,
+    the first label in the sequence expected, (expected), ((expected)) that no scenario has."""
+    from planner.results import expected_row_label
+
+    assert expected_row_label(["low", "high"]) == "expected"
+    assert expected_row_label(["expected", "(expected)", "high"]) == "((expected))"
+
+
 def test_a_folder_named_like_a_model_does_not_shadow_it(
     cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

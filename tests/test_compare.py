@@ -110,6 +110,50 @@ def test_all_at_once_strands_capacity_in_the_low_branch(write_case, exact_config
     assert phased_by_period["empty_shell_mw"].abs().max() < 1e-6
 
 
+def test_strategy_figures_read_worst_and_expected_apart(write_case, exact_config, tmp_path: Path) -> None:
+    """Phased on the stranding case: p1 builds 10 MW (50 musd) and buys 10 chips (10); ``high``
+    builds 20 MW (100) and buys 20 chips (20) in p3. Capex: 60 + 0.5 x 120 = 120 musd, summed over
+    the periods (undiscounted). In ``low``'s p2 (demand 9) 1 of the 10 chips is idle: an idle
+    PFLOPS share of 0.1 at worst and 0.5 x 0.1 = 0.05 expected; its book value 1 x (1 - 1/10) =
+    0.9 musd is stranded, 0.45 expected. No shell stands empty."""
+    case, _ = load_case(write_case(tmp_path / "stranding", base=STRANDING_CASE))
+    phased = compare_strategies(
+        case, [exact_config("phased")], workers=1, with_value_of_information=False
+    ).figures()["phased"]
+    assert phased["capex_total_musd"] == pytest.approx(120.0, rel=1e-6)
+    shares = [phased["idle_pflops_share_peak_worst"], phased["idle_pflops_share_peak_expected"]]
+    assert shares == pytest.approx([0.1, 0.05], rel=1e-6)
+    stranded = [phased["stranded_capital_musd_peak_worst"], phased["stranded_capital_musd_peak_expected"]]
+    assert stranded == pytest.approx([0.9, 0.45], rel=1e-6)
+    assert phased["empty_shell_mw_peak_worst"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_unused_take_or_pay_is_read_worst_and_expected_apart(
+    write_case, exact_config, tmp_path: Path
+) -> None:
+    """One existing 10 MW contract with take-or-pay 0.5 at 1000 h a year: 5000 MWh paid each
+    period. Unit chips (1 MW each): demand 1 in p1, then 3 in ``high`` or 1 in ``low`` (p2 is
+    seen too late to plan apart). Unused: p1 5000 - 1000 = 4000 in both; p2 5000 - 3000 = 2000 in
+    ``high``, 4000 in ``low``. Totals 6000 and 8000 MWh: worst 8000, expected 7000."""
+    files = {
+        "parameters.csv": (
+            "name,value\ndiscount_rate,0\nunmet_penalty_musd_per_eflops_year,100\nhours_per_year,1000\n"
+        ),
+        "periods.csv": "period,years\np1,1\np2,1\n",
+        "scenarios.csv": "scenario,probability\nhigh,0.5\nlow,0.5\n",
+        "demand.csv": "scenario,period,workload,eflops\nhigh,p1,w,1\nhigh,p2,w,3\nlow,p1,w,1\nlow,p2,w,1\n",
+        "sites.csv": "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years\ns1,r,100,10,0,1,30\n",
+        "chips.csv": "chip,pflops,kw,capex_usd,life_years\nc1,1000,1000,1000000,10\n",
+        "power.csv": "contract,site,kind,mw,price_usd_per_mwh,existing,min_take\nq1,s1,grid,10,10,true,0.5\n",
+    }
+    case, _ = load_case(write_case(tmp_path / "take-or-pay", base=files))
+    phased = compare_strategies(
+        case, [exact_config("phased")], workers=1, with_value_of_information=False
+    ).figures()["phased"]
+    unused = [phased["unused_take_or_pay_mwh_worst"], phased["unused_take_or_pay_mwh_expected"]]
+    assert unused == pytest.approx([8000.0, 7000.0], rel=1e-6)
+
+
 def test_evpi_and_vss_match_direct_solves(write_case, exact_config, tmp_path: Path) -> None:
     """EVPI = phased - sum_w p[w] * (scenario w alone); VSS = plan-on-mean - phased (tiny case)."""
     case, _ = load_case(write_case(tmp_path / "tiny"))

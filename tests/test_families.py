@@ -61,6 +61,22 @@ def test_build_lead_time_and_module_size() -> None:
     assert unmet(result) == {}
 
 
+def test_builds_table_says_when_each_build_is_ready() -> None:
+    """Demand 10 only in p3; 10 MW modules at 1 musd/MW that take 2 periods to build: one module
+    started in p1 (cost 10), the only start ready by p3. builds.csv: 1 module, 10 MW, started in p1,
+    ready in p3 (p1 + 2 periods)."""
+    case = make_case(
+        {"p1": 0, "p2": 0, "p3": 10},
+        P3,
+        sites=[site(lead_periods=2, capex_musd_per_mw=1.0)],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(10.0)
+    [row] = result.results.builds.to_dict("records")
+    assert [row["site"], row["period"], row["node"], row["ready_period"]] == ["s1", "p1", "all", "p3"]
+    assert [row["modules"], row["mw"]] == approx([1, 10])
+
+
 def test_site_cap_counts_existing_mw() -> None:
     """max 30 MW with 5 existing: room for floor(25 / 10) = 2 modules, so 25 MW for a demand of 30.
 
@@ -208,6 +224,28 @@ def test_chip_purchase_window() -> None:
     assert bought(result) == approx({("old", "s1", "p1"): 1, ("new", "s1", "p2"): 1})
 
 
+def test_chips_table_gives_each_node_its_probability() -> None:
+    """Demand 1 in p1; then 2 and 3 in ``hi`` (probability 0.75), 1 and 1 in ``lo`` (0.25). p2's
+    decisions are taken before its demand is known, so the scenarios share p1 and p2 and branch
+    in p3. 1 musd chips living the 3-year horizon (one bought in year y is worth y/3 at its end):
+    p1 buys 1, p2 buys 1 for ``hi``'s 2 (salvage 1/3), only ``hi`` buys a third in p3 (2/3). Cost
+    1 + 2/3 + 0.75 x 1/3 = 23/12. chips.csv: p1 and p2 at node ``all``, probability 1; p3 at ``hi``
+    with probability 0.75 (bought 1, fleet 3) and at ``lo`` with 0.25 (bought 0, fleet 2)."""
+    case = make_case(
+        {"hi": {"p1": 1, "p2": 2, "p3": 3}, "lo": {"p1": 1, "p2": 1, "p3": 1}},
+        P3,
+        chips=[chip(capex_usd=1e6)],
+        probabilities={"hi": 0.75, "lo": 0.25},
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(23 / 12)
+    table = result.results.chips
+    nodes = [["p1", "all"], ["p2", "all"], ["p3", "hi"], ["p3", "lo"]]
+    assert table[["period", "node"]].values.tolist() == nodes
+    figures = [[1, 1, 1], [1, 1, 2], [0.75, 1, 3], [0.25, 0, 2]]  # probability, bought, fleet
+    assert table[["probability", "bought", "fleet"]].values.tolist() == [approx(row) for row in figures]
+
+
 # 3. Running chips <= fleet ---------------------------------------------------------------------
 
 
@@ -217,6 +255,22 @@ def test_a_chip_runs_one_workload_at_a_time() -> None:
     result = solve(case)
     assert result.objective_musd == approx(2.0)
     assert bought(result) == approx({("c1", "s1", "p1"): 2})
+
+
+def test_dispatch_rows_follow_the_input_order_of_sites_then_chips() -> None:
+    """dispatch.csv lists rows by scenario and period, then by site, chip and workload in the order
+    the input files list them (not alphabetically, not in the solver's order): sites ``b`` then
+    ``a``, chips ``y`` then ``x``. Given runs in the reverse order, the rows read b-y, b-x, a-y, a-x
+    in p1, then the same in p2."""
+    from planner.results import _dispatch
+
+    case = make_case({"p1": 4, "p2": 4}, P2, sites=[site("b"), site("a")], chips=[chip("y"), chip("x")])
+    pm = build_model(case)
+    order = [(s, c) for s in ("b", "a") for c in ("y", "x")]
+    run = {(c, s, "w", t, "base"): 1.0 for t in (1, 0) for s, c in reversed(order)}
+    table = _dispatch(pm, run)
+    expected = [[p, s, c] for p in ("p1", "p2") for s, c in order]
+    assert table[["period", "site", "chip"]].values.tolist() == expected
 
 
 # 4. Demand -------------------------------------------------------------------------------------
@@ -284,6 +338,38 @@ def test_over_service_is_cut_from_the_chips_that_need_most_energy_per_eflops() -
     assert _without_over_service(pm, {c1_at_s2: 2.0, c1: 2.0}) == approx({c1_at_s2: 2.0, c1: 1.0})
 
 
+def test_over_service_is_counted_in_eflops_at_the_site_s_pue_and_the_workload_s_pflops() -> None:
+    """Demand 3 EFLOPS. Energy per EFLOPS is ``pue * kw / pflops`` with the site's PUE and the
+    PFLOPS on the workload run, and the excess is cut in EFLOPS, not chips:
+
+    - ``big`` (2000 PFLOPS, 4000 kW: 2 per EFLOPS) before ``c1`` (1): 2 of each serve 4 + 2 = 6;
+      1.5 ``big`` chips carry the 3 EFLOPS too many, ``c1`` keeps its 2 (served 1 + 2 = 3).
+    - ``c1`` at ``hot`` (PUE 2: 2 per EFLOPS) before ``c1`` at ``s1`` (1): 2 + 2 serve 4, 1 chip
+      off at ``hot``.
+    - ``c1`` at ``s2`` ties with its twin ``c3`` at ``s1``; sites come before chips: 1 ``c3`` off.
+    - ``fast`` (1000 PFLOPS but 4000 on ``w``: 0.25 per EFLOPS) after ``c2`` (2000: 0.5): 1
+      ``fast`` and 2 ``c2`` serve 4 + 4 = 8; both ``c2`` go (4 EFLOPS), then 1 / 4 of ``fast``."""
+    from planner.results import _without_over_service
+
+    case = make_case(
+        {"p1": 3},
+        sites=[site("s1"), site("s2"), site("hot", pue=2.0)],
+        chips=[chip("c1"), chip("c2", pflops=2000.0), chip("big", pflops=2000.0, kw=4000.0),
+               chip("fast"), chip("c3")],
+        chip_performance={("fast", "w"): 4000.0},
+    )
+    pm = build_model(case)
+
+    def cut(run: dict[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+        kept = _without_over_service(pm, {(c, s, "w", 0, "base"): v for (c, s), v in run.items()})
+        return {key[:2]: v for key, v in kept.items()}
+
+    assert cut({("c1", "s1"): 2.0, ("big", "s1"): 2.0}) == approx({("c1", "s1"): 2.0, ("big", "s1"): 0.5})
+    assert cut({("c1", "s1"): 2.0, ("c1", "hot"): 2.0}) == approx({("c1", "s1"): 2.0, ("c1", "hot"): 1.0})
+    assert cut({("c1", "s2"): 2.0, ("c3", "s1"): 2.0}) == approx({("c1", "s2"): 2.0, ("c3", "s1"): 1.0})
+    assert cut({("fast", "s1"): 1.0, ("c2", "s1"): 2.0}) == approx({("fast", "s1"): 0.75})
+
+
 def test_free_energy_beyond_the_running_chips_need_is_not_reported_as_taken() -> None:
     """Half a chip runs at s1: 0.5 MW x 1000 h = 500 MWh needed. Three existing 1 MW contracts
     (1000 MWh each): ``free`` at 0 $/MWh, ``floor`` at 0 $/MWh with take-or-pay 0.8 (800 MWh),
@@ -310,6 +396,34 @@ def test_free_energy_beyond_the_running_chips_need_is_not_reported_as_taken() ->
     assert trimmed({"free": 300.0, "floor": 1000.0}) == approx({"free": 0.0, "floor": 800.0})
     assert trimmed({"free": 400.0, "priced": 100.0}) == approx({"free": 400.0, "priced": 100.0})
     assert trimmed({"free": 1000.0}, running={}) == approx({"free": 0.0})
+
+
+def test_free_energy_trimmed_against_the_site_s_whole_need_and_take() -> None:
+    """s1 runs a quarter of ``c1`` and a quarter of ``c2`` (1 MW each): 250 + 250 = 500 MWh needed.
+    Two free 1 MW contracts each took 1000 MWh: the site took 2000, 1500 too many. ``a`` gives up
+    all its 1000 first (input order), then ``b`` the 500 still too many: b keeps the need, 500.
+    Taking 1001 MWh from ``a`` for a need of 1000 (one chip) is 1 MWh of excess, not round-off.
+    ``half``, signed at share 0.5 (500 of its 1000 MWh available), min_take 0.8, has a floor of
+    0.8 x 500 = 400 MWh: taking 500 with no chip running, 100 of it is excess."""
+    from planner.results import _without_free_excess_energy
+
+    case = make_case(
+        {"p1": 0.5},
+        chips=[chip("c1"), chip("c2")],
+        contracts=[contract("a", mw=1.0), contract("b", mw=1.0),
+                   contract("half", mw=1.0, min_take=0.8, existing=False)],
+    )
+    pm = build_model(case)
+    signed_half = {("half", pm.sets.long_lead_node[pm.sets.info_tree.node_of["base", 0]]): 0.5}
+
+    def trimmed(energy: dict[str, float], running: dict[str, float]) -> dict[str, float]:
+        taken = {(q, 0, "base"): mwh for q, mwh in energy.items()}
+        chips = {(c, "s1", 0, "base"): v for c, v in running.items()}
+        return {k[0]: v for k, v in _without_free_excess_energy(pm, taken, chips, signed_half).items()}
+
+    assert trimmed({"a": 1000.0, "b": 1000.0}, {"c1": 0.25, "c2": 0.25}) == approx({"a": 0.0, "b": 500.0})
+    assert trimmed({"a": 1001.0}, {"c1": 1.0}) == approx({"a": 1000.0})
+    assert trimmed({"half": 500.0}, {}) == approx({"half": 400.0})
 
 
 def test_idle_chips_count_in_installed_capacity_at_their_nominal_pflops() -> None:
@@ -347,6 +461,33 @@ def test_unmet_demand_when_the_penalty_is_cheap() -> None:
     assert bought(result) == approx({("c1", "s1", "p1"): 1})
     assert unmet(result) == approx({("train", "p1"): 2})
     assert breakdown(result)["unmet_demand"] == approx(1.5)
+
+
+def test_unmet_table_sets_each_period_s_shortfall_beside_its_demand() -> None:
+    """Demand 2 in p1 and 5 in p2; free chips, at most 1 a period (chip_supply.csv). p1 has 1 chip
+    (1 EFLOPS unmet of 2), p2 has 2 (3 unmet of 5): unmet.csv gives each period its own demand."""
+    case = make_case({"p1": 2, "p2": 5}, P2, chip_supply={("c1", "p1"): 1, ("c1", "p2"): 1})
+    result = solve(case)
+    assert unmet(result) == approx({("w", "p1"): 1, ("w", "p2"): 3})
+    table = result.results.unmet
+    keys = [["base", "p1", "w"], ["base", "p2", "w"]]
+    assert table[["scenario", "period", "workload"]].values.tolist() == keys
+    assert table[["eflops", "demand_eflops"]].values.tolist() == [approx([1, 2]), approx([3, 5])]
+
+
+def test_expected_unmet_demand_weighs_each_period_by_its_years() -> None:
+    """No chip can be bought (supply 0), so all demand is unmet. p1 lasts 1 year, p2 2 years.
+    ``hi`` (probability 0.75) leaves 1 EFLOPS in p1 and 2 in p2 unmet: 1 x 1 + 2 x 2 = 5
+    EFLOPS-years; ``lo`` (0.25) 1 in p1 and none in p2: 1. Expected 0.75 x 5 + 0.25 x 1 = 4."""
+    case = make_case(
+        {"hi": {"p1": 1, "p2": 2}, "lo": {"p1": 1, "p2": 0}},
+        {"p1": 1.0, "p2": 2.0},
+        probabilities={"hi": 0.75, "lo": 0.25},
+        chip_supply={("c1", "p1"): 0, ("c1", "p2"): 0},
+    )
+    result = solve(case)
+    expected = result.results.expected_unmet_eflops_years(case.scenario_probability, case.period_years)
+    assert expected == approx(4.0)
 
 
 # 5. Firm power ---------------------------------------------------------------------------------
@@ -465,6 +606,30 @@ def test_contract_lead_and_term() -> None:
     active = result.results.energy
     assert active[["period", "contract"]].values.tolist() == [["p2", "q1"]]
     assert active[["active_share", "mwh"]].values.tolist() == [approx([1, 1000])]
+
+
+def test_contracts_table_shows_each_term_from_its_start() -> None:
+    """The case above plus ``old``, an existing free 1 MW contract whose term is 1 period (p1,
+    when demand is 0, so the plan is unchanged: cost 1). contracts.csv: ``q1`` signed in p1 at
+    share 1 (1 MW), active from p2 (lead 1) until p2 (term 1: not p1, counted from the signing,
+    nor p3, the horizon's end); ``old`` existing, active from p1 until p1."""
+    case = make_case(
+        {"p1": 0, "p2": 1, "p3": 0},
+        P3,
+        chips=[chip(life_years=1)],
+        contracts=[
+            contract(mw=1, capacity_cost_musd_per_mw_year=1.0, lead_periods=1, term_periods=1,
+                     existing=False),
+            contract("old", mw=1, term_periods=1),
+        ],
+    )
+    result = solve(case)
+    assert result.objective_musd == approx(1.0)
+    table = result.results.contracts.set_index("contract")
+    columns = ["period", "active_from", "active_until"]
+    assert table.loc["q1", columns].tolist() == ["p1", "p2", "p2"]
+    assert table.loc["q1", ["share", "mw"]].tolist() == approx([1, 1])
+    assert table.loc["old", columns].tolist() == ["existing", "p1", "p1"]
 
 
 def test_contract_first_period() -> None:
@@ -684,6 +849,25 @@ def test_salvage_straight_line_discounted_from_horizon_end() -> None:
     assert (costs["buildings_capex"], costs["power_capex"], costs["chips_capex"]) == approx(
         (10, 1, 2 / 1.1)
     )
+
+
+def test_capex_by_period_is_undiscounted_and_totals_every_kind() -> None:
+    """The case above: the module (10 musd) and the contract (1 musd) are paid in p1, the chip
+    (2 musd) in p2. capex_by_period.csv, undiscounted (not 2 / 1.1): p1 10 + 0 + 1 = 11,
+    p2 0 + 2 + 0 = 2."""
+    case = make_case(
+        {"p1": 0, "p2": 1},
+        P2,
+        sites=[site(capex_musd_per_mw=1.0, lead_periods=1, life_years=4)],
+        chips=[chip(capex_usd=2e6, life_years=2)],
+        contracts=[contract(mw=2, capex_musd_per_mw=0.5, lead_periods=1, life_years=4,
+                            existing=False)],
+        discount_rate=0.1,
+    )
+    table = solve(case).results.capex_by_period
+    columns = ["buildings_capex", "chips_capex", "power_capex", "total"]
+    assert table.loc["p1", columns].tolist() == approx([10, 0, 1, 11])
+    assert table.loc["p2", columns].tolist() == approx([0, 2, 0, 2])
 
 
 @pytest.mark.parametrize(

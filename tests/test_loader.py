@@ -1504,3 +1504,62 @@ def test_existing_power_ending_within_the_horizon_is_a_warning(
     said = [w for w in warnings if "no other contract at site 'north'" in w]
     assert len(said) == warned, warnings  # one per contract that ends
     assert not any("site 'south'" in w for w in warnings if "ends after period" in w)
+
+
+@pytest.mark.parametrize(
+    ("grid_n", "extra", "warned"),
+    [
+        ("true,3,,", "", 0),
+        ("true,2,,", "ppa_n,north,ppa,20,50,false,,2,\n", 0),
+        ("true,2,,", "ppa_n,north,ppa,20,50,false,,,0\n", 1),
+    ],
+    ids=["a-term-to-the-horizon-end", "a-contract-ready-just-in-time", "a-contract-without-firm-power"],
+)
+def test_existing_power_ending_on_its_edges(tmp_path: Path, grid_n: str, extra: str, warned: int) -> None:
+    """Three periods. A term of 3 periods ends with the horizon: nothing to warn of. grid_n ending
+    after period 2 is taken over in period 3 by a contract signed in period 1 with a lead of 2
+    periods (active from period 3, just in time), but not by one whose firm_fraction is 0 (it
+    gives energy, no firm power)."""
+    power = (
+        "contract,site,kind,mw,price_usd_per_mwh,existing,term_periods,lead_periods,firm_fraction\n"
+        f"grid_n,north,grid,50,60,{grid_n}\ngrid_s,south,grid,40,70,true,,,\n" + extra
+    )
+    _, warnings = load_case(write_case(tmp_path, {"power.csv": power}))
+    said = [w for w in warnings if "no other contract at site 'north'" in w]
+    assert len(said) == warned, warnings
+
+
+def test_a_workload_some_chip_can_serve_is_no_warning(tmp_path: Path) -> None:
+    """h1 has pflops 0 for inference (chip_performance.csv), h2 serves it at its 2 PFLOPS: the
+    workload can be served, so nothing is said (only when every chip has 0 is it a warning)."""
+    files = {
+        "chips.csv": VALID["chips.csv"] + "h2,2,1.2,30000,5\n",
+        "chip_performance.csv": "chip,workload,pflops\nh1,inference,0\n",
+    }
+    assert load_case(write_case(tmp_path, files))[1] == []
+
+
+def test_room_for_less_than_a_module_is_a_warning_down_to_round_off(tmp_path: Path) -> None:
+    """north: max_mw 1000, 10 MW modules. existing_mw 999.5 leaves 0.5 MW (1 in 2,000 of max_mw):
+    less than a module, a warning. existing_mw 999.9999999 leaves 1e-7 MW (1e-10 of max_mw, under
+    the 1e-9 taken as round-off): a site built to its cap, nothing said."""
+    header = "site,region,max_mw,module_mw,existing_mw,capex_musd_per_mw,pue,life_years\n"
+    south = "south,us,50,5,0,7,1.3,30\n"
+    for existing, warned in (("999.5", True), ("999.9999999", False)):
+        sites = header + f"north,eu,1000,10,{existing},8,1.2,30\n" + south
+        _, warnings = load_case(write_case(tmp_path / existing, {"sites.csv": sites}))
+        said = [w for w in warnings if "can never build a whole module" in w]
+        assert len(said) == warned, warnings
+
+
+def test_tiny_plan_amounts_are_judged_on_each_workload_s_largest_nonzero_demand(tmp_path: Path) -> None:
+    """h1 (5e6 PFLOPS, 1000 kW) serves training's largest demand, 5 EFLOPS in the first period,
+    with 5000 / 5e6 = 1e-3 chips drawing 1e-3 IT MW: at the edge, no warning, however small the
+    later demands (1 EFLOPS in the last period would take 2e-4 chips). Inference is never demanded
+    (0 EFLOPS everywhere): no plan amount to judge, no warning."""
+    demand = (
+        "period,workload,eflops\n"
+        "q3,training,5\nq3,inference,0\nq1,training,3\nq1,inference,0\nq2,training,1\nq2,inference,0\n"
+    )
+    files = {"demand.csv": demand, "chips.csv": "chip,pflops,kw,capex_usd,life_years\nh1,5e6,1000,1,5\n"}
+    assert load_case(write_case(tmp_path, files))[1] == []

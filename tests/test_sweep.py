@@ -699,6 +699,54 @@ def test_where_reads_blank_and_absent_cells_as_their_default_and_booleans_as_boo
     assert edited_rows("load", "parameters.csv")[-1] == "load_factor,0.5"
 
 
+def test_where_ignores_spaces_around_equals_and_reads_integer_columns_as_numbers(tmp_path: Path) -> None:
+    """``contract = q2`` is ``contract=q2`` (a spreadsheet user types spaces); ``lead_periods=1.0``
+    is lead period 1, as ``kw=0.80`` is kw 0.8: integer columns compare as numbers too."""
+    files = {
+        "power.csv": "contract,site,kind,mw,price_usd_per_mwh,lead_periods\n"
+        "q1,s,grid,10,50,1\nq2,s,grid,20,50,2\n",
+    }
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(
+        SWEEP_HEADER
+        + "spaced,,power.csv,mw,contract = q2 & site = s,set,5\n"
+        + "lead_one,,power.csv,mw,lead_periods=1.0,scale,3\n"
+    )
+    spaced, lead_one = read_sweep(sweep)
+    assert apply_edits(files, spaced.edits, "sweep.csv")["power.csv"].splitlines()[1:] == [
+        "q1,s,grid,10,50,1",
+        "q2,s,grid,5.0,50,2",
+    ]
+    assert apply_edits(files, lead_one.edits, "sweep.csv")["power.csv"].splitlines()[1:] == [
+        "q1,s,grid,30.0,50,1",
+        "q2,s,grid,20,50,2",
+    ]
+
+
+def test_where_on_a_blank_cell_without_default_and_on_a_column_the_file_lacks(tmp_path: Path) -> None:
+    """``note=`` (nothing after the sign) matches the chips whose note is blank: a note has no
+    default, so blank is blank. ``colour=`` names a column chips.csv neither has nor may have: the
+    row is an error naming that column (sweep row 3), not an edit of every chip whose missing
+    colour reads as blank."""
+    files = {"chips.csv": "chip,pflops,kw,capex_usd,life_years,note\na,1,0.8,10,4,\nb,1,1.2,10,4,old\n"}
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(
+        SWEEP_HEADER
+        + "unnoted,,chips.csv,capex_usd,note=,set,5\n"
+        + "colour,,chips.csv,capex_usd,colour=,set,5\n"
+    )
+    unnoted, colour = read_sweep(sweep)
+    assert apply_edits(files, unnoted.edits, "sweep.csv")["chips.csv"].splitlines()[1:] == [
+        "a,1,0.8,5.0,4,",
+        "b,1,1.2,10,4,old",
+    ]
+    with pytest.raises(InputError) as raised:
+        apply_edits(files, colour.edits, "sweep.csv")
+    [problem] = raised.value.problems
+    assert (problem.file, problem.row, problem.column, problem.value) == ("sweep.csv", 3, "where", "colour")
+    assert problem.expected.startswith("a column of chips.csv (chip, ")
+
+
 # --------------------------------------------------------------------------------------------
 # parallel: processes and a real Dask cluster give the same table
 # --------------------------------------------------------------------------------------------
