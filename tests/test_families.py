@@ -28,6 +28,7 @@ from factory import (
 )
 
 import planner.plan
+from planner.case import Case
 from planner.errors import ModelError
 from planner.formulation import PlanningModel, build_model
 
@@ -584,21 +585,27 @@ def test_take_or_pay_is_paid_when_not_needed() -> None:
     assert dispatch[["running_chips", "eflops", "it_mw"]].values.tolist() == [approx([2, 2, 2])]
 
 
+def _lead_and_term_case(*more_contracts: dict) -> Case:
+    """q1: 1 MW, 1 musd/MW-year, lead 1 period, term 1 period; demand 1 only in p2; chip life 1."""
+    return make_case(
+        {"p1": 0, "p2": 1, "p3": 0},
+        P3,
+        chips=[chip(life_years=1)],
+        contracts=[
+            contract(mw=1, capacity_cost_musd_per_mw_year=1.0, lead_periods=1, term_periods=1,
+                     existing=False),
+            *more_contracts,
+        ],
+    )
+
+
 def test_contract_lead_and_term() -> None:
     """q: 1 MW, 1 musd/MW-year, lead 1 period, term 1 period; demand 1 only in p2; chip life 1.
 
     Signed in p1 it is active in p2 only: cost 1. (Signed in p2 it would be active in p3;
     without a term it would also be charged in p3.)
     """
-    case = make_case(
-        {"p1": 0, "p2": 1, "p3": 0},
-        P3,
-        chips=[chip(life_years=1)],
-        contracts=[
-            contract(mw=1, capacity_cost_musd_per_mw_year=1.0, lead_periods=1, term_periods=1,
-                     existing=False)
-        ],
-    )
+    case = _lead_and_term_case()
     result = solve(case)
     assert result.objective_musd == approx(1.0)
     assert signed(result) == approx({("q1", "p1"): 1})
@@ -613,16 +620,7 @@ def test_contracts_table_shows_each_term_from_its_start() -> None:
     when demand is 0, so the plan is unchanged: cost 1). contracts.csv: ``q1`` signed in p1 at
     share 1 (1 MW), active from p2 (lead 1) until p2 (term 1: not p1, counted from the signing,
     nor p3, the horizon's end); ``old`` existing, active from p1 until p1."""
-    case = make_case(
-        {"p1": 0, "p2": 1, "p3": 0},
-        P3,
-        chips=[chip(life_years=1)],
-        contracts=[
-            contract(mw=1, capacity_cost_musd_per_mw_year=1.0, lead_periods=1, term_periods=1,
-                     existing=False),
-            contract("old", mw=1, term_periods=1),
-        ],
-    )
+    case = _lead_and_term_case(contract("old", mw=1, term_periods=1))
     result = solve(case)
     assert result.objective_musd == approx(1.0)
     table = result.results.contracts.set_index("contract")
@@ -821,6 +819,19 @@ def test_annual_flows_on_built_mw_fleet_and_contracts() -> None:
     assert (costs["site_om"], costs["chip_om"], costs["capacity_charge"]) == approx((3, 2, 2))
 
 
+def _paid_in_p1_and_p2() -> Case:
+    """A module and a contract started in p1 to be ready in p2, a chip bought in p2 (r = 0.1)."""
+    return make_case(
+        {"p1": 0, "p2": 1},
+        P2,
+        sites=[site(capex_musd_per_mw=1.0, lead_periods=1, life_years=4)],
+        chips=[chip(capex_usd=2e6, life_years=2)],
+        contracts=[contract(mw=2, capex_musd_per_mw=0.5, lead_periods=1, life_years=4,
+                            existing=False)],
+        discount_rate=0.1,
+    )
+
+
 def test_salvage_straight_line_discounted_from_horizon_end() -> None:
     """r = 0.1, p1 and p2 of 1 year (Y = 2); demand 1 in p2 only.
 
@@ -830,15 +841,7 @@ def test_salvage_straight_line_discounted_from_horizon_end() -> None:
       salvage  (10 * (1 - 2/4) + 1 * (1 - 2/4) + 2 * (1 - (2-1)/2)) / 1.1^2 = 6.5 / 1.21
     Cost 11 + 2/1.1 - 6.5/1.21.
     """
-    case = make_case(
-        {"p1": 0, "p2": 1},
-        P2,
-        sites=[site(capex_musd_per_mw=1.0, lead_periods=1, life_years=4)],
-        chips=[chip(capex_usd=2e6, life_years=2)],
-        contracts=[contract(mw=2, capex_musd_per_mw=0.5, lead_periods=1, life_years=4,
-                            existing=False)],
-        discount_rate=0.1,
-    )
+    case = _paid_in_p1_and_p2()
     result = solve(case)
     assert result.objective_musd == approx(11 + 2 / 1.1 - 6.5 / 1.21)
     assert built(result) == approx({("s1", "p1"): 1})
@@ -855,15 +858,7 @@ def test_capex_by_period_is_undiscounted_and_totals_every_kind() -> None:
     """The case above: the module (10 musd) and the contract (1 musd) are paid in p1, the chip
     (2 musd) in p2. capex_by_period.csv, undiscounted (not 2 / 1.1): p1 10 + 0 + 1 = 11,
     p2 0 + 2 + 0 = 2."""
-    case = make_case(
-        {"p1": 0, "p2": 1},
-        P2,
-        sites=[site(capex_musd_per_mw=1.0, lead_periods=1, life_years=4)],
-        chips=[chip(capex_usd=2e6, life_years=2)],
-        contracts=[contract(mw=2, capex_musd_per_mw=0.5, lead_periods=1, life_years=4,
-                            existing=False)],
-        discount_rate=0.1,
-    )
+    case = _paid_in_p1_and_p2()
     table = solve(case).results.capex_by_period
     columns = ["buildings_capex", "chips_capex", "power_capex", "total"]
     assert table.loc["p1", columns].tolist() == approx([10, 0, 1, 11])

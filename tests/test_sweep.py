@@ -640,33 +640,36 @@ def test_a_sweep_without_variants_warns(cli, tiny_case_dir: Path, tmp_path: Path
     assert_mentions(result.output, "warning", "empty-sweep.csv has no variant rows")
 
 
+def _sweep_edits(tmp_path: Path, rows: str) -> dict[str, list]:
+    """Each variant's edits, read from a sweep file of ``rows`` (under SWEEP_HEADER)."""
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(SWEEP_HEADER + rows)
+    return {variant.name: variant.edits for variant in read_sweep(sweep)}
+
+
+def _edited_rows(files: dict[str, str], edits: list, file: str) -> list[str]:
+    """``file``'s data rows once ``edits`` are applied to ``files``."""
+    return apply_edits(files, edits, "sweep.csv")[file].splitlines()[1:]
+
+
 def test_where_compares_ids_as_text_and_numeric_columns_as_numbers(tmp_path: Path) -> None:
     """Period ids ``2026.1`` and ``2026.10`` are different ids; ``kw=0.80`` is ``kw`` 0.8."""
     files = {
         "demand.csv": "period,workload,eflops\n2026.1,w,1\n2026.10,w,2\n",
         "chips.csv": "chip,pflops,kw,capex_usd,life_years,note\na,1,0.8,10,4,\nb,1,1.2,10,4,old\n",
     }
-    sweep = tmp_path / "sweep.csv"
-    sweep.write_text(
-        SWEEP_HEADER
-        + "month1,,demand.csv,eflops,period=2026.1,scale,10\n"
+    edits = _sweep_edits(
+        tmp_path,
+        "month1,,demand.csv,eflops,period=2026.1,scale,10\n"
         + "cheap_a,,chips.csv,capex_usd,kw=0.80,set,5\n"
         + "no_such_period,,demand.csv,eflops,period=2026.10000,scale,10\n"
-        + "old_chips,,chips.csv,life_years,note=old,add,1\n"  # a note column, compared as text
+        + "old_chips,,chips.csv,life_years,note=old,add,1\n",  # a note column, compared as text
     )
-    month1, cheap_a, no_such_period, old_chips = read_sweep(sweep)
-    assert apply_edits(files, month1.edits, "sweep.csv")["demand.csv"].splitlines()[1:] == [
-        "2026.1,w,10.0",
-        "2026.10,w,2",
-    ]
-    assert apply_edits(files, cheap_a.edits, "sweep.csv")["chips.csv"].splitlines()[1:] == [
-        "a,1,0.8,5.0,4,",
-        "b,1,1.2,10,4,old",
-    ]
-    old_edited = apply_edits(files, old_chips.edits, "sweep.csv")["chips.csv"]
-    assert old_edited.splitlines()[1:] == ["a,1,0.8,10,4,", "b,1,1.2,10,5.0,old"]
+    assert _edited_rows(files, edits["month1"], "demand.csv") == ["2026.1,w,10.0", "2026.10,w,2"]
+    assert _edited_rows(files, edits["cheap_a"], "chips.csv") == ["a,1,0.8,5.0,4,", "b,1,1.2,10,4,old"]
+    assert _edited_rows(files, edits["old_chips"], "chips.csv") == ["a,1,0.8,10,4,", "b,1,1.2,10,5.0,old"]
     with pytest.raises(InputError, match="2026.10000"):
-        apply_edits(files, no_such_period.edits, "sweep.csv")
+        apply_edits(files, edits["no_such_period"], "sweep.csv")
 
 
 def test_where_reads_blank_and_absent_cells_as_their_default_and_booleans_as_booleans(tmp_path: Path) -> None:
@@ -676,20 +679,18 @@ def test_where_reads_blank_and_absent_cells_as_their_default_and_booleans_as_boo
         "demand.csv": "scenario,period,workload,eflops\n,p1,w,1\nhigh,p1,w,2\n",
         "parameters.csv": "name,value\ndiscount_rate,0.08\nunmet_penalty_musd_per_eflops_year,100\n",
     }
-    sweep = tmp_path / "sweep.csv"
-    sweep.write_text(
-        SWEEP_HEADER
-        + "divisible,,power.csv,mw,divisible=yes,set,5\n"  # TRUE is yes
+    variants = _sweep_edits(
+        tmp_path,
+        "divisible,,power.csv,mw,divisible=yes,set,5\n"  # TRUE is yes
         + "indivisible,,power.csv,mw,divisible=false,set,7\n"  # blank is the default, false
         + "no_lead,,power.csv,mw,lead_periods=0,scale,2\n"  # an absent optional column: its default
         + "base_demand,,demand.csv,eflops,scenario=base,set,3\n"  # blank scenario is base
         + "hours,,parameters.csv,value,name=hours_per_year,set,8000\n"  # an absent optional parameter
-        + "load,,parameters.csv,value,name=load_factor,scale,0.5\n"
+        + "load,,parameters.csv,value,name=load_factor,scale,0.5\n",
     )
-    variants = {variant.name: variant.edits for variant in read_sweep(sweep)}
 
     def edited_rows(variant: str, file: str) -> list[str]:
-        return apply_edits(files, variants[variant], "sweep.csv")[file].splitlines()[1:]
+        return _edited_rows(files, variants[variant], file)
 
     assert edited_rows("divisible", "power.csv") == ["q1,s,grid,5.0,50,TRUE", "q2,s,grid,20,50,"]
     assert edited_rows("indivisible", "power.csv") == ["q1,s,grid,10,50,TRUE", "q2,s,grid,7.0,50,"]
@@ -706,21 +707,13 @@ def test_where_ignores_spaces_around_equals_and_reads_integer_columns_as_numbers
         "power.csv": "contract,site,kind,mw,price_usd_per_mwh,lead_periods\n"
         "q1,s,grid,10,50,1\nq2,s,grid,20,50,2\n",
     }
-    sweep = tmp_path / "sweep.csv"
-    sweep.write_text(
-        SWEEP_HEADER
-        + "spaced,,power.csv,mw,contract = q2 & site = s,set,5\n"
-        + "lead_one,,power.csv,mw,lead_periods=1.0,scale,3\n"
+    edits = _sweep_edits(
+        tmp_path,
+        "spaced,,power.csv,mw,contract = q2 & site = s,set,5\n"
+        + "lead_one,,power.csv,mw,lead_periods=1.0,scale,3\n",
     )
-    spaced, lead_one = read_sweep(sweep)
-    assert apply_edits(files, spaced.edits, "sweep.csv")["power.csv"].splitlines()[1:] == [
-        "q1,s,grid,10,50,1",
-        "q2,s,grid,5.0,50,2",
-    ]
-    assert apply_edits(files, lead_one.edits, "sweep.csv")["power.csv"].splitlines()[1:] == [
-        "q1,s,grid,30.0,50,1",
-        "q2,s,grid,20,50,2",
-    ]
+    assert _edited_rows(files, edits["spaced"], "power.csv") == ["q1,s,grid,10,50,1", "q2,s,grid,5.0,50,2"]
+    assert _edited_rows(files, edits["lead_one"], "power.csv") == ["q1,s,grid,30.0,50,1", "q2,s,grid,20,50,2"]
 
 
 def test_where_on_a_blank_cell_without_default_and_on_a_column_the_file_lacks(tmp_path: Path) -> None:
@@ -729,19 +722,13 @@ def test_where_on_a_blank_cell_without_default_and_on_a_column_the_file_lacks(tm
     row is an error naming that column (sweep row 3), not an edit of every chip whose missing
     colour reads as blank."""
     files = {"chips.csv": "chip,pflops,kw,capex_usd,life_years,note\na,1,0.8,10,4,\nb,1,1.2,10,4,old\n"}
-    sweep = tmp_path / "sweep.csv"
-    sweep.write_text(
-        SWEEP_HEADER
-        + "unnoted,,chips.csv,capex_usd,note=,set,5\n"
-        + "colour,,chips.csv,capex_usd,colour=,set,5\n"
+    edits = _sweep_edits(
+        tmp_path,
+        "unnoted,,chips.csv,capex_usd,note=,set,5\n" + "colour,,chips.csv,capex_usd,colour=,set,5\n",
     )
-    unnoted, colour = read_sweep(sweep)
-    assert apply_edits(files, unnoted.edits, "sweep.csv")["chips.csv"].splitlines()[1:] == [
-        "a,1,0.8,5.0,4,",
-        "b,1,1.2,10,4,old",
-    ]
+    assert _edited_rows(files, edits["unnoted"], "chips.csv") == ["a,1,0.8,5.0,4,", "b,1,1.2,10,4,old"]
     with pytest.raises(InputError) as raised:
-        apply_edits(files, colour.edits, "sweep.csv")
+        apply_edits(files, edits["colour"], "sweep.csv")
     [problem] = raised.value.problems
     assert (problem.file, problem.row, problem.column, problem.value) == ("sweep.csv", 3, "where", "colour")
     assert problem.expected.startswith("a column of chips.csv (chip, ")
