@@ -21,9 +21,17 @@ from planner.formulation.objective import (
     SCENARIO_COMPONENTS,
     signed,
 )
-from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
+from planner.formulation.power import available_mwh
 from planner.risk import risk_by_period, risk_table
-from planner.solved import active_value, idle_chips, noise_level, running_chips, solved_values
+from planner.solved import (
+    active_value,
+    energy_needed_mwh,
+    idle_chips,
+    noise_level,
+    running_chips,
+    solved_values,
+    take_or_pay_floor_mwh,
+)
 from planner.stranded import stranded_by_period, stranded_by_scenario
 
 DISPATCH_COLUMNS = ("scenario", "period", "site", "chip", "workload", "running_chips", "eflops", "it_mw")
@@ -83,10 +91,12 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     run = _without_over_service(pm, solved_values(m.run))
     active = solved_values(m.contract_active)
     running = running_chips(run)
+    need_mwh = energy_needed_mwh(case, pm.sets, running)
+    energy = _without_free_excess_energy(pm, solved_values(m.energy), need_mwh, active)
     node_label = _node_labels(pm)
 
     cost = _cost_by_scenario(pm)
-    stranded = stranded_by_period(pm, build, buy, fleet, running, active)
+    stranded = stranded_by_period(pm, build, buy, fleet, running, active, need_mwh)
     by_scenario = stranded_by_scenario(stranded, cost)
     return Results(
         cost_by_scenario=cost,
@@ -95,7 +105,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         contracts=_contracts(pm, solved_values(m.sign), node_label),
         unmet=_unmet(pm, solved_values(m.unmet)),
         dispatch=_dispatch(pm, run),
-        energy=_energy(pm, _without_free_excess_energy(pm, solved_values(m.energy), running, active), active),
+        energy=_energy(pm, energy, active),
         stranded_by_period=stranded,
         stranded_by_scenario=by_scenario,
         risk=risk_table(by_scenario, case.scenario_probability, cvar_alpha),
@@ -170,8 +180,7 @@ def _contracts(
                 "node": node_label["long", b],
                 "share": v,
                 "mw": v * case.contracts[q].mw,
-                "active_from": _period_or_beyond(periods, long_nodes[b].t + case.contracts[q].lead_periods),
-                "active_until": _last_active(
+                **_term(
                     periods, long_nodes[b].t + case.contracts[q].lead_periods, case.contracts[q].term_periods
                 ),
             }
@@ -186,8 +195,7 @@ def _contracts(
                 "node": "all",
                 "share": 1.0,
                 "mw": row.mw,
-                "active_from": periods[0],
-                "active_until": _last_active(periods, 0, row.term_periods),
+                **_term(periods, 0, row.term_periods),
             }
             for q, row in case.contracts.items()
             if row.existing
@@ -216,6 +224,14 @@ def _unmet(pm: PlanningModel, unmet: dict[tuple, float]) -> pd.DataFrame:
 
 def _period_or_beyond(periods: tuple[str, ...], t: int) -> str:
     return periods[t] if t < len(periods) else "beyond horizon"
+
+
+def _term(periods: tuple[str, ...], start: int, term_periods: int | None) -> dict[str, str]:
+    """A contract's ``active_from`` and ``active_until`` for a term begun in period ``start``."""
+    return {
+        "active_from": _period_or_beyond(periods, start),
+        "active_until": _last_active(periods, start, term_periods),
+    }
 
 
 def _last_active(periods: tuple[str, ...], start: int, term_periods: int | None) -> str:
@@ -375,7 +391,10 @@ def _without_over_service(pm: PlanningModel, run: dict[tuple, float]) -> dict[tu
 
 
 def _without_free_excess_energy(
-    pm: PlanningModel, energy: dict[tuple, float], running: dict[tuple, float], active: dict[tuple, float]
+    pm: PlanningModel,
+    energy: dict[tuple, float],
+    need_mwh: dict[tuple[str, int, str], float],
+    active: dict[tuple, float],
 ) -> dict[tuple, float]:
     """``energy`` without free MWh taken beyond what the running chips need: the same cost.
 
@@ -383,12 +402,9 @@ def _without_free_excess_energy(
     nothing (``price_usd_per_mwh`` 0) HiGHS may take any amount up to the cap, and the MWh that
     chips cut by :func:`_without_over_service` drew stay taken. Lowering a free contract's energy
     towards its take-or-pay floor changes no cost and breaks no row while the site still takes its
-    need; free contracts give up their excess in input order.
+    need (``need_mwh``: :func:`energy_needed_mwh`); free contracts give up their excess in input order.
     """
     case, sets = pm.case, pm.sets
-    need: dict[tuple[str, int, str], float] = {}
-    for (c, s, t, w), chips in running.items():
-        need[s, t, w] = need.get((s, t, w), 0.0) + chips * energy_needed_mwh_per_chip(case, sets, s, c, t)
     taken: dict[tuple[str, int, str], float] = {}
     for (q, t, w), mwh in energy.items():
         taken[case.contracts[q].site, t, w] = taken.get((case.contracts[q].site, t, w), 0.0) + mwh
@@ -396,11 +412,11 @@ def _without_free_excess_energy(
     for (q, t, w), mwh in energy.items():
         contract = case.contracts[q]
         key = (contract.site, t, w)
-        excess = taken[key] - need.get(key, 0.0)
-        if contract.price_usd_per_mwh != 0 or excess <= noise_level((taken[key], need.get(key, 0.0))):
+        need = need_mwh.get(key, 0.0)
+        excess = taken[key] - need
+        if contract.price_usd_per_mwh != 0 or excess <= noise_level((taken[key], need)):
             continue
-        share = active_value(sets, active, q, sets.info_tree.node_of[(w, t)])
-        floor = contract.min_take * available_mwh(case, sets, q, t) * share
+        floor = take_or_pay_floor_mwh(case, sets, active, q, sets.info_tree.node_of[(w, t)], t)
         cut = min(excess, mwh - floor)
         if cut > 0:
             trimmed[q, t, w] = mwh - cut

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 import pyomo.environ as pyo
 
+from planner.case import Case
+from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
 from planner.formulation.sets import Sets
 
 ROUND_OFF = 1e-9
@@ -55,3 +57,23 @@ def active_value(sets: Sets, active: dict[tuple, float], q: str, n: int) -> floa
     if (q, t) in sets.existing_active:
         return sets.existing_active[(q, t)]
     return active.get((q, sets.long_lead_node[n]), 0.0)
+
+
+def energy_needed_mwh(
+    case: Case, sets: Sets, running: dict[tuple[str, str, int, str], float]
+) -> dict[tuple[str, int, str], float]:
+    """(site, period index, scenario) -> MWh the running chips there need: the energy balance's
+    right-hand side on the solved values (``running``: :func:`running_chips`)."""
+    need: dict[tuple[str, int, str], float] = {}
+    for (c, s, t, w), chips in running.items():
+        need[s, t, w] = need.get((s, t, w), 0.0) + chips * energy_needed_mwh_per_chip(case, sets, s, c, t)
+    return need
+
+
+def take_or_pay_floor_mwh(
+    case: Case, sets: Sets, active: dict[tuple, float], q: str, n: int, t: int
+) -> float:
+    """Contract ``q``'s take-or-pay floor in period ``t`` (info node ``n``): ``min_take`` of the
+    energy its active share makes available."""
+    contract = case.contracts[q]
+    return contract.min_take * available_mwh(case, sets, q, t) * active_value(sets, active, q, n)

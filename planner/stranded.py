@@ -7,8 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.formulation import PlanningModel
-from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
-from planner.solved import FLOOR, above_noise, active_value, idle_chips
+from planner.solved import FLOOR, above_noise, idle_chips, take_or_pay_floor_mwh
 
 SUMMED_OVER_PERIODS = ("idle_chips", "idle_pflops", "empty_shell_mw", "stranded_capital_musd")
 """The stock figures whose plain sum over periods is also reported (``<figure>_period_sum``)."""
@@ -32,9 +31,10 @@ def stranded_by_period(
     fleet: dict[tuple, float],
     running: dict[tuple, float],
     active: dict[tuple, float],
+    need_mwh: dict[tuple[str, int, str], float],
 ) -> pd.DataFrame:
     """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period,
-    summed over sites (``running``: :func:`running_chips`)."""
+    summed over sites (``running``: :func:`running_chips`; ``need_mwh``: :func:`energy_needed_mwh`)."""
     case, sets, ix = pm.case, pm.sets, pm.ix
     rows = []
     for w in case.scenarios:
@@ -42,12 +42,13 @@ def stranded_by_period(
             n = sets.info_tree.node_of[(w, t)]
             row = dict.fromkeys(STRANDED_PERIOD_FIGURES, 0.0)
             for s in case.sites:
-                chips, need_mwh = _idle_chips_at(pm, buy, fleet, running, s, n, t, w)
+                chips = _idle_chips_at(pm, buy, fleet, running, s, n, t, w)
                 shell = _empty_shell_at(pm, build, s, sets.long_lead_node[n], t, chips["installed_it_mw"])
                 for figures in (chips, shell):
                     for figure, value in figures.items():
                         row[figure] += value
-                row["unused_take_or_pay_mwh"] += _unused_take_or_pay_at(pm, active, s, n, t, need_mwh)
+                need = need_mwh.get((s, t, w), 0.0)
+                row["unused_take_or_pay_mwh"] += _unused_take_or_pay_at(pm, active, s, n, t, need)
             share = row["idle_pflops"] / row["installed_pflops"] if row["installed_pflops"] > FLOOR else 0.0
             rows.append({"scenario": w, "period": period, **row, "idle_pflops_share": share})
     return pd.DataFrame(rows)
@@ -62,22 +63,20 @@ def _idle_chips_at(
     n: int,
     t: int,
     w: str,
-) -> tuple[dict[str, float], float]:
+) -> dict[str, float]:
     """The chips at site ``s`` in scenario ``w``'s period ``t`` (info node ``n``): idle chips and
     PFLOPS, installed PFLOPS and IT MW, the idle chips' share of their fleet's book value at the
-    period's start; and the MWh the running chips need."""
+    period's start."""
     case, sets, ix = pm.case, pm.sets, pm.ix
     figures = dict.fromkeys(
         ("idle_chips", "idle_pflops", "installed_pflops", "installed_it_mw", "stranded_capital_musd"), 0.0
     )
-    need_mwh = 0.0
     for c, chip in case.chips.items():
         units = fleet.get((c, s, n), 0.0)
         if units <= 0:
             continue
         used = running.get((c, s, t, w), 0.0)
         idle = idle_chips(units, used)
-        need_mwh += used * energy_needed_mwh_per_chip(case, sets, s, c, t)
         figures["idle_chips"] += idle
         figures["idle_pflops"] += idle * chip.pflops
         figures["installed_pflops"] += units * chip.pflops
@@ -90,7 +89,7 @@ def _idle_chips_at(
             for a in sets.fleet[(c, s, n)]
         )
         figures["stranded_capital_musd"] += idle * book / units
-    return figures, need_mwh
+    return figures
 
 
 def _empty_shell_at(
@@ -119,7 +118,7 @@ def _unused_take_or_pay_at(
     """``max(0, take-or-pay floor of the contracts at s - MWh the running chips need)`` in ``t``."""
     case, sets = pm.case, pm.sets
     floor = sum(
-        contract.min_take * available_mwh(case, sets, q, t) * active_value(sets, active, q, n)
+        take_or_pay_floor_mwh(case, sets, active, q, n, t)
         for q, contract in case.contracts.items()
         if contract.site == s and contract.min_take > 0
     )

@@ -378,6 +378,7 @@ def test_free_energy_beyond_the_running_chips_need_is_not_reported_as_taken() ->
     for 7,884 needed); the table reports the equal-cost plan that takes the need, or the floor
     when that is more, free contracts first in input order. Priced energy is the plan's own."""
     from planner.results import _without_free_excess_energy
+    from planner.solved import energy_needed_mwh
 
     case = make_case(
         {"p1": 0.5},
@@ -389,7 +390,8 @@ def test_free_energy_beyond_the_running_chips_need_is_not_reported_as_taken() ->
 
     def trimmed(energy: dict[str, float], running: dict = half_a_chip) -> dict[str, float]:
         taken = {(q, 0, "base"): mwh for q, mwh in energy.items()}
-        return {k[0]: v for k, v in _without_free_excess_energy(pm, taken, running, {}).items()}
+        need = energy_needed_mwh(case, pm.sets, running)
+        return {k[0]: v for k, v in _without_free_excess_energy(pm, taken, need, {}).items()}
 
     assert trimmed({"free": 1000.0}) == approx({"free": 500.0})
     assert trimmed({"floor": 1000.0}) == approx({"floor": 800.0})
@@ -407,6 +409,7 @@ def test_free_energy_trimmed_against_the_site_s_whole_need_and_take() -> None:
     ``half``, signed at share 0.5 (500 of its 1000 MWh available), min_take 0.8, has a floor of
     0.8 x 500 = 400 MWh: taking 500 with no chip running, 100 of it is excess."""
     from planner.results import _without_free_excess_energy
+    from planner.solved import energy_needed_mwh
 
     case = make_case(
         {"p1": 0.5},
@@ -420,7 +423,8 @@ def test_free_energy_trimmed_against_the_site_s_whole_need_and_take() -> None:
     def trimmed(energy: dict[str, float], running: dict[str, float]) -> dict[str, float]:
         taken = {(q, 0, "base"): mwh for q, mwh in energy.items()}
         chips = {(c, "s1", 0, "base"): v for c, v in running.items()}
-        return {k[0]: v for k, v in _without_free_excess_energy(pm, taken, chips, signed_half).items()}
+        need = energy_needed_mwh(case, pm.sets, chips)
+        return {k[0]: v for k, v in _without_free_excess_energy(pm, taken, need, signed_half).items()}
 
     assert trimmed({"a": 1000.0, "b": 1000.0}, {"c1": 0.25, "c2": 0.25}) == approx({"a": 0.0, "b": 500.0})
     assert trimmed({"a": 1001.0}, {"c1": 1.0}) == approx({"a": 1000.0})
