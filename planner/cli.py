@@ -93,7 +93,11 @@ def solver_options(command: Callable) -> Callable:
             help="Seconds; the best plan found by then is returned, marked as such (inf: no limit).",
         ),
         click.option(
-            "--threads", type=click.IntRange(0, MAX_THREADS), default=None, help="HiGHS threads."
+            "--threads",
+            type=click.IntRange(0, MAX_THREADS),
+            default=None,
+            help="HiGHS threads (default: the model's, 1 in the shipped models, so that solve, compare and"
+            " sweep return the same plan; 0: HiGHS's default, all cores).",
         ),
         click.option(
             "--warm-start",

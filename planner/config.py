@@ -102,7 +102,12 @@ class SolverSettings(Strict):
 
     mip_gap: float = Field(0.005, ge=0, le=1, description="relative MIP gap to stop at")
     time_limit_s: float | None = Field(None, gt=0, description="wall-clock limit (none: no limit)")
-    threads: int = Field(0, ge=0, le=MAX_THREADS, description="HiGHS threads (0: HiGHS default)")
+    threads: int = Field(
+        1,
+        ge=0,
+        le=MAX_THREADS,
+        description="HiGHS threads (1: solve, compare and sweep return the same plan; 0: HiGHS's default)",
+    )
     random_seed: int = Field(
         0, ge=0, le=2**31 - 1, description="fixed seed so that runs are reproducible (HiGHS's range)"
     )

@@ -191,7 +191,14 @@ def test_a_model_argument_with_a_suffix_or_a_slash_is_a_path(given: str, is_path
     assert (resolve_model_path(given) == Path(given)) is is_path
 
 
+def test_one_highs_thread_is_the_default_so_that_solve_compare_and_sweep_agree(tmp_path: Path) -> None:
+    assert _load(tmp_path, "").solver.threads == 1
+    shipped = {path.stem: load_model_config(str(path)).solver.threads for path in MODELS_DIR.glob("*.toml")}
+    assert shipped and set(shipped.values()) == {1}, shipped
+
+
 def test_side_by_side_solves_take_one_thread_each_unless_threads_were_set(tmp_path: Path) -> None:
-    assert _load(tmp_path, "").side_by_side(parallel=True).solver.threads == 1
-    assert _load(tmp_path, "").side_by_side(parallel=False).solver.threads == 0
+    all_cores = "[solver]\nthreads = 0\n"
+    assert _load(tmp_path, all_cores).side_by_side(parallel=True).solver.threads == 1
+    assert _load(tmp_path, all_cores).side_by_side(parallel=False).solver.threads == 0
     assert _load(tmp_path, "[solver]\nthreads = 4\n").side_by_side(parallel=True).solver.threads == 4
