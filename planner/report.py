@@ -247,7 +247,9 @@ def _stranded_table(stranded: pd.DataFrame, money: MoneyUnit) -> Table:
 
 
 def _risk_table(risk: pd.DataFrame, money: MoneyUnit) -> Table:
-    """``risk.csv`` as printed: money in the run's one unit (``cost $B`` for ``cost_musd``)."""
+    """``risk.csv`` as printed: money in the run's one unit (``cost $B`` for ``cost_musd``); of the
+    worst value's scenarios, every one tied there (``scenarios_at_worst``), not only the first."""
+    risk = risk.drop(columns="worst_scenario")
     table = Table(title="Risk over scenarios", title_justify="left")
     table.add_column("figure")
     for column in risk.columns:

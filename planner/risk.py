@@ -67,13 +67,30 @@ def risk_by_period(stranded: pd.DataFrame, probability: dict[str, float], alpha:
     return pd.DataFrame(rows)
 
 
+TIE_TOLERANCE = 1e-9
+"""Relative (and absolute, in the figure's own unit) difference below which two scenarios' figures
+tie for the worst: they come from one solve, where tied histories give equal figures up to
+round-off."""
+
+
 def _over_scenarios(values: pd.Series, probability: dict[str, float], alpha: float) -> dict[str, object]:
-    """Expected value, worst value and its scenario, and ``CVaR_alpha`` of one figure per scenario."""
+    """Expected value, worst value and its scenario, and ``CVaR_alpha`` of one figure per scenario.
+
+    ``worst_scenario`` is the first scenario at the worst value; ``scenarios_at_worst`` names every
+    one there, joined by ``+`` as tree nodes are (``all`` when they all tie, e.g. all at 0), so that
+    a tie does not read as one scenario being worse than the others."""
     p = np.array([probability[w] for w in values.index])
     x = values.to_numpy(dtype=float)
+    worst = float(x.max())
+    at_worst = [str(w) for w, v in zip(values.index, x, strict=True) if _ties(v, worst)]
     return {
         "expected": float(np.dot(p, x)),
-        "worst": float(x.max()),
-        "worst_scenario": str(values.index[int(x.argmax())]),
+        "worst": worst,
+        "worst_scenario": at_worst[0],
+        "scenarios_at_worst": "all" if len(at_worst) == len(x) > 1 else "+".join(at_worst),
         f"cvar_{alpha:g}": cvar(x, p, alpha),
     }
+
+
+def _ties(value: float, worst: float) -> bool:
+    return bool(np.isclose(value, worst, rtol=TIE_TOLERANCE, atol=TIE_TOLERANCE))

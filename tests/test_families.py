@@ -948,6 +948,12 @@ def test_stranded_figures_and_their_risk_per_scenario_and_period() -> None:
     assert per_period.loc[("p2", "stranded_capital_musd"), "worst_scenario"] == "lo"
     assert per_period.loc[("p1", "idle_chips"), "worst"] == 0
     assert per_period.loc[("p1", "empty_shell_mw"), ["expected", "worst"]].tolist() == approx([9, 9])
+    # lo and hi tie for the worst: both are named, not only the first in scenarios.csv
+    assert per_period.loc[("p1", "empty_shell_mw"), ["worst_scenario", "scenarios_at_worst"]].tolist() == [
+        "lo",
+        "all",
+    ]
+    assert per_period.loc[("p2", "stranded_capital_musd"), "scenarios_at_worst"] == "lo"
 
 
 def test_an_empty_shell_is_valued_at_the_average_book_value_of_the_site_s_built_mw() -> None:

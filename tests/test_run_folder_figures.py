@@ -98,7 +98,7 @@ def test_risk_over_scenarios(run_folder: Path) -> None:
     }
     for metric, figures in expected_worst.items():
         assert (risk.loc[metric, "expected"], risk.loc[metric, "worst"]) == approx(figures), metric
-        assert risk.loc[metric, "worst_scenario"] == "lo", metric
+        assert risk.loc[metric, "worst_scenario"] == risk.loc[metric, "scenarios_at_worst"] == "lo", metric
 
 
 def test_plan_tables(run_folder: Path) -> None:

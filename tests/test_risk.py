@@ -1,0 +1,53 @@
+"""Risk over scenarios: the worst value names every scenario tied there, not only the first.
+
+Hand figures: three scenarios a, b, c with probabilities 0.2, 0.3, 0.5.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from pytest import approx
+from rich.console import Console
+
+from planner.money import MILLIONS
+from planner.report import _risk_table
+from planner.risk import STRANDED_METRICS, risk_table
+
+PROBABILITY = {"a": 0.2, "b": 0.3, "c": 0.5}
+
+
+def _risk(cost: list[float], idle: list[float]) -> pd.DataFrame:
+    by_scenario = pd.DataFrame({"cost_musd": cost}, index=list(PROBABILITY))
+    for metric in STRANDED_METRICS:
+        by_scenario[metric] = idle
+    return risk_table(by_scenario, PROBABILITY, alpha=0.5)
+
+
+def test_a_tie_for_the_worst_names_every_scenario_there() -> None:
+    """b and c both cost 3 (c off by round-off): worst 3, both named; a alone is worst in idle."""
+    risk = _risk(cost=[1.0, 3.0, 3.0 + 3e-12], idle=[5.0, 1.0, 0.0])
+    assert risk.loc["cost_musd", ["expected", "worst"]].tolist() == approx([0.2 + 0.9 + 1.5, 3.0])
+    assert risk.loc["cost_musd", ["worst_scenario", "scenarios_at_worst"]].tolist() == ["b", "b+c"]
+    assert risk.loc["idle_chips_peak", ["worst_scenario", "scenarios_at_worst"]].tolist() == ["a", "a"]
+
+
+def test_all_tied_reads_all_and_a_real_difference_is_no_tie() -> None:
+    """Nothing idle anywhere: no scenario is worse than another. A difference of 1e-6 of the value
+    is a real one (ties are round-off, below 1e-9)."""
+    risk = _risk(cost=[2.0, 2.0 * (1 + 1e-6), 2.0], idle=[0.0, 0.0, 0.0])
+    assert risk.loc["idle_chips_peak", ["worst_scenario", "scenarios_at_worst"]].tolist() == ["a", "all"]
+    assert risk.loc["cost_musd", "scenarios_at_worst"] == "b"
+
+
+def test_the_console_prints_every_tied_scenario_once() -> None:
+    risk = _risk(cost=[1.0, 3.0, 3.0], idle=[0.0, 0.0, 0.0])
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(_risk_table(risk, MILLIONS))
+    printed = console.file.getvalue()
+    assert "scenarios_at_worst" in printed and "worst_scenario" not in printed
+    cost_row = next(line for line in printed.splitlines() if line.startswith("│ cost $M"))
+    assert "b+c" in cost_row
+    idle_row = next(line for line in printed.splitlines() if line.startswith("│ idle_chips_peak"))
+    assert " all " in idle_row
