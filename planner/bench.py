@@ -89,7 +89,7 @@ def check_fits_in_memory(size: BenchSize, memory_bytes: int | None) -> None:
         scenarios = size.branching**size.stages
         run_columns = scenarios * columns_per_scenario
         gib = run_columns * MIN_BYTES_PER_RUN_COLUMN / 2**30
-        counts = f"{scenarios:,}", f"{run_columns:,}", f"{gib:,.1f}"
+        counts: tuple[str, ...] = f"{scenarios:,}", f"{run_columns:,}", f"{gib:,.1f}"
     else:
         log10_columns = log10_scenarios + math.log10(columns_per_scenario)
         log10_gib = log10_need - 30 * math.log10(2)

@@ -8,7 +8,7 @@ import re
 import sys
 import tomllib
 from pathlib import Path
-from typing import Literal, get_origin
+from typing import Literal, TypeGuard, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -350,7 +350,7 @@ def _table_schema(table: tuple[str, ...]) -> type[BaseModel] | None:
     return schema
 
 
-def _is_schema(annotation: object) -> bool:
+def _is_schema(annotation: object) -> TypeGuard[type[BaseModel]]:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 

@@ -21,6 +21,7 @@ from typing import Annotated, TypeVar, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic_core import ErrorDetails
 
 from planner.errors import Problem
 
@@ -107,7 +108,7 @@ class CellError(Exception):
         self.expected = expected
 
 
-def convert_cell(text: str, kind: FieldKind) -> object:
+def convert_cell(text: str, kind: FieldKind) -> str | int | float:
     """Turn a non-blank cell into the value handed to pydantic. Numbers are parsed here, not by
     pydantic, to refuse nan/inf/huge values with a clear message and to take ``2.0`` as an
     integer; bounds are left to the schema."""
@@ -497,7 +498,7 @@ def _schema_problem(
     row: int,
     column: str | None,
     cells: dict[str, str],
-    detail: dict,
+    detail: ErrorDetails,
 ) -> Problem:
     """Translate one pydantic error into the user's terms, using the field's expectation rather
     than pydantic's message (which talks about patterns and input types)."""

@@ -10,9 +10,10 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import SupportsFloat
 
 
-def finite_or_none(value: object) -> float | None:
+def finite_or_none(value: SupportsFloat | None) -> float | None:
     """``value`` as a float, or None when it is None, NaN or infinite."""
     if value is None:
         return None

@@ -20,9 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
+
+if TYPE_CHECKING:
+    from pyomo.repn.plugins.standard_form import LinearStandardFormInfo
 
 NEGLIGIBLE = 1e-7
 """A dropped term at most this large (HiGHS's primal feasibility tolerance) cannot change a plan."""
@@ -43,7 +47,7 @@ class MagnitudeError(Exception):
     """The compiled model holds numbers HiGHS would drop, refuse or take as infinite; ``repn`` is
     Pyomo's standard form, whose ``rows`` and ``columns`` the indices of ``found`` point into."""
 
-    def __init__(self, found: list[OutOfRange], repn: object) -> None:
+    def __init__(self, found: list[OutOfRange], repn: LinearStandardFormInfo) -> None:
         self.found = found
         self.repn = repn
         super().__init__(f"{len(found)} number(s) out of HiGHS's range")

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler, LinearStandardFormInfo
 
 from planner.formulation.objective import MONEY_ROWS
 from planner.formulation.variables import SOLVER_UNITS
 from planner.magnitudes import MagnitudeError, out_of_range
 from planner.scaling import Scaling, choose_scaling, scale_lp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 INF = highspy.kHighsInf
 
@@ -28,7 +32,7 @@ INF = highspy.kHighsInf
 class CompiledModel:
     """A model as HiGHS gets it: ``lp`` is in solver units, ``scaling`` maps answers back."""
 
-    repn: object
+    repn: LinearStandardFormInfo
     """Pyomo's standard form: ``columns`` and ``rows`` in the order of ``lp``'s."""
     lp: highspy.HighsLp
     integer_columns: int
@@ -66,7 +70,7 @@ def check_numbers(compiled: CompiledModel, highs: highspy.Highs) -> None:
         raise MagnitudeError(found, compiled.repn)
 
 
-def _to_highs_lp(repn: object, a_matrix: object) -> tuple[highspy.HighsLp, np.ndarray]:
+def _to_highs_lp(repn: LinearStandardFormInfo, a_matrix: sp.csc_array) -> tuple[highspy.HighsLp, np.ndarray]:
     """The standard-form matrices as a ``HighsLp`` (rows keep their sense: mixed form), and which
     columns are integer."""
     n_rows, n_cols = a_matrix.shape
@@ -96,7 +100,7 @@ def _to_highs_lp(repn: object, a_matrix: object) -> tuple[highspy.HighsLp, np.nd
     return lp, is_integer
 
 
-def row_duals(repn: object, row_dual: np.ndarray) -> dict[str, dict[tuple, float]]:
+def row_duals(repn: LinearStandardFormInfo, row_dual: np.ndarray) -> dict[str, dict[tuple, float]]:
     """Duals keyed by constraint name and index: d(objective) / d(right-hand side)."""
     duals: dict[str, dict[tuple, float]] = {}
     for (con, _multiplier), dual in zip(repn.rows, row_dual, strict=True):

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 
-def fmt(value: float, digits: int = 2) -> str:
+def fmt(value: float | None, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     # "z": a value a solver tolerance below zero (e.g. -1e-12 of unmet demand) is 0.000, not -0.000.

@@ -55,7 +55,7 @@ def nearest_power_of_two(values: np.ndarray) -> np.ndarray:
 
 
 def choose_scaling(
-    a_matrix: sp.csc_matrix,
+    a_matrix: sp.csc_array,
     families: Sequence[str],
     is_integer: np.ndarray,
     column_units: Mapping[str, float],
@@ -76,7 +76,7 @@ def choose_scaling(
     return Scaling(row, col)
 
 
-def scale_lp(lp: highspy.HighsLp, a_matrix: sp.csc_matrix, scaling: Scaling) -> None:
+def scale_lp(lp: highspy.HighsLp, a_matrix: sp.csc_array, scaling: Scaling) -> None:
     """Rescale ``lp`` (built from ``a_matrix``) in place."""
     passed = (sp.diags(1.0 / scaling.row) @ a_matrix @ sp.diags(scaling.col)).tocsc()
     passed.sort_indices()

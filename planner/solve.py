@@ -20,6 +20,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.log import pyomo_handler
+from pyomo.repn.plugins.standard_form import LinearStandardFormInfo
 
 from planner.config import SolverSettings
 from planner.errors import ModelError
@@ -34,7 +35,7 @@ class _ToStderr(logging.StreamHandler):
     stdout)."""
 
     @property
-    def stream(self) -> TextIO:  # type: ignore[override]
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
@@ -209,7 +210,7 @@ class _Answer:
 def _warm_start(
     lp: highspy.HighsLp,
     settings: SolverSettings,
-    repn: object,
+    repn: LinearStandardFormInfo,
     period_of: Callable[[pyo.Var], int] | None,
     progress: Callable[[Progress], None] | None,
     log: SolverLog,
@@ -315,12 +316,13 @@ class _ProofBudget:
     nodes: int | None = None
     """The node count when the budget stopped HiGHS (None: it did not)."""
 
-    def watch(self, event: object) -> None:
+    def watch(self, event: highspy.HighsCallbackEvent) -> None:
         out = event.data_out
         if (out.mip_node_count + 1) * self.model_size < self.node_cells:  # + the node in progress
             return
         if relative_gap(out.mip_primal_bound, out.mip_dual_bound) <= self.mip_gap:
             self.nodes = int(out.mip_node_count)
+            assert event.data_in is not None  # HiGHS passes one to every MIP-interrupt callback
             event.data_in.user_interrupt = True
 
     def settled(self, status: str, gap: float) -> bool:
@@ -445,7 +447,7 @@ def _report_progress(
     """Tell ``on_progress`` of HiGHS's MIP progress; time counts from the start of the solve,
     warm start included, and the bound is at least the LP bound."""
 
-    def callback(event: object) -> None:
+    def callback(event: highspy.HighsCallbackEvent) -> None:
         out = event.data_out
         bound = max(out.mip_dual_bound, lp_bound)
         plan = out.mip_primal_bound

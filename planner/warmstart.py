@@ -301,13 +301,14 @@ def _restricted_mip(lp: highspy.HighsLp, x: np.ndarray, is_integer: np.ndarray, 
     too_many_nodes = [False]
     model_size = lp.num_row_ + lp.num_col_
 
-    def stop_when_proven_or_late(event: object) -> None:
+    def stop_when_proven_or_late(event: highspy.HighsCallbackEvent) -> None:
         plan = event.data_out.mip_primal_bound
         search.report(min(plan, search.objective))
         too_many_nodes[0] = event.data_out.mip_node_count * model_size > RESTRICTED_MIP_NODE_CELLS
         # HiGHS checks its own time limit only between some steps; the shared deadline is firm.
         if (math.isfinite(plan) and search.proven(plan)) or search.seconds_left() <= 0 or too_many_nodes[0]:
             stopped_on_purpose[0] = True
+            assert event.data_in is not None  # HiGHS passes one to every MIP-interrupt callback
             event.data_in.user_interrupt = True
 
     restricted.cbMipInterrupt.subscribe(stop_when_proven_or_late)

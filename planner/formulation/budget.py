@@ -2,43 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.environ as pyo
 
 from planner.case import Case
 from planner.formulation.sets import Sets
 
 
-def buildings_capex_musd(m: pyo.ConcreteModel, case: Case, s: str, b: int) -> object:
+def buildings_capex_musd(m: pyo.ConcreteModel, case: Case, s: str, b: int) -> Any:
     """``build[s,t] * module_mw[s] * capex_musd_per_mw[s]``."""
     site = case.sites[s]
     return m.build[s, b] * (site.module_mw * site.capex_musd_per_mw)
 
 
-def chips_capex_musd(m: pyo.ConcreteModel, case: Case, c: str, s: str, n: int) -> object:
+def chips_capex_musd(m: pyo.ConcreteModel, case: Case, c: str, s: str, n: int) -> Any:
     """``buy[c,s,t] * capex_usd[c] / 1e6``."""
     return m.buy[c, s, n] * (case.chips[c].capex_usd / 1e6)
 
 
-def power_capex_musd(m: pyo.ConcreteModel, case: Case, q: str, b: int) -> object:
+def power_capex_musd(m: pyo.ConcreteModel, case: Case, q: str, b: int) -> Any:
     """``sign[q,t] * mw[q] * capex_musd_per_mw[q]``."""
     contract = case.contracts[q]
     return m.sign[q, b] * (contract.mw * contract.capex_musd_per_mw)
 
 
-def node_buildings_capex_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+def node_buildings_capex_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> Any:
     """Undiscounted buildings capex paid at info node ``n``."""
     b = sets.long_lead_node[n]
     return sum(buildings_capex_musd(m, case, s, b) for s in case.sites if (s, b) in m.build)
 
 
-def node_chips_capex_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+def node_chips_capex_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> Any:
     """Undiscounted chips capex paid at info node ``n``."""
     return sum(
         chips_capex_musd(m, case, c, s, n) for c in case.chips for s in case.sites if (c, s, n) in m.buy
     )
 
 
-def node_power_capex_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+def node_power_capex_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> Any:
     """Undiscounted power-contract capex paid at info node ``n``."""
     b = sets.long_lead_node[n]
     return sum(power_capex_musd(m, case, q, b) for q in case.contracts if (q, b) in m.sign)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.environ as pyo
 
 from planner.case import Case
@@ -9,7 +11,7 @@ from planner.formulation.sets import Sets
 from planner.formulation.variables import add_state_recursion, decisions_on_each_path
 
 
-def built_mw(m: pyo.ConcreteModel, case: Case, s: str, b: int) -> object:
+def built_mw(m: pyo.ConcreteModel, case: Case, s: str, b: int) -> Any:
     """``built[s,t] = existing_mw[s] + module_mw[s] * (modules ready by t)``, in IT MW."""
     site = case.sites[s]
     if (s, b) in m.ready_modules:

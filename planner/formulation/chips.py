@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.environ as pyo
 
 from planner.case import Case
@@ -10,7 +12,7 @@ from planner.formulation.sets import Sets
 from planner.formulation.variables import add_state_recursion
 
 
-def installed_it_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> object:
+def installed_it_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> Any:
     """``sum_c fleet[c,s,t] * kw[c] / 1000``: IT MW of the chips installed at ``s`` in node ``n``."""
     return sum(
         m.fleet[c, s, n] * (chip.kw / 1000.0) for c, chip in case.chips.items() if (c, s, n) in sets.fleet

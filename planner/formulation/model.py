@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import pyomo.environ as pyo
 from pyomo.core.expr.visitor import identify_variables
@@ -25,7 +26,7 @@ from planner.formulation.power import (
     add_firm_power,
     add_sign_at_most_once,
 )
-from planner.formulation.sets import Sets, build_sets
+from planner.formulation.sets import Policy, Sets, build_sets
 from planner.formulation.variables import add_variables
 
 FIXED_ROW_TOLERANCE = 1e-6
@@ -53,7 +54,7 @@ class PlanningModel:
     case: Case
     sets: Sets
     integer: bool
-    built_with: dict[str, object] = field(default_factory=dict)
+    built_with: dict[str, Any] = field(default_factory=dict)
     """The :func:`build_model` arguments it was built with (to build it again another way)."""
 
     @property
@@ -84,7 +85,7 @@ def build_model(
     if policy not in ("phased", "all-at-once"):
         raise ValueError(f"build_model builds 'phased' or 'all-at-once' models, not {policy!r}")
     ix = Indexing(case)
-    sets_policy = "fixed-long-lead" if fixed_long_lead is not None else policy
+    sets_policy = "fixed-long-lead" if fixed_long_lead is not None else cast(Policy, policy)  # checked above
     sets = build_sets(case, ix, sets_policy, chips_only_where_built)
     m = pyo.ConcreteModel(name=f"planner:{case.name}")
     add_variables(m, case, sets, integer)

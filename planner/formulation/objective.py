@@ -7,6 +7,8 @@ objective itself evaluated term by term, not a second implementation of it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.environ as pyo
 
 from planner.case import Case
@@ -68,13 +70,13 @@ def add_node_costs(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     m.node_cost = pyo.Expression(NODE_COMPONENTS, [n.id for n in sets.info_tree.nodes], rule=rule)
 
 
-def _site_om_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+def _site_om_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> Any:
     """``fixed_om_musd_per_mw_year * built[s,t]`` over the sites."""
     b = sets.long_lead_node[n]
     return sum(site.fixed_om_musd_per_mw_year * built_mw(m, case, s, b) for s, site in case.sites.items())
 
 
-def _chip_om_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+def _chip_om_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> Any:
     """``opex_usd_per_year * fleet / 1e6`` over the chips and sites."""
     return sum(
         m.fleet[c, s, n] * (case.chips[c].opex_usd_per_year / 1e6)
@@ -84,7 +86,7 @@ def _chip_om_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int)
     )
 
 
-def _capacity_charge_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+def _capacity_charge_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> Any:
     """``capacity_cost_musd_per_mw_year * mw * active`` over the contracts."""
     return sum(
         q_row.capacity_cost_musd_per_mw_year * q_row.mw * active_share(m, sets, q, n)
@@ -92,7 +94,7 @@ def _capacity_charge_musd_per_year(m: pyo.ConcreteModel, case: Case, sets: Sets,
     )
 
 
-def _salvage_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> object:
+def _salvage_musd(m: pyo.ConcreteModel, case: Case, sets: Sets, n: int) -> Any:
     ix = sets.ix
     t = sets.info_tree.nodes[n].t
     b = sets.long_lead_node[n]
@@ -143,7 +145,7 @@ def signed(component: str) -> float:
     return -1.0 if component == "salvage" else 1.0
 
 
-def scenario_total_cost(m: pyo.ConcreteModel, case: Case, sets: Sets, w: str) -> object:
+def scenario_total_cost(m: pyo.ConcreteModel, case: Case, sets: Sets, w: str) -> Any:
     """``cost[w]``: every node cost on the scenario's path plus its operations."""
     path = [sets.info_tree.node_of[(w, t)] for t in range(len(sets.ix.periods))]
     return sum(signed(comp) * m.node_cost[comp, n] for comp in NODE_COMPONENTS for n in path) + sum(

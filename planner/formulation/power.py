@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.environ as pyo
 
 from planner.case import Case
@@ -10,7 +12,7 @@ from planner.formulation.sets import Sets
 from planner.formulation.variables import add_state_recursion, decisions_on_each_path
 
 
-def active_share(m: pyo.ConcreteModel, sets: Sets, q: str, n: int) -> object:
+def active_share(m: pyo.ConcreteModel, sets: Sets, q: str, n: int) -> Any:
     """``active[q,t]``: the signed share of contract ``q`` active at info node ``n`` (0 if none)."""
     t = sets.info_tree.nodes[n].t
     if (q, t) in sets.existing_active:
@@ -35,7 +37,7 @@ def add_sign_at_most_once(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     m.sign_once = pyo.Constraint(list(signs), rule=lambda _m, q, p: sum(signs[q, p]) <= 1)
 
 
-def firm_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> object:
+def firm_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> Any:
     """``sum_{q at s} mw[q] * firm_fraction[q] * active[q,t]``: firm MW active at ``s`` in node ``n``."""
     return sum(
         case.contracts[q].mw * case.contracts[q].firm_fraction * active_share(m, sets, q, n)

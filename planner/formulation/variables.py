@@ -8,6 +8,7 @@ along the tree instead of long vintage sums repeated in many rows:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -80,9 +81,9 @@ def add_state_recursion(
     ``(contract, node)``.
     """
 
-    def rule(_m: pyo.ConcreteModel, *index: object) -> object:
-        *key, n = index
-        key = tuple(key)
+    def rule(_m: pyo.ConcreteModel, *index: Any) -> object:
+        *head, n = index
+        key = tuple(head)
         living = alive[(*key, n)]
         parent = tree.nodes[n].parent
         before = alive.get((*key, parent), []) if parent is not None else []
