@@ -97,7 +97,7 @@ class _Checks:
         for before, after, key_before, key_after in zip(
             case.periods, case.periods[1:], keys, keys[1:], strict=False
         ):
-            if key_after <= key_before:
+            if key_after <= key_before:  # type: ignore[operator]  # no None: returned above
                 self.warnings.append(
                     f"{PERIODS}: period '{after}' is listed after '{before}'; periods are taken in the "
                     "order listed (first = now), whatever their ids say"

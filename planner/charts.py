@@ -14,9 +14,9 @@ import html
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 import matplotlib
 
@@ -47,7 +47,7 @@ _KIND_STYLES: dict[str, tuple[float, str]] = {
 _PALETTE = plt.get_cmap("tab10")
 # Installed capacity wide and translucent under an opaque dashed demand line, so that both stay
 # visible where capacity exactly matches demand.
-_CAPACITY_LINES: dict[str, dict[str, object]] = {
+_CAPACITY_LINES: dict[str, dict[str, Any]] = {
     "installed_eflops": {"linestyle": "-", "linewidth": 3.0, "alpha": 0.55, "zorder": 2},
     "demand_eflops": {"linestyle": "--", "linewidth": 1.5, "alpha": 1.0, "zorder": 3},
 }
@@ -402,7 +402,7 @@ def _tornado_spans(variants: pd.DataFrame, base: float, money: MoneyUnit = BILLI
     return spans[columns].sort_values("span", kind="stable").reset_index(drop=True)
 
 
-def _unproven_note(variant: Mapping[str, object]) -> str:
+def _unproven_note(variant: Mapping[Hashable, object]) -> str:
     """`` (time_limit, gap 85.0%)`` for a variant solved but not within its MIP gap; else empty."""
     status, within = variant.get("status"), variant.get("within_mip_gap")
     if status in (None, "optimal", "failed") and within is not False:
@@ -453,6 +453,7 @@ def plot_tornado(
     reach = max(np.nanmax(spans["hi"].abs().to_numpy(dtype=float), initial=0.0),
                 np.nanmax(spans["lo"].abs().to_numpy(dtype=float), initial=0.0), 1e-3)
     pad = 0.04 * reach
+    row: Any  # pandas-stubs type an itertuples() field as any scalar; these are floats and names
     for yi, row in zip(y, spans.itertuples(), strict=True):
         if not math.isfinite(row.lo):
             ax.text(pad, yi, "every variant failed", ha="left", va="center", fontsize=8, color="0.4")

@@ -13,6 +13,7 @@ order of ``--model`` flags; a risk-averse one only when none is risk neutral.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -41,7 +42,7 @@ class Comparison:
     """Where VSS lies given the phased solve's MIP gap (plan-on-mean's cost is that of its plan)."""
     reference_models: dict[str, str] = field(default_factory=dict)
     """policy -> the compared model EVPI and VSS use (absent: the shipped model, run for them)."""
-    reference_solves: dict[str, dict[str, object]] = field(default_factory=dict)
+    reference_solves: dict[str, dict[str, Any]] = field(default_factory=dict)
     """policy -> how the shipped model run for EVPI and VSS alone ended (status, expected cost,
     gap, bound): a figure resting on a solve the comparison does not show says which."""
 
@@ -63,7 +64,7 @@ class Comparison:
         within the model's MIP gap or proven optimal, the largest gap, the bound, or the error."""
         rows = []
         for name, task in self.strategies.items():
-            summary = task.summary if task.ok else {}
+            summary = task.summary or {}  # None when the task failed
             rows.append(
                 {
                     "strategy": name,
@@ -82,7 +83,7 @@ class Comparison:
         """The wait-and-see solves behind EVPI: each scenario alone with perfect foresight."""
         rows = []
         for w, task in self.perfect_information.items():
-            summary = task.summary if task.ok else {}
+            summary = task.summary or {}  # None when the task failed
             rows.append(
                 {
                     "scenario": w,
@@ -99,14 +100,19 @@ class Comparison:
     def capex_by_year(self) -> pd.DataFrame:
         """Undiscounted expected capex per period (musd), one column per strategy."""
         return pd.DataFrame(
-            {name: task.results.capex_by_period["total"] for name, task in self.strategies.items() if task.ok}
+            {
+                name: task.results.capex_by_period["total"]
+                for name, task in self.strategies.items()
+                if task.results is not None  # None when the task failed
+            }
         ).fillna(0.0)
 
 
 def strategy_figures(case: Case, task: SolvedTask) -> dict[str, float]:
     """The figures a strategist compares, read from one solved strategy."""
     summary, res = task.summary, task.results
-    risk = res.risk
+    assert summary is not None and res is not None, "a task that failed has no figures"
+    risk: Any = res.risk  # pandas-stubs type a .loc cell as any scalar (date, str, ...): float() refuses it
     cvar_column = next(c for c in risk.columns if c.startswith("cvar_"))
     unmet_expected = res.expected_unmet_eflops_years(case.scenario_probability, case.period_years)
     return {
@@ -196,7 +202,7 @@ def _expected_cost(task: SolvedTask | None) -> float | None:
     """A strategy's expected discounted cost: its objective unless the model adds a CVaR term.
     EVPI and VSS are read "in expected cost", and a risk-averse model's objective (expected cost
     + weight x CVaR) against a risk-neutral one's would not compare like with like."""
-    return task.summary["expected_cost_musd"] if task is not None and task.ok else None
+    return task.summary["expected_cost_musd"] if task is not None and task.summary is not None else None
 
 
 def _value_of_information(
@@ -215,7 +221,7 @@ def _value_of_information(
     references = (("phased", phased_reference, phased_name), ("plan-on-mean", mean_reference, mean_name))
     for policy, config, name in references:
         if config is None and name in done:  # the shipped model, solved for these figures alone
-            summary = done[name].summary if done[name].ok else {}
+            summary = done[name].summary or {}  # None when the task failed
             comparison.reference_solves[policy] = {
                 "status": run_status(summary) if done[name].ok else "failed",
                 "expected_cost_musd": summary.get("expected_cost_musd"),
@@ -235,14 +241,14 @@ def _value_of_information(
         costs = {w: _expected_cost(t) for w, t in tasks.items()}
         if all(c is not None for c in costs.values()):
             p = case.scenario_probability
-            wait_and_see = sum(p[w] * c for w, c in costs.items())
+            wait_and_see = sum(p[w] * c for w, c in costs.items())  # type: ignore[operator, misc]  # all known
             comparison.evpi_musd = phased_cost - wait_and_see
             bounds = {w: _bound_on_expected_cost(t) for w, t in tasks.items()}
             if phased_bound is not None and all(b is not None for b in bounds.values()):
                 comparison.evpi_range_musd = _around(
                     comparison.evpi_musd,
                     phased_bound - wait_and_see,
-                    phased_cost - sum(p[w] * b for w, b in bounds.items()),
+                    phased_cost - sum(p[w] * b for w, b in bounds.items()),  # type: ignore[operator, misc]
                 )
     if mean_cost is not None:
         comparison.vss_musd = mean_cost - phased_cost
@@ -259,6 +265,6 @@ def _around(point: float, low: float, high: float) -> tuple[float, float]:
 
 def _bound_on_expected_cost(task: SolvedTask | None) -> float | None:
     """The solve's bound when it bounds the expected cost (a risk-neutral model's objective)."""
-    if task is None or not task.ok or task.summary["cvar_weight"] != 0:
+    if task is None or task.summary is None or task.summary["cvar_weight"] != 0:
         return None
     return task.summary["bound_musd"]  # None when HiGHS had no finite bound

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, cast
 
 from rich.console import Console
 from rich.table import Table
@@ -13,6 +14,11 @@ from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.output import run_status
 from planner.runfolder import RunFolder
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
 
 MONEY = "money"
 """The unit of a money figure: $B or $M, the same for the whole comparison (:func:`money_unit`)."""
@@ -47,12 +53,13 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
     figures = comparison.figures()
     money = _money_unit(figures)
     capex = comparison.capex_by_year()
-    strategies = {}
+    strategies: dict[str, dict[str, object]] = {}
     for name, task in comparison.strategies.items():
         if not task.ok:
             strategies[name] = {"objective_musd": None, "status": "failed", "error": task.error}
             continue
-        entry = {k: finite_or_none(v) for k, v in figures[name].items()}
+        assert task.summary is not None  # set when the task did not fail
+        entry: dict[str, object] = {str(k): finite_or_none(v) for k, v in figures[name].items()}
         entry["status"] = run_status(task.summary)
         entry["stages"] = task.summary["stages"]
         entry["proven_optimal"] = task.summary["proven_optimal"]
@@ -98,7 +105,7 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
     for key, (label, unit, scale) in FIGURE_LABELS.items():
         if key not in figures.index:
             continue
-        row = figures.loc[key]
+        row = cast("pd.Series", figures.loc[key])  # a label of a unique index: one row
         if unit == MONEY:
             unit, scale = money.label, 1.0 / money.musd_per_unit
         values = [fmt(row[n] * scale, 3) for n in names]
@@ -106,7 +113,7 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         table.add_row(label, unit, *values, *deltas)
     console.print(table)
     for name, task in comparison.strategies.items():
-        if not task.ok:
+        if task.summary is None:  # the task failed
             console.print(f"[bold red]{literal(name)} failed:[/] {literal(task.error)}", highlight=False)
         elif (status := run_status(task.summary)) != "optimal":
             console.print(f"[yellow]{literal(name)}: status {status}, best plan found[/]")
@@ -128,7 +135,7 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         f"VSS  {money(comparison.vss_musd)} {money.label}: {vss_reading(comparison, money)}",
         highlight=False,
     )
-    policies = [config.policy for config in comparison.configs.values()]
+    policies: list[str] = [config.policy for config in comparison.configs.values()]
     shared = [p for p, name in comparison.reference_models.items() if policies.count(p) > 1]
     if shared:  # several models of one policy: say which one the figures use
         used = ", ".join(f"{p} model '{comparison.reference_models[p]}'" for p in shared)
@@ -177,10 +184,10 @@ def _within(interval: tuple[float, float] | None, money: MoneyUnit) -> str:
     return "" if low == high else f" (between {low} and {high} {money.label} given the MIP gaps)"
 
 
-def _money_unit(figures: object) -> MoneyUnit:
+def _money_unit(figures: pd.DataFrame) -> MoneyUnit:
     """One unit for the comparison, set by its dearest strategy in its worst scenario."""
     keys = [key for key in ("objective_musd", "worst_scenario_cost_musd") if key in figures.index]
-    return money_unit(*[float(v) for key in keys for v in figures.loc[key]])
+    return money_unit(*[float(v) for key in keys for v in figures.loc[key]])  # type: ignore[arg-type]  # a row
 
 
 def _signed(value: float) -> str:
@@ -199,7 +206,7 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, wa
 
     figures = comparison.figures()
     money = _money_unit(figures)
-    timings = figures.index.intersection(TIMING_FIGURES)
+    timings = figures.index.intersection(list(TIMING_FIGURES))
     # Timings vary run to run: apart, the tables of the same input are the same bytes every time.
     folder.write_table("timings", figures.loc[timings].rename_axis("figure"), index=True)
     figures = figures.drop(index=timings)
@@ -210,23 +217,23 @@ def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, wa
     if comparison.perfect_information:
         folder.write_table("perfect_information", comparison.perfect_information_table())
     folder.write_json("summary.json", comparison_summary(comparison, run_dir, warnings))
-    ok = {name: task for name, task in comparison.strategies.items() if task.ok}
-    for name, task in ok.items():
-        write_result_tables(folder, task.results, f"-{name}")  # every table a solve's folder has
+    ok = {name: task.results for name, task in comparison.strategies.items() if task.results is not None}
+    for name, results in ok.items():
+        write_result_tables(folder, results, f"-{name}")  # every table a solve's folder has
     charts = {
         "Installed vs demanded compute": plot_capacity_vs_demand(
-            {n: t.results.capacity_by_period for n, t in ok.items()}, folder.file("capacity_vs_demand.png")
+            {n: r.capacity_by_period for n, r in ok.items()}, folder.file("capacity_vs_demand.png")
         ),
         "Stranded capital per scenario": plot_stranded_capital(
-            {n: t.results.stranded_by_scenario for n, t in ok.items()},
+            {n: r.stranded_by_scenario for n, r in ok.items()},
             folder.file("stranded_capital.png"),
             money,
         ),
         "Capex by year": plot_capex_by_year(
-            {n: t.results.capex_by_period for n, t in ok.items()}, folder.file("capex_by_year.png"), money
+            {n: r.capex_by_period for n, r in ok.items()}, folder.file("capex_by_year.png"), money
         ),
     }
-    sections: list[tuple[str, object]] = [
+    sections: list[tuple[str, str | Path | pd.DataFrame]] = [
         (
             "Value of information",
             f"{evpi_reading(comparison, money)} {vss_reading(comparison, money)}",

@@ -8,6 +8,9 @@ row to stop them, while the cost falls.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import highspy
 
 from planner.errors import Problem
@@ -17,6 +20,9 @@ from planner.highs_factory import new_highs
 from planner.magnitudes import MagnitudeError, OutOfRange
 from planner.matrix import compile_model
 from planner.solve import SolveOutcome
+
+if TYPE_CHECKING:
+    from pyomo.repn.plugins.standard_form import LinearStandardFormInfo
 
 FAMILY_WORDS = {
     "site_cap": "site cap (existing_mw + modules built <= max_mw)",
@@ -149,14 +155,16 @@ def _listed(pm: PlanningModel, items: list[tuple[str, tuple]], words: dict[str, 
     return "\n".join(lines + more)
 
 
-def _key(component: object) -> tuple[str, tuple]:
+def _key(component: Any) -> tuple[str, tuple]:
     """A row's or column's (family, index tuple), as :func:`describe_row` reads them."""
     index = component.index()
     key = () if index is None else index if isinstance(index, tuple) else (index,)
     return component.parent_component().local_name, key
 
 
-def _relaxed_highs(pm: PlanningModel, **options: str) -> tuple[object, highspy.HighsLp, highspy.Highs]:
+def _relaxed_highs(
+    pm: PlanningModel, **options: str
+) -> tuple[LinearStandardFormInfo, highspy.HighsLp, highspy.Highs]:
     """The model's LP relaxation, unscaled, passed to a silent HiGHS with ``options``."""
     compiled = compile_model(pm.model)
     lp = compiled.lp
@@ -177,7 +185,7 @@ def unbounded_direction(pm: PlanningModel) -> list[tuple[str, tuple]]:
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kUnbounded:
         return []
-    status, has_ray, ray = highs.getPrimalRay()
+    status, has_ray, ray = highs.getPrimalRay()  # type: ignore[attr-defined]  # not in highspy's stubs
     if status == highspy.HighsStatus.kError or not has_ray:
         return []
     cost = [lp.col_cost_[col] * ray[col] for col in range(lp.num_col_)]
@@ -303,7 +311,11 @@ def _input_values(pm: PlanningModel, file: str, product: str, keys: list[tuple[s
     if "(or " in product:  # which of two inputs applies is not worth spelling out here
         return ""
     case = pm.case
-    tables = {"sites.csv": case.sites, "chips.csv": case.chips, "power.csv": case.contracts}
+    tables: dict[str, Mapping[str, object]] = {
+        "sites.csv": case.sites,
+        "chips.csv": case.chips,
+        "power.csv": case.contracts,
+    }
     ids = {item for _, index in keys for item in index if isinstance(item, str)}
     periods = {period for family, index in keys if (period := _period_of(pm, family, index))}
     factors = []

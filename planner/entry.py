@@ -112,8 +112,9 @@ def stop_signals() -> tuple[int, ...]:
     scheduler's stop) and SIGHUP (the terminal closed; a run left behind with its staging folder
     died silently), unless the run was started to ignore it (``nohup``)."""
     hangup = getattr(signal, "SIGHUP", None)
-    ignored = hangup is None or signal.getsignal(hangup) == signal.SIG_IGN
-    return (signal.SIGINT, signal.SIGTERM) if ignored else (signal.SIGINT, signal.SIGTERM, hangup)
+    if hangup is None or signal.getsignal(hangup) == signal.SIG_IGN:
+        return (signal.SIGINT, signal.SIGTERM)
+    return (signal.SIGINT, signal.SIGTERM, hangup)
 
 
 def run() -> None:

@@ -148,7 +148,7 @@ def _unmet_table(unmet: pd.DataFrame, width: int) -> Table:
     pivot = unmet.pivot_table(
         index=["scenario", "workload"], columns="period", values="eflops", aggfunc="sum", fill_value=0.0
     )
-    rows = [[literal(f"{w} / {k}"), *[fmt(v, 1) for v in row]] for (w, k), row in pivot.iterrows()]
+    rows = [[literal(f"{w} / {k}"), *[fmt(v, 1) for v in row]] for (w, k), row in pivot.iterrows()]  # type: ignore[misc, has-type]
     matrix = Matrix("scenario / workload", "period", [literal(p) for p in pivot.columns], rows)
     return matrix_table(title, matrix, width, "unmet.csv")
 

@@ -8,7 +8,7 @@ cost expressions, so it always adds up to the objective.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -342,7 +342,7 @@ def _in_input_order(table: pd.DataFrame, pm: PlanningModel, keys: list[str]) -> 
         "workload": list(case.workloads),
     }
     by = ["scenario", "period", *keys]
-    rank = {key: {v: i for i, v in enumerate(order[key])} for key in by}
+    rank: dict[Hashable, dict[str, int]] = {key: {v: i for i, v in enumerate(order[key])} for key in by}
     return table.sort_values(by, key=lambda column: column.map(rank[column.name]), kind="stable").reset_index(
         drop=True
     )
@@ -428,7 +428,7 @@ def _capex_by_period(pm: PlanningModel) -> pd.DataFrame:
     """Undiscounted capex committed per period, expected over scenarios (musd), by kind."""
     from planner.formulation.budget import NODE_CAPEX
 
-    rows = {}
+    rows: dict[str, dict[str, float]] = {}
     for node in pm.sets.info_tree.nodes:
         period = pm.ix.periods[node.t]
         row = rows.setdefault(period, dict.fromkeys(NODE_CAPEX, 0.0))

@@ -231,7 +231,9 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
     matched = 0
     for cells in data:
         record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
-        if not all(_holds(record.get(name, ""), *condition) for name, *condition in conditions):
+        if not all(
+            _holds(record.get(name, ""), wanted, kind, default) for name, wanted, kind, default in conditions
+        ):
             continue
         old = 0.0
         if edit.op != "set":

@@ -47,7 +47,7 @@ VARIANT_COLUMNS = (
 def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
     """One row per variant: objective, change against base, main cost and stranded figures."""
     base = next((o for o in outcomes if o.case == BASE and o.ok), None)
-    base_objective = base.summary["objective_musd"] if base else math.nan
+    base_objective = base.summary["objective_musd"] if base and base.summary else math.nan
     rows = []
     for o in outcomes:
         row: dict[str, object] = {
@@ -58,6 +58,7 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
         }
         if o.ok:
             s = o.summary
+            assert s is not None  # set when the variant did not fail
             breakdown = s["cost_breakdown_musd"]
             risk = s["risk"]
             delta = s["objective_musd"] - base_objective
