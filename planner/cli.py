@@ -30,7 +30,7 @@ from planner.config import (
     load_model_config,
     resolve_model_path,
 )
-from planner.entry import writing_a_finished_plan
+from planner.entry import keeping_the_plan_found, stopped_with_a_plan_in_hand
 from planner.errors import InputError, Problem, load_together
 from planner.json_text import json_text
 from planner.loader import load_case
@@ -266,6 +266,7 @@ def solve(
         console.print(f"note: {note}; it is in the run folder's solver.log", highlight=False)
     progress_console = make_console(stderr=True)
     with (
+        keeping_the_plan_found(),
         flags.run_folder(case.name, config.name, case_dir, resolve_model_path(model_name)) as folder,
         progress_console.status("building the model...", spinner="dots") as status,
     ):
@@ -281,14 +282,15 @@ def solve(
         if duals:
             from planner.duals import render_duals, shadow_prices
 
+            if stopped_with_a_plan_in_hand():  # a stop before the shadow prices' solve is one during it
+                raise KeyboardInterrupt
             tables = shadow_prices(result)  # a solve of its own: a Ctrl-C here still stops the run
-        with writing_a_finished_plan():
-            write_plan(folder, result, warnings, str(final_dir))
-            if duals:
-                from planner.duals import write_duals
+        write_plan(folder, result, warnings, str(final_dir))
+        if duals:
+            from planner.duals import write_duals
 
-                write_duals(folder, tables)
-            folder.commit()
+            write_duals(folder, tables)
+        folder.commit()
     if as_json:
         summary = plan_summary(result, str(final_dir), warnings)
         click.echo(json_text(summary))

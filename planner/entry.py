@@ -51,22 +51,47 @@ _finished = False
 
 
 def command_finished() -> None:
-    """The command has written and said all it will: from now on Ctrl-C and SIGTERM are ignored
-    (one landing as the process exits turned a complete run into a death by signal, exit -2)."""
+    """The command has written and said all it will: from now on Ctrl-C and SIGTERM are ignored.
+    Ignored by the system, not by a Python handler: Python puts the default action back for its
+    own handlers as it shuts down, and a press landing then turned a complete run into a death by
+    signal (exit -2)."""
     global _finished
     _finished = True
+    for number in stop_signals():
+        # Only the handlers run() installed: a command run in-process (a test's CliRunner) leaves
+        # its host's alone.
+        with suppress(ValueError):  # off the main thread there is nothing to change
+            if signal.getsignal(number) is _interrupt:
+                signal.signal(number, signal.SIG_IGN)
 
 
 FORCE_QUIT_PRESSES = 5
-"""Ctrl-C presses during one solve (or while its plan is written) after which planner quits
+"""Ctrl-C presses during one solve (and the writing of its plan) after which planner quits
 without waiting, writing nothing."""
 
-_presses_while_writing: int | None = None
-"""Stop signals received while a finished plan is written (None: not writing)."""
+_presses = 0
+"""Stop signals of the current stretch of work: one solve, then the keeping of its plan."""
+_keeping = 0
+"""Depth of :func:`keeping_the_plan_found` blocks under way."""
+_plan_in_hand = False
+"""In such a block, a final plan exists: a stop signal no longer throws it away."""
+
+
+def new_stretch() -> None:
+    """A solve begins: its presses are counted from 0."""
+    global _presses
+    _presses = 0
+
+
+def press() -> int:
+    """One more stop signal in this stretch; the count so far."""
+    global _presses
+    _presses += 1
+    return _presses
 
 
 def count_a_press(presses: int, signum: int, going_on: str) -> None:
-    """After the ``presses``-th stop signal of one stretch of work (a solve, the writing of its
+    """After the ``presses``-th stop signal of one stretch of work (a solve, the keeping of its
     plan): quit at once at the fifth, writing nothing; before it, say what goes on regardless."""
     if presses >= FORCE_QUIT_PRESSES:
         force_quit(FORCE_QUIT)
@@ -78,26 +103,40 @@ def count_a_press(presses: int, signum: int, going_on: str) -> None:
 
 
 @contextmanager
-def writing_a_finished_plan() -> Iterator[None]:
-    """While the plan HiGHS has returned is written, one Ctrl-C or kill no longer throws it away
-    (exit 130, nothing written): the folder is completed, as for a press a moment earlier during
-    the solve; the fifth press still quits at once, writing nothing."""
-    global _presses_while_writing
-    _presses_while_writing = 0
+def keeping_the_plan_found() -> Iterator[None]:
+    """In the body (a ``solve`` from its start to its written run folder), once the final solve
+    has a plan (:func:`plan_found`), one Ctrl-C or kill no longer throws it away (exit 130,
+    nothing written): the plan's tables are computed and the folder completed, as for a press a
+    moment earlier during the solve; the fifth press of the stretch still quits at once."""
+    global _keeping, _plan_in_hand
+    _keeping += 1
     try:
         yield
     finally:
-        _presses_while_writing = None
+        _keeping -= 1
+        if not _keeping:
+            _plan_in_hand = False
+
+
+def plan_found() -> None:
+    """HiGHS has returned the final plan: inside :func:`keeping_the_plan_found` it is kept from now
+    on (elsewhere, as in ``compare``'s and ``sweep``'s solves, nothing changes)."""
+    global _plan_in_hand
+    if _keeping:
+        _plan_in_hand = True
+
+
+def stopped_with_a_plan_in_hand() -> bool:
+    """A stop signal came after the final plan was found (a press is counted, not raised)."""
+    return _plan_in_hand and _presses > 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    global _presses_while_writing
     if _finished:
         return
-    if _presses_while_writing is None:
+    if not _plan_in_hand:
         raise KeyboardInterrupt
-    _presses_while_writing += 1
-    count_a_press(_presses_while_writing, signum, "the plan is being written")
+    count_a_press(press(), signum, "the plan is being written")
 
 
 BLAS_THREADS = "1"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import highspy
 
-from planner.entry import count_a_press, stop_signals
+from planner.entry import count_a_press, new_stretch, press, stop_signals
 from planner.errors import ModelError
 from planner.solve_stop import solving, task_stop_requested
 
@@ -131,10 +131,13 @@ def signals_stop_solves() -> Iterator[None]:
 
     def cancel(signum: int, frame: object) -> None:
         session.received += 1
+        presses = press()
         if session.running is not None:
             session.running.cancelSolve()
         # At the fifth press no clean-up can wait for HiGHS.
-        count_a_press(session.received, signum, "stopping HiGHS; the best plan found so far is kept")
+        count_a_press(presses, signum, "stopping HiGHS; the best plan found so far is kept")
+
+    new_stretch()
 
     previous = {number: signal.signal(number, cancel) for number in stop_signals()}
     _session = session

@@ -19,6 +19,7 @@ from pyomo.common.errors import InfeasibleConstraintException
 
 from planner.case import Case
 from planner.config import ModelConfig
+from planner.entry import plan_found
 from planner.errors import InputError, ModelError
 from planner.formulation import LongLeadPlan, PlanningModel, build_model
 from planner.magnitudes import MagnitudeError
@@ -96,8 +97,9 @@ def solve_case(
         )
         fixed = long_lead_plan(mean_model, round_integers=config.integer)
         policy = "phased"
+    # The final solve: once it has a plan, a stop signal during a `solve` no longer throws it away.
     pm, outcome, seconds = _build_and_solve(
-        case, config, policy, fixed, log_file, stream_log, with_duals, on_progress
+        case, config, policy, fixed, log_file, stream_log, with_duals, on_progress, on_plan=plan_found
     )
     build_seconds += seconds
     m = pm.model
@@ -126,6 +128,7 @@ def _build_and_solve(
     stream_log: bool,
     with_duals: bool,
     on_progress: Callable[[Progress], None] | None,
+    on_plan: Callable[[], None] | None = None,
 ) -> tuple[PlanningModel, SolveOutcome, float]:
     started = time.perf_counter()
     # Duals price every site and node, also where no IT MW is built yet: those need their rows.
@@ -134,7 +137,14 @@ def _build_and_solve(
     try:
         with numbers_named_in_inputs(pm):
             outcome = solve_model(
-                pm.model, config.solver, log_file, stream_log, with_duals, on_progress, pm.decision_period
+                pm.model,
+                config.solver,
+                log_file,
+                stream_log,
+                with_duals,
+                on_progress,
+                pm.decision_period,
+                on_plan,
             )
     except InfeasibleConstraintException as exc:
         from planner.diagnose import explain_trivially_infeasible

@@ -131,8 +131,12 @@ def solve_model(
     with_duals: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     period_of: Callable[[pyo.Var], int] | None = None,
+    on_plan: Callable[[], None] | None = None,
 ) -> SolveOutcome:
     """Compile, pass to HiGHS, solve, and load the primal values back into ``model``.
+
+    ``on_plan()`` is called as soon as the solve is over with a plan, before it is loaded: a
+    ``solve`` keeps it from then on, whatever stop signal comes (:func:`planner.entry.plan_found`).
 
     ``period_of(var)`` (the period index of an integer decision) lets the warm start walk the
     periods in order (relax-and-fix).
@@ -163,6 +167,8 @@ def solve_model(
             answer = _answer_of_warm_start(warm, settings, log)
         else:
             answer = _run_highs(highs, lp, settings, log, warm, progress, integer_columns, solve_started)
+    if on_plan is not None and answer.values is not None:
+        on_plan()
     outcome = SolveOutcome(
         status=answer.status,
         has_solution=answer.values is not None,

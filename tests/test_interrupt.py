@@ -362,3 +362,94 @@ def test_a_run_started_under_nohup_keeps_ignoring_sighup() -> None:
         signal.signal(signal.SIGHUP, previous)
     if previous != signal.SIG_IGN:
         assert signal.SIGHUP in stop_signals()
+
+
+CTRL_C_AS_THE_TABLES_ARE_BUILT = """
+import os, signal, sys
+import planner.entry, planner.plan
+
+real_extract_results = planner.plan.extract_results
+
+def signalled_then_extracted(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)
+    return real_extract_results(*args, **kwargs)
+
+planner.plan.extract_results = signalled_then_extracted
+sys.argv = ["planner", *sys.argv[1:]]
+planner.entry.run()
+"""
+
+
+def _solve_signalled_as_the_tables_are_built(
+    case: Path, out: Path, *flags: str
+) -> subprocess.CompletedProcess:
+    script = CTRL_C_AS_THE_TABLES_ARE_BUILT
+    command = [sys.executable, "-c", script, "solve", case, "--json", "--out", out, *flags]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_ctrl_c_between_the_solve_and_the_writing_keeps_the_plan(tiny_case_dir: Path, tmp_path: Path) -> None:
+    """HiGHS has returned, the result tables are being built (0.5 s on the bench LP) and the
+    writing has not begun: a press there threw the plan away (exit 130, nothing written), where one
+    a moment earlier or later keeps it."""
+    out = tmp_path / "run"
+    done = _solve_signalled_as_the_tables_are_built(tiny_case_dir, out)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "optimal"  # HiGHS had finished: the plan is complete
+    assert json.loads((out / "summary.json").read_text())["status"] == "optimal"
+    assert "Ctrl-C: the plan is being written (4 more" in done.stderr
+    assert "ERROR" not in done.stderr  # no Pyomo line about a value read as the press landed
+
+
+def test_ctrl_c_before_the_duals_solve_stops_the_run_as_in_it(tiny_case_dir: Path, tmp_path: Path) -> None:
+    """``--duals`` solves again after the plan: a press before that solve, like one during it,
+    stops the run (exit 130, nothing written) rather than starting a solve the user asked to stop."""
+    done = _solve_signalled_as_the_tables_are_built(tiny_case_dir, tmp_path / "run", "--duals")
+    assert done.returncode == EXIT_INTERRUPTED, done.stderr
+    assert json.loads(done.stdout)["status"] == "interrupted"
+    assert not [p for p in tmp_path.iterdir() if p.name == "run" or p.name.startswith(".")]
+
+
+def test_presses_count_on_from_the_solve_into_the_keeping_of_its_plan(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One press stopped HiGHS; the next, as the plan is kept, is the second of five, not a first."""
+    from planner import entry
+
+    monkeypatch.setattr(entry, "_finished", False)  # commands run in this process have finished
+    entry.new_stretch()
+    assert entry.press() == 1
+    with entry.keeping_the_plan_found():
+        with pytest.raises(KeyboardInterrupt):  # no final plan yet: e.g. between plan-on-mean's solves
+            entry._interrupt(signal.SIGINT, None)
+        entry.plan_found()
+        entry._interrupt(signal.SIGTERM, None)
+        assert entry.stopped_with_a_plan_in_hand()
+    assert not entry.stopped_with_a_plan_in_hand()
+    said = "SIGTERM: the plan is being written (3 more to quit at once, writing nothing)\n"
+    assert capsys.readouterr().err == said
+    entry.plan_found()  # outside a `solve`'s keeping (compare, sweep, bench): nothing is kept
+    with pytest.raises(KeyboardInterrupt):
+        entry._interrupt(signal.SIGINT, None)
+
+
+IGNORED_ONCE_FINISHED = """
+import os, signal
+import planner.entry
+
+signal.signal(signal.SIGINT, planner.entry._interrupt)
+signal.signal(signal.SIGTERM, signal.default_int_handler)  # not planner's: left alone
+planner.entry.command_finished()
+print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+print(signal.getsignal(signal.SIGTERM) == signal.default_int_handler)
+os.kill(os.getpid(), signal.SIGINT)
+"""
+
+
+def test_once_finished_the_stop_signals_are_ignored_by_the_system() -> None:
+    """Ignored by a Python handler only, a press landing as the interpreter shut down (which puts
+    the default action back for Python's handlers) ended a complete run by SIGINT (exit -2)."""
+    command = [sys.executable, "-c", IGNORED_ONCE_FINISHED]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
