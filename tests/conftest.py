@@ -9,7 +9,8 @@ divisible grid contract. It solves in a fraction of a second.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import signal
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -114,3 +115,14 @@ def exact_config() -> Callable[..., ModelConfig]:
         )
 
     return make
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Python's own Ctrl-C handler in this process for the in-process tests: a test run started in
+    the background from a non-interactive shell inherits "ignore SIGINT", and the signal would
+    vanish (tests then wait for their solves to end, or find SIG_IGN where they expect Python's
+    handler)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -64,6 +64,7 @@ def lp_highs(tmp_path: Path) -> highspy.Highs:
     return highs
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_as_the_solve_starts_stops_it_and_waits_for_highs(
     lp_highs: highspy.Highs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -106,6 +107,7 @@ def _ctrl_c_5_times_as_each_solve_starts(monkeypatch: pytest.MonkeyPatch) -> lis
     return threads
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_the_fifth_ctrl_c_quits_at_once_with_exit_130(
     lp_highs: highspy.Highs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -92,14 +91,7 @@ class Solve:
         return code, "".join(rest), stderr
 
 
-@pytest.fixture(autouse=True)
-def ctrl_c_raises() -> Iterator[None]:
-    """Python's own Ctrl-C handler in this process for the in-process tests: a test run started in
-    the background from a non-interactive shell inherits "ignore SIGINT", and the signal would
-    vanish (four tests then wait for their solves to end and fail)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
+pytestmark = pytest.mark.usefixtures("ctrl_c_raises")
 
 
 @pytest.fixture(scope="module")

@@ -306,6 +306,7 @@ def test_a_mip_gets_the_automatic_warm_start_from_its_size(
     assert warmed.outcome.mip_gap <= gap + 1e-9
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_as_a_re_solve_ends_stops_the_warm_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
