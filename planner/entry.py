@@ -51,7 +51,8 @@ _finished = False
 
 
 def command_finished() -> None:
-    """The command has written and said all it will: from now on Ctrl-C and SIGTERM are ignored.
+    """The command's run folder is going into place (or the command has ended): from now on
+    Ctrl-C and SIGTERM are ignored, while the rename completes and the report prints.
     Ignored by the system, not by a Python handler: Python puts the default action back for its
     own handlers as it shuts down, and a press landing then turned a complete run into a death by
     signal (exit -2)."""

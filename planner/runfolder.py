@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
-from planner.entry import on_force_quit
+from planner.entry import command_finished, on_force_quit
 from planner.errors import InputError, Problem, WriteError
 from planner.json_text import json_text
 
@@ -167,9 +167,13 @@ class RunFolder:
     def commit(self) -> Path:
         """Move the finished folder into place."""
         replaced = None
+        if self.final.exists() and not self.overwrite:
+            raise InputError([_problem(self.final, _NOT_THERE_YET)])
+        # From here the run goes into place: a stop signal has nothing left to save, must not
+        # leave a replaced run moved aside, and landing as the report prints no longer ends a
+        # written run with exit 130.
+        command_finished()
         if self.final.exists():
-            if not self.overwrite:
-                raise InputError([_problem(self.final, _NOT_THERE_YET)])
             # Moved aside, not deleted, until the new run is in place: a crash here loses nothing.
             replaced = self.final.parent / f".{self.final.name}.replaced-{os.getpid()}"
             os.replace(self.final, replaced)

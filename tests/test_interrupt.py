@@ -445,3 +445,36 @@ def test_once_finished_the_stop_signals_are_ignored_by_the_system() -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
+
+
+CTRL_C_AS_THE_REPORT_PRINTS = """
+import os, signal, sys
+import planner.entry, planner.report, planner.compare_report
+
+def signalled_then_printed(real):
+    def printed(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+    return printed
+
+planner.report.render_plan = signalled_then_printed(planner.report.render_plan)
+planner.compare_report.render_comparison = signalled_then_printed(planner.compare_report.render_comparison)
+sys.argv = ["planner", *sys.argv[1:]]
+planner.entry.run()
+"""
+
+
+@pytest.mark.parametrize("command", ["solve", "compare"])
+def test_ctrl_c_as_the_report_prints_after_the_run_is_written_changes_nothing(
+    command: str, tiny_case_dir: Path, tmp_path: Path
+) -> None:
+    """Once the run folder goes into place nothing is left to save: presses as the report prints
+    used to end a written run with exit 130 ("Interrupted after the run was written")."""
+    out = tmp_path / "run"
+    argv = [sys.executable, "-c", CTRL_C_AS_THE_REPORT_PRINTS, command, tiny_case_dir, "--out", out]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Interrupted" not in done.stderr
+    assert "Run folder" in done.stdout or "run folder" in done.stdout.lower()
+    assert (out / "summary.json").is_file()
