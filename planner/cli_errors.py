@@ -58,6 +58,7 @@ def handle_errors(command: Callable) -> Callable:
             with json_on_quit if as_json else contextlib.nullcontext():
                 return command(*args, **kwargs)
         except InputError as exc:
+            command_finished()  # ending: a press now must not cut the message or the JSON short
             err.print(f"[bold red]{len(exc.problems)} problem(s) in the input:[/]", highlight=False)
             for problem in exc.problems:
                 err.print(f"  - {problem}", highlight=False, markup=False)
@@ -93,7 +94,10 @@ def _end(
     err: Console, as_json: bool, status: str, message: str, exit_code: int, heading: str | None = None
 ) -> NoReturn:
     """Say why the command ends (under a red heading, else in red), and under ``--json`` print
-    its one object on stdout as well; then exit with ``exit_code``."""
+    its one object on stdout as well; then exit with ``exit_code``. A stop signal from here on is
+    ignored: a second press as the first one's message printed ended in click's "Aborted!" (exit 1)
+    without the promised JSON object."""
+    command_finished()
     if heading:
         err.print(f"[bold red]{heading}[/]", highlight=False)
     err.print(message, style=None if heading else "bold red", highlight=False, markup=False)

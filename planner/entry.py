@@ -166,6 +166,10 @@ def run() -> None:
     try:
         from planner.cli import run as run_cli
     except KeyboardInterrupt:
+        command_finished()
         sys.stderr.write(INTERRUPTED + "\n")
         sys.exit(EXIT_INTERRUPTED)
-    run_cli()
+    try:
+        run_cli()
+    finally:  # every command, also one that ends early (validate, schema, a usage error)
+        command_finished()

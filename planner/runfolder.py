@@ -138,6 +138,8 @@ class RunFolder:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None:  # the command is ending: a second press must not stop the clean-up
+            command_finished()
         self._quit_hooks.close()
         self._discard()
         self._marker.close()

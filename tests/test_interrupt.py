@@ -478,3 +478,71 @@ def test_ctrl_c_as_the_report_prints_after_the_run_is_written_changes_nothing(
     assert "Interrupted" not in done.stderr
     assert "Run folder" in done.stdout or "run folder" in done.stdout.lower()
     assert (out / "summary.json").is_file()
+
+
+SECOND_PRESS_AS_THE_FIRST_IS_ANSWERED = """
+import os, signal, sys
+import planner.cli, planner.cli_errors, planner.entry
+
+real_load = planner.cli.load_case
+real_json_text = planner.cli_errors.json_text
+
+def interrupted_load(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)  # before any plan: the run stops
+    return real_load(*args, **kwargs)
+
+def pressed_again_then_json_text(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)  # as the first press is being answered
+    return real_json_text(*args, **kwargs)
+
+planner.cli.load_case = interrupted_load
+planner.cli_errors.json_text = pressed_again_then_json_text
+sys.argv = ["planner", *sys.argv[1:]]
+planner.entry.run()
+"""
+
+
+def test_a_second_press_as_the_first_is_answered_still_ends_with_130_and_one_json_object(
+    tiny_case_dir: Path, tmp_path: Path
+) -> None:
+    """The second press used to escape the answer to the first: click printed "Aborted!" and the
+    command exited 1 without its JSON object."""
+    out = tmp_path / "run"
+    argv = [sys.executable, "-c", SECOND_PRESS_AS_THE_FIRST_IS_ANSWERED, "solve", tiny_case_dir, "--json"]
+    done = subprocess.run([*argv, "--out", out], capture_output=True, text=True, timeout=120)
+    assert done.returncode == EXIT_INTERRUPTED, done.stderr
+    assert json.loads(done.stdout)["status"] == "interrupted"
+    assert "Aborted" not in done.stderr and "Traceback" not in done.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name == "run" or p.name.startswith(".")]
+
+
+SECOND_PRESS_AS_THE_STAGED_FOLDER_IS_REMOVED = """
+import os, signal, sys
+import planner.entry, planner.plan, planner.runfolder
+
+def interrupted_solve(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)  # as the model is built: no plan, the run stops
+    raise AssertionError("the press did not stop the run")
+
+real_discard = planner.runfolder.RunFolder._discard
+
+def pressed_again_then_discarded(self):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real_discard(self)
+
+planner.plan.solve_case = interrupted_solve
+planner.runfolder.RunFolder._discard = pressed_again_then_discarded
+sys.argv = ["planner", *sys.argv[1:]]
+planner.entry.run()
+"""
+
+
+def test_a_second_press_as_the_staged_folder_is_removed_leaves_nothing_behind(
+    tiny_case_dir: Path, tmp_path: Path
+) -> None:
+    """A second press landing in the clean-up of the first stopped the clean-up: the hidden
+    ``.run.partial`` folder was left behind."""
+    argv = [sys.executable, "-c", SECOND_PRESS_AS_THE_STAGED_FOLDER_IS_REMOVED, "solve", tiny_case_dir]
+    done = subprocess.run([*argv, "--out", tmp_path / "run"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == EXIT_INTERRUPTED, done.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name == "run" or p.name.startswith(".")]
