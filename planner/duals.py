@@ -25,7 +25,7 @@ from planner.formulation.buildings import built_mw
 from planner.formulation.model import build_model, drop_rows_met_by_fixed_decisions
 from planner.formulation.power import firm_mw
 from planner.markup import literal
-from planner.plan import PlanResult, numbers_named_in_inputs
+from planner.plan import PlanResult, numbers_named_in_inputs, stop_if_interrupted
 from planner.runfolder import RunFolder
 from planner.solve import solve_model
 
@@ -116,6 +116,7 @@ def _duals_with_integers_fixed(result: PlanResult) -> dict[str, dict[tuple, floa
     drop_rows_met_by_fixed_decisions(m)
     with numbers_named_in_inputs(dense):  # fixed integers move into right-hand sides: checked like the MIP
         outcome = solve_model(m, result.config.solver, with_duals=True)
+    stop_if_interrupted(outcome)  # a press before or during it stops the run (exit 130), as documented
     if outcome.status != "optimal":
         raise ModelError(
             f"The LP with integer decisions fixed did not solve to optimality: {outcome.status}."

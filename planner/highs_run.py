@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import highspy
 
-from planner.entry import count_a_press, new_stretch, press, stop_signals
+from planner.entry import count_a_press, new_stretch, press, stop_signals, stopped_with_a_plan_in_hand
 from planner.errors import ModelError
 from planner.solve_stop import solving, task_stop_requested
 
@@ -137,7 +137,10 @@ def signals_stop_solves() -> Iterator[None]:
         # At the fifth press no clean-up can wait for HiGHS.
         count_a_press(presses, signum, "stopping HiGHS; the best plan found so far is kept")
 
-    new_stretch()
+    if stopped_with_a_plan_in_hand():  # a press since the plan was found (before --duals' solve)
+        session.received = 1  # stops this solve before HiGHS starts; the count goes on
+    else:
+        new_stretch()
 
     previous = {number: signal.signal(number, cancel) for number in stop_signals()}
     _session = session

@@ -167,8 +167,8 @@ def solve_model(
             answer = _answer_of_warm_start(warm, settings, log)
         else:
             answer = _run_highs(highs, lp, settings, log, warm, progress, integer_columns, solve_started)
-    if on_plan is not None and answer.values is not None:
-        on_plan()
+        if on_plan is not None and answer.values is not None:
+            on_plan()  # still inside: no moment where a press could throw the plan away
     outcome = SolveOutcome(
         status=answer.status,
         has_solution=answer.values is not None,

@@ -546,3 +546,40 @@ def test_a_second_press_as_the_staged_folder_is_removed_leaves_nothing_behind(
     done = subprocess.run([*argv, "--out", tmp_path / "run"], capture_output=True, text=True, timeout=120)
     assert done.returncode == EXIT_INTERRUPTED, done.stderr
     assert not [p for p in tmp_path.iterdir() if p.name == "run" or p.name.startswith(".")]
+
+
+PRESS_IN_THE_DUALS = """
+import os, signal, sys
+import planner.duals, planner.entry
+
+where = sys.argv.pop(1)
+real_drop = planner.duals.drop_rows_met_by_fixed_decisions
+real_solve = planner.duals.solve_model
+
+def pressed_as_built(model):
+    os.kill(os.getpid(), signal.SIGINT)
+    return real_drop(model)
+
+def pressed_as_solved(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real_solve(*args, **kwargs)
+
+if where == "build":
+    planner.duals.drop_rows_met_by_fixed_decisions = pressed_as_built
+else:
+    planner.duals.solve_model = pressed_as_solved
+sys.argv = ["planner", *sys.argv[1:]]
+planner.entry.run()
+"""
+
+
+@pytest.mark.parametrize("where", ["build", "solve"])
+def test_a_press_in_the_duals_stops_the_run(where: str, tiny_case_dir: Path, tmp_path: Path) -> None:
+    """A press as the duals' model was built, or as their solve was called, was counted, then
+    forgotten as that solve began (the run went on to exit 0). Both stop the run as the README
+    says for a press during that solve: exit 130, nothing written."""
+    argv = [sys.executable, "-c", PRESS_IN_THE_DUALS, where, "solve", tiny_case_dir, "--duals", "--json"]
+    done = subprocess.run([*argv, "--out", tmp_path / "run"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == EXIT_INTERRUPTED, done.stderr
+    assert json.loads(done.stdout)["status"] == "interrupted"
+    assert not [p for p in tmp_path.iterdir() if p.name == "run" or p.name.startswith(".")]
