@@ -82,7 +82,10 @@ def _over_scenarios(values: pd.Series, probability: dict[str, float], alpha: flo
     p = np.array([probability[w] for w in values.index])
     x = values.to_numpy(dtype=float)
     worst = float(x.max())
-    at_worst = [str(w) for w, v in zip(values.index, x, strict=True) if _ties(v, worst)]
+    # A NaN figure ties nothing: name the scenario holding it, as the worst value is NaN too.
+    at_worst = [str(w) for w, v in zip(values.index, x, strict=True) if _ties(v, worst)] or [
+        str(values.index[int(x.argmax())])
+    ]
     return {
         "expected": float(np.dot(p, x)),
         "worst": worst,

@@ -51,3 +51,8 @@ def test_the_console_prints_every_tied_scenario_once() -> None:
     assert "b+c" in cost_row
     idle_row = next(line for line in printed.splitlines() if line.startswith("│ idle_chips_peak"))
     assert " all " in idle_row
+
+
+def test_a_nan_figure_is_named_not_an_error() -> None:
+    risk = _risk(cost=[1.0, float("nan"), 2.0], idle=[0.0, 0.0, 0.0])
+    assert risk.loc["cost_musd", ["worst_scenario", "scenarios_at_worst"]].tolist() == ["b", "b"]
