@@ -216,8 +216,9 @@ def numbers_named_in_inputs(pm: PlanningModel) -> Iterator[None]:
 
 def stop_if_interrupted(outcome: SolveOutcome) -> None:
     """Ctrl-C (or kill) stopped this solve: stop what asked for it too, by re-raising the
-    interrupt that HiGHS absorbed (one Ctrl-C must not merely hand over to the next solve)."""
-    if outcome.status == "interrupted":
+    interrupt that HiGHS absorbed (one Ctrl-C must not merely hand over to the next solve). Also
+    when HiGHS ended optimal as the press came: the press asked for a stop all the same."""
+    if outcome.status == "interrupted" or outcome.stop_requested:
         raise KeyboardInterrupt
 
 

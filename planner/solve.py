@@ -100,6 +100,9 @@ class SolveOutcome:
     """Constraint name -> index -> dual value (LPs only), in objective units per row unit."""
     warm_start: dict | None = None
     """LP-and-fix figures (LP bound, first plan, fractional columns, seconds) when it ran."""
+    stop_requested: bool = False
+    """A stop signal (or a Dask stop) came during the solve, also when HiGHS ended anyway: what
+    runs several solves must stop too, not start the next."""
 
     @property
     def is_within_mip_gap(self) -> bool:
@@ -169,6 +172,7 @@ def solve_model(
             answer = _run_highs(highs, lp, settings, log, warm, progress, integer_columns, solve_started)
         if on_plan is not None and answer.values is not None:
             on_plan()  # still inside: no moment where a press could throw the plan away
+        stopped = stop_requested()
     outcome = SolveOutcome(
         status=answer.status,
         has_solution=answer.values is not None,
@@ -183,6 +187,7 @@ def solve_model(
         integer_columns=integer_columns,
         rescaled=compiled.rescaled,
         warm_start=_warm_start_summary(warm),
+        stop_requested=stopped,
     )
     _load_answer(compiled, answer, outcome, with_duals)
     return outcome

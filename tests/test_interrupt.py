@@ -583,3 +583,27 @@ def test_a_press_in_the_duals_stops_the_run(where: str, tiny_case_dir: Path, tmp
     assert done.returncode == EXIT_INTERRUPTED, done.stderr
     assert json.loads(done.stdout)["status"] == "interrupted"
     assert not [p for p in tmp_path.iterdir() if p.name == "run" or p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("model", ["phased", "plan-on-mean"])
+def test_a_press_as_highs_ends_optimal_still_stops_what_runs_several_solves(
+    model: str, tiny_case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HiGHS ended optimal as the press came, so it never saw the cancel: the press was lost, and a
+    sweep or comparison in this process (``--workers 1``), or plan-on-mean's second solve, went on.
+    The solve says a stop was asked; what runs several solves stops."""
+    import highspy
+
+    from planner.plan import solve_case, unless_interrupted
+
+    real_join = highspy.Highs.joinSolve
+
+    def join_then_ctrl_c(self: highspy.Highs) -> highspy.HighsStatus:
+        status = real_join(self)
+        signal.raise_signal(signal.SIGINT)  # to this (main) thread, after HiGHS has returned
+        return status
+
+    monkeypatch.setattr(highspy.Highs, "joinSolve", join_then_ctrl_c)
+    case, _ = load_case(tiny_case_dir)
+    with pytest.raises(KeyboardInterrupt):
+        unless_interrupted(solve_case(case, load_model_config(model)))
