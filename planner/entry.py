@@ -168,6 +168,10 @@ def run() -> None:
     except KeyboardInterrupt:
         command_finished()
         sys.stderr.write(INTERRUPTED + "\n")
+        if "--json" in sys.argv[1:]:  # the promised one object, before click could parse the flag
+            import json
+
+            sys.stdout.write(json.dumps({"status": "interrupted", "message": INTERRUPTED}) + "\n")
         sys.exit(EXIT_INTERRUPTED)
     try:
         run_cli()

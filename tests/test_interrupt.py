@@ -270,9 +270,13 @@ class _InterruptedImport:
             raise KeyboardInterrupt
 
 
+@pytest.mark.parametrize("as_json", [False, True])
 def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    as_json: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """With ``--json`` the one JSON object is printed too (it was missing: nothing had read the
+    flag yet)."""
+    monkeypatch.setattr(sys, "argv", ["planner", "validate", "somewhere", *(["--json"] if as_json else [])])
     monkeypatch.delitem(sys.modules, "planner.cli", raising=False)
     monkeypatch.setattr(sys, "meta_path", [_InterruptedImport(), *sys.meta_path])
     handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
@@ -283,7 +287,12 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(
         for number, handler in handlers.items():
             signal.signal(number, handler)
     assert stopped.value.code == EXIT_INTERRUPTED
-    assert capsys.readouterr().err == INTERRUPTED + "\n"
+    said = capsys.readouterr()
+    assert said.err == INTERRUPTED + "\n"
+    if as_json:
+        assert json.loads(said.out) == {"status": "interrupted", "message": INTERRUPTED}
+    else:
+        assert said.out == ""
 
 
 LATE_CTRL_C = """
