@@ -84,6 +84,11 @@ def new_stretch() -> None:
     _presses = 0
 
 
+def presses() -> int:
+    """Stop signals of this stretch so far."""
+    return _presses
+
+
 def press() -> int:
     """One more stop signal in this stretch; the count so far."""
     global _presses
@@ -169,9 +174,9 @@ def run() -> None:
         command_finished()
         sys.stderr.write(INTERRUPTED + "\n")
         if "--json" in sys.argv[1:]:  # the promised one object, before click could parse the flag
-            import json
+            from planner.json_text import json_text  # light: json and math only
 
-            sys.stdout.write(json.dumps({"status": "interrupted", "message": INTERRUPTED}) + "\n")
+            sys.stdout.write(json_text({"status": "interrupted", "message": INTERRUPTED}) + "\n")
         sys.exit(EXIT_INTERRUPTED)
     try:
         run_cli()

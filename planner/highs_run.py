@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import highspy
 
-from planner.entry import count_a_press, new_stretch, press, stop_signals, stopped_with_a_plan_in_hand
+from planner.entry import (
+    count_a_press,
+    new_stretch,
+    press,
+    presses,
+    stop_signals,
+    stopped_with_a_plan_in_hand,
+)
 from planner.errors import ModelError
 from planner.solve_stop import solving, task_stop_requested
 
@@ -80,9 +87,9 @@ def _in_words(failure: BaseException) -> Exception:
 
 @dataclass
 class _Signals:
-    """Signals received during one solve, and the HiGHS run they must cancel."""
+    """The HiGHS run the stop signals of one solve must cancel (their count is the stretch's,
+    :func:`planner.entry.presses`)."""
 
-    received: int = 0
     running: highspy.Highs | None = None
 
 
@@ -105,7 +112,7 @@ _session: _Signals | None = None
 def stop_requested() -> bool:
     """Ctrl-C or SIGTERM since the current solve began (or, on a Dask worker, a stop request): no
     further HiGHS run of this solve may start, and the warm start must not go on."""
-    return (_session is not None and _session.received > 0) or task_stop_requested()
+    return (_session is not None and presses() > 0) or task_stop_requested()
 
 
 @contextlib.contextmanager
@@ -130,16 +137,15 @@ def signals_stop_solves() -> Iterator[None]:
     session = _Signals()
 
     def cancel(signum: int, frame: object) -> None:
-        session.received += 1
-        presses = press()
+        pressed = press()
         if session.running is not None:
             session.running.cancelSolve()
         # At the fifth press no clean-up can wait for HiGHS.
-        count_a_press(presses, signum, "stopping HiGHS; the best plan found so far is kept")
+        count_a_press(pressed, signum, "stopping HiGHS; the best plan found so far is kept")
 
-    if stopped_with_a_plan_in_hand():  # a press since the plan was found (before --duals' solve)
-        session.received = 1  # stops this solve before HiGHS starts; the count goes on
-    else:
+    # A press since the final plan was found (before --duals' solve) is not forgotten: the count
+    # goes on, and stops this solve before HiGHS starts.
+    if not stopped_with_a_plan_in_hand():
         new_stretch()
 
     previous = {number: signal.signal(number, cancel) for number in stop_signals()}
