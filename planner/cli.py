@@ -526,7 +526,8 @@ def bench(
 
     config = bench_config(flags.model(model_name))
     size = BenchSize(sites, chips, periods, quarters, workloads, branching, stages, seed)
-    figures = run_bench(size, config, lambda: flags.run_folder("bench", size.label))
+    with keeping_the_plan_found():  # as in `solve`: a press once HiGHS has returned keeps the plan
+        figures = run_bench(size, config, lambda: flags.run_folder("bench", size.label))
     if flags.as_json:
         click.echo(json_text(figures))
         return

@@ -110,7 +110,7 @@ def count_a_press(presses: int, signum: int, going_on: str) -> None:
 
 @contextmanager
 def keeping_the_plan_found() -> Iterator[None]:
-    """In the body (a ``solve`` from its start to its written run folder), once the final solve
+    """In the body (a ``solve`` or ``bench`` from its start to its written run folder), once the final solve
     has a plan (:func:`plan_found`), one Ctrl-C or kill no longer throws it away (exit 130,
     nothing written): the plan's tables are computed and the folder completed, as for a press a
     moment earlier during the solve; the fifth press of the stretch still quits at once."""

@@ -402,6 +402,21 @@ def test_ctrl_c_between_the_solve_and_the_writing_keeps_the_plan(tiny_case_dir: 
     assert "ERROR" not in done.stderr  # no Pyomo line about a value read as the press landed
 
 
+def test_bench_keeps_its_plan_on_a_press_once_highs_has_returned(tmp_path: Path) -> None:
+    """``bench`` kept the plan of a press during the solve (marked ``interrupted``) but threw away
+    that of a press a moment later, as the tables were built: exit 130, nothing written. It keeps
+    it now, as ``solve`` does."""
+    out = tmp_path / "run"
+    size = ["--sites", "1", "--chips", "1", "--periods", "2", "--years", "--branching", "1", "--stages", "0"]
+    command = [sys.executable, "-c", CTRL_C_AS_THE_TABLES_ARE_BUILT, "bench", *size, "--json", "--out", out]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "optimal"
+    assert json.loads((out / "bench.json").read_text())["status"] == "optimal"
+    assert (out / "case" / "sites.csv").is_file()
+    assert "Ctrl-C: the plan is being written (4 more" in done.stderr
+
+
 def test_ctrl_c_before_the_duals_solve_stops_the_run_as_in_it(tiny_case_dir: Path, tmp_path: Path) -> None:
     """``--duals`` solves again after the plan: a press before that solve, like one during it,
     stops the run (exit 130, nothing written) rather than starting a solve the user asked to stop."""
@@ -429,7 +444,7 @@ def test_presses_count_on_from_the_solve_into_the_keeping_of_its_plan(
     assert not entry.stopped_with_a_plan_in_hand()
     said = "SIGTERM: the plan is being written (3 more to quit at once, writing nothing)\n"
     assert capsys.readouterr().err == said
-    entry.plan_found()  # outside a `solve`'s keeping (compare, sweep, bench): nothing is kept
+    entry.plan_found()  # outside the keeping of `solve` and `bench` (compare, sweep): nothing is kept
     with pytest.raises(KeyboardInterrupt):
         entry._interrupt(signal.SIGINT, None)
 
