@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from typing import Any
 
 from planner.case import Case
@@ -77,6 +78,7 @@ def run_parallel(
                 on_done(results[-1])
         return results
     context = multiprocessing.get_context("spawn")
+    _start_resource_tracker_deaf_to_hangups()
     ordered: list[Any] = [None] * len(tasks)
     pool = ProcessPoolExecutor(
         max_workers=min(workers, len(tasks)),
@@ -95,6 +97,22 @@ def run_parallel(
         raise
     pool.shutdown()
     return ordered
+
+
+def _start_resource_tracker_deaf_to_hangups() -> None:
+    """Start multiprocessing's resource tracker (the process that cleans up the pool's semaphores)
+    with SIGHUP blocked, which it keeps: it already ignores Ctrl-C and SIGTERM, but a closed
+    terminal's SIGHUP, sent to the whole process group, killed it; the pool's clean-up then
+    relaunched it, and the new one printed a KeyError traceback for every semaphore it had never
+    seen. The parent only defers a SIGHUP that comes meanwhile, it does not lose it."""
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None:  # Windows: no SIGHUP, and no tracker process
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {hangup})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {hangup})
 
 
 def _end_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:

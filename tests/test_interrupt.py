@@ -202,6 +202,39 @@ def test_workers_of_a_killed_parallel_run_end_with_it() -> None:
     assert alive == []
 
 
+HUNG_UP_POOL = """
+import signal, sys, time
+from planner.parallel import run_parallel
+
+def hang_up(signum, frame):
+    raise KeyboardInterrupt  # as planner's own handler does
+
+signal.signal(signal.SIGHUP, hang_up)
+try:
+    run_parallel([(time.sleep, (120,))] * 2, workers=2)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_a_closed_terminal_ends_a_parallel_run_without_tracebacks() -> None:
+    """A closed terminal sends SIGHUP to every process of the group, multiprocessing's resource
+    tracker included: it died, was relaunched as the pool was cleared, and printed a KeyError
+    traceback per semaphore it had never seen. It is now deaf to SIGHUP, as it is to Ctrl-C."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", HUNG_UP_POOL], stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    parent = psutil.Process(child.pid)
+    deadline = time.monotonic() + WAIT_S
+    while len([c for c in parent.children() if "spawn_main" in " ".join(c.cmdline())]) < 2:
+        assert time.monotonic() < deadline, "the pool never started"
+        time.sleep(0.2)
+    os.killpg(child.pid, signal.SIGHUP)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stderr and "resource_tracker" not in stderr, stderr
+
+
 @pytest.mark.parametrize(
     "task, model", [("compare", "phased"), ("compare", "plan-on-mean"), ("sweep", "phased")]
 )
