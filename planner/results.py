@@ -273,9 +273,7 @@ def _cost_by_scenario(pm: PlanningModel) -> pd.DataFrame:
         row = {comp: sum(node_values[comp, n] for n in path) for comp in NODE_COMPONENTS}
         row.update({comp: pyo.value(m.scenario_cost[comp, w]) for comp in SCENARIO_COMPONENTS})
         rows[w] = row
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    # A variable HiGHS leaves at -1e-14 (within its tolerances) must not show as a negative cost.
-    table = table.mask(table.abs() <= noise_level(table.to_numpy().ravel()), 0.0)
+    table = _without_round_off(pd.DataFrame.from_dict(rows, orient="index"))
     table["total"] = sum(signed(comp) * table[comp] for comp in COST_COMPONENTS)
     probabilities = pd.Series(case.scenario_probability)
     table.loc[expected_row_label(case.scenarios)] = table.mul(probabilities, axis=0).sum()
@@ -434,10 +432,16 @@ def _capex_by_period(pm: PlanningModel) -> pd.DataFrame:
         row = rows.setdefault(period, dict.fromkeys(NODE_CAPEX, 0.0))
         for kind, node_capex in NODE_CAPEX.items():
             row[kind] += node.probability * pyo.value(node_capex(pm.model, pm.case, pm.sets, node.id))
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = _without_round_off(pd.DataFrame.from_dict(rows, orient="index"))
     table["total"] = table.sum(axis=1)
     table.index.name = "period"
     return table
+
+
+def _without_round_off(table: pd.DataFrame) -> pd.DataFrame:
+    """Money figures with round-off read as 0: a variable HiGHS leaves at -1e-14 (within its
+    tolerances) must not show as a negative cost."""
+    return table.mask(table.abs() <= noise_level(table.to_numpy().ravel()), 0.0)
 
 
 def _capacity_by_period(
