@@ -13,6 +13,7 @@ from planner.json_text import finite_or_none
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.output import run_status
+from planner.risk import alpha_text
 from planner.runfolder import RunFolder
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         row = cast("pd.Series", figures.loc[key])  # a label of a unique index: one row
         if unit == MONEY:
             unit, scale = money.label, 1.0 / money.musd_per_unit
-        values = [fmt(row[n] * scale, 3) for n in names]
+        values = [_alpha(row[n]) if key == "cvar_alpha" else fmt(row[n] * scale, 3) for n in names]
         deltas = [_signed(row[n] * scale - row[names[0]] * scale) for n in names[1:]]
         table.add_row(label, unit, *values, *deltas)
     console.print(table)
@@ -188,6 +189,11 @@ def _money_unit(figures: pd.DataFrame) -> MoneyUnit:
     """One unit for the comparison, set by its dearest strategy in its worst scenario."""
     keys = [key for key in ("objective_musd", "worst_scenario_cost_musd") if key in figures.index]
     return money_unit(*[float(v) for key in keys for v in figures.loc[key]])  # type: ignore[arg-type]  # a row
+
+
+def _alpha(value: float) -> str:
+    """An alpha as the model gives it (0.999999999 is not 1.000), "-" for a failed strategy's."""
+    return "-" if math.isnan(value) else alpha_text(value)
 
 
 def _signed(value: float) -> str:

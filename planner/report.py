@@ -14,6 +14,7 @@ from planner.formulation.objective import COST_COMPONENTS
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.plan import PlanResult
+from planner.risk import alpha_text
 
 COST_LABELS = {
     "buildings_capex": "Buildings capex",
@@ -106,7 +107,7 @@ def _cost_table(cost: pd.DataFrame, result: PlanResult, money: MoneyUnit, width:
     if not math.isnan(result.cvar_musd):
         objective = (
             f"objective = expected {money(result.expected_cost_musd)} + "
-            f"{result.config.cvar.weight:g} x CVaR{result.config.cvar.alpha:g} "
+            f"{result.config.cvar.weight:g} x CVaR{alpha_text(result.config.cvar.alpha)} "
             f"{money(result.cvar_musd)} {money.label}"
         )
         table.caption = objective if table.caption is None else f"{objective}; {table.caption}"

@@ -35,6 +35,12 @@ PERIOD_METRICS = (
 period by period."""
 
 
+def alpha_text(alpha: float) -> str:
+    """CVaR's alpha as the model gives it, for column names and labels: ``0.9``, ``0.999999999``
+    (``:g``'s six digits made that ``1``, an alpha the model refuses), float noise trimmed."""
+    return f"{alpha:.15g}"
+
+
 def cvar(values: np.ndarray, probabilities: np.ndarray, alpha: float) -> float:
     """``CVaR_alpha``: the mean of the worst ``1 - alpha`` share of a discrete distribution
     (Rockafellar-Uryasev: ``min_eta eta + E[max(0, x - eta)] / (1 - alpha)``, eta at a support point)."""
@@ -91,7 +97,7 @@ def _over_scenarios(values: pd.Series, probability: dict[str, float], alpha: flo
         "worst": worst,
         "worst_scenario": at_worst[0],
         "scenarios_at_worst": "all" if len(at_worst) == len(x) > 1 else "+".join(at_worst),
-        f"cvar_{alpha:g}": cvar(x, p, alpha),
+        f"cvar_{alpha_text(alpha)}": cvar(x, p, alpha),
     }
 
 

@@ -6,6 +6,7 @@ Hand figures: three scenarios a, b, c with probabilities 0.2, 0.3, 0.5.
 from __future__ import annotations
 
 import io
+import json
 
 import pandas as pd
 from pytest import approx
@@ -18,11 +19,11 @@ from planner.risk import STRANDED_METRICS, risk_table
 PROBABILITY = {"a": 0.2, "b": 0.3, "c": 0.5}
 
 
-def _risk(cost: list[float], idle: list[float]) -> pd.DataFrame:
+def _risk(cost: list[float], idle: list[float], alpha: float = 0.5) -> pd.DataFrame:
     by_scenario = pd.DataFrame({"cost_musd": cost}, index=list(PROBABILITY))
     for metric in STRANDED_METRICS:
         by_scenario[metric] = idle
-    return risk_table(by_scenario, PROBABILITY, alpha=0.5)
+    return risk_table(by_scenario, PROBABILITY, alpha=alpha)
 
 
 def test_a_tie_for_the_worst_names_every_scenario_there() -> None:
@@ -56,3 +57,20 @@ def test_the_console_prints_every_tied_scenario_once() -> None:
 def test_a_nan_figure_is_named_not_an_error() -> None:
     risk = _risk(cost=[1.0, float("nan"), 2.0], idle=[0.0, 0.0, 0.0])
     assert risk.loc["cost_musd", ["worst_scenario", "scenarios_at_worst"]].tolist() == ["b", "b"]
+
+
+def test_an_alpha_near_one_is_named_as_given_not_rounded_to_one(cli, tiny_case_dir, tmp_path) -> None:
+    """``:g`` kept six digits: alpha 0.999999999 was labelled ``cvar_1`` in risk.csv and summary.json,
+    ``CVaR1`` on the console and 1.000 in compare, an alpha the model refuses."""
+    model = tmp_path / "near-one.toml"
+    model.write_text('name = "near-one"\npolicy = "phased"\n[cvar]\nalpha = 0.999999999\nweight = 1\n')
+    solved = cli("solve", tiny_case_dir, "--model", model, "--out", tmp_path / "run")
+    assert "x CVaR0.999999999 " in solved.stdout
+    assert "cvar_0.999999999" in (tmp_path / "run" / "risk.csv").read_text().splitlines()[0].split(",")
+    compared = cli("compare", tiny_case_dir, "--model", model, "--json", "--out", tmp_path / "compare")
+    assert json.loads(compared.stdout)["strategies"]["near-one"]["cvar_alpha"] == 0.999999999
+    console = cli("compare", tiny_case_dir, "--model", model, "--out", tmp_path / "compare2")
+    alpha_row = next(line for line in console.stdout.splitlines() if "CVaR alpha" in line)
+    assert "0.999999999" in alpha_row
+    assert _risk([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], alpha=0.9).columns[-1] == "cvar_0.9"  # as before
+    assert _risk([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], alpha=0.1 + 0.2).columns[-1] == "cvar_0.3"
