@@ -21,6 +21,10 @@ FEWEST_PLAUSIBLE_HOURS = 1000
 TINY_PLAN_AMOUNT = 1e-3
 """Chips or IT MW below which a plan's amounts come within 1,000 times HiGHS's feasibility
 tolerance (1e-6): see :meth:`_Checks._amounts_below_tolerance`."""
+SMALLEST_DISCOUNT = 1e-6
+"""A period weighed below this by discounting: its costs come within HiGHS's absolute tolerances
+(1e-6 on rows, 1e-9 on reduced costs) of nothing. A 30-year horizon at 15% weighs its last year
+at 0.017; 1e-6 takes 50% over 34 years, or 10% over 145."""
 ROUND_OFF = 1e-9
 """Relative difference below which two demand cells read as the same number typed two ways."""
 FULLY_BUILT_ROOM = 1e-9
@@ -61,6 +65,7 @@ class _Checks:
             self._period_order,
             self._branches_by_round_off,
             self._parameters,
+            self._discounted_to_nothing,
             self._amounts_below_tolerance,
         ]
         for check in checks:
@@ -275,6 +280,23 @@ class _Checks:
                 f"{PARAMETERS}: hours_per_year {p.hours_per_year:g} is under {FEWEST_PLAUSIBLE_HOURS:,} "
                 "hours: hours per day, week or month? (a year has 8760)"
             )
+
+    def _discounted_to_nothing(self, case: Case) -> None:
+        """Periods so far off at the case's rate that their costs weigh almost nothing: HiGHS may
+        leave their demand unmet or their chips unbought at no visible cost, and their shadow
+        prices, read per undiscounted unit, are its round-off magnified."""
+        rate, start = case.parameters.discount_rate, 0.0
+        for period, years in case.period_years.items():
+            weight = (1 + rate) ** -start
+            if weight < SMALLEST_DISCOUNT:
+                self.warnings.append(
+                    f"{PARAMETERS}: discount_rate {rate:g} weighs period '{period}' (from year {start:g}) "
+                    f"and the later ones at {weight:.2g} or less of the first, below {SMALLEST_DISCOUNT:g}: "
+                    "their costs come within HiGHS's tolerances of nothing, so the plan there may be "
+                    "arbitrary (demand left unmet, say) and their shadow prices noise"
+                )
+                return
+            start += years
 
     def _amounts_below_tolerance(self, case: Case) -> None:
         """Chips so fast for their power that serving a workload's largest demand takes a tiny

@@ -1189,6 +1189,25 @@ def test_suspicious_magnitudes_are_warnings_past_their_edges(tmp_path: Path) -> 
     ]
 
 
+def test_periods_discounted_to_within_the_solver_tolerances_are_named(tmp_path: Path) -> None:
+    """Three 50-year periods at 50%: p2 weighs 1.5^-50 = 1.6e-9 of p1, p3 2.5e-18; HiGHS left all
+    of p3's demand unmet at no visible cost, and --duals printed 1e8 $M per MW-year. At 10% p3
+    still weighs 1.1^-100 = 7.3e-5: nothing to say."""
+    def warned(rate: str) -> list[str]:
+        files = {
+            "periods.csv": "period,years\nq1,50\nq2,50\nq3,50\n",
+            "parameters.csv": VALID["parameters.csv"].replace("0.08", rate),
+        }
+        return [w for w in load_case(write_case(tmp_path / rate, files))[1] if "discount_rate" in w]
+
+    assert warned("0.5") == [
+        "parameters.csv: discount_rate 0.5 weighs period 'q2' (from year 50) and the later ones at 1.6e-09 "
+        "or less of the first, below 1e-06: their costs come within HiGHS's tolerances of nothing, so the "
+        "plan there may be arbitrary (demand left unmet, say) and their shadow prices noise"
+    ]
+    assert warned("0.1") == []
+
+
 def test_a_site_whose_lead_reaches_the_horizon_end_is_named_with_its_period(tmp_path: Path) -> None:
     sites = (
         "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,lead_periods,earliest_period\n"
