@@ -26,6 +26,7 @@ from planner.formulation.model import build_model, drop_rows_met_by_fixed_decisi
 from planner.formulation.power import firm_mw
 from planner.markup import literal
 from planner.plan import PlanResult, numbers_named_in_inputs, stop_if_interrupted
+from planner.report import empty_table
 from planner.runfolder import RunFolder
 from planner.solve import solve_model
 
@@ -132,13 +133,11 @@ def write_duals(folder: RunFolder, tables: dict[str, pd.DataFrame]) -> None:
 def render_duals(tables: dict[str, pd.DataFrame], console: Console) -> None:
     """A short on-screen summary: demand marginals, and the sites where capacity binds most."""
     demand = tables["demand_marginal"]
-    table = Table(
-        title="Shadow prices: $M per extra EFLOPS-year of demand (expected, period money)",
-        title_justify="left",
-    )
+    title = "Shadow prices: $M per extra EFLOPS-year of demand (expected, period money)"
     if demand.empty:
-        table.add_column("(none)")
+        table = empty_table(title)
     else:
+        table = Table(title=title, title_justify="left")
         pivot = demand.pivot_table(
             index="workload", columns="period", values="expected_musd_per_eflops_year", sort=False
         )

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -116,7 +117,7 @@ def _cost_table(cost: pd.DataFrame, result: PlanResult, money: MoneyUnit, width:
 
 def _frame_table(title: str, frame: pd.DataFrame, limit: int = 60) -> Table:
     if frame.empty:
-        return _empty_table(title, "(none)")
+        return empty_table(title)
     table = Table(title=title, title_justify="left")
     for column in frame.columns:
         table.add_column(literal(column), justify="right" if frame[column].dtype.kind in "fi" else "left")
@@ -131,7 +132,7 @@ def _chip_mix(chips: pd.DataFrame, result: PlanResult, width: int) -> Table:
     """Chips bought per chip type and period, expected over the scenario tree (thousands)."""
     title = "Chip mix: chips bought, expected over scenarios (thousands)"
     if chips.empty:
-        return _empty_table(title, "(none)")
+        return empty_table(title)
     weighted = chips.assign(expected=chips["bought"] * chips["probability"])
     pivot = weighted.pivot_table(
         index="chip", columns="period", values="expected", aggfunc="sum", fill_value=0.0
@@ -145,7 +146,7 @@ def _chip_mix(chips: pd.DataFrame, result: PlanResult, width: int) -> Table:
 def _unmet_table(unmet: pd.DataFrame, width: int) -> Table:
     title = "Unmet demand (EFLOPS)"
     if unmet.empty:
-        return _empty_table(title, "none: all demand is served in every scenario")
+        return empty_table(title, "none: all demand is served in every scenario")
     pivot = unmet.pivot_table(
         index=["scenario", "workload"], columns="period", values="eflops", aggfunc="sum", fill_value=0.0
     )
@@ -154,8 +155,10 @@ def _unmet_table(unmet: pd.DataFrame, width: int) -> Table:
     return matrix_table(title, matrix, width, "unmet.csv")
 
 
-def _empty_table(title: str, text: str) -> Table:
-    table = Table(title=title, title_justify="left")
+def empty_table(title: str, text: str = "(none)") -> Table:
+    """A table with nothing to show, as wide as its title: rich wraps a title to the table's
+    width, which ``(none)`` alone made a column of ten-letter lines."""
+    table = Table(title=title, title_justify="left", min_width=cell_len(title))
     table.add_column(text)
     return table
 

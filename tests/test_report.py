@@ -122,3 +122,16 @@ def test_salvage_shows_as_a_credit_but_never_as_minus_zero(shown: str, credit: s
     from planner.report import _credit
 
     assert _credit(shown) == credit
+
+
+def test_a_table_with_nothing_to_show_keeps_its_title_on_one_line() -> None:
+    """rich wraps a title to its table's width: "(none)" alone printed "Chip mix: chips bought, ..."
+    as a column of ten-letter lines."""
+    from planner.report import empty_table
+
+    title = "Chip mix: chips bought, expected over scenarios (thousands)"
+    console = Console(file=io.StringIO(), width=120, color_system=None)
+    console.print(empty_table(title))
+    lines = console.file.getvalue().splitlines()
+    assert lines[0].strip() == title
+    assert "(none)" in lines[2]
