@@ -250,9 +250,20 @@ def _stranded_table(stranded: pd.DataFrame, money: MoneyUnit) -> Table:
     return table
 
 
+def _risk_cell(metric: str, value: float, money: MoneyUnit) -> str:
+    """A figure of ``risk.csv`` as printed: money in the run's unit, a share in % as in the
+    stranded table above it (the CSV keeps the fraction)."""
+    if "_musd" in metric:
+        return money(value)
+    if "_share" in metric:
+        return "-" if math.isnan(value) else f"{100 * value:.1f}%"
+    return fmt(value, 3)
+
+
 def _risk_table(risk: pd.DataFrame, money: MoneyUnit) -> Table:
-    """``risk.csv`` as printed: money in the run's one unit (``cost $B`` for ``cost_musd``); of the
-    worst value's scenarios, every one tied there (``scenarios_at_worst``), not only the first."""
+    """``risk.csv`` as printed: money in the run's one unit (``cost $B`` for ``cost_musd``), shares
+    in %; of the worst value's scenarios, every one tied there (``scenarios_at_worst``), not only
+    the first."""
     risk = risk.drop(columns="worst_scenario")
     table = Table(title="Risk over scenarios", title_justify="left")
     table.add_column("figure")
@@ -261,8 +272,6 @@ def _risk_table(risk: pd.DataFrame, money: MoneyUnit) -> Table:
     for metric, row in risk.iterrows():
         in_money = "_musd" in str(metric)
         label = str(metric).replace("_musd", "") + f" {money.label}" if in_money else str(metric)
-        cells = [
-            literal(v) if isinstance(v, str) else (money(v) if in_money else fmt(v, 3)) for v in row
-        ]
+        cells = [literal(v) if isinstance(v, str) else _risk_cell(str(metric), v, money) for v in row]
         table.add_row(literal(label), *cells)
     return table

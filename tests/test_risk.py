@@ -74,3 +74,15 @@ def test_an_alpha_near_one_is_named_as_given_not_rounded_to_one(cli, tiny_case_d
     assert "0.999999999" in alpha_row
     assert _risk([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], alpha=0.9).columns[-1] == "cvar_0.9"  # as before
     assert _risk([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], alpha=0.1 + 0.2).columns[-1] == "cvar_0.3"
+
+
+def test_the_console_prints_shares_in_percent_as_the_stranded_table_does() -> None:
+    """The stranded table above it printed 73.0% and this one 0.730 for the same figure."""
+    risk = _risk(cost=[1.0, 3.0, 2.0], idle=[0.73, 0.2, 0.1])
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(_risk_table(risk, MILLIONS))
+    lines = console.file.getvalue().splitlines()
+    share_row = next(line for line in lines if "idle_pflops_share_peak" in line)
+    assert [cell.strip() for cell in share_row.split("│")[2:4]] == ["25.6%", "73.0%"]
+    chips_row = next(line for line in lines if "idle_chips_peak" in line)
+    assert "0.256" in chips_row  # a count stays a count
