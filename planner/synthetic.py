@@ -60,9 +60,12 @@ class _Period:
 def check_size(sites: int, chips: int, periods: int, workloads: int, branching: int, stages: int) -> None:
     """Raise ValueError when the sizes cannot make a case (see :func:`synthetic_case_files`)."""
     if min(sites, chips, periods, workloads, branching) < 1 or stages < 0:
-        raise ValueError("sites, chips, periods, workloads and branching must be >= 1, stages >= 0")
+        raise ValueError("sites, chips, periods, workloads and branching of at least 1, stages of at least 0")
     if branching > 1 and stages >= periods:
-        raise ValueError(f"{stages} branch points need more than {stages} periods (got {periods})")
+        raise ValueError(
+            f"more periods than branch points: --stages {stages} needs at least {stages + 1} periods "
+            f"(got {periods})"
+        )
 
 
 def synthetic_case_files(

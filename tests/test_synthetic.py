@@ -180,7 +180,10 @@ def test_a_bench_size_beyond_the_memory_is_refused_before_anything_is_generated(
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["--branching", "10", "--stages", "400"], "400 branch points need more than 400 periods (got 40)"),
+        (
+            ["--branching", "10", "--stages", "400"],
+            "more periods than branch points: --stages 400 needs at least 401 periods (got 40)",
+        ),
         (
             ["--branching", "1000", "--stages", "1000000", "--periods", "1000001"],
             "about 1.0e3000000 scenarios x 1000001 periods",
