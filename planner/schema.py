@@ -64,7 +64,7 @@ class SiteRow(Row):
     region: str = Field(min_length=1, description="free text region")
     max_mw: float = Field(gt=0, description="IT MW the site can ever hold")
     module_mw: float = Field(gt=0, description="build granularity, IT MW per module")
-    existing_mw: float = Field(0.0, ge=0, description="IT MW already built")
+    existing_mw: float = Field(0.0, ge=0, description="IT MW already built, at most max_mw")
     capex_musd_per_mw: float = Field(ge=0, description="per IT MW built")
     fixed_om_musd_per_mw_year: float = Field(0.0, ge=0, description="per built IT MW")
     lead_periods: int = Field(0, ge=0, description="periods from start to ready")

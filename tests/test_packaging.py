@@ -50,3 +50,11 @@ def test_the_command_runs_openblas_on_one_thread_unless_told_otherwise() -> None
         out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
         assert out.stdout.split()[-1] == expected, out.stdout
+
+
+def test_the_readme_input_reference_is_the_schema_as_planner_schema_prints_it() -> None:
+    """The README's input reference is pasted from ``planner schema``: a column, default or rule
+    added to the schema (``existing_mw``: at most ``max_mw``) must reach it."""
+    from planner.schema_doc import input_reference_markdown
+
+    assert input_reference_markdown().strip() in (ROOT / "README.md").read_text(encoding="utf-8")
