@@ -108,11 +108,11 @@ def _start_resource_tracker_deaf_to_hangups() -> None:
     hangup = getattr(signal, "SIGHUP", None)
     if hangup is None:  # Windows: no SIGHUP, and no tracker process
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {hangup})
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {hangup})
     try:
         resource_tracker.ensure_running()
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {hangup})
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a SIGHUP the caller blocked stays blocked
 
 
 def _end_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:

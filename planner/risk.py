@@ -36,9 +36,11 @@ period by period."""
 
 
 def alpha_text(alpha: float) -> str:
-    """CVaR's alpha as the model gives it, for column names and labels: ``0.9``, ``0.999999999``
-    (``:g``'s six digits made that ``1``, an alpha the model refuses), float noise trimmed."""
-    return f"{alpha:.15g}"
+    """CVaR's alpha as the model gives it, for column names and labels: ``0.9``, ``0.999999999``,
+    ``0`` (the shortest text that reads back as the same float; ``:g``'s six digits made
+    0.999999999 a ``1``, an alpha the model refuses)."""
+    text = repr(float(alpha))
+    return text.removesuffix(".0")
 
 
 def cvar(values: np.ndarray, probabilities: np.ndarray, alpha: float) -> float:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from planner.case import Case
 from planner.loader import load_case
 from planner.plan import PlanResult
-from planner.risk import PERIOD_METRICS
+from planner.risk import PERIOD_METRICS, alpha_text
 from planner.stranded import SUMMED_OVER_PERIODS
 
 PROPERTY = settings(
@@ -196,7 +196,7 @@ def test_cvar_term(case: Case, alpha: float, weight: float) -> None:
     assert leq(result.expected_cost_musd, result.objective_musd)
     assert leq(result.expected_cost_musd, result.cvar_musd)
     assert result.objective_musd == close(result.expected_cost_musd + weight * result.cvar_musd)
-    assert result.results.risk.loc["cost_musd", f"cvar_{alpha:g}"] == close(result.cvar_musd)
+    assert result.results.risk.loc["cost_musd", f"cvar_{alpha_text(alpha)}"] == close(result.cvar_musd)
     assert result.results.cost_by_scenario.loc["expected", "total"] == close(result.expected_cost_musd)
     assert_risk_tables_are_consistent(result, alpha)
 
@@ -208,7 +208,7 @@ def assert_risk_tables_are_consistent(result: PlanResult, alpha: float) -> None:
     res = result.results
     stranded = res.stranded_by_period
     assert (stranded.drop(columns=["scenario", "period"]) >= 0).all().all()
-    cvar_column = f"cvar_{alpha:g}"
+    cvar_column = f"cvar_{alpha_text(alpha)}"
     for table in (res.risk, res.risk_by_period):
         for _, row in table.iterrows():
             assert leq(row["expected"], row[cvar_column]) and leq(row[cvar_column], row["worst"]), row
