@@ -31,7 +31,7 @@ from planner.csv_table import (
     parse_table,
 )
 from planner.errors import InputError, ModelError, Problem
-from planner.loader import not_a_regular_file
+from planner.loader import COMPARED_COLUMNS, not_a_regular_file
 from planner.runfolder import safe_name
 from planner.schema import ParameterValues, parse_bool
 
@@ -340,10 +340,11 @@ def solve_variant(
     group: str,
     files: dict[str, str],
     config: ModelConfig,
-    source: str = "",
+    source: VariantSource | None = None,
     keep_plan: bool = False,
 ) -> VariantOutcome:
-    """Worker task: write the files, load, solve; every failure becomes a reason naming ``source``.
+    """Worker task: write the files, load, solve; a failure becomes a reason naming the sweep rows
+    (``source``) whose edits made the input invalid.
     With ``keep_plan`` the outcome carries the variant's result tables."""
     from planner.loader import load_case
     from planner.output import plan_summary
@@ -363,7 +364,7 @@ def solve_variant(
         kept = result.results if keep_plan else None
         return VariantOutcome(name, group, summary, None, time.perf_counter() - started, kept)
     except InputError as exc:
-        reason = f"the edits of {source} make the input invalid:\n{exc}" if source else str(exc)
+        reason = f"{source.blamed_for(exc.problems)} the input invalid:\n{exc}" if source else str(exc)
         return VariantOutcome(name, group, None, reason, time.perf_counter() - started)
     except ModelError as exc:
         return VariantOutcome(name, group, None, str(exc), time.perf_counter() - started)
@@ -374,13 +375,39 @@ def solve_variant(
 
 
 @dataclass(frozen=True)
+class VariantSource:
+    """Where a variant comes from: its rows of the sweep file, named in its errors."""
+
+    sweep_label: str
+    edits: tuple[Edit, ...]
+
+    def blamed_for(self, problems: list[Problem]) -> str:
+        """``the edit of sweep.csv row 5 makes`` (to be followed by "the input invalid"): the rows
+        whose edits wrote the column each problem names (or a column its rule compares it with).
+        Every row of the variant when a problem names no column an edit wrote (a product of
+        inputs too large for HiGHS, a file left without rows)."""
+        blamed: set[Edit] = set()
+        for problem in problems:
+            column = problem.column or ""
+            read = COMPARED_COLUMNS.get((problem.file, column), (column,))
+            wrote = {edit for edit in self.edits if edit.file == problem.file and edit.column in read}
+            if not wrote:
+                blamed = set(self.edits)
+                break
+            blamed |= wrote
+        rows = sorted(edit.row for edit in blamed or self.edits)
+        if len(rows) == 1:
+            return f"the edit of {self.sweep_label} row {rows[0]} makes"
+        return f"the edits of {self.sweep_label} rows {', '.join(map(str, rows))} make"
+
+
+@dataclass(frozen=True)
 class SweepTask:
     name: str
     group: str
     files: dict[str, str] | None
     error: str | None
-    source: str = ""
-    """Where the variant comes from, e.g. ``sweep.csv rows 4, 5`` (named in its errors)."""
+    source: VariantSource | None = None
 
 
 def sweep_tasks(case_dir: Path, variants: list[Variant], sweep_label: str) -> list[SweepTask]:
@@ -397,8 +424,7 @@ def sweep_tasks(case_dir: Path, variants: list[Variant], sweep_label: str) -> li
         except InputError as exc:
             tasks.append(SweepTask(variant.name, variant.group, None, str(exc)))
             continue
-        rows = ", ".join(str(edit.row) for edit in variant.edits)
-        source = f"{sweep_label} row{'s' if len(variant.edits) > 1 else ''} {rows}"
+        source = VariantSource(sweep_label, tuple(variant.edits))
         tasks.append(SweepTask(variant.name, variant.group, files, None, source))
     return tasks
 

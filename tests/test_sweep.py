@@ -454,6 +454,43 @@ def test_invalid_edit_reports_the_loader_problem(error_sweep: dict) -> None:
     assert "sites.csv" in error and "pue" in error and "-1" in error
 
 
+def test_a_variant_of_several_rows_names_the_rows_that_made_the_input_invalid(
+    cli, tiny_case_dir: Path, tmp_path: Path
+) -> None:
+    """The rows whose edits wrote the column the loader complains about, not every row of the
+    variant; every row where the complaint is about a column no edit wrote."""
+    sweep = tmp_path / "multi.csv"
+    sweep.write_text(
+        SWEEP_HEADER
+        + "one,,chips.csv,capex_usd,,scale,1.1\n"  # row 2: fine
+        + "one,,sites.csv,pue,site=north,set,-1\n"  # row 3: pue < 1
+        + "two,,sites.csv,pue,site=north,set,0.5\n"  # row 4: pue < 1
+        + "two,,chips.csv,capex_usd,,scale,1.1\n"  # row 5: fine
+        + "two,,chips.csv,kw,chip=gpu,set,-2\n"  # row 6: kw <= 0
+        + "three,,chips.csv,capex_usd,,scale,1.1\n"  # row 7: fine
+        + "three,,scenarios.csv,probability,scenario=high,set,0.9\n"  # row 8: sum above 1
+        + "four,,sites.csv,existing_mw,site=north,set,25\n"  # row 9: existing_mw 25 of 30
+        + "four,,chips.csv,capex_usd,,scale,1.1\n"  # row 10: fine
+        + "four,,sites.csv,max_mw,site=north,set,20\n"  # row 11: max_mw now below existing_mw
+        + "five,,sites.csv,max_mw,site=north,set,1\n"  # row 12: below existing_mw 2
+        + "five,,chips.csv,capex_usd,,scale,1.1\n"  # row 13: fine
+        + "six,,chips.csv,capex_usd,,scale,1.1\n"  # row 14: fine
+        + "six,,parameters.csv,value,name=hours_per_year,set,1e-30\n"  # row 15: energy rows vanish
+    )
+    result = cli("sweep", tiny_case_dir, sweep, "--workers", "1", "--json", "--out", tmp_path / "run")
+    assert result.exit_code == 1, result.output
+    errors = {row["case"]: row["error"] for row in json.loads(result.stdout)["variants"]}
+    assert errors["one"].startswith("the edit of multi.csv row 3 makes the input invalid:\nsites.csv")
+    assert errors["two"].startswith("the edits of multi.csv rows 4, 6 make the input invalid:\n")
+    assert "kw" in errors["two"] and "pue" in errors["two"]
+    assert errors["three"].startswith("the edit of multi.csv row 8 makes the input invalid:\nscenarios.csv")
+    assert errors["four"].startswith("the edits of multi.csv rows 9, 11 make the input invalid:\n")
+    assert errors["five"].startswith("the edit of multi.csv row 12 makes the input invalid:\n")
+    assert "existing_mw not above max_mw (1)" in errors["five"]
+    # HiGHS's limits are checked on the model's numbers, products of several inputs.
+    assert errors["six"].startswith("the edits of multi.csv rows 14, 15 make the input invalid:\n")
+
+
 def test_exit_1_when_only_one_variant_fails(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "one-bad.csv"
     sweep.write_text(SWEEP_HEADER + "ok,,chips.csv,capex_usd,chip=gpu,scale,1.1\n"
