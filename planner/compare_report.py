@@ -110,7 +110,8 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         if unit == MONEY:
             unit, scale = money.label, 1.0 / money.musd_per_unit
         values = [_alpha(row[n]) if key == "cvar_alpha" else fmt(row[n] * scale, 3) for n in names]
-        deltas = [_signed(row[n] * scale - row[names[0]] * scale) for n in names[1:]]
+        signed = _signed_alpha if key == "cvar_alpha" else _signed
+        deltas = [signed(row[n] * scale - row[names[0]] * scale) for n in names[1:]]
         table.add_row(label, unit, *values, *deltas)
     console.print(table)
     for name, task in comparison.strategies.items():
@@ -198,6 +199,12 @@ def _alpha(value: float) -> str:
 
 def _signed(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:+z,.3f}"  # z: no "-0.000" for a tolerance below zero
+
+
+def _signed_alpha(value: float) -> str:
+    """A difference of alphas to 12 digits: 0.9001 - 0.9 is +0.0001, not +0.000 (nor the float's
+    +0.00010000000000000009)."""
+    return "-" if math.isnan(value) else f"{value:+z.12g}"
 
 
 def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, warnings: list[str]) -> None:

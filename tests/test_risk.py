@@ -77,7 +77,18 @@ def test_an_alpha_near_one_is_named_as_given_not_rounded_to_one(cli, tiny_case_d
     assert _risk([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], alpha=1 - 2**-53).columns[-1] == "cvar_0.9999999999999999"
 
 
-def test_the_console_prints_shares_in_percent_as_the_stranded_table_does() -> None:
+def test_compare_prints_the_difference_of_two_close_alphas(cli, tiny_case_dir, tmp_path) -> None:
+    """Alphas 1e-4 apart differed by +0.000 in compare's difference column."""
+    models = []
+    for name, alpha in (("a", 0.9), ("b", 0.9001), ("c", 0.9)):
+        models += ["--model", tmp_path / f"{name}.toml"]
+        models[-1].write_text(f'name = "{name}"\npolicy = "phased"\n[cvar]\nalpha = {alpha}\nweight = 1\n')
+    compared = cli("compare", tiny_case_dir, *models, "--workers", "1", "--out", tmp_path / "compare")
+    alpha_row = next(line for line in compared.stdout.splitlines() if "CVaR alpha" in line)
+    assert [cell.strip() for cell in alpha_row.split("│")[3:-1]] == ["0.9", "0.9001", "0.9", "+0.0001", "+0"]
+
+
+
     """The stranded table above it printed 73.0% and this one 0.730 for the same figure."""
     risk = _risk(cost=[1.0, 3.0, 2.0], idle=[0.73, 0.2, 0.1])
     console = Console(file=io.StringIO(), width=200, color_system=None)
