@@ -56,7 +56,7 @@ def nearest_power_of_two(values: npt.NDArray[np.float64]) -> npt.NDArray[np.floa
 
 
 def choose_scaling(
-    a_matrix: sp.csc_array,
+    a_matrix: sp.csc_array | sp.csc_matrix,
     families: Sequence[str],
     is_integer: np.ndarray,
     column_units: Mapping[str, float],
