@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -119,7 +120,7 @@ def peak_rss_mib() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
-def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], RunFolder]) -> dict:
+def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], RunFolder]) -> dict[str, Any]:
     """Generate, write, read back, build and solve; the figures (also ``bench.json`` in the run
     folder ``run_folder()`` opens, next to ``case/`` and ``solver.log``)."""
     started = time.perf_counter()
@@ -184,7 +185,7 @@ def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], Run
     return figures
 
 
-def plan_shape(result: PlanResult) -> dict:
+def plan_shape(result: PlanResult) -> dict[str, Any]:
     """How much of the case the plan uses, read from its result tables: sites with a building
     (existing or built in some scenario) and the expected share of demand left unmet, in
     EFLOPS-years (as ``compare`` counts unmet demand)."""
@@ -225,7 +226,7 @@ ROWS = (
 )
 
 
-def render_bench(figures: dict, console: Console) -> None:
+def render_bench(figures: dict[str, Any], console: Console) -> None:
     size = figures["size"]
     title = (
         f"bench {figures['label']}: {size['sites']} sites, {size['chips']} chips, "

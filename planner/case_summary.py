@@ -3,10 +3,12 @@ sizes, horizon, scenarios, and where the scenario tree branches."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from planner.case import Case
 
 
-def case_summary(case: Case) -> dict:
+def case_summary(case: Case) -> dict[str, Any]:
     """Sizes, horizon, scenarios, scenario tree and workloads of a case (for ``planner validate``).
 
     Everything in the result is plain JSON-serialisable data.
@@ -42,14 +44,14 @@ def case_summary(case: Case) -> dict:
     }
 
 
-def branching_points(case: Case) -> list[dict]:
+def branching_points(case: Case) -> list[dict[str, Any]]:
     """Where the scenario tree branches: scenarios share demand history until their demand first
     differs. Each point gives the period where a group of scenarios splits, the last period they
     still share (None when they differ from the start), the group, and the branches in scenario
     order. A single scenario, or identical scenarios, give an empty list."""
     periods = case.periods
     groups: list[list[str]] = [list(case.scenarios)] if case.scenarios else []
-    points: list[dict] = []
+    points: list[dict[str, Any]] = []
     for index, period in enumerate(periods):
         next_groups: list[list[str]] = []
         for group in groups:

@@ -76,7 +76,7 @@ class Number(click.FloatRange):
         return number
 
 
-def solver_options(command: Callable) -> Callable:
+def solver_options(command: Callable[..., object]) -> Callable[..., object]:
     """The flags every solving command shares (``--model`` is added per command)."""
     options = [
         click.option("--relax", is_flag=True, help="Solve the LP relaxation (no integer decisions)."),

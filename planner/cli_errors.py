@@ -42,7 +42,7 @@ CANNOT_START_A_THREAD = "can't start new thread"
 stack: the progress spinner's or HiGHS's own. Out of memory, in other words."""
 
 
-def handle_errors(command: Callable) -> Callable:
+def handle_errors(command: Callable[..., object]) -> Callable[..., object]:
     """Turn user-facing errors into a message and an exit code, never a traceback."""
 
     @functools.wraps(command)

@@ -267,4 +267,5 @@ def _bound_on_expected_cost(task: SolvedTask | None) -> float | None:
     """The solve's bound when it bounds the expected cost (a risk-neutral model's objective)."""
     if task is None or task.summary is None or task.summary["cvar_weight"] != 0:
         return None
-    return task.summary["bound_musd"]  # None when HiGHS had no finite bound
+    bound: float | None = task.summary["bound_musd"]  # None when HiGHS had no finite bound
+    return bound

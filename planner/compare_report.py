@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.console import Console
 from rich.table import Table
@@ -49,7 +49,7 @@ TIMING_FIGURES = ("solve_seconds",)
 """Figures that differ from run to run of the same input: kept out of comparison.csv."""
 
 
-def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: list[str]) -> dict:
+def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: list[str]) -> dict[str, Any]:
     """The ``--json`` object of ``planner compare`` (also ``summary.json``), with the case's warnings."""
     figures = comparison.figures()
     money = _money_unit(figures)

@@ -8,7 +8,7 @@ import re
 import sys
 import tomllib
 from pathlib import Path
-from typing import Literal, TypeGuard, get_origin
+from typing import Any, Literal, TypeGuard, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -146,7 +146,9 @@ class SolverSettings(Strict):
 
     @field_validator("highs_options")
     @classmethod
-    def _not_an_option_planner_sets(cls, options: dict) -> dict:
+    def _not_an_option_planner_sets(
+        cls, options: dict[str, bool | int | float | str]
+    ) -> dict[str, bool | int | float | str]:
         # Set through highs_options they would bypass planner's checks (threads = 100000 aborts
         # the process), its deadline, the --json promise (a console log on stdout) or its honesty.
         refused = [f"{name} ({why})" for name, why in REFUSED_HIGHS_OPTIONS.items() if name in options]
@@ -280,7 +282,7 @@ def load_model_config(name_or_path: str) -> ModelConfig:
     return config
 
 
-def _validated(data: dict, label: str) -> tuple[ModelConfig | None, list[Problem]]:
+def _validated(data: dict[str, Any], label: str) -> tuple[ModelConfig | None, list[Problem]]:
     """The config, or None and every problem the schema finds in ``data``, one per key."""
     try:
         return ModelConfig.model_validate(data), []
@@ -388,7 +390,7 @@ def _as_written(value: object) -> str | None:
     return str(value)
 
 
-def _highs_option_problems(data: dict, label: str) -> list[Problem]:
+def _highs_option_problems(data: dict[str, Any], label: str) -> list[Problem]:
     """The ``[solver.highs_options]`` entries HiGHS refuses (an unknown name, a value it does not
     take), read from the file's own table, so that a refused option or another bad key elsewhere
     does not hide them. Entries the schema refuses itself (options planner sets, values

@@ -16,6 +16,7 @@ import highspy
 from planner.errors import Problem
 from planner.formulation import PlanningModel
 from planner.formulation.indexing import Tree
+from planner.formulation.variables import Index
 from planner.highs_factory import new_highs
 from planner.magnitudes import MagnitudeError, OutOfRange
 from planner.matrix import compile_model
@@ -71,7 +72,7 @@ PERIOD_FAMILIES = {
 """Indexed by a period position (and a scenario)."""
 
 
-def describe_row(pm: PlanningModel, family: str, index: tuple, words: dict[str, str] = FAMILY_WORDS) -> str:
+def describe_row(pm: PlanningModel, family: str, index: Index, words: dict[str, str] = FAMILY_WORDS) -> str:
     """``budget`` at node 3 -> ``capex budget: period 2027, scenarios low+mid``."""
     periods = pm.ix.periods
     tree = _tree_of(pm, family)
@@ -149,13 +150,13 @@ def explain_trivially_infeasible(pm: PlanningModel, message: str) -> str:
     )
 
 
-def _listed(pm: PlanningModel, items: list[tuple[str, tuple]], words: dict[str, str]) -> str:
+def _listed(pm: PlanningModel, items: list[tuple[str, Index]], words: dict[str, str]) -> str:
     lines = [f"  - {describe_row(pm, family, index, words)}" for family, index in items[:12]]
     more = [f"  ... and {len(items) - 12} more"] if len(items) > 12 else []
     return "\n".join(lines + more)
 
 
-def _key(component: Any) -> tuple[str, tuple]:
+def _key(component: Any) -> tuple[str, Index]:
     """A row's or column's (family, index tuple), as :func:`describe_row` reads them."""
     index = component.index()
     key = () if index is None else index if isinstance(index, tuple) else (index,)
@@ -177,7 +178,7 @@ def _relaxed_highs(
     return compiled.repn, lp, highs
 
 
-def unbounded_direction(pm: PlanningModel) -> list[tuple[str, tuple]]:
+def unbounded_direction(pm: PlanningModel) -> list[tuple[str, Index]]:
     """The columns of a primal ray of the model's LP relaxation, the one lowering the cost most
     first, as (family, index); empty when the LP is not unbounded or HiGHS gives no ray."""
     # Presolve answers "infeasible or unbounded" without a ray; simplex gives one.
@@ -193,7 +194,7 @@ def unbounded_direction(pm: PlanningModel) -> list[tuple[str, tuple]]:
     return [_key(repn.columns[col]) for col in moving]
 
 
-def infeasible_rows(pm: PlanningModel) -> list[tuple[str, tuple]]:
+def infeasible_rows(pm: PlanningModel) -> list[tuple[str, Index]]:
     """The constraint rows of an IIS of the model's LP relaxation, as (family, index)."""
     repn, _lp, highs = _relaxed_highs(pm)
     status, iis = highs.getIis()
@@ -304,7 +305,7 @@ def _inputs_behind(error: MagnitudeError, item: OutOfRange) -> tuple[str, str]:
     return COEFFICIENT_INPUTS.get((row_family, column_family), ("", ""))
 
 
-def _input_values(pm: PlanningModel, file: str, product: str, keys: list[tuple[str, tuple]]) -> str:
+def _input_values(pm: PlanningModel, file: str, product: str, keys: list[tuple[str, Index]]) -> str:
     """``", from chips.csv kw 0.7 (g) × ... × periods.csv years 1e-11 (p2)"``: the cells behind
     the first example, so the one with a unit slip stands out; empty unless every factor of the
     product is found from the ids and period of ``keys`` (the example's row and column)."""
@@ -344,7 +345,7 @@ def _tree_of(pm: PlanningModel, family: str) -> Tree:
     return pm.sets.long_lead_tree if family in LONG_LEAD_FAMILIES | PATH_FAMILIES else pm.sets.info_tree
 
 
-def _period_of(pm: PlanningModel, family: str, index: tuple) -> str | None:
+def _period_of(pm: PlanningModel, family: str, index: Index) -> str | None:
     """The period a row or column of ``family`` at ``index`` belongs to (None for a whole path)."""
     position = next((item for item in reversed(index) if isinstance(item, int)), None)
     if position is None or family in PATH_FAMILIES:

@@ -24,6 +24,7 @@ from planner.errors import ModelError
 from planner.formulation.buildings import built_mw
 from planner.formulation.model import build_model, drop_rows_met_by_fixed_decisions
 from planner.formulation.power import firm_mw
+from planner.formulation.variables import Index
 from planner.markup import literal
 from planner.plan import PlanResult, numbers_named_in_inputs, stop_if_interrupted
 from planner.report import empty_table
@@ -103,7 +104,7 @@ def _shell_and_firm_power(result: PlanResult) -> set[tuple[str, int]]:
     return equipped
 
 
-def _duals_with_integers_fixed(result: PlanResult) -> dict[str, dict[tuple, float]]:
+def _duals_with_integers_fixed(result: PlanResult) -> dict[str, dict[Index, float]]:
     """Solve the plan's model again as an LP, its integers fixed at the plan, for its row duals.
     It is built anew with chips also where no IT MW is built yet (their rows price a MW that is
     not there); the plan's own model is left as solved."""

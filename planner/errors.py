@@ -46,7 +46,7 @@ class InputError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem]]]:
         # Keep the problem list when the error crosses a process boundary (parallel workers).
         return (InputError, (self.problems,))
 

@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler, LinearStandardFormInfo
 
 from planner.formulation.objective import MONEY_ROWS
-from planner.formulation.variables import SOLVER_UNITS
+from planner.formulation.variables import SOLVER_UNITS, Index
 from planner.magnitudes import MagnitudeError, out_of_range
 from planner.scaling import Scaling, choose_scaling, scale_lp
 
@@ -100,9 +100,9 @@ def _to_highs_lp(repn: LinearStandardFormInfo, a_matrix: sp.csc_array) -> tuple[
     return lp, is_integer
 
 
-def row_duals(repn: LinearStandardFormInfo, row_dual: np.ndarray) -> dict[str, dict[tuple, float]]:
+def row_duals(repn: LinearStandardFormInfo, row_dual: np.ndarray) -> dict[str, dict[Index, float]]:
     """Duals keyed by constraint name and index: d(objective) / d(right-hand side)."""
-    duals: dict[str, dict[tuple, float]] = {}
+    duals: dict[str, dict[Index, float]] = {}
     for (con, _multiplier), dual in zip(repn.rows, row_dual, strict=True):
         index = con.index()
         key = index if isinstance(index, tuple) else (index,)

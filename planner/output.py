@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import version
+from typing import Any
 
 from planner.case import Case
 from planner.config import ModelConfig
@@ -12,7 +13,9 @@ from planner.results import Results
 from planner.runfolder import RunFolder
 
 
-def plan_summary(result: PlanResult, run_dir: str | None, warnings: list[str] | None = None) -> dict:
+def plan_summary(
+    result: PlanResult, run_dir: str | None, warnings: list[str] | None = None
+) -> dict[str, Any]:
     """The ``--json`` object of ``planner solve`` (also ``summary.json`` in the run folder), with
     the case's ``warnings`` when given (a solve in a compare or sweep worker has none to give)."""
     outcome = result.outcome
@@ -66,14 +69,15 @@ def plan_summary(result: PlanResult, run_dir: str | None, warnings: list[str] | 
     return summary
 
 
-def run_status(summary: dict) -> str:
+def run_status(summary: dict[str, Any]) -> str:
     """A run's status: its final solve's, unless an earlier one (plan-on-mean's mean-demand MIP)
     ended otherwise, e.g. at its time limit: then the plan rests on that step's best plan."""
     earlier = [stage["status"] for stage in summary.get("stages") or [] if stage["status"] != "optimal"]
-    return earlier[0] if summary["status"] == "optimal" and earlier else summary["status"]
+    status: str = summary["status"]
+    return earlier[0] if status == "optimal" and earlier else status
 
 
-def largest_mip_gap(summary: dict) -> float | None:
+def largest_mip_gap(summary: dict[str, Any]) -> float | None:
     """The largest MIP gap of a run's solves (None when none reports one): plan-on-mean's second
     solve is exact once the long-lead plan is fixed, but that plan comes from its mean-demand MIP,
     stopped at its own gap, which its final gap alone would hide."""

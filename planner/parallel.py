@@ -32,7 +32,7 @@ class SolvedTask:
     """What a worker sends back: the run's summary and tables, or why it failed."""
 
     key: str
-    summary: dict | None
+    summary: dict[str, Any] | None
     results: Results | None
     error: str | None = None
 
@@ -60,7 +60,7 @@ def default_workers(n_tasks: int) -> int:
 
 
 def run_parallel(
-    tasks: Iterable[tuple[Callable[..., Any], tuple]],
+    tasks: Iterable[tuple[Callable[..., Any], tuple[Any, ...]]],
     workers: int,
     on_done: Callable[[Any], None] | None = None,
     scheduler: str | None = None,
@@ -87,7 +87,7 @@ def run_parallel(
         initargs=(os.getpid(),),
     )
     try:
-        futures: dict[Future, int] = {pool.submit(fn, *args): i for i, (fn, args) in enumerate(tasks)}
+        futures: dict[Future[Any], int] = {pool.submit(fn, *args): i for i, (fn, args) in enumerate(tasks)}
         for future in _completed(futures):
             ordered[futures[future]] = future.result()
             if on_done:
@@ -152,12 +152,12 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
         call_queue.cancel_join_thread()
 
 
-def _completed(futures: dict[Future, int]) -> Iterator[Future]:
+def _completed(futures: dict[Future[Any], int]) -> Iterator[Future[Any]]:
     yield from as_completed(futures)
 
 
 def _run_on_dask(
-    tasks: list[tuple[Callable[..., Any], tuple]],
+    tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]],
     scheduler: str,
     on_done: Callable[[Any], None] | None,
 ) -> list[Any]:
@@ -195,7 +195,7 @@ def _check_a_dask_scheduler_answers(address: str) -> None:
     read as "the model does not fit in memory"). Raises TimeoutError, OSError or MemoryError."""
     import asyncio
 
-    from distributed.comm import connect
+    from distributed.comm.core import connect  # distributed.comm does not re-export it (py.typed)
 
     async def probe() -> None:
         comm = await asyncio.wait_for(
@@ -206,7 +206,7 @@ def _check_a_dask_scheduler_answers(address: str) -> None:
     asyncio.run(probe())
 
 
-def _on_dask_worker(fn: Callable[..., Any], args: tuple) -> Any:
+def _on_dask_worker(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     """``fn(*args)`` on a Dask worker: one at a time per worker process, and stopped as soon as
     the scheduler drops the task.
 

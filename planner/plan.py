@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
@@ -25,6 +26,17 @@ from planner.formulation import LongLeadPlan, PlanningModel, build_model
 from planner.magnitudes import MagnitudeError
 from planner.results import Results, extract_results
 from planner.solve import PROVEN_GAP, Progress, SolveOutcome, solve_model
+
+
+class Stage(TypedDict):
+    """The figures of a solve before the final one (plan-on-mean's mean-demand solve)."""
+
+    stage: str
+    status: str
+    objective_musd: float
+    mip_gap: float
+    build_seconds: float
+    solve_seconds: float
 
 
 @dataclass
@@ -41,7 +53,7 @@ class PlanResult:
     """The model's objective: expected cost, plus weight * CVaR when the model asks for it."""
     expected_cost_musd: float
     cvar_musd: float
-    stages: list[dict] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
     """For plan-on-mean: the mean-demand solve's figures."""
 
     @property
@@ -73,7 +85,7 @@ def solve_case(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> PlanResult:
     """Build and solve ``case`` under ``config``; raise :class:`ModelError` when there is no plan."""
-    stages: list[dict] = []
+    stages: list[Stage] = []
     fixed: LongLeadPlan | None = None
     policy = config.policy
     build_seconds = 0.0

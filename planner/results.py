@@ -22,6 +22,7 @@ from planner.formulation.objective import (
     signed,
 )
 from planner.formulation.power import available_mwh
+from planner.formulation.variables import Index
 from planner.risk import risk_by_period, risk_table
 from planner.solved import (
     active_value,
@@ -116,7 +117,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
 
 
 def _builds(
-    pm: PlanningModel, build: dict[tuple, float], node_label: dict[tuple[str, int], str]
+    pm: PlanningModel, build: dict[Index, float], node_label: dict[tuple[str, int], str]
 ) -> pd.DataFrame:
     """Modules started per site and long-lead tree node, with the period they are ready in."""
     case, periods = pm.case, pm.ix.periods
@@ -139,8 +140,8 @@ def _builds(
 
 def _chips(
     pm: PlanningModel,
-    buy: dict[tuple, float],
-    fleet: dict[tuple, float],
+    buy: dict[Index, float],
+    fleet: dict[Index, float],
     node_label: dict[tuple[str, int], str],
 ) -> pd.DataFrame:
     """Chips bought and in service per chip, site and information-tree node."""
@@ -165,7 +166,7 @@ def _chips(
 
 
 def _contracts(
-    pm: PlanningModel, sign: dict[tuple, float], node_label: dict[tuple[str, int], str]
+    pm: PlanningModel, sign: dict[Index, float], node_label: dict[tuple[str, int], str]
 ) -> pd.DataFrame:
     """Signed shares per contract and long-lead tree node, then the existing contracts."""
     case, periods = pm.case, pm.ix.periods
@@ -204,7 +205,7 @@ def _contracts(
     )
 
 
-def _unmet(pm: PlanningModel, unmet: dict[tuple, float]) -> pd.DataFrame:
+def _unmet(pm: PlanningModel, unmet: dict[Index, float]) -> pd.DataFrame:
     """Demand not served per scenario, period and workload, beside the demand."""
     case, periods = pm.case, pm.ix.periods
     return pd.DataFrame(
@@ -282,7 +283,7 @@ def _cost_by_scenario(pm: PlanningModel) -> pd.DataFrame:
     return table
 
 
-def _dispatch(pm: PlanningModel, run: dict[tuple, float]) -> pd.DataFrame:
+def _dispatch(pm: PlanningModel, run: dict[Index, float]) -> pd.DataFrame:
     """What runs where: chips of each type running each workload, per scenario, period and site."""
     case, periods = pm.case, pm.ix.periods
     rows = [
@@ -301,7 +302,7 @@ def _dispatch(pm: PlanningModel, run: dict[tuple, float]) -> pd.DataFrame:
     return _in_input_order(pd.DataFrame(rows, columns=DISPATCH_COLUMNS), pm, ["site", "chip", "workload"])
 
 
-def _energy(pm: PlanningModel, energy: dict[tuple, float], active: dict[tuple, float]) -> pd.DataFrame:
+def _energy(pm: PlanningModel, energy: dict[Index, float], active: dict[Index, float]) -> pd.DataFrame:
     """Where the power comes from: MWh taken from each active contract per scenario and period,
     against what the active share makes available and its take-or-pay floor."""
     case, sets, periods = pm.case, pm.sets, pm.ix.periods
@@ -346,7 +347,7 @@ def _in_input_order(table: pd.DataFrame, pm: PlanningModel, keys: list[str]) -> 
     )
 
 
-def _without_over_service(pm: PlanningModel, run: dict[tuple, float]) -> dict[tuple, float]:
+def _without_over_service(pm: PlanningModel, run: dict[Index, float]) -> dict[Index, float]:
     """``run`` without chips that run beyond demand: the same cost, and they count as idle.
 
     The demand row is ``compute + unmet >= demand``. Where one more running chip costs nothing (its
@@ -360,11 +361,11 @@ def _without_over_service(pm: PlanningModel, run: dict[tuple, float]) -> dict[tu
     case, periods = pm.case, pm.ix.periods
     site_order = {s: i for i, s in enumerate(case.sites)}
     chip_order = {c: i for i, c in enumerate(case.chips)}
-    serving: dict[tuple[str, int, str], list[tuple]] = {}
+    serving: dict[tuple[str, int, str], list[Index]] = {}
     for key in run:
         serving.setdefault(key[2:], []).append(key)
 
-    def switch_off_first(key: tuple) -> tuple[float, int, int]:
+    def switch_off_first(key: Index) -> tuple[float, int, int]:
         c, s, k = key[:3]
         energy_per_eflops = case.sites[s].pue * case.chips[c].kw / case.pflops(c, k)
         return (-energy_per_eflops, site_order[s], chip_order[c])
@@ -390,10 +391,10 @@ def _without_over_service(pm: PlanningModel, run: dict[tuple, float]) -> dict[tu
 
 def _without_free_excess_energy(
     pm: PlanningModel,
-    energy: dict[tuple, float],
+    energy: dict[Index, float],
     need_mwh: dict[tuple[str, int, str], float],
-    active: dict[tuple, float],
-) -> dict[tuple, float]:
+    active: dict[Index, float],
+) -> dict[Index, float]:
     """``energy`` without free MWh taken beyond what the running chips need: the same cost.
 
     The energy balance is ``sum_{q at s} energy >= need``. From a contract whose energy costs
@@ -445,7 +446,7 @@ def _without_round_off(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _capacity_by_period(
-    pm: PlanningModel, fleet: dict[tuple, float], run: dict[tuple, float], running: dict[tuple, float]
+    pm: PlanningModel, fleet: dict[Index, float], run: dict[Index, float], running: dict[Index, float]
 ) -> pd.DataFrame:
     """Installed and used EFLOPS against demand, per scenario and period (for the charts).
 

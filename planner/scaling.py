@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 
@@ -35,13 +36,13 @@ class Scaling:
     """Passed column ``j`` = model column ``j`` / ``col[j]``; passed row ``i`` = model row ``i`` /
     ``row[i]``."""
 
-    row: np.ndarray
-    col: np.ndarray
+    row: npt.NDArray[np.float64]
+    col: npt.NDArray[np.float64]
 
-    def model_values(self, passed: np.ndarray) -> np.ndarray:
+    def model_values(self, passed: np.ndarray) -> npt.NDArray[np.float64]:
         return np.asarray(passed) * self.col
 
-    def model_row_duals(self, passed: np.ndarray) -> np.ndarray:
+    def model_row_duals(self, passed: np.ndarray) -> npt.NDArray[np.float64]:
         """d(objective)/d(model rhs) = d(objective)/d(passed rhs) / ``row``."""
         return np.asarray(passed) / self.row
 
@@ -50,12 +51,12 @@ class Scaling:
         return Scaling(np.ones(n_rows), np.ones(n_cols))
 
 
-def nearest_power_of_two(values: np.ndarray) -> np.ndarray:
+def nearest_power_of_two(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.exp2(np.round(np.log2(values)))
 
 
 def choose_scaling(
-    a_matrix: sp.csc_array,
+    a_matrix: sp.csc_array | sp.csc_matrix,
     families: Sequence[str],
     is_integer: np.ndarray,
     column_units: Mapping[str, float],

@@ -24,13 +24,14 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormInfo
 
 from planner.config import SolverSettings
 from planner.errors import ModelError
+from planner.formulation.variables import Index
 from planner.highs_factory import FEASIBLE_PLAN, SolverLog, give_start
 from planner.highs_run import signals_stop_solves, solve_interruptibly, stop_requested
 from planner.matrix import CompiledModel, check_numbers, compile_model, row_duals
 from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
 
-class _ToStderr(logging.StreamHandler):
+class _ToStderr(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is when a record comes (as Pyomo's own handler does for
     stdout)."""
 
@@ -96,9 +97,9 @@ class SolveOutcome:
     integer_columns: int
     rescaled: bool = False
     """Whether HiGHS got the model rescaled (:mod:`planner.scaling`)."""
-    row_duals: dict[str, dict[tuple, float]] = field(default_factory=dict)
+    row_duals: dict[str, dict[Index, float]] = field(default_factory=dict)
     """Constraint name -> index -> dual value (LPs only), in objective units per row unit."""
-    warm_start: dict | None = None
+    warm_start: dict[str, float | None] | None = None
     """LP-and-fix figures (LP bound, first plan, fractional columns, seconds) when it ran."""
     stop_requested: bool = False
     """A stop signal (or a Dask stop) came during the solve, also when HiGHS ended anyway: what
@@ -429,7 +430,7 @@ def _highs_result(
     return status, has_solution, objective, bound, gap
 
 
-def _warm_start_summary(warm: WarmStart | None) -> dict | None:
+def _warm_start_summary(warm: WarmStart | None) -> dict[str, float | None] | None:
     if warm is None:
         return None
     return {

@@ -11,6 +11,7 @@ import pyomo.environ as pyo
 from planner.case import Case
 from planner.formulation.power import available_mwh, energy_needed_mwh_per_chip
 from planner.formulation.sets import Sets
+from planner.formulation.variables import Index
 
 ROUND_OFF = 1e-9
 """A solved value at most this share of the largest value of its kind is solver round-off (the
@@ -25,7 +26,7 @@ def noise_level(values: Iterable[float]) -> float:
     return max(FLOOR, ROUND_OFF * max((abs(v) for v in values), default=0.0))
 
 
-def solved_values(var: pyo.Var) -> dict[tuple, float]:
+def solved_values(var: pyo.Var) -> dict[Index, float]:
     """The variable's solved values above round-off (:func:`noise_level` of its own values)."""
     values = {k: (v or 0.0) for k, v in var.extract_values().items()}
     cut = noise_level(values.values())
@@ -43,7 +44,7 @@ def idle_chips(installed: float, running: float) -> float:
     return above_noise(installed - running, installed)
 
 
-def running_chips(run: dict[tuple, float]) -> dict[tuple[str, str, int, str], float]:
+def running_chips(run: dict[Index, float]) -> dict[tuple[str, str, int, str], float]:
     """(chip, site, period index, scenario) -> chips running, over all workloads."""
     running: dict[tuple[str, str, int, str], float] = {}
     for (c, s, _k, t, w), v in run.items():
@@ -51,7 +52,7 @@ def running_chips(run: dict[tuple, float]) -> dict[tuple[str, str, int, str], fl
     return running
 
 
-def active_value(sets: Sets, active: dict[tuple, float], q: str, n: int) -> float:
+def active_value(sets: Sets, active: dict[Index, float], q: str, n: int) -> float:
     """:func:`planner.formulation.power.active_share` on the solved (round-off free) values."""
     t = sets.info_tree.nodes[n].t
     if (q, t) in sets.existing_active:
@@ -71,7 +72,7 @@ def energy_needed_mwh(
 
 
 def take_or_pay_floor_mwh(
-    case: Case, sets: Sets, active: dict[tuple, float], q: str, n: int, t: int
+    case: Case, sets: Sets, active: dict[Index, float], q: str, n: int, t: int
 ) -> float:
     """Contract ``q``'s take-or-pay floor in period ``t`` (info node ``n``): ``min_take`` of the
     energy its active share makes available."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.formulation import PlanningModel
+from planner.formulation.variables import Index
 from planner.solved import FLOOR, above_noise, idle_chips, take_or_pay_floor_mwh
 
 SUMMED_OVER_PERIODS = ("idle_chips", "idle_pflops", "empty_shell_mw", "stranded_capital_musd")
@@ -26,11 +27,11 @@ STRANDED_PERIOD_FIGURES = (
 
 def stranded_by_period(
     pm: PlanningModel,
-    build: dict[tuple, float],
-    buy: dict[tuple, float],
-    fleet: dict[tuple, float],
-    running: dict[tuple, float],
-    active: dict[tuple, float],
+    build: dict[Index, float],
+    buy: dict[Index, float],
+    fleet: dict[Index, float],
+    running: dict[Index, float],
+    active: dict[Index, float],
     need_mwh: dict[tuple[str, int, str], float],
 ) -> pd.DataFrame:
     """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period,
@@ -56,9 +57,9 @@ def stranded_by_period(
 
 def _idle_chips_at(
     pm: PlanningModel,
-    buy: dict[tuple, float],
-    fleet: dict[tuple, float],
-    running: dict[tuple, float],
+    buy: dict[Index, float],
+    fleet: dict[Index, float],
+    running: dict[Index, float],
     s: str,
     n: int,
     t: int,
@@ -93,7 +94,7 @@ def _idle_chips_at(
 
 
 def _empty_shell_at(
-    pm: PlanningModel, build: dict[tuple, float], s: str, b: int, t: int, installed_mw: float
+    pm: PlanningModel, build: dict[Index, float], s: str, b: int, t: int, installed_mw: float
 ) -> dict[str, float]:
     """Site ``s``'s built and empty shell MW in period ``t`` (long-lead node ``b``), the empty MW
     valued at the average book value of all its built MW (existing MW carry none)."""
@@ -113,7 +114,7 @@ def _empty_shell_at(
 
 
 def _unused_take_or_pay_at(
-    pm: PlanningModel, active: dict[tuple, float], s: str, n: int, t: int, need_mwh: float
+    pm: PlanningModel, active: dict[Index, float], s: str, n: int, t: int, need_mwh: float
 ) -> float:
     """``max(0, take-or-pay floor of the contracts at s - MWh the running chips need)`` in ``t``."""
     case, sets = pm.case, pm.sets

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from planner.case_files import FILES, PARAMETERS
 from planner.config import ModelConfig
@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 
 SWEEP_COLUMNS = ("case", "group", "file", "column", "where", "op", "value")
 REQUIRED_COLUMNS = ("case", "file", "column", "op", "value")
-OPS = {"scale": lambda old, x: old * x, "add": lambda old, x: old + x, "set": lambda _old, x: x}
+OPS: dict[str, Callable[[float, float], float]] = {
+    "scale": lambda old, x: old * x, "add": lambda old, x: old + x, "set": lambda _old, x: x
+}
 BASE = "base"
 SWEEP_VALUE = FieldKind("number", "a plain decimal number (e.g. 1.5 or -2e3)", required=True)
 TEXT = FieldKind("text", "", required=False)
@@ -320,7 +322,7 @@ class VariantOutcome:
 
     case: str
     group: str
-    summary: dict | None
+    summary: dict[str, Any] | None
     error: str | None
     seconds: float
     results: Results | None = None

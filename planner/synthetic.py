@@ -32,6 +32,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,9 @@ START_FILL = 0.5
 """First-period demand as a share of the existing buildings' capacity."""
 BRANCH_SPREAD = 0.05
 """Children scale the later log-growth of demand by 1 - spread ... 1 + spread."""
+
+_Row = dict[str, Any]
+"""A row of a CSV file: column -> cell (text, or a number that ``csv`` writes as ``str`` does)."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ def _periods(n: int, quarters: bool) -> list[_Period]:
     return out
 
 
-def _sites(rng: np.random.Generator, n: int, timeline: list[_Period], quarters: bool) -> list[dict]:
+def _sites(rng: np.random.Generator, n: int, timeline: list[_Period], quarters: bool) -> list[_Row]:
     n_periods = len(timeline)
     n_existing = max(1, round(n / 5))
     rows = []
@@ -177,7 +181,7 @@ def _sites(rng: np.random.Generator, n: int, timeline: list[_Period], quarters: 
     return rows
 
 
-def _chips(rng: np.random.Generator, n: int, timeline: list[_Period], per_year: int) -> list[dict]:
+def _chips(rng: np.random.Generator, n: int, timeline: list[_Period], per_year: int) -> list[_Row]:
     """Generations released over the first 80% of the horizon, each sold for about three years
     and at least until the next-but-one arrives, the last two until the end."""
     n_periods = len(timeline)
@@ -216,8 +220,8 @@ _POWER_COLUMNS = [
 
 
 def _power(
-    rng: np.random.Generator, site_rows: list[dict], timeline: list[_Period], quarters: bool
-) -> list[dict]:
+    rng: np.random.Generator, site_rows: list[_Row], timeline: list[_Period], quarters: bool
+) -> list[_Row]:
     n_periods = len(timeline)
     index = {p.id: t for t, p in enumerate(timeline)}
     q = 4 if quarters else 1
@@ -276,7 +280,7 @@ def _contract(
     first: str = "",
     divisible: bool = False,
     existing: bool = False,
-) -> dict:
+) -> _Row:
     return {
         "contract": contract,
         "site": site,
@@ -299,13 +303,13 @@ def _contract(
 
 def _demand(
     rng: np.random.Generator,
-    site_rows: list[dict],
-    chip_rows: list[dict],
+    site_rows: list[_Row],
+    chip_rows: list[_Row],
     timeline: list[_Period],
     n_workloads: int,
     branching: int,
     stages: int,
-) -> tuple[list[dict], list[dict], float]:
+) -> tuple[list[_Row], list[_Row], float]:
     """Scenario probabilities, demand rows and the unmet-demand penalty."""
     n_periods = len(timeline)
     index = {p.id: t for t, p in enumerate(timeline)}
@@ -313,7 +317,7 @@ def _demand(
         f"workload{k + 1}" for k in range(len(WORKLOADS), n_workloads)
     ]
 
-    def efficiency(chip: dict) -> float:  # EFLOPS per IT MW
+    def efficiency(chip: _Row) -> float:  # EFLOPS per IT MW
         return float(chip["pflops"]) / float(chip["kw"])
 
     first_chips = [c for c in chip_rows if index[c["first_period"]] == 0]
@@ -344,8 +348,8 @@ def _demand(
         scales.append(1.0 + base + jitter)
         weights.append(rng.uniform(0.5, 1.5, (branching**j, branching)))
 
-    scenario_rows: list[dict] = []
-    demand_rows: list[dict] = []
+    scenario_rows: list[_Row] = []
+    demand_rows: list[_Row] = []
     paths = list(itertools.product(range(branching), repeat=n_points))
     probability = []
     for path in paths:
@@ -378,10 +382,10 @@ def _demand(
     return scenario_rows, demand_rows, _penalty(site_rows, first_chips)
 
 
-def _penalty(site_rows: list[dict], first_chips: list[dict]) -> float:
+def _penalty(site_rows: list[_Row], first_chips: list[_Row]) -> float:
     """Three times the yearly cost of serving 1 EFLOPS with the cheapest first-period chip."""
 
-    def cost(chip: dict) -> float:
+    def cost(chip: _Row) -> float:
         pflops, kw = float(chip["pflops"]), float(chip["kw"])
         units = 1000.0 / pflops
         mw = units * kw / 1000.0
@@ -406,7 +410,7 @@ def _node_number(prefix: tuple[int, ...], branching: int) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _csv(columns: list[str], rows: list[dict]) -> str:
+def _csv(columns: list[str], rows: list[_Row]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

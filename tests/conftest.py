@@ -10,15 +10,16 @@ divisible grid contract. It solves in a fraction of a second.
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import Protocol
 
 import pytest
 from click.testing import CliRunner, Result
 
 from planner.cli import main
-from planner.config import ModelConfig, SolverSettings
+from planner.config import ModelConfig, Policy, SolverSettings
 
 TINY_CASE: dict[str, str] = {
     "parameters.csv": "name,value\ndiscount_rate,0.08\nunmet_penalty_musd_per_eflops_year,300\n",
@@ -53,7 +54,33 @@ TINY_CASE: dict[str, str] = {
     ),
 }
 
-CaseWriter = Callable[..., Path]
+
+# The types of the function-valued fixtures below, for the tests' parameters.
+
+
+class CaseWriter(Protocol):
+    """``write_case``."""
+
+    def __call__(
+        self,
+        folder: Path,
+        overrides: Mapping[str, str | None] | None = None,
+        base: Mapping[str, str] | None = None,
+    ) -> Path: ...
+
+
+class Cli(Protocol):
+    """``cli``."""
+
+    def __call__(self, *args: object) -> Result: ...
+
+
+class ExactConfig(Protocol):
+    """``exact_config``."""
+
+    def __call__(
+        self, policy: Policy = "phased", integer: bool = True, name: str | None = None
+    ) -> ModelConfig: ...
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +116,7 @@ def tiny_case_dir(tmp_path: Path, write_case: CaseWriter) -> Path:
 
 
 @pytest.fixture(scope="session")
-def cli() -> Callable[..., Result]:
+def cli() -> Cli:
     """``cli(*args)``: run ``planner`` in-process; stdout and stderr are kept apart.
 
     Unexpected exceptions propagate (so a traceback is a test failure, not a silent exit code)."""
@@ -102,11 +129,11 @@ def cli() -> Callable[..., Result]:
 
 
 @pytest.fixture(scope="session")
-def exact_config() -> Callable[..., ModelConfig]:
+def exact_config() -> ExactConfig:
     """``exact_config(policy="phased", integer=True)``: a model solved to MIP gap 0 on one thread,
     so objectives of equal models compare to rounding."""
 
-    def make(policy: str = "phased", integer: bool = True, name: str | None = None) -> ModelConfig:
+    def make(policy: Policy = "phased", integer: bool = True, name: str | None = None) -> ModelConfig:
         return ModelConfig(
             name=name or policy,
             policy=policy,

@@ -11,12 +11,13 @@ no salvage value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal, cast
 
+import pandas as pd
 import pyomo.environ as pyo
 
 from planner.case import Case
-from planner.config import CvarSettings, ModelConfig, SolverSettings
+from planner.config import CvarSettings, ModelConfig, Policy, SolverSettings
 from planner.plan import PlanResult, solve_case
 from planner.schema import ChipRow, ContractRow, ParameterValues, SiteRow
 
@@ -63,12 +64,15 @@ def make_case(
     Scenarios are equally likely unless ``probabilities`` is given."""
     periods = dict(periods or {"p1": 1.0})
     horizon = sum(periods.values())
-    by_scenario = demand if set(demand) - set(periods) else {"base": demand}
+    # Keys that are not periods are scenarios, each with its own {period: ...}.
+    by_scenario = cast(Mapping[str, Demand], demand if set(demand) - set(periods) else {"base": demand})
     demand_eflops: dict[tuple[str, str, str], float] = {}
     workloads: dict[str, None] = {}
     for w, per_period in by_scenario.items():
         for t, value in per_period.items():
-            per_workload = value if isinstance(value, Mapping) else {WORKLOAD: value}
+            per_workload = cast(  # eflops, or {workload: eflops}
+                Mapping[str, float], value if isinstance(value, Mapping) else {WORKLOAD: value}
+            )
             for k, eflops in per_workload.items():
                 demand_eflops[(w, t, k)] = float(eflops)
                 workloads[k] = None
@@ -101,7 +105,7 @@ def make_case(
 
 
 def config(
-    policy: str = "phased",
+    policy: Policy = "phased",
     integer: bool = True,
     alpha: float = 0.9,
     weight: float = 0.0,
@@ -117,7 +121,7 @@ def config(
     )
 
 
-def solve(case: Case, policy: str = "phased", **settings: object) -> PlanResult:
+def solve(case: Case, policy: Policy = "phased", **settings: Any) -> PlanResult:
     result = solve_case(case, config(policy, **settings))
     assert result.status == "optimal", result.status
     return result
@@ -180,5 +184,5 @@ def energy(result: PlanResult, scenario: str | None = None) -> dict[tuple[str, s
 
 def breakdown(result: PlanResult, scenario: str = "expected") -> dict[str, float]:
     """Cost components (musd) of one scenario, or their expectation."""
-    row = result.results.cost_by_scenario.loc[scenario]
-    return {key: float(value) for key, value in row.items() if key != "probability"}
+    row = cast("pd.Series[float]", result.results.cost_by_scenario.loc[scenario])  # one row
+    return {str(key): float(value) for key, value in row.items() if key != "probability"}

@@ -174,29 +174,29 @@ def reference_objective(
 
         # contracts: active share as an expression (constant for existing ones)
         active: dict[tuple[str, int], tuple[dict[int, float], float]] = {}
-        for q, k in case.contracts.items():
-            term = k.term_periods if k.term_periods is not None else n_t + 1
-            if k.existing:
+        for q, contract in case.contracts.items():
+            term = contract.term_periods if contract.term_periods is not None else n_t + 1
+            if contract.existing:
                 for t in range(n_t):
                     active[(q, t)] = ({}, 1.0 if t < term else 0.0)
             else:
-                first = position[k.first_period] if k.first_period else 0
+                first = position[contract.first_period] if contract.first_period else 0
                 once: dict[int, float] = {}
                 for t in range(first, first + 1 if all_at_once else n_t):
-                    capex = k.mw * k.capex_musd_per_mw
-                    integral = integer and not k.divisible
-                    j = invest(("sign", q, t), t, capex, k.life_years, upper=1.0, integer=integral)
+                    capex = contract.mw * contract.capex_musd_per_mw
+                    integral = integer and not contract.divisible
+                    j = invest(("sign", q, t), t, capex, contract.life_years, upper=1.0, integer=integral)
                     once[j] = 1.0
                 prog.row(once, upper=1.0)
                 for t in range(n_t):
                     terms = {}
                     for t0 in range(first, first + 1 if all_at_once else n_t):
-                        if t0 + k.lead_periods <= t < t0 + k.lead_periods + term:
+                        if t0 + contract.lead_periods <= t < t0 + contract.lead_periods + term:
                             terms[cols[("sign", q, t0)]] = 1.0
                     active[(q, t)] = (terms, 0.0)
             for t in range(n_t):
                 terms, constant = active[(q, t)]
-                charge = p * discount[t] * years[t] * k.capacity_cost_musd_per_mw_year * k.mw
+                charge = p * discount[t] * years[t] * contract.capacity_cost_musd_per_mw_year * contract.mw
                 for j, a in terms.items():
                     prog.cost[j] += charge * a
                 offset += charge * constant
@@ -229,20 +229,20 @@ def reference_objective(
                 firm = {j: site.pue * a for j, a in it_load.items()}
                 firm_constant = 0.0
                 supply = {j: -a for j, a in energy_need.items()}
-                for q, k in case.contracts.items():
-                    if k.site != s:
+                for q, contract in case.contracts.items():
+                    if contract.site != s:
                         continue
                     terms, constant = active[(q, t)]
                     for j, a in terms.items():
-                        _add(firm, j, -k.mw * k.firm_fraction * a)
-                    firm_constant += k.mw * k.firm_fraction * constant
-                    e = prog.column(p * discount[t] * k.price_usd_per_mwh / 1e6)
+                        _add(firm, j, -contract.mw * contract.firm_fraction * a)
+                    firm_constant += contract.mw * contract.firm_fraction * constant
+                    e = prog.column(p * discount[t] * contract.price_usd_per_mwh / 1e6)
                     supply[e] = 1.0
-                    cap = k.mw * k.availability * hours
-                    upper = {e: 1.0, **{j: -cap * a for j, a in terms.items()}}
-                    prog.row(upper, upper=cap * constant)
-                    floor = {e: 1.0, **{j: -k.min_take * cap * a for j, a in terms.items()}}
-                    prog.row(floor, lower=k.min_take * cap * constant)
+                    cap_mwh = contract.mw * contract.availability * hours
+                    upper = {e: 1.0, **{j: -cap_mwh * a for j, a in terms.items()}}
+                    prog.row(upper, upper=cap_mwh * constant)
+                    floor = {e: 1.0, **{j: -contract.min_take * cap_mwh * a for j, a in terms.items()}}
+                    prog.row(floor, lower=contract.min_take * cap_mwh * constant)
                 prog.row(firm, upper=firm_constant)
                 prog.row(supply, lower=0.0)
             for k in case.workloads:
@@ -268,9 +268,13 @@ def reference_objective(
                 case.demand_eflops[(w, periods[t0], k)] for t0 in range(t) for k in case.workloads
             )
             groups[history].append(w)
+
+        def in_period(key: tuple, t: int = t) -> bool:
+            return key[-1] == t
+
         for members in groups.values():
             for w in members[1:]:
-                _tie(prog, decisions, members[0], w, lambda key, t=t: key[-1] == t)
+                _tie(prog, decisions, members[0], w, in_period)
     if all_at_once:
         for w in scenarios[1:]:
             _tie(prog, decisions, scenarios[0], w, lambda key: key[0] in ("build", "sign"))

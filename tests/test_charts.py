@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
@@ -69,7 +70,7 @@ EMPTY_CAPEX = pd.DataFrame(columns=["buildings_capex", "chips_capex", "power_cap
 
 
 @pytest.fixture(autouse=True)
-def no_leaked_figures(monkeypatch: pytest.MonkeyPatch):
+def no_leaked_figures(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every chart function closes the figures it opens (drawn at a low dpi to keep tests fast)."""
     monkeypatch.setattr(charts, "DPI", 50)
     before = len(plt.get_fignums())
@@ -141,7 +142,7 @@ def test_capex_by_year(tmp_path: Path, capex: dict[str, pd.DataFrame]) -> None:
 
 def test_capex_parts_show_uncovered_total_as_other_and_fill_missing_periods() -> None:
     df = capex_frame(["2025", "2026"], 1.0)
-    df.loc["2026", "total"] += 20.0
+    df.loc["2026", "total"] = cast(float, df.loc["2026", "total"]) + 20.0  # stubs: any scalar
     parts = charts._capex_parts(df, ["2025", "2026", "2027"])
     assert list(parts) == ["Buildings", "Chips", "Power", "other"]
     assert list(parts["other"]) == pytest.approx([0.0, 20.0, 0.0])
@@ -154,7 +155,7 @@ def test_capex_parts_leave_only_round_off_out_of_other() -> None:
     """2025's total is 450 (100 + 300 + 50). A total 0.01 above its kinds (1 in 45,000, far above
     round-off: the edge is 1e-6 x 450 = 0.00045) is an "other" part; 1e-10 above is round-off."""
     df = capex_frame(["2025"], 1.0)
-    df.loc["2025", "total"] += 0.01
+    df.loc["2025", "total"] = cast(float, df.loc["2025", "total"]) + 0.01  # stubs: any scalar
     parts = charts._capex_parts(df, ["2025"])
     assert list(parts) == ["Buildings", "Chips", "Power", "other"]
     assert list(parts["other"]) == pytest.approx([0.01])
@@ -225,7 +226,9 @@ def test_tornado_hatches_unproven_bars_and_says_which_groups_failed(
     hatched = [(round(patch.get_y() + patch.get_height() / 2), patch.get_x() >= 0)
                for patch in bars if patch.get_hatch()]
     assert hatched == [(2, True)]  # g's dearer half, whose end stopped at its time limit
-    assert "an end not within its MIP gap (status, gap)" in [t.get_text() for t in ax.get_legend().texts]
+    legend = ax.get_legend()
+    assert legend is not None
+    assert "an end not within its MIP gap (status, gap)" in [t.get_text() for t in legend.texts]
 
 
 @pytest.mark.filterwarnings("error")

@@ -12,10 +12,13 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import CaseWriter, Cli
 
 from planner.config import MODELS_DIR
 from planner.errors import InputError
@@ -68,7 +71,7 @@ def staging_leftovers(parent: Path) -> list[Path]:
     return [p for p in parent.iterdir() if p.name.startswith(".")]
 
 
-def solve_json(cli, case_dir: Path, out: Path, *flags: object) -> dict:
+def solve_json(cli: Cli, case_dir: Path, out: Path, *flags: object) -> dict:
     result = cli("solve", case_dir, "--out", out, "--json", *flags)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -79,7 +82,7 @@ def solve_json(cli, case_dir: Path, out: Path, *flags: object) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def test_solve_prints_tables_and_writes_the_run_folder(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_solve_prints_tables_and_writes_the_run_folder(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs" / "first"
     result = cli("solve", tiny_case_dir, "--out", out)
     assert result.exit_code == 0, result.output
@@ -108,7 +111,7 @@ def test_solve_prints_tables_and_writes_the_run_folder(cli, tiny_case_dir: Path,
     assert not staging_leftovers(out.parent)
 
 
-def test_solve_json_prints_exactly_one_object(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_solve_json_prints_exactly_one_object(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = cli("solve", tiny_case_dir, "--out", out, "--json")
     assert result.exit_code == 0, result.output
@@ -126,7 +129,7 @@ def test_solve_json_prints_exactly_one_object(cli, tiny_case_dir: Path, tmp_path
     assert on_disk["objective_musd"] == summary["objective_musd"]
 
 
-def test_out_that_exists_is_refused_and_left_untouched(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_out_that_exists_is_refused_and_left_untouched(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "taken"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
@@ -139,7 +142,7 @@ def test_out_that_exists_is_refused_and_left_untouched(cli, tiny_case_dir: Path,
     assert not staging_leftovers(tmp_path)
 
 
-def test_overwrite_replaces_an_earlier_run(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_overwrite_replaces_an_earlier_run(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "taken"
     assert cli("solve", tiny_case_dir, "--out", out, "--relax").exit_code == 0
     (out / "extra.txt").write_text("from the earlier run")
@@ -150,7 +153,7 @@ def test_overwrite_replaces_an_earlier_run(cli, tiny_case_dir: Path, tmp_path: P
     assert not staging_leftovers(tmp_path)
 
 
-def test_overwrite_of_an_empty_folder(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_overwrite_of_an_empty_folder(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "empty"
     out.mkdir()
     assert cli("solve", tiny_case_dir, "--out", out, "--overwrite").exit_code == 0
@@ -158,7 +161,7 @@ def test_overwrite_of_an_empty_folder(cli, tiny_case_dir: Path, tmp_path: Path) 
 
 
 def test_overwrite_never_deletes_what_planner_did_not_write(
-    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--overwrite replaces earlier runs only: not a folder of the user's, not the input case, not the
     current directory (each refused with exit 2 before any work, every file left in place)."""
@@ -187,7 +190,7 @@ def test_overwrite_never_deletes_what_planner_did_not_write(
     assert not staging_leftovers(mine)
 
 
-def test_overwrite_never_deletes_the_model_file(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_overwrite_never_deletes_the_model_file(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """A model TOML kept in an earlier run folder is an input too (solve and compare)."""
     out = tmp_path / "run"
     assert cli("solve", tiny_case_dir, "--out", out, "--relax").exit_code == 0
@@ -201,7 +204,7 @@ def test_overwrite_never_deletes_the_model_file(cli, tiny_case_dir: Path, tmp_pa
 
 
 def test_ctrl_c_while_printing_a_written_run_says_it_was_written(
-    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
@@ -258,7 +261,9 @@ def kill_a_run_writing(final: Path, unique: bool = False) -> Path:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="advisory locks are POSIX-only")
-def test_a_killed_runs_leftover_does_not_block_its_folder(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_a_killed_runs_leftover_does_not_block_its_folder(
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path
+) -> None:
     """A run killed mid-write (SIGKILL, power loss) leaves its ``.partial`` folder. Its lock died
     with it, so the next run with that --out clears the leftover instead of refusing the name;
     a default name is taken back too, not skipped to ``-2``."""
@@ -299,7 +304,7 @@ def test_default_run_folder_names_are_safe() -> None:
     assert long_model.name.startswith("case-" + "m" * 100 + "-relaxed-")
 
 
-def test_an_unusable_out_path_is_an_input_error(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_an_unusable_out_path_is_an_input_error(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     result = cli("solve", tiny_case_dir, "--out", blocker / "run")
@@ -312,7 +317,7 @@ def test_an_unusable_out_path_is_an_input_error(cli, tiny_case_dir: Path, tmp_pa
 @pytest.mark.parametrize("command", ["solve", "compare"])
 @pytest.mark.parametrize("error_names_the_file", [True, False])
 def test_a_full_disk_is_reported_in_words_and_leaves_nothing(
-    cli,
+    cli: Cli,
     tiny_case_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -343,7 +348,7 @@ def test_a_full_disk_is_reported_in_words_and_leaves_nothing(
 
 
 def test_too_many_open_files_is_not_advised_as_a_full_disk(
-    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under a low ``ulimit -n`` the advice was "free space"."""
     import errno
@@ -362,7 +367,7 @@ def test_too_many_open_files_is_not_advised_as_a_full_disk(
 
 @pytest.mark.parametrize("fails", ["open", "write"])
 def test_a_disk_full_before_the_first_file_leaves_nothing_that_blocks_the_name(
-    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: str
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: str
 ) -> None:
     """The run's marker is its first file. A disk full right there was "internal error: OSError"
     with no JSON, and left a .partial folder holding an unlocked .planner-run.new that every later
@@ -372,7 +377,7 @@ def test_a_disk_full_before_the_first_file_leaves_nothing_that_blocks_the_name(
 
     real_open = Path.open
 
-    def full_at_the_marker(self: Path, *args: object, **kwargs: object) -> object:
+    def full_at_the_marker(self: Path, *args: Any, **kwargs: Any) -> object:
         if self.name != ".planner-run.new":
             return real_open(self, *args, **kwargs)
         if fails == "open":
@@ -382,7 +387,7 @@ def test_a_disk_full_before_the_first_file_leaves_nothing_that_blocks_the_name(
         def no_room(_text: str) -> int:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-        handle.write = no_room  # type: ignore[method-assign]
+        handle.write = no_room
         assert isinstance(handle, io.TextIOWrapper)
         return handle
 
@@ -398,7 +403,7 @@ def test_a_disk_full_before_the_first_file_leaves_nothing_that_blocks_the_name(
     assert solve_json(cli, tiny_case_dir, out, "--relax")["status"] == "optimal"  # the name is free
 
 
-def test_relaxation_is_a_lower_bound_on_the_mip(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_relaxation_is_a_lower_bound_on_the_mip(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     mip = solve_json(cli, tiny_case_dir, tmp_path / "mip", "--mip-gap", "0")
     lp = solve_json(cli, tiny_case_dir, tmp_path / "lp", "--relax")
     assert lp["status"] == "optimal"
@@ -406,7 +411,7 @@ def test_relaxation_is_a_lower_bound_on_the_mip(cli, tiny_case_dir: Path, tmp_pa
     assert lp["objective_musd"] <= mip["objective_musd"] * (1 + 1e-9)
 
 
-def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_all_at_once_model_and_a_model_toml_path(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     shipped = solve_json(cli, tiny_case_dir, tmp_path / "shipped", "--model", "all-at-once", "--mip-gap", "0")
     assert shipped["model"] == "all-at-once" and shipped["policy"] == "all-at-once"
 
@@ -482,7 +487,7 @@ def test_all_at_once_model_and_a_model_toml_path(cli, tiny_case_dir: Path, tmp_p
     ],
 )
 def test_bad_model_toml_is_exit_2_naming_file_and_key(
-    cli, tiny_case_dir: Path, tmp_path: Path, toml: str, expected: list[str]
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, toml: str, expected: list[str]
 ) -> None:
     path = tmp_path / "my-model.toml"
     path.write_text(toml)
@@ -494,7 +499,7 @@ def test_bad_model_toml_is_exit_2_naming_file_and_key(
     assert not out.exists()
 
 
-def test_bad_model_toml_lists_every_problem(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_bad_model_toml_lists_every_problem(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('colour = "red"\n[cvar]\nalpha = 1.5\n[solver]\nmip_gap = -1\n')
     result = cli("solve", tiny_case_dir, "--model", path, "--out", tmp_path / "run")
@@ -506,7 +511,7 @@ def test_bad_model_toml_lists_every_problem(cli, tiny_case_dir: Path, tmp_path: 
     "flag", [("--mip-gap", "nan"), ("--time-limit", "nan"), ("--warm-start", "NaN"), ("--threads", "100000")]
 )
 def test_flag_values_that_are_no_number_are_exit_2(
-    cli, tiny_case_dir: Path, tmp_path: Path, flag: tuple[str, str]
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, flag: tuple[str, str]
 ) -> None:
     result = cli("solve", tiny_case_dir, *flag, "--out", tmp_path / "run")
     assert result.exit_code == 2
@@ -526,7 +531,7 @@ def test_flag_values_that_are_no_number_are_exit_2(
     ],
 )
 def test_usage_errors_print_json_too_when_asked(
-    cli, tiny_case_dir: Path, args: list[str], where: str, said: str
+    cli: Cli, tiny_case_dir: Path, args: list[str], where: str, said: str
 ) -> None:
     """click refuses these before any command runs; --json still promises one object on stdout."""
     argv = [tiny_case_dir if a == "CASE" else a for a in args]
@@ -540,20 +545,20 @@ def test_usage_errors_print_json_too_when_asked(
     assert plain.exit_code == 2 and plain.stdout == ""
 
 
-def test_a_model_path_that_is_not_there_says_so(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_a_model_path_that_is_not_there_says_so(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     for path, said in ((tmp_path / "gone.toml", "no such file at"), (tmp_path, "a folder at")):
         result = cli("solve", tiny_case_dir, "--model", path, "--out", tmp_path / "run")
         assert result.exit_code == 2
         assert_mentions(result.stderr, "a model TOML file", said, str(path))
 
 
-def test_unknown_model_name_is_exit_2(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_unknown_model_name_is_exit_2(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     result = cli("solve", tiny_case_dir, "--model", "no-such-model", "--out", tmp_path / "run")
     assert result.exit_code == 2
     assert_mentions(result.stderr, "no-such-model", "phased", "all-at-once")
 
 
-def test_time_limit_is_accepted(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_time_limit_is_accepted(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     summary = solve_json(cli, tiny_case_dir, tmp_path / "run", "--time-limit", "60", "--threads", "1")
     assert summary["status"] == "optimal"
     model = json.loads((tmp_path / "run" / "model.json").read_text())
@@ -561,7 +566,7 @@ def test_time_limit_is_accepted(cli, tiny_case_dir: Path, tmp_path: Path) -> Non
     assert model["solver"]["threads"] == 1
 
 
-def _strict_json(text: str) -> object:
+def _strict_json(text: str) -> Any:
     """JSON as jq or a browser reads it: NaN and Infinity are not JSON."""
 
     def refuse(constant: str) -> None:
@@ -570,7 +575,7 @@ def _strict_json(text: str) -> object:
     return json.loads(text, parse_constant=refuse)
 
 
-def test_time_limit_inf_is_no_limit_recorded_as_null(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_time_limit_inf_is_no_limit_recorded_as_null(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     summary = solve_json(cli, tiny_case_dir, tmp_path / "run", "--time-limit", "inf")
     assert summary["status"] == "optimal"
     for name in ("model.json", "summary.json"):
@@ -579,7 +584,7 @@ def test_time_limit_inf_is_no_limit_recorded_as_null(cli, tiny_case_dir: Path, t
             assert recorded["solver"]["time_limit_s"] is None
 
 
-def test_warm_start_inf_is_a_usage_error(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_warm_start_inf_is_a_usage_error(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     result = cli("solve", tiny_case_dir, "--warm-start", "inf", "--out", tmp_path / "run")
     assert result.exit_code == 2
     assert_mentions(result.stderr, "--warm-start", "'inf' is not a finite number")
@@ -588,7 +593,7 @@ def test_warm_start_inf_is_a_usage_error(cli, tiny_case_dir: Path, tmp_path: Pat
 
 @pytest.mark.parametrize("flags", [["--time-limit", "0"], ["--mip-gap", "2"], ["--threads", "-1"]])
 def test_out_of_range_flags_are_usage_errors(
-    cli, tiny_case_dir: Path, tmp_path: Path, flags: list[str]
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, flags: list[str]
 ) -> None:
     result = cli("solve", tiny_case_dir, "--out", tmp_path / "run", *flags)
     assert result.exit_code == 2
@@ -596,14 +601,14 @@ def test_out_of_range_flags_are_usage_errors(
     assert not (tmp_path / "run").exists()
 
 
-def test_missing_case_folder_is_exit_2(cli, tmp_path: Path) -> None:
+def test_missing_case_folder_is_exit_2(cli: Cli, tmp_path: Path) -> None:
     result = cli("solve", tmp_path / "nowhere", "--out", tmp_path / "run")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert not (tmp_path / "run").exists()
 
 
-def test_solving_twice_gives_identical_tables(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_solving_twice_gives_identical_tables(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     first = solve_json(cli, tiny_case_dir, tmp_path / "a")
     second = solve_json(cli, tiny_case_dir, tmp_path / "b")
     assert first["objective_musd"] == second["objective_musd"]
@@ -622,7 +627,7 @@ def test_solving_twice_gives_identical_tables(cli, tiny_case_dir: Path, tmp_path
     assert without_timing(on_disk[0]) == without_timing(on_disk[1])
 
 
-def test_a_warm_started_mip_gives_identical_tables_run_after_run(cli, tmp_path: Path) -> None:
+def test_a_warm_started_mip_gives_identical_tables_run_after_run(cli: Cli, tmp_path: Path) -> None:
     files = synthetic_case_files(sites=4, chips=2, periods=6, quarters=False, branching=2, stages=1, seed=5)
     case_dir = write_case(tmp_path / "case", files)
     flags = ("--warm-start", 5, "--mip-gap", 0.001)
@@ -669,7 +674,7 @@ def test_tables_do_not_depend_on_the_process_hash_seed(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_validate_good_case(cli, tiny_case_dir: Path) -> None:
+def test_validate_good_case(cli: Cli, tiny_case_dir: Path) -> None:
     result = cli("validate", tiny_case_dir)
     assert result.exit_code == 0, result.output
     assert "tiny: valid" in result.stdout
@@ -691,7 +696,7 @@ def test_validate_good_case(cli, tiny_case_dir: Path) -> None:
 
 
 def test_validate_says_none_for_a_tree_branching_in_the_first_period(
-    cli, tiny_files: dict, write_case, tmp_path: Path
+    cli: Cli, tiny_files: dict, write_case: CaseWriter, tmp_path: Path
 ) -> None:
     """Scenarios that differ from the first period share no period: "none", not Python's None."""
     demand = tiny_files["demand.csv"].replace("low,p1,training,2", "low,p1,training,1")
@@ -701,7 +706,9 @@ def test_validate_says_none_for_a_tree_branching_in_the_first_period(
     assert "None" not in result.stdout
 
 
-def test_validate_bad_case_lists_every_problem(cli, tiny_files: dict, write_case, tmp_path: Path) -> None:
+def test_validate_bad_case_lists_every_problem(
+    cli: Cli, tiny_files: dict, write_case: CaseWriter, tmp_path: Path
+) -> None:
     files = {
         "sites.csv": tiny_files["sites.csv"].replace("0,1.2,15", "0,0.9,15"),  # pue < 1, row 2
         "chips.csv": tiny_files["chips.csv"].replace("asic,1.5,0.8", "asic,1.5,abc"),  # row 3
@@ -727,7 +734,9 @@ def test_validate_bad_case_lists_every_problem(cli, tiny_files: dict, write_case
 
 
 @pytest.mark.parametrize("command", ["validate", "solve"])
-def test_json_reports_bad_input_as_json_on_stdout(cli, write_case, tmp_path: Path, command: str) -> None:
+def test_json_reports_bad_input_as_json_on_stdout(
+    cli: Cli, write_case: CaseWriter, tmp_path: Path, command: str
+) -> None:
     """--json promises one JSON object on stdout: bad input included (the text stays on stderr)."""
     case_dir = write_case(tmp_path / "nochips", {"chips.csv": None})
     result = cli(command, case_dir, "--json")
@@ -746,7 +755,7 @@ def test_json_reports_bad_input_as_json_on_stdout(cli, write_case, tmp_path: Pat
     ids=["validate", "solve", "compare", "sweep", "validate-json", "solve-json"],
 )
 def test_problems_of_the_case_and_of_the_model_are_reported_together(
-    cli, tiny_files: dict, write_case, tmp_path: Path, command: list[str]
+    cli: Cli, tiny_files: dict, write_case: CaseWriter, tmp_path: Path, command: list[str]
 ) -> None:
     """validate used to list the case's problems alone, solve, compare and sweep the model's alone;
     every command now gives the same whole list in one answer."""
@@ -769,7 +778,7 @@ def test_problems_of_the_case_and_of_the_model_are_reported_together(
 
 @pytest.mark.parametrize("command", ["solve", "compare", "sweep"])
 def test_the_case_warnings_are_in_the_json_and_the_run_folder(
-    cli, tiny_files: dict, write_case, tmp_path: Path, command: str
+    cli: Cli, tiny_files: dict, write_case: CaseWriter, tmp_path: Path, command: str
 ) -> None:
     """``solve --json`` printed the case's warnings on stderr only (``validate --json`` lists them):
     every command's JSON now has them, and every run folder has ``warnings.txt`` (solve's alone
@@ -788,7 +797,7 @@ def test_the_case_warnings_are_in_the_json_and_the_run_folder(
         assert json.loads((out / "summary.json").read_text())["warnings"] == [warning]
 
 
-def test_json_reports_no_plan_as_json_on_stdout(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_json_reports_no_plan_as_json_on_stdout(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """A solve that stops before any plan (iteration limit 0) is exit 1, with its JSON object."""
     model = tmp_path / "starved.toml"
     model.write_text(
@@ -802,7 +811,7 @@ def test_json_reports_no_plan_as_json_on_stdout(cli, tiny_case_dir: Path, tmp_pa
     assert not (tmp_path / "run").exists()
 
 
-def test_validate_missing_file(cli, write_case, tmp_path: Path) -> None:
+def test_validate_missing_file(cli: Cli, write_case: CaseWriter, tmp_path: Path) -> None:
     case_dir = write_case(tmp_path / "nochips", {"chips.csv": None})
     result = cli("validate", case_dir)
     assert result.exit_code == 2
@@ -810,7 +819,9 @@ def test_validate_missing_file(cli, write_case, tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_default_run_folder_is_under_runs(cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch) -> None:
+def test_default_run_folder_is_under_runs(
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     summary = json.loads(cli("solve", tiny_case_dir, "--json").stdout)
     run_dir = Path(summary["run_dir"])
@@ -823,7 +834,7 @@ def test_default_run_folder_is_under_runs(cli, tiny_case_dir: Path, tmp_path: Pa
     assert Path(relaxed["run_dir"]).name.startswith("tiny-phased-relaxed-")  # not read as the MIP's
 
 
-def test_overwrite_of_an_existing_file(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_overwrite_of_an_existing_file(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.write_text("not a folder")
     result = cli("solve", tiny_case_dir, "--out", out, "--overwrite")
@@ -834,7 +845,7 @@ def test_overwrite_of_an_existing_file(cli, tiny_case_dir: Path, tmp_path: Path)
 
 @pytest.mark.parametrize("overwrite", [(), ("--overwrite",)])
 def test_an_out_that_is_a_link_is_refused_naming_its_target(
-    cli, tiny_case_dir: Path, tmp_path: Path, overwrite: tuple[str, ...]
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, overwrite: tuple[str, ...]
 ) -> None:
     """A run renames its finished folder into place, which would replace the link rather than
     fill the folder it points to; planner used to say only "something other than a folder"."""
@@ -869,14 +880,14 @@ def test_an_out_that_is_a_link_is_refused_naming_its_target(
     ],
 )
 def test_a_value_a_tolerance_below_zero_is_printed_as_zero(value: float, digits: int, shown: str) -> None:
-    from planner.report import fmt
+    from planner.money import fmt
 
     assert fmt(value, digits) == shown
 
 
 @pytest.mark.parametrize("command", ["solve", "compare"])
 def test_a_scenario_called_expected_is_an_ordinary_scenario(
-    cli, write_case, tiny_files, tmp_path: Path, command: str
+    cli: Cli, write_case: CaseWriter, tiny_files: Mapping[str, str], tmp_path: Path, command: str
 ) -> None:
     """"low / expected / high" is a common naming; the expected-cost row used to collide with the
     scenario and stop every solve with an internal error. It is labelled ``(expected)`` then."""
@@ -914,7 +925,7 @@ def test_the_expected_row_steps_past_every_scenario_it_would_collide_with() -> N
 
 
 def test_a_folder_named_like_a_model_does_not_shadow_it(
-    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``--out phased`` in the current folder used to break every later ``--model phased`` (the
     default) with "expected a model name (..., phased, ...)"; a file is used only when written as
@@ -937,7 +948,9 @@ def test_a_folder_named_like_a_model_does_not_shadow_it(
 # --------------------------------------------------------------------------------------------
 
 
-def bracketed_case(write_case, tiny_files, folder: Path, scenario: str) -> Path:
+def bracketed_case(
+    write_case: CaseWriter, tiny_files: Mapping[str, str], folder: Path, scenario: str
+) -> Path:
     """The tiny case with ids that rich would read as style tags: scenario ``low`` is ``scenario``,
     site ``north`` is ``north[/dc]``, chip ``asic`` is ``asic[v2]``, contract ``ppa_n`` is ``ppa[/n]``,
     and a site ``east[/x]`` without power gives a warning that quotes it."""
@@ -953,7 +966,7 @@ def bracketed_case(write_case, tiny_files, folder: Path, scenario: str) -> Path:
 
 @pytest.mark.parametrize("scenario", ["lo[v2]", "[/b]"])
 def test_ids_with_square_brackets_are_printed_as_written(
-    cli, write_case, tiny_files, tmp_path: Path, scenario: str
+    cli: Cli, write_case: CaseWriter, tiny_files: Mapping[str, str], tmp_path: Path, scenario: str
 ) -> None:
     """rich read ``[v2]`` in an id as a style tag and dropped it, and ``[/b]`` as a closing tag
     that matched nothing: MarkupError, then a traceback from the internal-error handler."""
@@ -977,7 +990,7 @@ def test_ids_with_square_brackets_are_printed_as_written(
     assert (out / "summary.json").is_file()
 
 
-def test_the_run_folder_is_printed_as_written(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_the_run_folder_is_printed_as_written(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """``--out run[v2]`` was printed as "Run folder: .../run"; ``run[/x]`` ended in a traceback
     after the run was written."""
     for name in ("run[v2]", "run[/x]"):
@@ -1007,14 +1020,14 @@ def test_the_internal_error_handler_prints_the_message_as_written(
 
 
 def test_an_unreadable_model_toml_is_exit_2(
-    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Was "internal error: PermissionError" (exit 1, no JSON); root reads any file, hence the patch."""
     path = tmp_path / "locked.toml"
     path.write_text('name = "locked"\n')
     real_read_text = Path.read_text
 
-    def locked(self: Path, *args: object, **kwargs: object) -> str:
+    def locked(self: Path, *args: Any, **kwargs: Any) -> str:
         if self.name == "locked.toml":
             raise PermissionError(13, "Permission denied", str(self))
         return real_read_text(self, *args, **kwargs)
@@ -1025,7 +1038,9 @@ def test_an_unreadable_model_toml_is_exit_2(
     assert json.loads(result.stdout)["problems"][0]["expected"] == "a readable file (Permission denied)"
 
 
-def test_out_inside_the_case_is_refused_and_creates_nothing(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_out_inside_the_case_is_refused_and_creates_nothing(
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path
+) -> None:
     """``--out case/budget.csv`` made a folder the loader then read as a case file (every later
     run failed); ``--out case/new/.. --overwrite`` was refused but left ``new`` in the case."""
     before = sorted(p.name for p in tiny_case_dir.iterdir())
@@ -1039,7 +1054,7 @@ def test_out_inside_the_case_is_refused_and_creates_nothing(cli, tiny_case_dir: 
 
 
 def test_the_default_run_folder_is_refused_inside_the_case(
-    cli, tiny_case_dir: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tiny_case_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run from inside the case (``cd case && planner solve .``), the default ``runs/`` folder was
     written into the case, where ``--out runs/x`` is refused: both are now, and nothing is made."""
@@ -1052,7 +1067,9 @@ def test_the_default_run_folder_is_refused_inside_the_case(
     assert sorted(p.name for p in tiny_case_dir.iterdir()) == before
 
 
-def test_a_run_folder_name_too_long_for_the_file_system(cli, tmp_path: Path, write_case) -> None:
+def test_a_run_folder_name_too_long_for_the_file_system(
+    cli: Cli, tmp_path: Path, write_case: CaseWriter
+) -> None:
     """Was "internal error: OSError: [Errno 36] File name too long", with --out or with a long
     case folder name in the default runs/<case>-<model>-<time>."""
     case_dir = write_case(tmp_path / ("c" * 240))
@@ -1064,7 +1081,7 @@ def test_a_run_folder_name_too_long_for_the_file_system(cli, tmp_path: Path, wri
     assert default.name.startswith("c" * 100 + "-phased-")
 
 
-def test_log_with_json_says_where_the_log_went(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_log_with_json_says_where_the_log_went(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """--log under --json was dropped without a word (stdout must stay one JSON object)."""
     result = cli("solve", tiny_case_dir, "--log", "--json", "--out", tmp_path / "run")
     assert result.exit_code == 0

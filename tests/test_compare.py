@@ -16,20 +16,23 @@ import json
 import re
 import tempfile
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 import pytest
+from conftest import CaseWriter, Cli, ExactConfig
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from planner.compare import compare_strategies, strategy_figures
+from planner.compare import Comparison, compare_strategies, strategy_figures
 from planner.compare_report import render_comparison
-from planner.config import CvarSettings
+from planner.config import CvarSettings, Policy
 from planner.loader import load_case
+from planner.parallel import SolvedTask
 from planner.plan import solve_case
 
-POLICIES = ("phased", "all-at-once", "plan-on-mean")
+POLICIES: tuple[Policy, ...] = ("phased", "all-at-once", "plan-on-mean")
 
 # Unit chips (1 chip = 1 EFLOPS = 1 IT MW, 1 musd), 10 MW modules at 5 musd/MW, power at 10 $/MWh
 # (so that no chip runs without need). Both scenarios need 10 MW in p1; their demand parts in p2
@@ -65,11 +68,19 @@ def single_scenario_flat() -> dict[str, str | None]:
     }
 
 
-def objectives(comparison) -> dict[str, float]:
-    return {name: task.summary["objective_musd"] for name, task in comparison.strategies.items()}
+def objectives(comparison: Comparison) -> dict[str, float]:
+    return {name: solved(task)["objective_musd"] for name, task in comparison.strategies.items()}
 
 
-def test_one_scenario_all_policies_agree(write_case, exact_config, tmp_path: Path) -> None:
+def solved(task: SolvedTask) -> dict[str, Any]:
+    """The summary of a task that solved."""
+    assert task.summary is not None, task.error
+    return task.summary
+
+
+def test_one_scenario_all_policies_agree(
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
+) -> None:
     case, _ = load_case(write_case(tmp_path / "flat", single_scenario_flat()))
     assert case.scenarios == ("base",)
     comparison = compare_strategies(case, [exact_config(p) for p in POLICIES], workers=1)
@@ -82,7 +93,9 @@ def test_one_scenario_all_policies_agree(write_case, exact_config, tmp_path: Pat
     assert comparison.perfect_information == {}
 
 
-def test_all_at_once_strands_capacity_in_the_low_branch(write_case, exact_config, tmp_path: Path) -> None:
+def test_all_at_once_strands_capacity_in_the_low_branch(
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
+) -> None:
     case, _ = load_case(write_case(tmp_path / "stranding", base=STRANDING_CASE))
     configs = [exact_config("phased"), exact_config("all-at-once")]
     comparison = compare_strategies(case, configs, workers=1, with_value_of_information=False)
@@ -103,14 +116,18 @@ def test_all_at_once_strands_capacity_in_the_low_branch(write_case, exact_config
     assert capex.loc["p1", "phased"] == pytest.approx(10 * 5 + 10 * 1.0, rel=1e-6)
     # the shell stays empty to the end in the low branch only
     leap_tables = comparison.strategies["all-at-once"].results
+    assert leap_tables is not None
     by_period = leap_tables.stranded_by_period.set_index(["scenario", "period"])
     assert by_period.loc[("low", "p3"), "empty_shell_mw"] == pytest.approx(20.0, abs=1e-6)
     assert by_period.loc[("high", "p3"), "empty_shell_mw"] == pytest.approx(0.0, abs=1e-6)
-    phased_by_period = comparison.strategies["phased"].results.stranded_by_period
-    assert phased_by_period["empty_shell_mw"].abs().max() < 1e-6
+    phased_tables = comparison.strategies["phased"].results
+    assert phased_tables is not None
+    assert phased_tables.stranded_by_period["empty_shell_mw"].abs().max() < 1e-6
 
 
-def test_strategy_figures_read_worst_and_expected_apart(write_case, exact_config, tmp_path: Path) -> None:
+def test_strategy_figures_read_worst_and_expected_apart(
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
+) -> None:
     """Phased on the stranding case: p1 builds 10 MW (50 musd) and buys 10 chips (10); ``high``
     builds 20 MW (100) and buys 20 chips (20) in p3. Capex: 60 + 0.5 x 120 = 120 musd, summed over
     the periods (undiscounted). In ``low``'s p2 (demand 9) 1 of the 10 chips is idle: an idle
@@ -129,7 +146,7 @@ def test_strategy_figures_read_worst_and_expected_apart(write_case, exact_config
 
 
 def test_unused_take_or_pay_is_read_worst_and_expected_apart(
-    write_case, exact_config, tmp_path: Path
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
 ) -> None:
     """One existing 10 MW contract with take-or-pay 0.5 at 1000 h a year: 5000 MWh paid each
     period. Unit chips (1 MW each): demand 1 in p1, then 3 in ``high`` or 1 in ``low`` (p2 is
@@ -154,7 +171,9 @@ def test_unused_take_or_pay_is_read_worst_and_expected_apart(
     assert unused == pytest.approx([8000.0, 7000.0], rel=1e-6)
 
 
-def test_evpi_and_vss_match_direct_solves(write_case, exact_config, tmp_path: Path) -> None:
+def test_evpi_and_vss_match_direct_solves(
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
+) -> None:
     """EVPI = phased - sum_w p[w] * (scenario w alone); VSS = plan-on-mean - phased (tiny case)."""
     case, _ = load_case(write_case(tmp_path / "tiny"))
     comparison = compare_strategies(case, [exact_config(p) for p in POLICIES], workers=1)
@@ -167,17 +186,21 @@ def test_evpi_and_vss_match_direct_solves(write_case, exact_config, tmp_path: Pa
     assert comparison.evpi_musd == pytest.approx(values["phased"] - wait_and_see, rel=1e-7)
     assert comparison.vss_musd == pytest.approx(values["plan-on-mean"] - values["phased"], rel=1e-7)
     # knowing in p1 which branch comes is worth something here; so is planning on the tree
+    assert comparison.evpi_musd is not None and comparison.vss_musd is not None
     assert comparison.evpi_musd > 1.0
     assert comparison.vss_musd > 1.0
 
 
-def test_plan_on_means_gap_is_that_of_its_mean_demand_mip(write_case, exact_config, tmp_path: Path) -> None:
+def test_plan_on_means_gap_is_that_of_its_mean_demand_mip(
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
+) -> None:
     """Its second solve is exact once the long-lead plan is fixed (gap 0), but that plan comes from
     the mean-demand MIP, which stops at its own gap: the comparison's "MIP gap" showed 0.000 where
     that step had stopped at 0.46% (the flagship). The figure is the largest gap of the solves."""
     case, _ = load_case(write_case(tmp_path / "tiny"))
     comparison = compare_strategies(case, [exact_config("plan-on-mean")], workers=1)
     task = comparison.strategies["plan-on-mean"]
+    assert task.summary is not None
     assert [stage["stage"] for stage in task.summary["stages"]] == ["mean-demand plan"]
     assert strategy_figures(case, task)["mip_gap"] == 0.0
     task.summary["stages"][0]["mip_gap"] = 0.0046  # as the flagship's mean-demand MIP stopped
@@ -186,7 +209,9 @@ def test_plan_on_means_gap_is_that_of_its_mean_demand_mip(write_case, exact_conf
     assert strategy_figures(case, task)["mip_gap"] == 0.005
 
 
-def test_evpi_and_vss_ranges_follow_from_each_solves_bound(tiny_case_dir: Path, exact_config) -> None:
+def test_evpi_and_vss_ranges_follow_from_each_solves_bound(
+    tiny_case_dir: Path, exact_config: ExactConfig
+) -> None:
     """Each optimum lies between its bound and its plan: EVPI between phased bound - sum p * plan_w
     and phased plan - sum p * bound_w, VSS between mean - phased plan and mean - phased bound.
     Exact solves give a point; the wait-and-see solves are written out with their bounds."""
@@ -223,14 +248,16 @@ def test_evpi_and_vss_ranges_follow_from_each_solves_bound(tiny_case_dir: Path, 
     # A bound a round-off above its plan: the range still holds the figure, low end first.
     exact.perfect_information = {"high": task(120.0, 120.0), "low": task(60.0, 60.0)}
     _value_of_information(exact, {**done, "phased": task(100.0, 100.0 + 3e-14)}, configs)
-    low, high = exact.evpi_range_musd
+    assert exact.evpi_musd is not None and exact.vss_musd is not None
+    # set by _value_of_information: not the None mypy saw assigned above
+    low, high = cast("tuple[float, float]", exact.evpi_range_musd)
     assert low <= exact.evpi_musd <= high and high - low < 1e-12
-    low, high = exact.vss_range_musd
+    low, high = cast("tuple[float, float]", exact.vss_range_musd)
     assert low <= exact.vss_musd <= high
     # A wait-and-see bound a round-off above its plan: the top of EVPI's range falls 1.8e-14 short.
     exact.perfect_information = {"high": task(120.0, 120.0 + 3e-14), "low": task(60.0, 60.0)}
     _value_of_information(exact, done, configs)
-    low, high = exact.evpi_range_musd
+    low, high = cast("tuple[float, float]", exact.evpi_range_musd)
     assert low <= exact.evpi_musd <= high and exact.evpi_musd == pytest.approx(4.0)
     # The statuses of the wait-and-see solves are theirs: a failed one, one stopped by its limit.
     stopped = SolvedTask("k", {"status": "time_limit", "expected_cost_musd": 61.0, "bound_musd": 59.0,
@@ -242,7 +269,7 @@ def test_evpi_and_vss_ranges_follow_from_each_solves_bound(tiny_case_dir: Path, 
 
 
 def test_one_scenario_has_no_value_of_information_to_bracket(
-    write_case, exact_config, tmp_path: Path, cli
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path, cli: Cli
 ) -> None:
     """With one scenario the phased plan is the wait-and-see plan: EVPI 0, exactly, and no
     wait-and-see solve to list."""
@@ -259,7 +286,7 @@ def test_one_scenario_has_no_value_of_information_to_bracket(
     assert not (tmp_path / "run" / "perfect_information.csv").exists()
 
 
-def test_the_reference_of_risk_averse_models_only_is_the_first(exact_config) -> None:
+def test_the_reference_of_risk_averse_models_only_is_the_first(exact_config: ExactConfig) -> None:
     """No risk-neutral phased model compared: EVPI and VSS use the first phased model given."""
     from planner.compare import _reference_config
 
@@ -273,7 +300,7 @@ def test_the_reference_of_risk_averse_models_only_is_the_first(exact_config) -> 
 
 
 def test_a_time_limited_mean_demand_step_is_the_strategys_status(
-    write_case, exact_config, tmp_path: Path
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
 ) -> None:
     """Plan-on-mean's second solve is exact, but when its mean-demand MIP stopped at its time
     limit the strategy read "optimal" in compare and sweep; it now reads the step's status."""
@@ -284,6 +311,7 @@ def test_a_time_limited_mean_demand_step_is_the_strategys_status(
     case, _ = load_case(write_case(tmp_path / "tiny"))
     comparison = compare_strategies(case, [exact_config("plan-on-mean")], workers=1)
     task = comparison.strategies["plan-on-mean"]
+    assert task.summary is not None
     assert comparison_summary(comparison, None, [])["strategies"]["plan-on-mean"]["status"] == "optimal"
     task.summary["stages"][0]["status"] = "time_limit"
     entry = comparison_summary(comparison, None, [])["strategies"]["plan-on-mean"]
@@ -299,7 +327,7 @@ def test_a_time_limited_mean_demand_step_is_the_strategys_status(
     assert row["within_mip_gap"] and not row["proven_optimal"]
 
 
-def test_solve_says_plan_on_means_mean_demand_gap(tiny_case_dir: Path, exact_config) -> None:
+def test_solve_says_plan_on_means_mean_demand_gap(tiny_case_dir: Path, exact_config: ExactConfig) -> None:
     """``solve --model plan-on-mean`` showed gap 0.000% (its second solve's) where its mean-demand
     MIP had stopped at 0.46%, and called the plan proven optimal."""
     from planner.report import status_line
@@ -313,7 +341,7 @@ def test_solve_says_plan_on_means_mean_demand_gap(tiny_case_dir: Path, exact_con
 
 
 def test_evpi_and_vss_are_in_expected_cost_for_a_risk_averse_model(
-    write_case, exact_config, tmp_path: Path
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
 ) -> None:
     """Phased with 0.5 x CVaR(0.9) against the risk-neutral plan-on-mean: both figures compare
     expected costs (the phased objective's CVaR term is not a cost the mean plan is charged)."""
@@ -322,6 +350,7 @@ def test_evpi_and_vss_are_in_expected_cost_for_a_risk_averse_model(
     averse = exact_config("phased", name="averse").model_copy(update={"cvar": risk})
     comparison = compare_strategies(case, [averse, exact_config("plan-on-mean")], workers=1)
     phased, mean = (comparison.strategies[name].summary for name in ("averse", "plan-on-mean"))
+    assert phased is not None and mean is not None
     assert phased["objective_musd"] > phased["expected_cost_musd"] + 1.0  # the CVaR term matters here
     wait_and_see = sum(
         case.scenario_probability[w] * solve_case(case.scenario_case(w), averse).expected_cost_musd
@@ -333,7 +362,7 @@ def test_evpi_and_vss_are_in_expected_cost_for_a_risk_averse_model(
 
 
 def test_the_value_of_information_uses_the_risk_neutral_phased_model_in_any_order(
-    write_case, exact_config, tmp_path: Path
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
 ) -> None:
     """Compared with a risk-averse phased model, EVPI and VSS are those of the risk-neutral one,
     whichever ``--model`` comes first (they took the first phased model: the figures changed with
@@ -406,7 +435,9 @@ def small_cases(draw: st.DrawFn) -> dict[str, str]:
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=small_cases())
-def test_value_of_information_is_never_negative(files: dict[str, str], write_case, exact_config) -> None:
+def test_value_of_information_is_never_negative(
+    files: dict[str, str], write_case: CaseWriter, exact_config: ExactConfig
+) -> None:
     with tempfile.TemporaryDirectory(prefix="planner-compare-") as tmp:
         case, _ = load_case(write_case(Path(tmp) / "case", base=files))
     comparison = compare_strategies(case, [exact_config(p) for p in POLICIES], workers=1)
@@ -425,7 +456,7 @@ def test_value_of_information_is_never_negative(files: dict[str, str], write_cas
 
 
 @pytest.fixture(scope="module")
-def compare_run(tmp_path_factory: pytest.TempPathFactory, write_case, cli) -> dict:
+def compare_run(tmp_path_factory: pytest.TempPathFactory, write_case: CaseWriter, cli: Cli) -> dict:
     root = tmp_path_factory.mktemp("compare")
     case_dir = write_case(root / "tiny")
     out = root / "run"
@@ -434,7 +465,7 @@ def compare_run(tmp_path_factory: pytest.TempPathFactory, write_case, cli) -> di
     return {"stdout": result.stdout, "out": out, "case_dir": case_dir, "root": root}
 
 
-def test_compare_json(compare_run: dict, exact_config) -> None:
+def test_compare_json(compare_run: dict, exact_config: ExactConfig) -> None:
     assert compare_run["stdout"].strip().count("\n") == 0
     payload = json.loads(compare_run["stdout"])
     assert list(payload["strategies"]) == list(POLICIES)
@@ -458,7 +489,7 @@ def test_compare_json(compare_run: dict, exact_config) -> None:
     assert strategies["phased"]["objective_musd"] == pytest.approx(direct, rel=1e-7)
 
 
-def test_compare_run_folder(compare_run: dict, cli) -> None:
+def test_compare_run_folder(compare_run: dict, cli: Cli) -> None:
     """Each strategy gets every table a solve's folder has (its builds, chips, contracts, dispatch,
     energy and unmet demand too: without them no figure of a comparison could be checked)."""
     out = compare_run["out"]
@@ -489,7 +520,7 @@ def test_compare_run_folder(compare_run: dict, cli) -> None:
     assert (out / "inputs_fingerprint.txt").read_text() == f"sha256 {fingerprint}\n"
 
 
-def test_a_second_compare_of_the_same_input_writes_the_same_files(compare_run: dict, cli) -> None:
+def test_a_second_compare_of_the_same_input_writes_the_same_files(compare_run: dict, cli: Cli) -> None:
     """Only the solve times (timings.csv, and summary.json's run_dir and seconds) may differ;
     comparison.csv used to carry a solve_seconds row, so it changed on every run."""
     again = compare_run["root"] / "again"
@@ -504,7 +535,7 @@ def test_a_second_compare_of_the_same_input_writes_the_same_files(compare_run: d
     assert timings[0] == "figure," + ",".join(POLICIES) and timings[1].startswith("solve_seconds,")
 
 
-def test_compare_two_models_still_reports_evpi_and_vss(compare_run: dict, cli) -> None:
+def test_compare_two_models_still_reports_evpi_and_vss(compare_run: dict, cli: Cli) -> None:
     out = compare_run["root"] / "two"
     result = cli("compare", compare_run["case_dir"], "--model", "phased", "--model", "all-at-once",
                  "--workers", "1", "--mip-gap", "0", "--out", out, "--json")
@@ -523,7 +554,7 @@ def test_compare_two_models_still_reports_evpi_and_vss(compare_run: dict, cli) -
     assert solve["bound_musd"] == pytest.approx(mean_cost, rel=1e-7)
 
 
-def test_compare_console_output(compare_run: dict, cli) -> None:
+def test_compare_console_output(compare_run: dict, cli: Cli) -> None:
     result = cli("compare", compare_run["case_dir"], "--model", "phased", "--model", "all-at-once",
                  "--workers", "1", "--out", compare_run["root"] / "console")
     assert result.exit_code == 0, result.output
@@ -540,7 +571,7 @@ def test_compare_console_output(compare_run: dict, cli) -> None:
                      " ".join(text.split()))
 
 
-def test_compare_same_model_twice_is_exit_2(compare_run: dict, cli) -> None:
+def test_compare_same_model_twice_is_exit_2(compare_run: dict, cli: Cli) -> None:
     out = compare_run["root"] / "twice"
     result = cli("compare", compare_run["case_dir"], "--model", "phased", "--model", "phased", "--out", out)
     assert result.exit_code == 2
@@ -549,7 +580,7 @@ def test_compare_same_model_twice_is_exit_2(compare_run: dict, cli) -> None:
 
 
 @pytest.mark.parametrize("name", ["risk/averse", "../../etc", "_vss:plan-on-mean", "_pi:high", ".hidden"])
-def test_a_model_name_unsafe_in_file_names_is_exit_2(compare_run: dict, cli, name: str) -> None:
+def test_a_model_name_unsafe_in_file_names_is_exit_2(compare_run: dict, cli: Cli, name: str) -> None:
     """A name with a path separator once stopped compare with an internal error after every solve;
     ``_vss:plan-on-mean`` took over planner's own plan-on-mean solve and reported its cost."""
     model = compare_run["root"] / "unsafe.toml"
@@ -564,7 +595,7 @@ def test_a_model_name_unsafe_in_file_names_is_exit_2(compare_run: dict, cli, nam
     assert not out.exists()
 
 
-def test_a_model_named_after_its_file_with_spaces_and_brackets(compare_run: dict, cli) -> None:
+def test_a_model_named_after_its_file_with_spaces_and_brackets(compare_run: dict, cli: Cli) -> None:
     model = compare_run["root"] / "my model (v2).toml"
     model.write_text('policy = "all-at-once"\n')
     out = compare_run["root"] / "spaces"
@@ -580,7 +611,7 @@ def test_a_model_named_after_its_file_with_spaces_and_brackets(compare_run: dict
     assert (out / "cost_by_scenario-my model (v2).csv").is_file()
 
 
-def test_model_names_with_square_brackets_are_printed_as_written(compare_run: dict, cli) -> None:
+def test_model_names_with_square_brackets_are_printed_as_written(compare_run: dict, cli: Cli) -> None:
     """rich read ``[v2]`` in a model name as a style tag: the table's columns lost it."""
     model = compare_run["root"] / "aao[v2].toml"
     model.write_text('policy = "all-at-once"\n')
@@ -600,7 +631,7 @@ def test_a_difference_a_tolerance_below_zero_is_printed_as_plus_zero() -> None:
 
 
 def test_the_recorded_settings_say_how_side_by_side_solves_ran(
-    write_case, exact_config, tmp_path: Path
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
 ) -> None:
     """Workers solving side by side get one HiGHS thread each, and the records (models.json) said
     threads 0: a figure could not be reproduced from what its run folder recorded."""

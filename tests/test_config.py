@@ -8,6 +8,7 @@ that drifts fails.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -150,7 +151,7 @@ def test_options_planner_refuses_do_not_hide_the_other_bad_ones(tmp_path: Path) 
             'solution_file = "/tmp/x"\nwrite_solution_to_file = true\n'
             'mip_heuristic_effort = "lots"\nbogus_opt = 1\n',
         )
-    problems = {problem.column: problem for problem in caught.value.problems}
+    problems = {cast(str, problem.column): problem for problem in caught.value.problems}  # each names a key
     assert sorted(problems) == [
         "solver.highs_options",
         "solver.highs_options.bogus_opt",

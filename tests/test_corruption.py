@@ -10,9 +10,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_loader import VALID
 
 from planner.cli import main
-from tests.test_loader import VALID
 
 # Cell values that are illegal in every numeric column of the format.
 JUNK_NUMBERS = ["abc", "nan", "inf", "-inf", "1e300", "-5", "1,5", "--1", "0x10"]

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pytest
 from factory import chip, contract, make_case, site
 
+from planner.case import Case
 from planner.config import ModelConfig
 from planner.errors import ModelError
-from planner.formulation import LongLeadPlan, build_model
+from planner.formulation import LongLeadPlan, PlanningModel, build_model
 from planner.plan import _build_and_solve
 
+if TYPE_CHECKING:
+    from planner.solve import SolveOutcome
 
-def _case(site_id: str = "alpha"):
+
+def _case(site_id: str = "alpha") -> Case:
     return make_case(
         periods={"p1": 1.0, "p2": 1.0},
         demand={"base": {"p1": 1.0, "p2": 1.0}},
@@ -86,7 +93,7 @@ def test_a_fixed_plan_signing_a_contract_twice_is_still_infeasible() -> None:
     assert "signed at most once" in str(caught.value) and "grid" in str(caught.value)
 
 
-def _explained(pm: object) -> str:
+def _explained(pm: PlanningModel) -> str:
     from planner.diagnose import explain_failure
     from planner.solve import solve_model
 
@@ -116,7 +123,7 @@ def test_cvar_without_its_tail_rows_is_unbounded_in_eta() -> None:
     assert "CVaR threshold eta" in message and "model is unbounded" in message
 
 
-def test_a_node_limit_from_highs_options_is_named_as_the_cause(tiny_case_dir) -> None:
+def test_a_node_limit_from_highs_options_is_named_as_the_cause(tiny_case_dir: Path) -> None:
     """``mip_max_nodes = 0`` stops HiGHS before its first plan on the tiny case: the message used to
     end at "status solution_limit", with nothing to say it came from the model's own options."""
     from planner.config import SolverSettings
@@ -135,7 +142,7 @@ def test_a_node_limit_from_highs_options_is_named_as_the_cause(tiny_case_dir) ->
     assert "[solver.highs_options]" in str(raised.value) and "mip_max_nodes" in str(raised.value)
 
 
-def _outcome(status: str) -> object:
+def _outcome(status: str) -> SolveOutcome:
     from planner.solve import SolveOutcome
 
     nan = float("nan")

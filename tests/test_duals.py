@@ -10,11 +10,14 @@ Each case is chosen so that the LP's basis does not change under the perturbatio
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
+from conftest import CaseWriter, Cli, ExactConfig
 from factory import built, chip, make_case, site, solve
 from rich.console import Console
 
@@ -42,18 +45,26 @@ TEMPLATE = {
     ),
 }
 # Ample shell (50 MW) and firm power (80 MW): only chips and energy are bought.
-AMPLE = {
+AMPLE: dict[str, Any] = {  # numbers, and the text of an extra power.csv row
     "d_p1": 5, "d_high": 10, "d_low": 6, "existing_mw": 50, "mw": 80, "firm_fraction": 1, "extra_contract": ""
 }
 DELTA = 1e-3
 PERIOD_MONEY = {"p1": 1.0, "p2": 2 / 1.08}  # d[t] * years[t]
 
 
+class SolveLp(Protocol):
+    """``solve_lp``."""
+
+    def __call__(self, **values: object) -> PlanResult: ...
+
+
 @pytest.fixture(
     params=[("off", False), ("on", False), ("off", True), ("on", True)],
     ids=["as-built", "rescaled", "as-built-solved-with-duals", "rescaled-solved-with-duals"],
 )
-def solve_lp(request: pytest.FixtureRequest, tmp_path: Path, write_case, exact_config):
+def solve_lp(
+    request: pytest.FixtureRequest, tmp_path: Path, write_case: CaseWriter, exact_config: ExactConfig
+) -> SolveLp:
     """``solve_lp(**values) -> PlanResult``: the template with ``values`` over AMPLE, as an LP,
     passed to HiGHS as built and rescaled (``planner.scaling``: duals must be mapped back), its
     duals read by a re-solve or, as ``solve --relax --duals`` does, kept from the solve itself."""
@@ -86,7 +97,8 @@ def value_of(table: pd.DataFrame, column: str, **keys: str) -> float:
 def discounted_total(table: pd.DataFrame, site: str) -> float:
     """``sum_t value[s,t] * d[t] * years[t]``: what one more MW in every period is worth today."""
     rows = table[table["site"] == site]
-    return float(sum(r.musd_per_mw_year * PERIOD_MONEY[r.period] for r in rows.itertuples()))
+    records = cast("Iterable[Any]", rows.itertuples())  # pandas-stubs: each field any scalar
+    return float(sum(r.musd_per_mw_year * PERIOD_MONEY[r.period] for r in records))
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,7 +107,7 @@ def discounted_total(table: pd.DataFrame, site: str) -> float:
 
 
 @pytest.mark.parametrize("period", ["p1", "p2"])
-def test_demand_marginal_matches_finite_difference(solve_lp, period: str) -> None:
+def test_demand_marginal_matches_finite_difference(solve_lp: SolveLp, period: str) -> None:
     base = solve_lp()
     reported = value_of(shadow_prices(base)["demand_marginal"], "expected_musd_per_eflops_year",
                         period=period, workload="training")
@@ -108,7 +120,7 @@ def test_demand_marginal_matches_finite_difference(solve_lp, period: str) -> Non
     assert reported == pytest.approx(finite_difference, rel=1e-6)
 
 
-def test_demand_marginal_matches_hand_computation(solve_lp) -> None:
+def test_demand_marginal_matches_hand_computation(solve_lp: SolveLp) -> None:
     """p2's chips are bought at the node the two scenarios share in p2 (decided on p1's demand),
     so one more EFLOPS in both scenarios costs, per EFLOPS (500 chips, 0.6 IT MW, 0.72 MW drawn),
     with d2 = 1/1.08 and horizon end discount 1.08^-3:
@@ -122,7 +134,7 @@ def test_demand_marginal_matches_hand_computation(solve_lp) -> None:
     assert reported == pytest.approx(total / (2 * d2), rel=1e-7)
 
 
-def test_demand_marginal_per_scenario_matches_finite_difference(solve_lp) -> None:
+def test_demand_marginal_per_scenario_matches_finite_difference(solve_lp: SolveLp) -> None:
     """``scenario_<w>`` is conditional on the scenario: one more EFLOPS in `high` only moves the
     objective by p[high] * value. (In p2 the scenarios are already apart, so the tree holds.)"""
     base = solve_lp()
@@ -139,7 +151,7 @@ def test_demand_marginal_per_scenario_matches_finite_difference(solve_lp) -> Non
     )
 
 
-def test_unserved_demand_is_worth_the_penalty(solve_lp) -> None:
+def test_unserved_demand_is_worth_the_penalty(solve_lp: SolveLp) -> None:
     """With 3 firm MW (10 MW at firm fraction 0.3) only 2.5 IT MW of chips fit: demand is short
     in every period and scenario, so one more EFLOPS-year costs the unmet penalty, 300."""
     result = solve_lp(mw=10, firm_fraction=0.3)
@@ -153,7 +165,7 @@ def test_unserved_demand_is_worth_the_penalty(solve_lp) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_slack_capacity_is_worth_nothing(solve_lp) -> None:
+def test_slack_capacity_is_worth_nothing(solve_lp: SolveLp) -> None:
     tables = shadow_prices(solve_lp())
     assert tables["site_mw_value"]["musd_per_mw_year"].abs().max() < 1e-9
     assert tables["firm_mw_value"]["musd_per_mw_year"].abs().max() < 1e-9
@@ -173,7 +185,7 @@ def test_every_site_and_period_has_a_value_even_where_no_chip_fits_yet() -> None
         assert value_of(table, "musd_per_mw_year", site="s1", period="p1") == 0
 
 
-def test_site_mw_value_matches_existing_mw_perturbation(solve_lp) -> None:
+def test_site_mw_value_matches_existing_mw_perturbation(solve_lp: SolveLp) -> None:
     """2 MW of existing shell against 3 IT MW of chips needed in p1: the shell binds (the rest is
     built), the site cap (100 MW) does not, and existing MW pay no O&M here."""
     base = solve_lp(existing_mw=2)
@@ -187,7 +199,7 @@ def test_site_mw_value_matches_existing_mw_perturbation(solve_lp) -> None:
 
 @pytest.mark.parametrize("integer", [False, True], ids=["lp", "mip"])
 def test_a_mw_where_none_is_built_yet_is_priced(
-    write_case, exact_config, tmp_path: Path, integer: bool
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path, integer: bool
 ) -> None:
     """No existing shell and a 1-period building lead: no chip fits in p1, so demand there is unmet
     at 300 $M per EFLOPS-year. One MW of shell in p1 would be worth that less the chips' cost;
@@ -216,7 +228,9 @@ def test_a_mw_where_none_is_built_yet_is_priced(
         assert saving * (1 - 1e-9) <= discounted_total(table, "north") <= saving * 1.01
 
 
-def test_a_site_with_neither_shell_nor_power_yet_is_marked(write_case, exact_config, tmp_path: Path) -> None:
+def test_a_site_with_neither_shell_nor_power_yet_is_marked(
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
+) -> None:
     """No existing shell, a grid contract to sign with a 1-period lead: in p1 neither IT MW nor
     firm power (nor energy) is there, and the rows that bind at 0 share the value of serving p1
     (here HiGHS puts it on the energy balance: both MW read 0). Such site-periods are marked in
@@ -243,7 +257,7 @@ def test_a_site_with_neither_shell_nor_power_yet_is_marked(write_case, exact_con
 
 
 @pytest.mark.parametrize("how", ["firm_fraction", "extra_existing_contract"])
-def test_firm_mw_value_matches_perturbation(solve_lp, how: str) -> None:
+def test_firm_mw_value_matches_perturbation(solve_lp: SolveLp, how: str) -> None:
     """3 firm MW bind (0.3 of a 10 MW existing contract; PUE 1.2, so 2.5 IT MW of chips), demand
     is short; one more firm MW in every period, by a higher firm fraction or by a tiny extra
     existing contract at the same energy price, saves what the table says."""
@@ -265,7 +279,7 @@ def test_firm_mw_value_matches_perturbation(solve_lp, how: str) -> None:
 
 
 def test_an_lp_solved_with_duals_is_not_solved_again(
-    tiny_case_dir: Path, exact_config, monkeypatch: pytest.MonkeyPatch
+    tiny_case_dir: Path, exact_config: ExactConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``solve --relax --duals`` solved the LP twice: once for the plan, once for its duals."""
     case, _ = load_case(tiny_case_dir)
@@ -277,7 +291,9 @@ def test_an_lp_solved_with_duals_is_not_solved_again(
         pd.testing.assert_frame_equal(kept[name], table, rtol=1e-7, atol=1e-9)
 
 
-def test_mip_duals_fix_integers_only_for_the_dual_solve(tiny_case_dir: Path, exact_config) -> None:
+def test_mip_duals_fix_integers_only_for_the_dual_solve(
+    tiny_case_dir: Path, exact_config: ExactConfig
+) -> None:
     case, _ = load_case(tiny_case_dir)
     result = solve_case(case, exact_config())
     m = result.planning_model.model
@@ -294,7 +310,7 @@ def test_mip_duals_fix_integers_only_for_the_dual_solve(tiny_case_dir: Path, exa
 
 
 def test_solve_duals_writes_tables_and_prints_summary(
-    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An LP's duals come with its solve: no second solve for them."""
     monkeypatch.setattr("planner.duals.solve_model", lambda *args, **kwargs: pytest.fail("solved again"))
@@ -312,7 +328,7 @@ def test_solve_duals_writes_tables_and_prints_summary(
     assert list(site.columns) == ["site", "period", "musd_per_mw_year", "unequipped"]
 
 
-def test_solve_duals_on_the_mip_and_with_json(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_solve_duals_on_the_mip_and_with_json(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = cli("solve", tiny_case_dir, "--duals", "--json", "--out", out)
     assert result.exit_code == 0, result.output
@@ -342,7 +358,7 @@ def test_mip_duals_when_a_fixed_row_holds_only_within_tolerance() -> None:
 
 @pytest.mark.parametrize("with_duals", [False, True], ids=["re-solved", "solved-with-duals"])
 def test_unserved_demand_under_a_cvar_objective_adds_its_cvar_share(
-    tmp_path: Path, write_case, exact_config, with_duals: bool
+    tmp_path: Path, write_case: CaseWriter, exact_config: ExactConfig, with_duals: bool
 ) -> None:
     """As above, demand is short everywhere, now under expected cost + 0.5 x CVaR_0.5: one more
     EFLOPS-year raises every scenario's cost by 300, so the expectation and the CVaR (the dearer
@@ -359,7 +375,9 @@ def test_unserved_demand_under_a_cvar_objective_adds_its_cvar_share(
     assert list(table["expected_musd_per_eflops_year"]) == pytest.approx([450.0, 450.0], rel=1e-9)
 
 
-def test_plan_on_mean_duals_keep_the_mean_plan_fixed(tmp_path: Path, write_case, exact_config) -> None:
+def test_plan_on_mean_duals_keep_the_mean_plan_fixed(
+    tmp_path: Path, write_case: CaseWriter, exact_config: ExactConfig
+) -> None:
     """Plan-on-mean builds for the mean demand (5, then 8 EFLOPS: 4.8 MW of shell, no module
     built beyond it, existing MW 0, lead 0). In p2 `high` (10 EFLOPS) the chips that fit serve 8,
     so one more EFLOPS there is unmet: worth the penalty, 300, in that scenario. A model with the
@@ -374,7 +392,9 @@ def test_plan_on_mean_duals_keep_the_mean_plan_fixed(tmp_path: Path, write_case,
     assert value_of(table, "scenario_low", **p2) < 300.0
 
 
-def test_a_shell_without_power_is_not_marked_unequipped(write_case, exact_config, tmp_path: Path) -> None:
+def test_a_shell_without_power_is_not_marked_unequipped(
+    write_case: CaseWriter, exact_config: ExactConfig, tmp_path: Path
+) -> None:
     """All-at-once builds the shell in p1 and it stands through p3, where the only (existing)
     contract has ended: p3 has IT MW built but no firm power, so it is not "neither IT MW nor firm
     power". (Built MW are read at each period's long-lead node: all-at-once has one per period for

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any, cast
 
+import pandas as pd
 import pyomo.environ as pyo
 import pytest
 from factory import (
@@ -292,8 +294,8 @@ def test_chip_performance_overrides_pflops() -> None:
     capacity = result.results.capacity_by_period.iloc[0]
     assert [capacity.installed_eflops, capacity.served_eflops, capacity.demand_eflops] == approx([6, 6, 6])
     dispatch = result.results.dispatch.set_index("workload")
-    assert dispatch.loc["infer", ["running_chips", "eflops"]].tolist() == approx([2, 4])
-    assert dispatch.loc["train", ["running_chips", "eflops"]].tolist() == approx([2, 2])
+    assert cast(pd.Series, dispatch.loc["infer", ["running_chips", "eflops"]]).tolist() == approx([2, 4])
+    assert cast(pd.Series, dispatch.loc["train", ["running_chips", "eflops"]]).tolist() == approx([2, 2])
 
 
 def test_idle_chips_count_whatever_they_cost() -> None:
@@ -583,7 +585,9 @@ def test_take_or_pay_is_paid_when_not_needed() -> None:
     top = table.loc["top"]
     assert [top.active_share, top.mwh] == approx([1, 5000])
     assert [top.available_mwh, top.take_or_pay_floor_mwh] == approx([10000, 5000])
-    assert table.loc["free", ["available_mwh", "take_or_pay_floor_mwh"]].tolist() == approx([10000, 0])
+    assert cast(pd.Series, table.loc["free", ["available_mwh", "take_or_pay_floor_mwh"]]).tolist() == approx(
+        [10000, 0]
+    )
     dispatch = result.results.dispatch
     assert dispatch[["site", "chip", "workload"]].values.tolist() == [["s1", "c1", "w"]]
     assert dispatch[["running_chips", "eflops", "it_mw"]].values.tolist() == [approx([2, 2, 2])]
@@ -629,9 +633,9 @@ def test_contracts_table_shows_each_term_from_its_start() -> None:
     assert result.objective_musd == approx(1.0)
     table = result.results.contracts.set_index("contract")
     columns = ["period", "active_from", "active_until"]
-    assert table.loc["q1", columns].tolist() == ["p1", "p2", "p2"]
-    assert table.loc["q1", ["share", "mw"]].tolist() == approx([1, 1])
-    assert table.loc["old", columns].tolist() == ["existing", "p1", "p1"]
+    assert cast(pd.Series, table.loc["q1", columns]).tolist() == ["p1", "p2", "p2"]
+    assert cast(pd.Series, table.loc["q1", ["share", "mw"]]).tolist() == approx([1, 1])
+    assert cast(pd.Series, table.loc["old", columns]).tolist() == ["existing", "p1", "p1"]
 
 
 def test_contract_first_period() -> None:
@@ -865,8 +869,8 @@ def test_capex_by_period_is_undiscounted_and_totals_every_kind() -> None:
     case = _paid_in_p1_and_p2()
     table = solve(case).results.capex_by_period
     columns = ["buildings_capex", "chips_capex", "power_capex", "total"]
-    assert table.loc["p1", columns].tolist() == approx([10, 0, 1, 11])
-    assert table.loc["p2", columns].tolist() == approx([0, 2, 0, 2])
+    assert cast(pd.Series, table.loc["p1", columns]).tolist() == approx([10, 0, 1, 11])
+    assert cast(pd.Series, table.loc["p2", columns]).tolist() == approx([0, 2, 0, 2])
 
 
 @pytest.mark.parametrize(
@@ -924,7 +928,7 @@ def test_stranded_figures_and_their_risk_per_scenario_and_period() -> None:
     result = solve(case, alpha=0.5)
     assert result.objective_musd == approx(2.5)
     by_period = result.results.stranded_by_period.set_index(["scenario", "period"])
-    lo = by_period.loc[("lo", "p2")]
+    lo = cast(pd.Series, by_period.loc[("lo", "p2")])  # a row (pandas-stubs read a pair as row, column)
     assert (lo["idle_chips"], lo["idle_pflops"], lo["idle_pflops_share"]) == approx((2, 2000, 2 / 3))
     assert lo["installed_pflops"] == approx(3000)  # chips.pflops, not kw
     assert lo["stranded_capital_musd"] == approx(4 / 3)
@@ -937,22 +941,25 @@ def test_stranded_figures_and_their_risk_per_scenario_and_period() -> None:
     assert by_period.loc[("hi", "p2"), "idle_chips"] == 0
 
     risk = result.results.risk
-    assert risk.loc["idle_chips_peak", ["expected", "worst", "cvar_0.5"]].tolist() == approx([1, 2, 2])
+    assert cast(pd.Series, risk.loc["idle_chips_peak", ["expected", "worst", "cvar_0.5"]]).tolist() == approx(
+        [1, 2, 2]
+    )
     assert risk.loc["idle_chips_peak", "worst_scenario"] == "lo"
     assert risk.loc["stranded_capital_musd_peak", "expected"] == approx(2 / 3)
 
     per_period = result.results.risk_by_period.set_index(["period", "metric"])
-    assert per_period.loc[("p2", "idle_chips"), ["expected", "worst", "cvar_0.5"]].tolist() == approx(
-        [1, 2, 2]
-    )
+    assert cast(
+        pd.Series, per_period.loc[("p2", "idle_chips"), ["expected", "worst", "cvar_0.5"]]
+    ).tolist() == approx([1, 2, 2])
     assert per_period.loc[("p2", "stranded_capital_musd"), "worst_scenario"] == "lo"
     assert per_period.loc[("p1", "idle_chips"), "worst"] == 0
-    assert per_period.loc[("p1", "empty_shell_mw"), ["expected", "worst"]].tolist() == approx([9, 9])
+    assert cast(
+        pd.Series, per_period.loc[("p1", "empty_shell_mw"), ["expected", "worst"]]
+    ).tolist() == approx([9, 9])
     # lo and hi tie for the worst: both are named, not only the first in scenarios.csv
-    assert per_period.loc[("p1", "empty_shell_mw"), ["worst_scenario", "scenarios_at_worst"]].tolist() == [
-        "lo",
-        "all",
-    ]
+    assert cast(
+        pd.Series, per_period.loc[("p1", "empty_shell_mw"), ["worst_scenario", "scenarios_at_worst"]]
+    ).tolist() == ["lo", "all"]
     assert per_period.loc[("p2", "stranded_capital_musd"), "scenarios_at_worst"] == "lo"
 
 
@@ -964,7 +971,8 @@ def test_an_empty_shell_is_valued_at_the_average_book_value_of_the_site_s_built_
     case = make_case({"w": {"p1": 15}}, sites=[site(max_mw=20, existing_mw=10, capex_musd_per_mw=1.0,
                                                      life_years=10)], chips=[chip(capex_usd=1000.0)])
     result = solve(case)
-    row = result.results.stranded_by_period.set_index(["scenario", "period"]).loc[("w", "p1")]
+    by_period = result.results.stranded_by_period.set_index(["scenario", "period"])
+    row = cast(pd.Series, by_period.loc[("w", "p1")])
     assert (row["built_mw"], row["installed_it_mw"], row["empty_shell_mw"]) == approx((20, 15, 5))
     assert row["stranded_capital_musd"] == approx(2.5)
 
@@ -1031,9 +1039,9 @@ def test_each_hand_case_fails_without_its_family(family: str, monkeypatch: pytes
     """Mutation check: drop the family's rows from the model and its hand case must fail (a wrong
     answer, or no plan at all). Per-node bounds on ``build`` already hold one period's modules
     under ``max_mw``, so the site cap is checked on builds spread over periods."""
-    original = planner.plan.build_model
+    original = build_model  # the function planner.plan imported, replaced there below
 
-    def without_family(*args: object, **kwargs: object) -> PlanningModel:
+    def without_family(*args: Any, **kwargs: Any) -> PlanningModel:
         planning_model = original(*args, **kwargs)
         getattr(planning_model.model, family).deactivate()
         return planning_model

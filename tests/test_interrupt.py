@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -246,6 +247,7 @@ def test_a_solve_stopped_by_ctrl_c_stops_the_comparison_or_sweep_around_it(
     config = load_model_config(model)
     solver = config.solver.model_copy(update={"mip_gap": 0.0, "time_limit_s": 90.0, "warm_start_s": 0.0})
     config = config.model_copy(update={"solver": solver})
+    run: Callable[[], object]
     if task == "compare":
         case, _ = load_case(long_mip_case)
         run = functools.partial(solve_task, "task", case, config)
@@ -364,7 +366,9 @@ def test_ctrl_c_while_a_finished_plan_is_written_still_writes_it(tiny_case_dir: 
     """A press that lands after HiGHS has returned, while the tables are written, threw the plan
     away (exit 130, nothing written), where one a moment earlier keeps it: the folder is completed."""
     out = tmp_path / "run"
-    command = [sys.executable, "-c", CTRL_C_WHILE_WRITING, "solve", tiny_case_dir, "--json", "--out", out]
+    command: list[str | Path] = [
+        sys.executable, "-c", CTRL_C_WHILE_WRITING, "solve", tiny_case_dir, "--json", "--out", out
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "optimal"
@@ -378,7 +382,9 @@ def test_ctrl_c_after_the_command_finished_changes_nothing(tiny_case_dir: Path, 
     """Presses that come after the run is written and reported (a fifth Ctrl-C of an impatient
     user, a kill as a batch job ends) used to end the process by SIGINT (exit -2) or print
     "Aborted!" (exit 1) after the success object. They are ignored once the command has finished."""
-    command = [sys.executable, "-c", LATE_CTRL_C, "solve", tiny_case_dir, "--json", "--out", tmp_path / "run"]
+    command: list[str | Path] = [
+        sys.executable, "-c", LATE_CTRL_C, "solve", tiny_case_dir, "--json", "--out", tmp_path / "run"
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "optimal"
@@ -418,7 +424,7 @@ def _solve_signalled_as_the_tables_are_built(
     case: Path, out: Path, *flags: str
 ) -> subprocess.CompletedProcess:
     script = CTRL_C_AS_THE_TABLES_ARE_BUILT
-    command = [sys.executable, "-c", script, "solve", case, "--json", "--out", out, *flags]
+    command: list[str | Path] = [sys.executable, "-c", script, "solve", case, "--json", "--out", out, *flags]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
@@ -441,7 +447,9 @@ def test_bench_keeps_its_plan_on_a_press_once_highs_has_returned(tmp_path: Path)
     it now, as ``solve`` does."""
     out = tmp_path / "run"
     size = ["--sites", "1", "--chips", "1", "--periods", "2", "--years", "--branching", "1", "--stages", "0"]
-    command = [sys.executable, "-c", CTRL_C_AS_THE_TABLES_ARE_BUILT, "bench", *size, "--json", "--out", out]
+    command: list[str | Path] = [
+        sys.executable, "-c", CTRL_C_AS_THE_TABLES_ARE_BUILT, "bench", *size, "--json", "--out", out
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "optimal"
@@ -529,7 +537,9 @@ def test_ctrl_c_as_the_report_prints_after_the_run_is_written_changes_nothing(
     """Once the run folder goes into place nothing is left to save: presses as the report prints
     used to end a written run with exit 130 ("Interrupted after the run was written")."""
     out = tmp_path / "run"
-    argv = [sys.executable, "-c", CTRL_C_AS_THE_REPORT_PRINTS, command, tiny_case_dir, "--out", out]
+    argv: list[str | Path] = [
+        sys.executable, "-c", CTRL_C_AS_THE_REPORT_PRINTS, command, tiny_case_dir, "--out", out
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "Interrupted" not in done.stderr
@@ -565,7 +575,9 @@ def test_a_second_press_as_the_first_is_answered_still_ends_with_130_and_one_jso
     """The second press used to escape the answer to the first: click printed "Aborted!" and the
     command exited 1 without its JSON object."""
     out = tmp_path / "run"
-    argv = [sys.executable, "-c", SECOND_PRESS_AS_THE_FIRST_IS_ANSWERED, "solve", tiny_case_dir, "--json"]
+    argv: list[str | Path] = [
+        sys.executable, "-c", SECOND_PRESS_AS_THE_FIRST_IS_ANSWERED, "solve", tiny_case_dir, "--json"
+    ]
     done = subprocess.run([*argv, "--out", out], capture_output=True, text=True, timeout=120)
     assert done.returncode == EXIT_INTERRUPTED, done.stderr
     assert json.loads(done.stdout)["status"] == "interrupted"
@@ -599,7 +611,9 @@ def test_a_second_press_as_the_staged_folder_is_removed_leaves_nothing_behind(
 ) -> None:
     """A second press landing in the clean-up of the first stopped the clean-up: the hidden
     ``.run.partial`` folder was left behind."""
-    argv = [sys.executable, "-c", SECOND_PRESS_AS_THE_STAGED_FOLDER_IS_REMOVED, "solve", tiny_case_dir]
+    argv: list[str | Path] = [
+        sys.executable, "-c", SECOND_PRESS_AS_THE_STAGED_FOLDER_IS_REMOVED, "solve", tiny_case_dir
+    ]
     done = subprocess.run([*argv, "--out", tmp_path / "run"], capture_output=True, text=True, timeout=120)
     assert done.returncode == EXIT_INTERRUPTED, done.stderr
     assert not [p for p in tmp_path.iterdir() if p.name == "run" or p.name.startswith(".")]
@@ -635,7 +649,9 @@ def test_a_press_in_the_duals_stops_the_run(where: str, tiny_case_dir: Path, tmp
     """A press as the duals' model was built, or as their solve was called, was counted, then
     forgotten as that solve began (the run went on to exit 0). Both stop the run as the README
     says for a press during that solve: exit 130, nothing written."""
-    argv = [sys.executable, "-c", PRESS_IN_THE_DUALS, where, "solve", tiny_case_dir, "--duals", "--json"]
+    argv: list[str | Path] = [
+        sys.executable, "-c", PRESS_IN_THE_DUALS, where, "solve", tiny_case_dir, "--duals", "--json"
+    ]
     done = subprocess.run([*argv, "--out", tmp_path / "run"], capture_output=True, text=True, timeout=120)
     assert done.returncode == EXIT_INTERRUPTED, done.stderr
     assert json.loads(done.stdout)["status"] == "interrupted"
@@ -655,7 +671,7 @@ def test_a_press_as_highs_ends_optimal_still_stops_what_runs_several_solves(
 
     real_join = highspy.Highs.joinSolve
 
-    def join_then_ctrl_c(self: highspy.Highs) -> highspy.HighsStatus:
+    def join_then_ctrl_c(self: highspy.Highs) -> highspy.HighsStatus | None:
         status = real_join(self)
         signal.raise_signal(signal.SIGINT)  # to this (main) thread, after HiGHS has returned
         return status

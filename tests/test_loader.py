@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from conftest import CaseWriter
 from factory import bought, solve
 
 from planner import errors
@@ -39,7 +41,7 @@ VALID: dict[str, str] = {
 CONTRACT_HEADER = "contract,site,kind,mw,price_usd_per_mwh"
 
 
-def write_case(folder: Path, files: dict[str, str | bytes | None]) -> Path:
+def write_case(folder: Path, files: Mapping[str, str | bytes | None]) -> Path:
     """Write the valid case with ``files`` overriding it (None deletes a file); return folder."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in {**VALID, **files}.items():
@@ -512,7 +514,7 @@ def test_missing_required_file_and_case_hint(tmp_path: Path) -> None:
     ],
 )
 def test_misnamed_optional_file_is_an_error_not_absent(
-    write_case, tiny_files, tmp_path: Path, misnamed: str, because: str
+    write_case: CaseWriter, tiny_files: Mapping[str, str], tmp_path: Path, misnamed: str, because: str
 ) -> None:
     """A scenarios.csv under a near-miss name is never read: the case would run as if it were absent,
     every scenario equally likely, with no more than a vague warning (or none)."""
@@ -552,7 +554,7 @@ def test_misnamed_files_are_reported_with_every_other_problem(tmp_path: Path) ->
     assert "found 'Budget.csv'" in str(problems[2]) and "capex is not capped" in str(problems[2])
 
 
-def test_misnamed_copy_beside_the_file_is_a_warning(write_case, tmp_path: Path) -> None:
+def test_misnamed_copy_beside_the_file_is_a_warning(write_case: CaseWriter, tmp_path: Path) -> None:
     """The file itself is read; a stale copy next to it changes nothing, but is worth a word."""
     folder = write_case(tmp_path / "case")
     for name in ("Scenarios.csv", "scenarios.csv.bak", "chips.csv "):
@@ -566,7 +568,7 @@ def test_misnamed_copy_beside_the_file_is_a_warning(write_case, tmp_path: Path) 
     ]
 
 
-def test_unrelated_extra_files_stay_a_warning_or_unmentioned(write_case, tmp_path: Path) -> None:
+def test_unrelated_extra_files_stay_a_warning_or_unmentioned(write_case: CaseWriter, tmp_path: Path) -> None:
     folder = write_case(tmp_path / "case", {"budget.csv": None})
     for name in ("readme.csv", "budget_2030.csv", "budget.txt", "notes.txt", "budget"):
         (folder / name).write_text("anything\n", encoding="utf-8")
@@ -1118,7 +1120,7 @@ def test_warnings_on_their_edges(tmp_path: Path) -> None:
     [("2.5000000000000004", True), ("2.500000003", False), ("2.5", False)],
 )
 def test_a_branch_made_by_round_off_is_a_warning(
-    low_training_p2: str, warned: bool, write_case, tiny_files: dict, tmp_path: Path
+    low_training_p2: str, warned: bool, write_case: CaseWriter, tiny_files: dict, tmp_path: Path
 ) -> None:
     """Scenarios differing only by round-off (relative 1e-9 or less: a formula's 2.5000000000000004)
     still branch the tree, as the contract says, with a warning; 1.2e-9 apart is a real difference."""
@@ -1221,7 +1223,7 @@ def test_a_site_whose_lead_reaches_the_horizon_end_is_named_with_its_period(tmp_
 
 
 def test_scenario_ids_that_read_like_node_labels_are_a_warning(
-    write_case, tiny_files, tmp_path: Path
+    write_case: CaseWriter, tiny_files: Mapping[str, str], tmp_path: Path
 ) -> None:
     """Tables label a shared decision's node ``all`` and a few scenarios' node ``hi+lo``."""
     renamed = {
@@ -1318,7 +1320,9 @@ def test_short_row_cells_are_blank(tmp_path: Path) -> None:
     assert {p.column for p in problems} == {"module_mw", "capex_musd_per_mw", "pue", "life_years"}
 
 
-def test_ids_differing_only_in_letter_case_are_a_warning(write_case, tiny_files, tmp_path: Path) -> None:
+def test_ids_differing_only_in_letter_case_are_a_warning(
+    write_case: CaseWriter, tiny_files: Mapping[str, str], tmp_path: Path
+) -> None:
     """``GPU`` and ``gpu`` are two chips, each with its own rows: legal, more often a typo."""
     chips = tiny_files["chips.csv"] + "GPU,2,1.2,40000,1500,5,\n"
     _, warnings = load_case(write_case(tmp_path, {"chips.csv": chips}))
@@ -1329,7 +1333,7 @@ def test_ids_differing_only_in_letter_case_are_a_warning(write_case, tiny_files,
 
 
 def test_a_reference_differing_only_in_letter_case_names_the_id_it_resembles(
-    write_case, tiny_files, tmp_path: Path
+    write_case: CaseWriter, tiny_files: Mapping[str, str], tmp_path: Path
 ) -> None:
     power = tiny_files["power.csv"].replace("grid_s,south,", "grid_s,South,")
     with pytest.raises(InputError) as raised:
@@ -1357,7 +1361,11 @@ def test_a_reference_differing_only_in_letter_case_names_the_id_it_resembles(
     ],
 )
 def test_year_like_period_ids_out_of_order_are_a_warning(
-    periods: list[str], warned: str | None, write_case, tiny_files, tmp_path: Path
+    periods: list[str],
+    warned: str | None,
+    write_case: CaseWriter,
+    tiny_files: Mapping[str, str],
+    tmp_path: Path,
 ) -> None:
     renamed = dict(zip(("p1", "p2", "p3"), periods, strict=True))
     files = {
@@ -1371,7 +1379,9 @@ def test_year_like_period_ids_out_of_order_are_a_warning(
     assert warnings == expected
 
 
-def test_a_number_in_a_trailing_note_warns_of_shifted_cells(write_case, tiny_files, tmp_path: Path) -> None:
+def test_a_number_in_a_trailing_note_warns_of_shifted_cells(
+    write_case: CaseWriter, tiny_files: Mapping[str, str], tmp_path: Path
+) -> None:
     """``north,us,30,4,2,11,0.3,0,1,200,15,`` once read pue 1 and life 200 (an unquoted 1,200 split
     in two) with the real life, 15, in the note, and no word said."""
     header, north, south = tiny_files["sites.csv"].splitlines()
@@ -1389,7 +1399,7 @@ def test_a_number_in_a_trailing_note_warns_of_shifted_cells(write_case, tiny_fil
     [(",1,200.5,15", True), (",1234,500,15", False)],  # 1,200.5 can be one number; 1234,500 cannot
 )
 def test_a_split_number_ends_in_three_digits_and_starts_with_at_most_three(
-    life: str, warned: bool, write_case, tiny_files, tmp_path: Path
+    life: str, warned: bool, write_case: CaseWriter, tiny_files: Mapping[str, str], tmp_path: Path
 ) -> None:
     header, north, south = tiny_files["sites.csv"].splitlines()
     sites = f"{header},note\n{north.replace(',1.2,15', life)}\n{south}\n"

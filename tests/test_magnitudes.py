@@ -13,6 +13,8 @@ from click.testing import Result
 from conftest import CaseWriter
 from factory import chip, config, make_case, site
 
+from planner.case import Case
+from planner.config import ModelConfig
 from planner.errors import InputError
 from planner.highs_factory import new_highs
 from planner.magnitudes import out_of_range
@@ -162,6 +164,7 @@ def test_a_tiny_capex_in_the_cvar_row_is_traced_to_its_cells() -> None:
     with pytest.raises(InputError) as raised:
         solve_case(case, config(weight=1.0))
     [problem] = raised.value.problems
+    assert problem.column is not None
     assert problem.file == "sites.csv" and problem.column.startswith("module_mw × capex_musd_per_mw")
     assert "the number 1e-10 on modules started: s1, period p1 (w1+w2) in 'CVaR tail: w1'" in problem.expected
     assert "from sites.csv module_mw 1 (s1) × sites.csv capex_musd_per_mw 1e-10 (s1);" in problem.expected
@@ -243,7 +246,7 @@ def test_compare_checks_each_distinct_model_once(
     checked: list[tuple[str, str, float]] = []
     real_check = planner.plan.check_case_numbers
 
-    def counting_check(case: object, config: planner.plan.ModelConfig) -> None:
+    def counting_check(case: Case, config: ModelConfig) -> None:
         checked.append((config.name, config.policy, config.cvar.weight))
         real_check(case, config)
 

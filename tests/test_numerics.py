@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from factory import chip, config, contract, make_case, site
 
-from planner.config import SolverSettings
+from planner.config import Policy, SolverSettings
 from planner.highs_factory import DEFAULT_HIGHS_OPTIONS, configured_highs
 from planner.loader import load_case
 from planner.plan import solve_case
@@ -46,7 +46,7 @@ of 1e-6, 24,000 MW modules) whose plan-on-mean second stage, and the fixed-integ
 
 
 @pytest.mark.parametrize("policy", ["phased", "plan-on-mean"])
-def test_a_feasible_model_that_presolve_calls_infeasible_still_solves(policy: str) -> None:
+def test_a_feasible_model_that_presolve_calls_infeasible_still_solves(policy: Policy) -> None:
     from planner.duals import shadow_prices
 
     case, _ = load_case(PRESOLVE_SAYS_INFEASIBLE)

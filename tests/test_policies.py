@@ -9,18 +9,23 @@ p2 investments may differ between lo and hi; p1 investments are shared.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from factory import bought, built, chip, contract, make_case, signed, site, solve, unmet
 
+from planner.case import Case
+from planner.config import Policy
+
 P2 = {"p1": 1.0, "p2": 1.0}
-POLICIES = ("phased", "all-at-once", "plan-on-mean")
+POLICIES: tuple[Policy, ...] = ("phased", "all-at-once", "plan-on-mean")
 
 
 def approx(value: object) -> object:
     return pytest.approx(value, rel=1e-6, abs=1e-6)
 
 
-def tree_case(demand: dict | None = None, discount_rate: float = 0.0):
+def tree_case(demand: dict | None = None, discount_rate: float = 0.0) -> Case:
     return make_case(
         demand or {"lo": {"p1": 1, "p2": 1}, "hi": {"p1": 2, "p2": 3}},
         P2,
@@ -149,7 +154,7 @@ def test_relaxation_allows_fractional_modules_and_contracts() -> None:
 
 
 @pytest.mark.parametrize("policy", ["phased", "all-at-once"])
-def test_relaxation_never_costs_more(policy: str) -> None:
+def test_relaxation_never_costs_more(policy: Policy) -> None:
     """The LP's feasible set contains the MIP's. (Not so for plan-on-mean: its LP fixes another,
     unrounded mean plan, which may suit the tree worse.)"""
     case = tree_case()
@@ -158,7 +163,7 @@ def test_relaxation_never_costs_more(policy: str) -> None:
     assert mip.objective_musd == approx({"phased": 2.525, "all-at-once": 3.03}[policy])
 
 
-def test_the_mean_and_scenario_cases_keep_every_other_input(tiny_case_dir) -> None:
+def test_the_mean_and_scenario_cases_keep_every_other_input(tiny_case_dir: Path) -> None:
     """Plan-on-mean and EVPI solve copies of the case with other demand: every other field of
     :class:`Case` is the same object (a field left out of the copy would silently vanish)."""
     import dataclasses

@@ -10,20 +10,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
+from highspy import HighsCallbackEvent
 
 from planner.cli import main
 from planner.config import ModelConfig, SolverSettings
 from planner.loader import load_case
-from planner.plan import PlanResult, solve_case
+from planner.plan import PlanResult, Stage, solve_case
 from planner.solve import SolveOutcome, _ProofBudget
 
 SETTLES_EARLY = Path(__file__).parent / "cases" / "first_plan_within_gap"
 
 
-def _solve(**solver: object) -> PlanResult:
+def _solve(**solver: Any) -> PlanResult:
     case, _ = load_case(SETTLES_EARLY)
     return solve_case(case, ModelConfig(name="m", solver=SolverSettings(threads=1, **solver)))
 
@@ -82,7 +84,7 @@ def test_the_budget_stops_only_when_spent_and_within_the_gap(
 ) -> None:
     budget = _ProofBudget(node_cells=1000, model_size=10, mip_gap=0.005)
     event = _event(nodes, plan, bound)
-    budget.watch(event)
+    budget.watch(cast(HighsCallbackEvent, event))  # a stand-in with the fields watch reads
     assert event.data_in.user_interrupt is stops
     assert budget.settled("interrupted", 0.0) is stops
     assert budget.settled("optimal", 0.0) is False
@@ -98,7 +100,7 @@ def test_a_time_limit_in_the_search_for_a_proof_is_optimal_within_the_gap(gap: f
 
 def test_a_ctrl_c_after_the_budget_stopped_is_still_an_interruption(monkeypatch: pytest.MonkeyPatch) -> None:
     budget = _ProofBudget(node_cells=0, model_size=10, mip_gap=0.005)
-    budget.watch(_event(5, 100.0, 100.0))
+    budget.watch(cast(HighsCallbackEvent, _event(5, 100.0, 100.0)))
     monkeypatch.setattr("planner.solve.stop_requested", lambda: True)
     assert budget.settled("interrupted", 0.0) is False
 
@@ -129,9 +131,12 @@ def test_a_stage_stopped_by_its_time_limit_is_not_within_the_gap() -> None:
     """Plan-on-mean's mean-demand MIP stopped early: its second, exact solve does not make the
     strategy optimal within the gap, nor proven optimal."""
     exact = _outcome("optimal", 100.0, 100.0, 0.0)
-    stopped = {"status": "time_limit", "mip_gap": 0.0, "solve_seconds": 1.0}
-    fields = {"case": None, "config": None, "results": None, "planning_model": None, "build_seconds": 0.0}
-    money = {"objective_musd": 100.0, "expected_cost_musd": 100.0, "cvar_musd": 100.0}
+    # Only the figures the properties read; None for the parts they do not.
+    stopped = cast(Stage, {"status": "time_limit", "mip_gap": 0.0, "solve_seconds": 1.0})
+    fields: dict[str, Any] = {
+        "case": None, "config": None, "results": None, "planning_model": None, "build_seconds": 0.0
+    }
+    money: dict[str, Any] = {"objective_musd": 100.0, "expected_cost_musd": 100.0, "cvar_musd": 100.0}
     alone = PlanResult(outcome=exact, **fields, **money)
     assert alone.within_mip_gap and alone.proven_optimal
     with_stage = PlanResult(outcome=exact, stages=[stopped], **fields, **money)

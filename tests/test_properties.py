@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from factory import chip, contract, make_case, site, solve
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.case import Case
+from planner.config import Policy
 from planner.loader import load_case
 from planner.plan import PlanResult
 from planner.risk import PERIOD_METRICS, alpha_text
@@ -27,7 +29,7 @@ PROPERTY = settings(
 TOL = 1e-5
 
 
-def close(value: float) -> object:
+def close(value: object) -> object:
     return pytest.approx(value, rel=TOL, abs=TOL)
 
 
@@ -166,18 +168,18 @@ take-or-pay energy), under every policy."""
 
 @PROPERTY
 @given(case=cases(), policy=st.sampled_from(["phased", "all-at-once", "plan-on-mean"]))
-def test_the_dispatch_serves_demand_and_no_more(case: Case, policy: str) -> None:
+def test_the_dispatch_serves_demand_and_no_more(case: Case, policy: Policy) -> None:
     """Served plus unmet is the demand of every scenario, period and workload: chips that run beyond
     demand (free where energy is free or prepaid under take-or-pay) are reported idle."""
     assert_served_is_demand(case, policy)
 
 
 @pytest.mark.parametrize("policy", ["phased", "all-at-once", "plan-on-mean"])
-def test_the_dispatch_serves_demand_and_no_more_where_highs_runs_more(policy: str) -> None:
+def test_the_dispatch_serves_demand_and_no_more_where_highs_runs_more(policy: Policy) -> None:
     assert_served_is_demand(load_case(OVER_SERVICE)[0], policy)
 
 
-def assert_served_is_demand(case: Case, policy: str) -> None:
+def assert_served_is_demand(case: Case, policy: Policy) -> None:
     results = solve(case, policy).results
     keys = ["scenario", "period", "workload"]
     served = results.dispatch.groupby(keys)["eflops"].sum()
@@ -214,15 +216,16 @@ def assert_risk_tables_are_consistent(result: PlanResult, alpha: float) -> None:
             assert leq(row["expected"], row[cvar_column]) and leq(row[cvar_column], row["worst"]), row
     worst = stranded.groupby("period")[list(PERIOD_METRICS)].max()
     by_period = res.risk_by_period.set_index(["period", "metric"])["worst"]
+    # The labels below are ids (str); pandas-stubs types them Hashable, which no lookup takes.
     for period, row in worst.iterrows():
         for metric, value in row.items():
-            assert by_period[(period, metric)] == close(value), (period, metric)
+            assert by_period[(cast(str, period), cast(str, metric))] == close(value), (period, metric)
     per_scenario = stranded.groupby("scenario")
     for figure in SUMMED_OVER_PERIODS:
         for name, over_periods in ((f"{figure}_peak", "max"), (f"{figure}_period_sum", "sum")):
             recomputed = per_scenario[figure].agg(over_periods)
             for w, value in recomputed.items():
-                assert res.stranded_by_scenario.loc[w, name] == close(value), (w, name)
+                assert res.stranded_by_scenario.loc[cast(str, w), name] == close(value), (w, name)
             assert res.risk.loc[name, "worst"] == close(recomputed.max()), name
 
 
@@ -242,12 +245,13 @@ def _with_rows(case: Case, table: str, **factors: float) -> Case:
         key: row.model_copy(update={column: getattr(row, column) * f for column, f in factors.items()})
         for key, row in rows.items()
     }
-    return dataclasses.replace(case, **{table: scaled})
+    changes: dict[str, Any] = {table: scaled}  # the field named by ``table``
+    return dataclasses.replace(case, **changes)
 
 
 @PROPERTY
 @given(case=cases(), factor=st.sampled_from([1.5, 2.0]), policy=st.sampled_from(["phased", "all-at-once"]))
-def test_more_demand_never_costs_less(case: Case, factor: float, policy: str) -> None:
+def test_more_demand_never_costs_less(case: Case, factor: float, policy: Policy) -> None:
     """Every plan for the larger demand serves the smaller one too (``unmet`` only shrinks).
     Scaling every scenario alike keeps equal demands equal, so the tree is the same."""
     more = {key: eflops * factor for key, eflops in case.demand_eflops.items()}
@@ -294,7 +298,7 @@ def test_more_room_never_costs_more(case: Case, data: st.DataObject) -> None:
 
 @PROPERTY
 @given(case=cases(min_scenarios=2), policy=st.sampled_from(["phased", "all-at-once"]))
-def test_listing_order_changes_nothing(case: Case, policy: str) -> None:
+def test_listing_order_changes_nothing(case: Case, policy: Policy) -> None:
     """Sites, chips, contracts, workloads and scenarios listed the other way round (only periods
     have an order): the same optimum. Not the same stranded figures: the order can pick another
     of several optimal plans (e.g. which of two alike sites is built). Not plan-on-mean either: its
@@ -322,7 +326,7 @@ def _starts(case: Case) -> list[float]:
     return starts
 
 
-def installed_it_mw(result) -> dict[tuple[str, str, int], float]:
+def installed_it_mw(result: PlanResult) -> dict[tuple[str, str, int], float]:
     """(scenario, site, t) -> sum over chips bought at t' <= t with y[t] - y[t'] < life of kw."""
     case, m, sets = result.case, result.planning_model.model, result.planning_model.sets
     y = _starts(case)
@@ -340,7 +344,7 @@ def installed_it_mw(result) -> dict[tuple[str, str, int], float]:
     return out
 
 
-def built_it_mw(result, w: str, s: str, t: int) -> float:
+def built_it_mw(result: PlanResult, w: str, s: str, t: int) -> float:
     """existing_mw + module_mw * modules started at t' with t' + lead <= t."""
     case, m, sets = result.case, result.planning_model.model, result.planning_model.sets
     row = case.sites[s]

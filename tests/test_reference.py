@@ -16,6 +16,7 @@ from reference import reference_objective
 from test_properties import PROPERTY, cases, close
 
 from planner.case import Case
+from planner.config import Policy
 from planner.loader import load_case
 
 CROSS_CHECK = settings(PROPERTY, max_examples=60)
@@ -43,10 +44,10 @@ def rich_cases(draw: st.DrawFn) -> Case:
     }
     parameters = case.parameters.model_copy(update={"load_factor": draw(optional([1.0, 0.7]))})
     contracts = {}
-    for q, k in case.contracts.items():  # signable later, and sometimes a second source at the site
-        contracts[q] = k.model_copy(update={"first_period": draw(optional([None, periods[-1]]))})
+    for q, contract in case.contracts.items():  # signable later, and sometimes a second source at the site
+        contracts[q] = contract.model_copy(update={"first_period": draw(optional([None, periods[-1]]))})
         if draw(st.booleans()):
-            second = k.model_copy(
+            second = contract.model_copy(
                 update={
                     "contract": f"{q}-b",
                     "existing": False,
@@ -143,7 +144,7 @@ def test_plan_on_mean_equals_an_independent_implementation(case: Case, integer: 
 
 
 @pytest.mark.parametrize(("case_name", "model"), [("stargate", "phased"), ("stargate", "all-at-once")])
-def test_the_examples_lp_optimum_equals_an_independent_implementation(case_name: str, model: str) -> None:
+def test_the_examples_lp_optimum_equals_an_independent_implementation(case_name: str, model: Policy) -> None:
     """A realistic case (existing buildings and contracts, PPAs with take-or-pay, on-site plants,
     chip generations, a 4-scenario tree): the LP relaxations agree."""
     case, _ = load_case(Path(__file__).resolve().parent.parent / "inputs" / case_name)

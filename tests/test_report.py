@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from types import SimpleNamespace
+from typing import cast
 
 import pytest
+from conftest import Cli
 from rich.console import Console
 
 from planner.report import Matrix, matrix_table
@@ -22,7 +25,7 @@ WIDTH = 100
 def _printed(matrix: Matrix, width: int = WIDTH) -> str:
     console = Console(file=io.StringIO(), width=width, color_system=None)
     console.print(matrix_table("Chip mix", matrix, width, "chips.csv"))
-    return console.file.getvalue()
+    return cast(io.StringIO, console.file).getvalue()
 
 
 def _grid(row_labels: list[str], column_labels: list[str]) -> Matrix:
@@ -79,7 +82,7 @@ def test_ids_with_square_brackets_are_printed_as_written() -> None:
     assert "│ h100[/b] │" in printed
 
 
-def test_a_small_case_prints_money_in_millions(cli, tiny_case_dir, tmp_path) -> None:
+def test_a_small_case_prints_money_in_millions(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """$B with three decimals read 0.010 for a 10 musd plan, and 0.000 for every smaller cost."""
     result = cli("solve", tiny_case_dir, "--out", tmp_path / "run", "--json")
     objective = json.loads(result.stdout)["objective_musd"]
@@ -111,7 +114,7 @@ def test_the_chip_mix_is_expected_over_scenarios() -> None:
     result = SimpleNamespace(case=SimpleNamespace(periods=("p1", "p2", "p3")))
     console = Console(file=io.StringIO(), width=WIDTH, color_system=None)
     console.print(_chip_mix(chips, result, WIDTH))  # type: ignore[arg-type]
-    [row] = [line for line in console.file.getvalue().splitlines() if "c1" in line]
+    [row] = [line for line in cast(io.StringIO, console.file).getvalue().splitlines() if "c1" in line]
     assert [cell.strip() for cell in row.strip("│").split("│")] == ["c1", "1.0", "1.4"]
 
 
@@ -132,6 +135,6 @@ def test_a_table_with_nothing_to_show_keeps_its_title_on_one_line() -> None:
     title = "Chip mix: chips bought, expected over scenarios (thousands)"
     console = Console(file=io.StringIO(), width=120, color_system=None)
     console.print(empty_table(title))
-    lines = console.file.getvalue().splitlines()
+    lines = cast(io.StringIO, console.file).getvalue().splitlines()
     assert lines[0].strip() == title
     assert "(none)" in lines[2]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pyomo.environ as pyo
+from factory import chip, contract, make_case, solve
 
 from planner.results import extract_results
-from tests.factory import chip, contract, make_case, solve
 
 
 def test_capex_left_at_round_off_below_zero_shows_as_zero() -> None:

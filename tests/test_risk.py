@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
+from typing import cast
 
 import pandas as pd
+from conftest import Cli
 from pytest import approx
 from rich.console import Console
 
@@ -29,16 +32,25 @@ def _risk(cost: list[float], idle: list[float], alpha: float = 0.5) -> pd.DataFr
 def test_a_tie_for_the_worst_names_every_scenario_there() -> None:
     """b and c both cost 3 (c off by round-off): worst 3, both named; a alone is worst in idle."""
     risk = _risk(cost=[1.0, 3.0, 3.0 + 3e-12], idle=[5.0, 1.0, 0.0])
-    assert risk.loc["cost_musd", ["expected", "worst"]].tolist() == approx([0.2 + 0.9 + 1.5, 3.0])
-    assert risk.loc["cost_musd", ["worst_scenario", "scenarios_at_worst"]].tolist() == ["b", "b+c"]
-    assert risk.loc["idle_chips_peak", ["worst_scenario", "scenarios_at_worst"]].tolist() == ["a", "a"]
+    assert cast(pd.Series, risk.loc["cost_musd", ["expected", "worst"]]).tolist() == approx(
+        [0.2 + 0.9 + 1.5, 3.0]
+    )
+    assert cast(pd.Series, risk.loc["cost_musd", ["worst_scenario", "scenarios_at_worst"]]).tolist() == [
+        "b",
+        "b+c",
+    ]
+    assert cast(
+        pd.Series, risk.loc["idle_chips_peak", ["worst_scenario", "scenarios_at_worst"]]
+    ).tolist() == ["a", "a"]
 
 
 def test_all_tied_reads_all_and_a_real_difference_is_no_tie() -> None:
     """Nothing idle anywhere: no scenario is worse than another. A difference of 1e-6 of the value
     is a real one (ties are round-off, below 1e-9)."""
     risk = _risk(cost=[2.0, 2.0 * (1 + 1e-6), 2.0], idle=[0.0, 0.0, 0.0])
-    assert risk.loc["idle_chips_peak", ["worst_scenario", "scenarios_at_worst"]].tolist() == ["a", "all"]
+    assert cast(
+        pd.Series, risk.loc["idle_chips_peak", ["worst_scenario", "scenarios_at_worst"]]
+    ).tolist() == ["a", "all"]
     assert risk.loc["cost_musd", "scenarios_at_worst"] == "b"
 
 
@@ -46,7 +58,7 @@ def test_the_console_prints_every_tied_scenario_once() -> None:
     risk = _risk(cost=[1.0, 3.0, 3.0], idle=[0.0, 0.0, 0.0])
     console = Console(file=io.StringIO(), width=200, color_system=None)
     console.print(_risk_table(risk, MILLIONS))
-    printed = console.file.getvalue()
+    printed = cast(io.StringIO, console.file).getvalue()
     assert "scenarios_at_worst" in printed and "worst_scenario" not in printed
     cost_row = next(line for line in printed.splitlines() if line.startswith("│ cost $M"))
     assert "b+c" in cost_row
@@ -56,10 +68,15 @@ def test_the_console_prints_every_tied_scenario_once() -> None:
 
 def test_a_nan_figure_is_named_not_an_error() -> None:
     risk = _risk(cost=[1.0, float("nan"), 2.0], idle=[0.0, 0.0, 0.0])
-    assert risk.loc["cost_musd", ["worst_scenario", "scenarios_at_worst"]].tolist() == ["b", "b"]
+    assert cast(pd.Series, risk.loc["cost_musd", ["worst_scenario", "scenarios_at_worst"]]).tolist() == [
+        "b",
+        "b",
+    ]
 
 
-def test_an_alpha_near_one_is_named_as_given_not_rounded_to_one(cli, tiny_case_dir, tmp_path) -> None:
+def test_an_alpha_near_one_is_named_as_given_not_rounded_to_one(
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path
+) -> None:
     """``:g`` kept six digits: alpha 0.999999999 was labelled ``cvar_1`` in risk.csv and summary.json,
     ``CVaR1`` on the console and 1.000 in compare, an alpha the model refuses."""
     model = tmp_path / "near-one.toml"
@@ -77,12 +94,15 @@ def test_an_alpha_near_one_is_named_as_given_not_rounded_to_one(cli, tiny_case_d
     assert _risk([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], alpha=1 - 2**-53).columns[-1] == "cvar_0.9999999999999999"
 
 
-def test_compare_prints_the_difference_of_two_close_alphas(cli, tiny_case_dir, tmp_path) -> None:
+def test_compare_prints_the_difference_of_two_close_alphas(
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path
+) -> None:
     """Alphas 1e-4 apart differed by +0.000 in compare's difference column."""
-    models = []
+    models: list[object] = []
     for name, alpha in (("a", 0.9), ("b", 0.9001), ("c", 0.9)):
-        models += ["--model", tmp_path / f"{name}.toml"]
-        models[-1].write_text(f'name = "{name}"\npolicy = "phased"\n[cvar]\nalpha = {alpha}\nweight = 1\n')
+        model = tmp_path / f"{name}.toml"
+        model.write_text(f'name = "{name}"\npolicy = "phased"\n[cvar]\nalpha = {alpha}\nweight = 1\n')
+        models += ["--model", model]
     compared = cli("compare", tiny_case_dir, *models, "--workers", "1", "--out", tmp_path / "compare")
     alpha_row = next(line for line in compared.stdout.splitlines() if "CVaR alpha" in line)
     assert [cell.strip() for cell in alpha_row.split("│")[3:-1]] == ["0.9", "0.9001", "0.9", "+0.0001", "+0"]
@@ -93,7 +113,7 @@ def test_compare_prints_the_difference_of_two_close_alphas(cli, tiny_case_dir, t
     risk = _risk(cost=[1.0, 3.0, 2.0], idle=[0.73, 0.2, 0.1])
     console = Console(file=io.StringIO(), width=200, color_system=None)
     console.print(_risk_table(risk, MILLIONS))
-    lines = console.file.getvalue().splitlines()
+    lines = cast(io.StringIO, console.file).getvalue().splitlines()
     share_row = next(line for line in lines if "idle_pflops_share_peak" in line)
     assert [cell.strip() for cell in share_row.split("│")[2:4]] == ["25.6%", "73.0%"]
     chips_row = next(line for line in lines if "idle_chips_peak" in line)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 import pytest
@@ -69,11 +70,21 @@ def test_stranded_by_period(run_folder: Path) -> None:
     table = _table(run_folder, "stranded_by_period", ["scenario", "period"])
     columns = ["idle_chips", "idle_pflops", "installed_pflops", "idle_pflops_share", "empty_shell_mw",
                "built_mw", "installed_it_mw", "stranded_capital_musd", "unused_take_or_pay_mwh"]
-    assert table.loc[("lo", "p2"), columns].tolist() == approx([1.5, 3000, 4000, 0.75, 4, 6, 2, 2.475, 288])
-    assert table.loc[("lo", "p3"), columns].tolist() == approx([0.5, 1000, 2000, 0.5, 5, 6, 1, 2.05, 576])
-    assert table.loc[("hi", "p2"), columns].tolist() == approx([0, 0, 4000, 0, 4, 6, 2, 1.35, 0])
-    assert table.loc[("hi", "p3"), columns].tolist() == approx([0, 0, 4000, 0, 4, 6, 2, 1.2, 0])
-    assert table.loc[("hi", "p1"), columns].tolist() == approx([0, 0, 2000, 0, 2, 3, 1, 0, 0])
+    assert cast(pd.Series, table.loc[("lo", "p2"), columns]).tolist() == approx(
+        [1.5, 3000, 4000, 0.75, 4, 6, 2, 2.475, 288]
+    )
+    assert cast(pd.Series, table.loc[("lo", "p3"), columns]).tolist() == approx(
+        [0.5, 1000, 2000, 0.5, 5, 6, 1, 2.05, 576]
+    )
+    assert cast(pd.Series, table.loc[("hi", "p2"), columns]).tolist() == approx(
+        [0, 0, 4000, 0, 4, 6, 2, 1.35, 0]
+    )
+    assert cast(pd.Series, table.loc[("hi", "p3"), columns]).tolist() == approx(
+        [0, 0, 4000, 0, 4, 6, 2, 1.2, 0]
+    )
+    assert cast(pd.Series, table.loc[("hi", "p1"), columns]).tolist() == approx(
+        [0, 0, 2000, 0, 2, 3, 1, 0, 0]
+    )
 
 
 def test_risk_over_scenarios(run_folder: Path) -> None:
@@ -98,18 +109,19 @@ def test_risk_over_scenarios(run_folder: Path) -> None:
     }
     for metric, figures in expected_worst.items():
         assert (risk.loc[metric, "expected"], risk.loc[metric, "worst"]) == approx(figures), metric
-        assert risk.loc[metric, "worst_scenario"] == risk.loc[metric, "scenarios_at_worst"] == "lo", metric
+        worst_scenario = cast(str, risk.loc[metric, "worst_scenario"])  # stubs: NA == NA has no type
+        assert worst_scenario == risk.loc[metric, "scenarios_at_worst"] == "lo", metric
 
 
 def test_plan_tables(run_folder: Path) -> None:
     """One module (3 MW) started in p1 and ready in p2; the PPA's 0.384 share (1.92 MW) signed in
     p1 and active from p2, its lead; the existing contract active from p1."""
     builds = _table(run_folder, "builds", ["site", "period"])
-    assert builds.loc[("s1", "p1"), ["modules", "mw"]].tolist() == approx([1, 3])
+    assert cast(pd.Series, builds.loc[("s1", "p1"), ["modules", "mw"]]).tolist() == approx([1, 3])
     assert builds.loc[("s1", "p1"), "ready_period"] == "p2"
     assert len(builds) == 1
     contracts = _table(run_folder, "contracts", ["contract"])
-    assert contracts.loc["ppa", ["share", "mw"]].tolist() == approx([0.384, 1.92])
+    assert cast(pd.Series, contracts.loc["ppa", ["share", "mw"]]).tolist() == approx([0.384, 1.92])
     assert (contracts.loc["ppa", "period"], contracts.loc["ppa", "active_from"]) == ("p1", "p2")
     assert (contracts.loc["q1", "period"], contracts.loc["q1", "active_from"]) == ("existing", "p1")
     assert contracts["active_until"].tolist() == ["p3", "p3"]  # no term: to the end
@@ -134,13 +146,18 @@ def test_energy_and_dispatch(run_folder: Path) -> None:
     Dispatch in lo's p2: 0.5 chips for 1 EFLOPS on 0.5 IT MW."""
     energy = _table(run_folder, "energy", ["scenario", "period", "contract"])
     columns = ["active_share", "mwh", "available_mwh", "take_or_pay_floor_mwh"]
-    assert energy.loc[("lo", "p2", "ppa"), columns].tolist() == approx([0.384, 768, 1920, 768])
-    assert energy.loc[("hi", "p3", "ppa"), columns].tolist() == approx([0.384, 3840, 3840, 1536])
+    assert cast(pd.Series, energy.loc[("lo", "p2", "ppa"), columns]).tolist() == approx(
+        [0.384, 768, 1920, 768]
+    )
+    assert cast(pd.Series, energy.loc[("hi", "p3", "ppa"), columns]).tolist() == approx(
+        [0.384, 3840, 3840, 1536]
+    )
     dispatch = _table(run_folder, "dispatch", ["scenario", "period", "site", "chip", "workload"])
-    lo_p2 = dispatch.loc[("lo", "p2", "s1", "c1", "w")]
+    lo_p2 = dispatch.loc[("lo", "p2", "s1", "c1", "w")]  # type: ignore[index]  # stubs: no 5-label key
     assert lo_p2[["running_chips", "eflops", "it_mw"]].tolist() == approx([0.5, 1, 0.5])
     capacity = _table(run_folder, "capacity_by_period", ["scenario", "period"])
-    assert capacity.loc[("lo", "p3")].tolist() == approx([2, 1, 1])  # installed counts idle chips
+    lo_p3 = cast(pd.Series, capacity.loc[("lo", "p3")])  # a row (pandas-stubs read a pair as row, column)
+    assert lo_p3.tolist() == approx([2, 1, 1])  # installed counts idle chips
 
 
 def _cells(output: str, first: str, containing: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from planner.errors import InputError
 from planner.runfolder import RunFolder
 
 
-def _refusal(final: Path, **options: object) -> str:
+def _refusal(final: Path, **options: Any) -> str:
     with pytest.raises(InputError) as caught:
         RunFolder(final, **options)
     (problem,) = caught.value.problems

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -64,5 +66,7 @@ def test_identity_changes_nothing() -> None:
         ("off", 10 * AUTO_SCALE_MIN_COLUMNS, 0, False),
     ],
 )
-def test_when_models_are_rescaled(scale: str, columns: int, integer_columns: int, expected: bool) -> None:
+def test_when_models_are_rescaled(
+    scale: Literal["auto", "on", "off"], columns: int, integer_columns: int, expected: bool
+) -> None:
     assert SolverSettings(scale=scale).scales(columns, integer_columns) is expected

@@ -4,6 +4,8 @@ the contract's optimum because every state equals its defining sum in every solu
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from test_properties import PROPERTY, cases
@@ -14,7 +16,7 @@ from planner.formulation.indexing import Indexing
 from planner.plan import solve_case
 
 
-def _value(var: object) -> float:
+def _value(var: Any) -> float:  # a Pyomo variable
     return float(var.value or 0.0)
 
 

@@ -14,9 +14,11 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
+from conftest import CaseWriter, Cli, ExactConfig
 
 from planner.errors import InputError
 from planner.loader import load_case
@@ -24,6 +26,9 @@ from planner.money import BILLIONS, MILLIONS, money_unit
 from planner.plan import solve_case
 from planner.sweep import BASE, VariantOutcome, apply_edits, read_sweep, solve_variant
 from planner.sweep_report import variants_table
+
+if TYPE_CHECKING:
+    from distributed import LocalCluster  # the dask_cluster fixture skips without distributed
 
 SWEEP_HEADER = "case,group,file,column,where,op,value\n"
 
@@ -110,7 +115,7 @@ def objectives(payload: dict) -> dict[str, float | None]:
 
 
 @pytest.fixture(scope="module")
-def good_sweep(tmp_path_factory: pytest.TempPathFactory, write_case, cli) -> dict:
+def good_sweep(tmp_path_factory: pytest.TempPathFactory, write_case: CaseWriter, cli: Cli) -> dict:
     """The tiny case swept once with every good row (one worker); shared by the tests below."""
     root = tmp_path_factory.mktemp("sweep")
     case_dir = write_case(root / "tiny")
@@ -122,7 +127,7 @@ def good_sweep(tmp_path_factory: pytest.TempPathFactory, write_case, cli) -> dic
 
 
 @pytest.fixture(scope="module")
-def error_sweep(tmp_path_factory: pytest.TempPathFactory, write_case, cli) -> dict:
+def error_sweep(tmp_path_factory: pytest.TempPathFactory, write_case: CaseWriter, cli: Cli) -> dict:
     root = tmp_path_factory.mktemp("sweep-errors")
     case_dir = write_case(root / "tiny")
     sweep = root / "sweep.csv"
@@ -133,7 +138,10 @@ def error_sweep(tmp_path_factory: pytest.TempPathFactory, write_case, cli) -> di
 
 @pytest.fixture(scope="module")
 def direct_objectives(
-    tmp_path_factory: pytest.TempPathFactory, write_case, exact_config, tiny_files
+    tmp_path_factory: pytest.TempPathFactory,
+    write_case: CaseWriter,
+    exact_config: ExactConfig,
+    tiny_files: Mapping[str, str],
 ) -> dict[str, float]:
     """Each hand-edited copy of the case, solved directly (MIP gap 0)."""
     root = tmp_path_factory.mktemp("hand-edited")
@@ -197,6 +205,7 @@ def test_sweep_run_folder_has_table_and_tornado(good_sweep: dict) -> None:
     assert list(timings.columns) == ["case", "seconds"] and list(timings["case"]) == list(HAND_EDITS)
     assert table["seconds"].tolist() == timings["seconds"].tolist() and (table["seconds"] > 0).all()
     swept = objectives(good_sweep["payload"])
+    row: Any  # a named tuple of the row's cells (pandas-stubs: each one any scalar)
     for row in table.itertuples():
         assert float(row.objective_musd) == pytest.approx(swept[row.case], rel=1e-8)
     assert not [p for p in good_sweep["root"].iterdir() if p.name.startswith(".")]
@@ -209,7 +218,7 @@ def test_sweep_run_folder_has_table_and_tornado(good_sweep: dict) -> None:
     assert len(set(fingerprints.values()) | {fingerprint}) == len(HAND_EDITS)  # every variant its own
 
 
-def test_each_solved_variant_has_its_plan_tables(good_sweep: dict, cli, tmp_path: Path) -> None:
+def test_each_solved_variant_has_its_plan_tables(good_sweep: dict, cli: Cli, tmp_path: Path) -> None:
     """plans/<n>-<variant>/ holds the tables a solve folder has, numbered in sweep order; each
     variant's cost table adds up to its objective in variants.csv. --no-plans leaves them out."""
     out = good_sweep["out"]
@@ -217,6 +226,7 @@ def test_each_solved_variant_has_its_plan_tables(good_sweep: dict, cli, tmp_path
     folders = sorted(path.name for path in (out / "plans").iterdir())
     width = len(str(len(HAND_EDITS) - 1))
     assert folders == [f"{i:0{width}d}-{name}" for i, name in enumerate(HAND_EDITS)]
+    row: Any  # a named tuple of the row's cells (pandas-stubs: each one any scalar)
     for folder, row in zip(folders, table.itertuples(), strict=True):
         plan = out / "plans" / folder
         assert {"builds.csv", "chips.csv", "dispatch.csv", "risk.csv"} <= {p.name for p in plan.iterdir()}
@@ -282,7 +292,7 @@ def test_money_unit_is_billions_for_large_cases_only() -> None:
     assert BILLIONS(104_342.9) == "104.343" and MILLIONS(9.9855, 2) == "9.99"
 
 
-def test_overwrite_never_deletes_the_sweep_file(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_overwrite_never_deletes_the_sweep_file(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """The sweep file kept inside an earlier run folder: --overwrite of that folder is refused."""
     out = tmp_path / "run"
     first = tmp_path / "sweep.csv"
@@ -296,7 +306,7 @@ def test_overwrite_never_deletes_the_sweep_file(cli, tiny_case_dir: Path, tmp_pa
     assert kept.read_text() == first.read_text()
 
 
-def test_a_bad_scheduler_address_is_bad_input(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_a_bad_scheduler_address_is_bad_input(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "sweep.csv"
     sweep.write_text(SWEEP_HEADER + "cheap_gpu,,chips.csv,capex_usd,chip=gpu,scale,0.5\n")
     out = tmp_path / "run"
@@ -312,7 +322,7 @@ def test_a_bad_scheduler_address_is_bad_input(cli, tiny_case_dir: Path, tmp_path
 
 @pytest.mark.parametrize("reply", [None, b"HTTP/1.1 400 Bad Request\r\n\r\n" * 8])
 def test_a_port_where_something_else_listens_is_not_a_scheduler(
-    cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: bytes | None
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: bytes | None
 ) -> None:
     """A service that never sends Dask's handshake (an HTTP server) made the sweep wait forever;
     one that answers with other bytes (a proxy) read as a frame of exabytes: "out of memory: the
@@ -355,7 +365,7 @@ def test_a_port_where_something_else_listens_is_not_a_scheduler(
 
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:99999", "127.0.0.1:0", "tcp://host:abc"])
 def test_a_scheduler_port_out_of_range_is_refused_at_once(
-    cli, tiny_case_dir: Path, tmp_path: Path, address: str
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, address: str
 ) -> None:
     """Dask would try such an address for 20 s before saying it cannot connect."""
     sweep = tmp_path / "sweep.csv"
@@ -370,7 +380,7 @@ def test_a_scheduler_port_out_of_range_is_refused_at_once(
     assert not out.exists()
 
 
-def test_sweep_console_output(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_sweep_console_output(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "small.csv"
     sweep.write_text(SWEEP_HEADER + "cheap_gpu,,chips.csv,capex_usd,chip=gpu,scale,0.5\n"
                      "bad,,chips.csv,capex_usd,chip=tpu,scale,2\n")
@@ -385,7 +395,7 @@ def test_sweep_console_output(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
 
 
 def test_variant_and_group_names_with_square_brackets_are_printed_as_written(
-    cli, tiny_case_dir: Path, tmp_path: Path
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path
 ) -> None:
     """rich read ``[v2]`` in a name as a style tag and dropped it; ``[/high]`` raised MarkupError
     after every variant was solved, and the internal-error handler then ended in a traceback."""
@@ -405,7 +415,7 @@ def test_variant_and_group_names_with_square_brackets_are_printed_as_written(
 
 
 def test_a_failed_variant_with_square_brackets_is_named_as_written(
-    cli, tiny_case_dir: Path, tmp_path: Path
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path
 ) -> None:
     sweep = tmp_path / "brackets.csv"
     sweep.write_text(SWEEP_HEADER + "bad[/x],grp[v2],chips.csv,capex_usd,chip=tpu,scale,2\n")
@@ -455,7 +465,7 @@ def test_invalid_edit_reports_the_loader_problem(error_sweep: dict) -> None:
 
 
 def test_a_variant_of_several_rows_names_the_rows_that_made_the_input_invalid(
-    cli, tiny_case_dir: Path, tmp_path: Path
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path
 ) -> None:
     """The rows whose edits wrote the column the loader complains about, not every row of the
     variant; every row where the complaint is about a column no edit wrote."""
@@ -491,7 +501,7 @@ def test_a_variant_of_several_rows_names_the_rows_that_made_the_input_invalid(
     assert errors["six"].startswith("the edits of multi.csv rows 14, 15 make the input invalid:\n")
 
 
-def test_exit_1_when_only_one_variant_fails(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_exit_1_when_only_one_variant_fails(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "one-bad.csv"
     sweep.write_text(SWEEP_HEADER + "ok,,chips.csv,capex_usd,chip=gpu,scale,1.1\n"
                      "bad,,power.csv,mw,contract=nope,scale,2\n")
@@ -510,11 +520,14 @@ def test_the_table_has_the_same_columns_when_every_variant_failed(error_sweep: d
     assert every_failed["objective_musd"].isna().all() and every_failed["delta_musd"].isna().all()
 
 
-def test_a_plan_on_mean_variants_gap_is_that_of_its_mean_demand_mip(exact_config, tiny_files) -> None:
+def test_a_plan_on_mean_variants_gap_is_that_of_its_mean_demand_mip(
+    exact_config: ExactConfig, tiny_files: Mapping[str, str]
+) -> None:
     """Its second solve is exact (gap 0) once the mean-demand MIP has fixed the long-lead plan;
     the table's gap is the largest of the two, as in compare, not the second's alone."""
     outcome = solve_variant(BASE, "", dict(tiny_files), exact_config("plan-on-mean"))
     assert variants_table([outcome])["mip_gap"].tolist() == [0.0]
+    assert outcome.summary is not None
     outcome.summary["stages"][0]["mip_gap"] = 0.0046  # as the flagship's mean-demand MIP stopped
     assert variants_table([outcome])["mip_gap"].tolist() == [0.0046]
 
@@ -553,7 +566,7 @@ def test_a_plan_on_mean_variants_gap_is_that_of_its_mean_demand_mip(exact_config
          "base-padded-with-a-space"],
 )
 def test_malformed_sweep_file_is_exit_2(
-    cli, tiny_case_dir: Path, tmp_path: Path, text: str, expected: list[str]
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path, text: str, expected: list[str]
 ) -> None:
     sweep = tmp_path / "bad-sweep.csv"
     sweep.write_text(text)
@@ -567,7 +580,7 @@ def test_malformed_sweep_file_is_exit_2(
 
 
 def test_a_bad_case_and_a_bad_sweep_file_are_reported_together(
-    cli, tiny_case_dir: Path, tmp_path: Path
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path
 ) -> None:
     case_dir = tmp_path / "case"
     shutil.copytree(tiny_case_dir, case_dir)
@@ -619,7 +632,9 @@ def test_a_missing_sweep_file_is_named_with_its_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
-def test_a_sweep_file_that_is_a_pipe_is_exit_2_not_a_hang(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_a_sweep_file_that_is_a_pipe_is_exit_2_not_a_hang(
+    cli: Cli, tiny_case_dir: Path, tmp_path: Path
+) -> None:
     """Reading a named pipe waited for a writer forever; /dev/zero was read until memory ran out."""
     pipe = tmp_path / "edits.csv"
     os.mkfifo(pipe)
@@ -641,7 +656,7 @@ UNREADABLE_ROWS = {
 }
 
 
-def test_unreadable_rows_fail_only_their_variant(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_unreadable_rows_fail_only_their_variant(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "sweep.csv"
     sweep.write_text(
         SWEEP_HEADER
@@ -660,7 +675,7 @@ def test_unreadable_rows_fail_only_their_variant(cli, tiny_case_dir: Path, tmp_p
     assert_mentions(rows["two_groups"]["error"], "row 10", "group", "g2", "one group per variant")
 
 
-def test_a_variant_lists_every_problem_of_its_rows(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_a_variant_lists_every_problem_of_its_rows(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "sweep.csv"
     sweep.write_text(SWEEP_HEADER + "a,,chips.csv,capex_usd,,multiply,2\na,,chips.csv,capex_usd,,scale,x\n")
     code, payload = run_sweep_json(cli, tiny_case_dir, sweep, tmp_path / "run", "--workers", "1")
@@ -669,7 +684,7 @@ def test_a_variant_lists_every_problem_of_its_rows(cli, tiny_case_dir: Path, tmp
     assert_mentions(error, "sweep.csv, row 2, column op", "sweep.csv, row 3, column value")
 
 
-def test_a_sweep_without_variants_warns(cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+def test_a_sweep_without_variants_warns(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "empty-sweep.csv"
     sweep.write_text(SWEEP_HEADER)
     result = cli("sweep", tiny_case_dir, sweep, "--workers", "1", "--out", tmp_path / "run")
@@ -788,7 +803,7 @@ def assert_same_variants(code: int, payload: dict, local_payload: dict) -> None:
             assert mine["objective_musd"] == pytest.approx(theirs["objective_musd"], rel=1e-8)
 
 
-def test_two_worker_processes_give_the_same_results(error_sweep: dict, cli) -> None:
+def test_two_worker_processes_give_the_same_results(error_sweep: dict, cli: Cli) -> None:
     root = error_sweep["root"]
     code, payload = run_sweep_json(cli, error_sweep["case_dir"], error_sweep["sweep"], root / "run-2",
                                    "--workers", "2")
@@ -808,7 +823,9 @@ def dask_cluster():
         cluster.close()
 
 
-def test_dask_scheduler_gives_the_same_results(error_sweep: dict, cli, dask_cluster) -> None:
+def test_dask_scheduler_gives_the_same_results(
+    error_sweep: dict, cli: Cli, dask_cluster: LocalCluster
+) -> None:
     root = error_sweep["root"]
     code, payload = run_sweep_json(cli, error_sweep["case_dir"], error_sweep["sweep"], root / "run-dask",
                                    "--scheduler", dask_cluster.scheduler_address)
@@ -830,14 +847,14 @@ def with_power_column(power_csv: str, column: str, values: dict[str, str]) -> st
     return "\n".join(out) + "\n"
 
 
-def sweep_one(cli, case_dir: Path, row: str, out: Path) -> dict:
+def sweep_one(cli: Cli, case_dir: Path, row: str, out: Path) -> dict:
     sweep = out.parent / f"{out.name}.csv"
     sweep.write_text(SWEEP_HEADER + row + "\n")
     _code, payload = run_sweep_json(cli, case_dir, sweep, out, "--workers", "1")
     return {r["case"]: r for r in payload["variants"]}["v"]
 
 
-def direct(write_case, exact_config, folder: Path, files: dict[str, str]) -> float:
+def direct(write_case: CaseWriter, exact_config: ExactConfig, folder: Path, files: dict[str, str]) -> float:
     case, _ = load_case(write_case(folder, files))
     return solve_case(case, exact_config()).objective_musd
 
@@ -848,7 +865,14 @@ def direct(write_case, exact_config, folder: Path, files: dict[str, str]) -> flo
     ids=["blank-cell", "column-absent-from-file"],
 )
 def test_set_on_an_optional_column_blank_or_absent(
-    cli, write_case, exact_config, tiny_files, tmp_path: Path, column: str, in_file: bool, value: str
+    cli: Cli,
+    write_case: CaseWriter,
+    exact_config: ExactConfig,
+    tiny_files: Mapping[str, str],
+    tmp_path: Path,
+    column: str,
+    in_file: bool,
+    value: str,
 ) -> None:
     """`set` on a blank optional cell, or on an optional column the file lacks, solves exactly the
     case written by hand with that value."""
@@ -863,7 +887,7 @@ def test_set_on_an_optional_column_blank_or_absent(
 
 
 def test_add_to_a_blank_cell_uses_the_default(
-    cli, write_case, exact_config, tiny_files, tmp_path: Path
+    cli: Cli, write_case: CaseWriter, exact_config: ExactConfig, tiny_files: Mapping[str, str], tmp_path: Path
 ) -> None:
     """south's existing_mw is blank (default 0): adding 2 gives 2."""
     case_dir = write_case(tmp_path / "case")
@@ -880,7 +904,7 @@ def test_add_to_a_blank_cell_uses_the_default(
 
 
 def test_files_the_loader_ignores_are_no_input_to_a_sweep(
-    cli, write_case, exact_config, tiny_files, tmp_path: Path
+    cli: Cli, write_case: CaseWriter, exact_config: ExactConfig, tiny_files: Mapping[str, str], tmp_path: Path
 ) -> None:
     """A stray notes.csv in Latin-1 and a folder named old.csv are ignored by the loader (a
     warning); the sweep used to read every *.csv and stop with an internal error."""
@@ -896,7 +920,12 @@ def test_files_the_loader_ignores_are_no_input_to_a_sweep(
 
 @pytest.mark.parametrize("layout", ["leading", "trailing", "between"])
 def test_blank_lines_are_layout_for_a_sweep_as_for_the_loader(
-    cli, write_case, exact_config, tiny_files, tmp_path: Path, layout: str
+    cli: Cli,
+    write_case: CaseWriter,
+    exact_config: ExactConfig,
+    tiny_files: Mapping[str, str],
+    tmp_path: Path,
+    layout: str,
 ) -> None:
     """Blank lines before the header, between rows or at the end of a file are skipped by the
     loader; a sweep used to take a leading one for the header and match blank ones as rows."""
@@ -926,7 +955,7 @@ def _scaled_cell(line: str, header: str, column: str, factor: float) -> str:
 
 
 @pytest.mark.filterwarnings("error::UserWarning")
-def test_any_variant_name_solves(cli, write_case, tmp_path: Path) -> None:
+def test_any_variant_name_solves(cli: Cli, write_case: CaseWriter, tmp_path: Path) -> None:
     """Variant names are free text; they named a temporary folder, so "..", "." and a 300-character
     name failed with raw OS errors although their edits were fine (and that name, as a tornado
     label, collapsed the chart's axes: a matplotlib warning, an error here)."""

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import highspy
 import numpy as np
@@ -25,6 +26,7 @@ from planner.formulation import build_model
 from planner.loader import load_case
 from planner.matrix import compile_model
 from planner.plan import solve_case
+from planner.solve import Progress
 from planner.synthetic import synthetic_case_files, write_case
 from planner.warmstart import lp_and_fix, relative_gap
 
@@ -85,6 +87,7 @@ def test_lp_bound_and_plan_bracket_the_mip_optimum(synthetic_lp: tuple) -> None:
     # HiGHS's plan is above the optimum and its bound below it; so must ours be.
     assert warm.lp_bound_musd <= info.objective_function_value + 1e-6
     assert warm.objective_musd >= info.mip_dual_bound - 1e-6 * abs(info.mip_dual_bound)
+    assert warm.values is not None
     _assert_plan_of_the_full_model(lp, warm.values, warm.objective_musd)
 
 
@@ -94,6 +97,7 @@ def test_a_proven_warm_start_skips_branch_and_bound_and_says_so(tmp_path: Path) 
     loose = config().model_copy(update={"solver": SolverSettings(mip_gap=0.2, warm_start_s=30)})
     result = solve_case(case, loose)
     assert result.status == "optimal"
+    assert result.outcome.warm_start is not None
     assert result.outcome.bound_musd == pytest.approx(result.outcome.warm_start["lp_bound_musd"])
     assert result.outcome.mip_gap == pytest.approx(
         relative_gap(result.objective_musd, result.outcome.bound_musd)
@@ -113,6 +117,7 @@ def test_the_solver_log_covers_the_warm_start_even_when_it_ends_the_solve(tmp_pa
     planner_lines = [line for line in lines if line.startswith("planner: ")]
     assert planner_lines[0].startswith("planner: warm start, step 1 of 3: the LP relaxation")
     assert "returned without a branch and bound" in planner_lines[-1]
+    assert result.outcome.warm_start is not None
     lp_bound = result.outcome.warm_start["lp_bound_musd"]
     assert f"LP bound {lp_bound:,.6f} musd" in "\n".join(planner_lines)
     assert f"a plan of {result.objective_musd:,.6f} musd" in "\n".join(planner_lines)
@@ -190,11 +195,13 @@ def test_warm_start_never_changes_the_optimum(case: Case) -> None:
 def test_progress_is_reported_during_the_warm_start(tmp_path: Path) -> None:
     files = synthetic_case_files(sites=8, chips=4, periods=12, quarters=True, branching=2, stages=2, seed=1)
     case, _ = load_case(write_case(tmp_path / "case", files))
-    seen = []
+    seen: list[Progress] = []
     settings = SolverSettings(mip_gap=0.0, warm_start_s=3, time_limit_s=4)
     result = solve_case(case, config().model_copy(update={"solver": settings}), on_progress=seen.append)
     assert seen, "no progress while solving"
+    assert result.outcome.warm_start is not None
     lp_bound = result.outcome.warm_start["lp_bound_musd"]
+    assert lp_bound is not None
     for progress in seen:
         assert progress.bound_musd >= lp_bound - 1e-6 * abs(lp_bound)
         assert progress.elapsed_s >= 0
@@ -203,7 +210,7 @@ def test_progress_is_reported_during_the_warm_start(tmp_path: Path) -> None:
 def test_progress_is_reported_without_the_warm_start_too(tmp_path: Path) -> None:
     files = synthetic_case_files(sites=5, chips=3, periods=8, quarters=False, branching=2, stages=2, seed=3)
     case, _ = load_case(write_case(tmp_path / "case", files))
-    seen = []
+    seen: list[Progress] = []
     settings = SolverSettings(mip_gap=0.0, time_limit_s=3)
     solve_case(case, config().model_copy(update={"solver": settings}), on_progress=seen.append)
     assert seen, "no progress while solving"
@@ -214,9 +221,9 @@ def test_progress_is_reported_without_the_warm_start_too(tmp_path: Path) -> None
 def test_every_warm_start_solve_applies_the_models_highs_options(
     synthetic_lp: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made: list[float] = []  # each object's tolerance as handed over: HiGHS >= 1.16 resets it in a MIP
+    made: list[object] = []  # each object's tolerance as handed over: HiGHS >= 1.16 resets it in a MIP
 
-    def spy(settings: SolverSettings, *log: object) -> highspy.Highs:
+    def spy(settings: SolverSettings, *log: Any) -> highspy.Highs:
         highs = warmstart_factory(settings, *log)
         made.append(highs.getOptionValue("primal_feasibility_tolerance")[1])
         return highs
@@ -245,7 +252,7 @@ def test_relax_and_fix_goes_on_to_the_next_threshold_when_a_period_cannot_be_fix
     real_fix_period = warmstart._fix_period
     tried: list[float] = []
 
-    def first_threshold_fails(*args: object) -> object:
+    def first_threshold_fails(*args: Any) -> object:
         threshold = args[4]
         tried.append(threshold)
         return None if threshold == warmstart.ROUNDING_THRESHOLDS[0] else real_fix_period(*args)
@@ -320,7 +327,7 @@ def test_ctrl_c_as_a_re_solve_ends_stops_the_warm_start(
     real_join = highspy.Highs.joinSolve
     runs: list[highspy.HighsModelStatus] = []
 
-    def join_then_ctrl_c_after_the_third(self: highspy.Highs) -> highspy.HighsStatus:
+    def join_then_ctrl_c_after_the_third(self: highspy.Highs) -> highspy.HighsStatus | None:
         status = real_join(self)
         runs.append(self.getModelStatus())
         if len(runs) == 3:  # the LP, then two re-solves

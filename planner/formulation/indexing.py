@@ -8,6 +8,7 @@ variable per node and decision replaces the equality rows a per-scenario formula
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -52,7 +53,7 @@ class Tree:
 
 def build_tree(
     scenario_probability: dict[str, float],
-    history_key: dict[tuple[str, int], tuple],
+    history_key: Mapping[tuple[str, int], tuple[float, ...]],
     n_periods: int,
 ) -> Tree:
     """Group scenarios period by period by ``history_key[(scenario, t)]``.
@@ -63,7 +64,7 @@ def build_tree(
     nodes: list[Node] = []
     node_of: dict[tuple[str, int], int] = {}
     for t in range(n_periods):
-        groups: dict[tuple, list[str]] = {}
+        groups: dict[tuple[float, ...], list[str]] = {}
         for scenario in scenario_probability:
             groups.setdefault(history_key[(scenario, t)], []).append(scenario)
         for members in groups.values():
@@ -123,7 +124,9 @@ class Indexing:
     @cached_property
     def end_discount(self) -> float:
         """``(1 + r)^(-Y)``, the weight of salvage credited at the horizon end."""
-        return (1 + self.case.parameters.discount_rate) ** (-self.horizon_years)
+        # typeshed types float ** float as Any (a negative base would give a complex)
+        weight: float = (1 + self.case.parameters.discount_rate) ** (-self.horizon_years)
+        return weight
 
     def t_of(self, period: str | None, default: int) -> int:
         return default if period is None else self.periods.index(period)
@@ -150,9 +153,9 @@ class Indexing:
     @cached_property
     def tree(self) -> Tree:
         """The information tree of the demand scenarios."""
-        history: dict[tuple[str, int], tuple] = {}
+        history: dict[tuple[str, int], tuple[float, ...]] = {}
         for scenario in self.case.scenarios:
-            seen: tuple = ()
+            seen: tuple[float, ...] = ()
             for t, period in enumerate(self.periods):
                 history[(scenario, t)] = seen
                 seen = seen + tuple(

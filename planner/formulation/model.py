@@ -64,7 +64,8 @@ class PlanningModel:
     def decision_period(self, var: pyo.Var) -> int:
         """Period index of a ``build``/``sign`` variable (indexed by a long-lead node), else 0."""
         if var.parent_component().local_name in ("build", "sign"):
-            return self.sets.long_lead_tree.nodes[var.index()[-1]].t
+            node: int = var.index()[-1]
+            return self.sets.long_lead_tree.nodes[node].t
         return 0
 
 

@@ -16,6 +16,10 @@ from planner.case import Case
 from planner.formulation.indexing import Tree
 from planner.formulation.sets import Sets
 
+Index = tuple[Any, ...]
+"""The index of a Pyomo variable or constraint: its set members in order (str ids, int periods and
+nodes). Pyomo has no types: values read from a model are keyed by ``tuple[Any, ...]``."""
+
 SOLVER_UNITS: dict[str, float] = {"buy": 1e3, "fleet": 1e3, "run": 1e3, "energy": 1e3}
 """Units HiGHS gets the large continuous families in: thousands of chips, GWh instead of MWh
 (see :mod:`planner.scaling`; the model and every table stay in the spec's units)."""
@@ -72,7 +76,7 @@ def add_state_recursion(
     name: str,
     state: pyo.Var,
     decision: pyo.Var,
-    alive: dict[tuple, list[int]],
+    alive: dict[Index, list[int]],
     tree: Tree,
 ) -> None:
     """``state[key, n] = state[key, parent] + sum(new vintages) - sum(expired vintages)``.
