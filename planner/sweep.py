@@ -366,7 +366,7 @@ def solve_variant(
         kept = result.results if keep_plan else None
         return VariantOutcome(name, group, summary, None, time.perf_counter() - started, kept)
     except InputError as exc:
-        reason = f"{source.blamed_for(exc.problems)} the input invalid:\n{exc}" if source else str(exc)
+        reason = f"{source.blamed_for(exc.problems)}:\n{exc}" if source else str(exc)
         return VariantOutcome(name, group, None, reason, time.perf_counter() - started)
     except ModelError as exc:
         return VariantOutcome(name, group, None, str(exc), time.perf_counter() - started)
@@ -384,7 +384,7 @@ class VariantSource:
     edits: tuple[Edit, ...]
 
     def blamed_for(self, problems: list[Problem]) -> str:
-        """``the edit of sweep.csv row 5 makes`` (to be followed by "the input invalid"): the rows
+        """``the edit of sweep.csv row 5 makes the input invalid``, naming the rows
         whose edits wrote the column each problem names (or a column its rule compares it with).
         Every row of the variant when a problem names no column an edit wrote (a product of
         inputs too large for HiGHS, a file left without rows)."""
@@ -399,8 +399,8 @@ class VariantSource:
             blamed |= wrote
         rows = sorted(edit.row for edit in blamed or self.edits)
         if len(rows) == 1:
-            return f"the edit of {self.sweep_label} row {rows[0]} makes"
-        return f"the edits of {self.sweep_label} rows {', '.join(map(str, rows))} make"
+            return f"the edit of {self.sweep_label} row {rows[0]} makes the input invalid"
+        return f"the edits of {self.sweep_label} rows {', '.join(map(str, rows))} make the input invalid"
 
 
 @dataclass(frozen=True)
