@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.console import Console
@@ -109,9 +110,12 @@ def render_comparison(comparison: Comparison, console: Console, run_dir: str | N
         row = cast("pd.Series", figures.loc[key])  # a label of a unique index: one row
         if unit == MONEY:
             unit, scale = money.label, 1.0 / money.musd_per_unit
-        values = [_alpha(row[n]) if key == "cvar_alpha" else fmt(row[n] * scale, 3) for n in names]
-        signed = _signed_alpha if key == "cvar_alpha" else _signed
-        deltas = [signed(row[n] * scale - row[names[0]] * scale) for n in names[1:]]
+        if key == "cvar_alpha":
+            values = [_alpha(row[n]) for n in names]
+            deltas = [_alpha_difference(row[n], row[names[0]]) for n in names[1:]]
+        else:
+            values = [fmt(row[n] * scale, 3) for n in names]
+            deltas = [_signed(row[n] * scale - row[names[0]] * scale) for n in names[1:]]
         table.add_row(label, unit, *values, *deltas)
     console.print(table)
     for name, task in comparison.strategies.items():
@@ -201,10 +205,12 @@ def _signed(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:+z,.3f}"  # z: no "-0.000" for a tolerance below zero
 
 
-def _signed_alpha(value: float) -> str:
-    """A difference of alphas to 12 digits: 0.9001 - 0.9 is +0.0001, not +0.000 (nor the float's
-    +0.00010000000000000009)."""
-    return "-" if math.isnan(value) else f"{value:+z.12g}"
+def _alpha_difference(alpha: float, first: float) -> str:
+    """The difference of two alphas as printed: 0.9001 - 0.9 is +0.0001 (not +0.000, nor the
+    floats' +0.00010000000000000009), 0.9999999999 - 0.999999999 is +0.0000000009."""
+    if math.isnan(alpha) or math.isnan(first):
+        return "-"
+    return f"{(Decimal(alpha_text(alpha)) - Decimal(alpha_text(first))).normalize():+f}"
 
 
 def write_comparison(folder: RunFolder, comparison: Comparison, run_dir: str, warnings: list[str]) -> None:

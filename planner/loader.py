@@ -74,8 +74,8 @@ further away; this keeps them within the tolerance they meet as written."""
 DEMAND_DEFAULTS = {"scenario": "base"}
 """demand.csv's scenario is ``base`` when the column is absent or the cell blank."""
 COMPARED_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {(SITES, "existing_mw"): ("existing_mw", "max_mw")}
-"""Rules between two numeric cells of a row: the columns each reads, by the (file, column) its
-problem names (a sweep blames the rows that edited any of them)."""
+"""Rules between two numeric cells of a row (``_sites``): the columns each reads, by the (file,
+column) its problem names (a sweep blames the rows that edited any of them)."""
 
 __all__ = ["InputError", "Problem", "load_case"]
 """Problem and InputError live in planner.errors (shared with the CLI and the model TOML
@@ -399,9 +399,10 @@ class _CaseReader:
             # The site cap existing_mw + built <= max_mw could never hold: say so here, not as
             # an infeasible model.
             if isinstance(site, SiteRow) and site.existing_mw > site.max_mw:
-                column, compared = COMPARED_COLUMNS[(SITES, "existing_mw")]
-                expected = f"{column} not above {compared} ({site.max_mw:g})"
-                self.problems.append(Problem(SITES, checked.row, column, checked.cells.get(column), expected))
+                expected = f"existing_mw not above max_mw ({site.max_mw:g})"
+                self.problems.append(
+                    Problem(SITES, checked.row, "existing_mw", checked.cells.get("existing_mw"), expected)
+                )
 
     def _chips(self) -> None:
         rows = self._rows(CHIPS)

@@ -177,9 +177,18 @@ def read_case_files(folder: Path) -> dict[str, str]:
     return files
 
 
-def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> dict[str, str]:
-    """The files with every edit applied, in order; raise :class:`InputError` naming the sweep row."""
+CellWriters = dict[tuple[str, int, str], list[int]]
+"""(file, spreadsheet row, column) of an edited cell → the sweep rows whose edits its value comes
+from (a ``set`` replaces those before it)."""
+
+
+def apply_edits(
+    files: dict[str, str], edits: list[Edit], sweep_label: str, writers: CellWriters | None = None
+) -> dict[str, str]:
+    """The files with every edit applied, in order; raise :class:`InputError` naming the sweep row.
+    ``writers``, when given, receives which sweep rows wrote each edited cell."""
     tables = {}
+    writers = {} if writers is None else writers
     problems = []
     for edit in edits:
         if edit.file not in files:
@@ -190,7 +199,7 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
             continue
         if edit.file not in tables:
             tables[edit.file] = list(csv.reader(io.StringIO(files[edit.file], newline="")))
-        problem = _apply(tables[edit.file], edit, sweep_label)
+        problem = _apply(tables[edit.file], edit, sweep_label, writers)
         if problem:
             problems.append(problem)
     if problems:
@@ -203,13 +212,14 @@ def apply_edits(files: dict[str, str], edits: list[Edit], sweep_label: str) -> d
     return edited
 
 
-def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
+def _apply(rows: list[list[str]], edit: Edit, label: str, writers: CellWriters) -> Problem | None:
     # Read as the loader reads it: a blank record is never a row an edit matches.
     start = header_index(rows)
     if start is None:
         start = len(rows)
     header = [h.strip() for h in rows[start]] if start < len(rows) else []
-    data = [cells for cells in rows[start + 1 :] if not is_blank_record(cells)]
+    # The loader numbers a row as a spreadsheet does: its record's place, the header's 1.
+    data = [(i + 1, cells) for i, cells in enumerate(rows) if i > start and not is_blank_record(cells)]
     if edit.file == PARAMETERS:
         columns = {"name": TEXT, "value": FieldKind("number", "", True)}
         _add_default_parameters(rows, header, data, edit)
@@ -231,7 +241,7 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
         (name, wanted, columns.get(name, TEXT), _default(edit.file, name)) for name, wanted in edit.where
     ]
     matched = 0
-    for cells in data:
+    for row, cells in data:
         record = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
         if not all(
             _holds(record.get(name, ""), wanted, kind, default) for name, wanted, kind, default in conditions
@@ -247,6 +257,8 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
             cells.append("")
         cells[col] = repr(OPS[edit.op](old, edit.value))
         matched += 1
+        cell = (edit.file, row, edit.column)
+        writers[cell] = [edit.row] if edit.op == "set" else [*writers.get(cell, []), edit.row]
     if matched == 0:
         where = "&".join(f"{k}={v}" for k, v in edit.where) or "(every row)"
         return Problem(label, edit.row, "where", where, f"at least one matching row in {edit.file}")
@@ -254,21 +266,21 @@ def _apply(rows: list[list[str]], edit: Edit, label: str) -> Problem | None:
 
 
 def _add_default_parameters(
-    rows: list[list[str]], header: list[str], data: list[list[str]], edit: Edit
+    rows: list[list[str]], header: list[str], data: list[tuple[int, list[str]]], edit: Edit
 ) -> None:
     """An optional parameter left out of parameters.csv is at its default: give it a row holding
     that default, so that ``where name=hours_per_year`` can edit it."""
     if "name" not in header or "value" not in header:
         return
     name_at, value_at = header.index("name"), header.index("value")
-    listed = {cells[name_at].strip() for cells in data if len(cells) > name_at}
+    listed = {cells[name_at].strip() for _, cells in data if len(cells) > name_at}
     for column, wanted in edit.where:
         info = ParameterValues.model_fields.get(wanted) if column == "name" else None
         if info is not None and not info.is_required() and wanted not in listed:
             cells = [""] * len(header)
             cells[name_at], cells[value_at] = wanted, repr(info.default)
             rows.append(cells)
-            data.append(cells)
+            data.append((len(rows), cells))
 
 
 def _default(file: str, column: str) -> object:
@@ -366,7 +378,7 @@ def solve_variant(
         kept = result.results if keep_plan else None
         return VariantOutcome(name, group, summary, None, time.perf_counter() - started, kept)
     except InputError as exc:
-        reason = f"{source.blamed_for(exc.problems)}:\n{exc}" if source else str(exc)
+        reason = f"{source.blamed_for(exc.problems)}:\n{exc}" if source is not None else str(exc)
         return VariantOutcome(name, group, None, reason, time.perf_counter() - started)
     except ModelError as exc:
         return VariantOutcome(name, group, None, str(exc), time.perf_counter() - started)
@@ -382,22 +394,30 @@ class VariantSource:
 
     sweep_label: str
     edits: tuple[Edit, ...]
+    writers: CellWriters
+    """Which of the variant's sweep rows wrote each edited cell."""
 
     def blamed_for(self, problems: list[Problem]) -> str:
-        """``the edit of sweep.csv row 5 makes the input invalid``, naming the rows
-        whose edits wrote the column each problem names (or a column its rule compares it with).
-        Every row of the variant when a problem names no column an edit wrote (a product of
-        inputs too large for HiGHS, a file left without rows)."""
-        blamed: set[Edit] = set()
+        """``the edit of sweep.csv row 5 makes the input invalid``, naming the sweep rows whose
+        edits gave the cell each problem names its value (or a cell its rule compares it with;
+        any edited cell of the column for a problem about a whole column, such as probabilities
+        that no longer sum to 1). Every row of the variant when a problem names no cell an edit
+        wrote (a product of inputs too large for HiGHS)."""
+        blamed: set[int] = set()
         for problem in problems:
             column = problem.column or ""
             read = COMPARED_COLUMNS.get((problem.file, column), (column,))
-            wrote = {edit for edit in self.edits if edit.file == problem.file and edit.column in read}
+            wrote = {
+                sweep_row
+                for (file, row, edited), sweep_rows in self.writers.items()
+                if file == problem.file and edited in read and problem.row in (None, row)
+                for sweep_row in sweep_rows
+            }
             if not wrote:
-                blamed = set(self.edits)
+                blamed = {edit.row for edit in self.edits}
                 break
             blamed |= wrote
-        rows = sorted(edit.row for edit in blamed or self.edits)
+        rows = sorted(blamed)
         if len(rows) == 1:
             return f"the edit of {self.sweep_label} row {rows[0]} makes the input invalid"
         return f"the edits of {self.sweep_label} rows {', '.join(map(str, rows))} make the input invalid"
@@ -421,12 +441,13 @@ def sweep_tasks(case_dir: Path, variants: list[Variant], sweep_label: str) -> li
         if variant.problems:
             tasks.append(SweepTask(variant.name, variant.group, None, str(InputError(variant.problems))))
             continue
+        writers: CellWriters = {}
         try:
-            files = apply_edits(base_files, variant.edits, sweep_label)
+            files = apply_edits(base_files, variant.edits, sweep_label, writers)
         except InputError as exc:
             tasks.append(SweepTask(variant.name, variant.group, None, str(exc)))
             continue
-        source = VariantSource(sweep_label, tuple(variant.edits))
+        source = VariantSource(sweep_label, tuple(variant.edits), writers)
         tasks.append(SweepTask(variant.name, variant.group, files, None, source))
     return tasks
 

@@ -15,6 +15,7 @@ from conftest import Cli
 from pytest import approx
 from rich.console import Console
 
+from planner.compare_report import _alpha_difference
 from planner.money import MILLIONS
 from planner.report import _risk_table
 from planner.risk import STRANDED_METRICS, risk_table
@@ -106,6 +107,9 @@ def test_compare_prints_the_difference_of_two_close_alphas(
     compared = cli("compare", tiny_case_dir, *models, "--workers", "1", "--out", tmp_path / "compare")
     alpha_row = next(line for line in compared.stdout.splitlines() if "CVaR alpha" in line)
     assert [cell.strip() for cell in alpha_row.split("│")[3:-1]] == ["0.9", "0.9001", "0.9", "+0.0001", "+0"]
+    # The difference of the texts as printed, not of the floats (+8.99999963444e-10 at 12 digits).
+    assert _alpha_difference(0.9999999999, 0.999999999) == "+0.0000000009"
+    assert _alpha_difference(0.5, 0.9) == "-0.4" and _alpha_difference(float("nan"), 0.9) == "-"
 
 
 

@@ -467,8 +467,8 @@ def test_invalid_edit_reports_the_loader_problem(error_sweep: dict) -> None:
 def test_a_variant_of_several_rows_names_the_rows_that_made_the_input_invalid(
     cli: Cli, tiny_case_dir: Path, tmp_path: Path
 ) -> None:
-    """The rows whose edits wrote the column the loader complains about, not every row of the
-    variant; every row where the complaint is about a column no edit wrote."""
+    """The rows whose edits gave the cell the loader complains about its value, not every row of
+    the variant; every row where the complaint is about no cell an edit wrote."""
     sweep = tmp_path / "multi.csv"
     sweep.write_text(
         SWEEP_HEADER
@@ -486,6 +486,15 @@ def test_a_variant_of_several_rows_names_the_rows_that_made_the_input_invalid(
         + "five,,chips.csv,capex_usd,,scale,1.1\n"  # row 13: fine
         + "six,,chips.csv,capex_usd,,scale,1.1\n"  # row 14: fine
         + "six,,parameters.csv,value,name=hours_per_year,set,1e-30\n"  # row 15: energy rows vanish
+        + "seven,,sites.csv,existing_mw,site=south,set,5\n"  # row 16: fine (south holds 20)
+        + "seven,,sites.csv,existing_mw,site=north,set,40\n"  # row 17: north holds 30
+        + "seven,,sites.csv,max_mw,site=south,scale,2\n"  # row 18: fine
+        + "eight,,parameters.csv,value,name=discount_rate,scale,1.5\n"  # row 19: fine
+        + "eight,,parameters.csv,value,name=load_factor,set,2\n"  # row 20: above 1 (a default row)
+        + "nine,,sites.csv,pue,site=north,set,0.5\n"  # row 21: replaced by row 22
+        + "nine,,sites.csv,pue,site=north,set,0.9\n"  # row 22: pue < 1
+        + "ten,,sites.csv,pue,site=north,set,2\n"  # row 23: fine alone
+        + "ten,,sites.csv,pue,site=north,add,-1.5\n"  # row 24: 2 - 1.5 < 1
     )
     result = cli("sweep", tiny_case_dir, sweep, "--workers", "1", "--json", "--out", tmp_path / "run")
     assert result.exit_code == 1, result.output
@@ -499,6 +508,13 @@ def test_a_variant_of_several_rows_names_the_rows_that_made_the_input_invalid(
     assert "existing_mw not above max_mw (1)" in errors["five"]
     # HiGHS's limits are checked on the model's numbers, products of several inputs.
     assert errors["six"].startswith("the edits of multi.csv rows 14, 15 make the input invalid:\n")
+    # The rows that wrote the very cell: not another site's edit of the same column, nor another
+    # parameter's edit of parameters.csv's value column, nor a value a later set replaced.
+    lead = "the edit of multi.csv row 17 makes the input invalid:\nsites.csv, row 2,"
+    assert errors["seven"].startswith(lead)
+    assert errors["eight"].startswith("the edit of multi.csv row 20 makes the input invalid:\n")
+    assert errors["nine"].startswith("the edit of multi.csv row 22 makes the input invalid:\n")
+    assert errors["ten"].startswith("the edits of multi.csv rows 23, 24 make the input invalid:\n")
 
 
 def test_exit_1_when_only_one_variant_fails(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
