@@ -658,9 +658,14 @@ def test_tables_do_not_depend_on_the_process_hash_seed(tmp_path: Path) -> None:
             )
             for seed in ("0", "4242")
         ]
-        for process in both:
-            _, stderr = process.communicate(timeout=300)
-            assert process.returncode == 0, stderr
+        try:
+            for process in both:
+                _, stderr = process.communicate(timeout=300)
+                assert process.returncode == 0, stderr
+        finally:  # a failed or hung first run must not leave the second solving
+            for process in both:
+                process.kill()
+                process.wait()
     for command, must_have in (("solve", "dispatch.csv"), ("compare", "dispatch-plan-on-mean.csv")):
         tables = sorted(p.name for p in (tmp_path / f"{command}-0").glob("*.csv") if p.name != "timings.csv")
         assert must_have in tables
