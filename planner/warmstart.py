@@ -49,6 +49,8 @@ class WarmStart:
     """Integer columns left free in the restricted MIP (the LP's fractional ones)."""
     interrupted: bool = False
     """Ctrl-C during the warm start: the caller must stop too."""
+    lp_seconds: float = 0.0
+    """How long the LP relaxation took (0 when it did not finish)."""
 
     @property
     def gap(self) -> float:
@@ -106,6 +108,7 @@ def lp_and_fix(
         relaxed.passModel(lp)
     finally:
         lp.integrality_ = integrality
+    lp_started = time.perf_counter()
     solve_interruptibly(relaxed)
     status = relaxed.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal or stop_requested():
@@ -114,6 +117,7 @@ def lp_and_fix(
         log.note(f"warm start: the LP relaxation ended {ended!r}; no first plan")
         return search.result(0)
     search.lp_bound = relaxed.getInfo().objective_function_value
+    search.lp_seconds = time.perf_counter() - lp_started
     x = np.asarray(relaxed.getSolution().col_value)
     is_integer = np.array([kind == highspy.HighsVarType.kInteger for kind in integrality])
     fractional = int((is_integer & (np.abs(x - np.round(x)) > INTEGRALITY_TOLERANCE)).sum())
@@ -148,6 +152,7 @@ class _Search:
         self.deadline = self.started + seconds_left
         self.on_progress = on_progress
         self.lp_bound = -math.inf
+        self.lp_seconds = 0.0
         self.values: np.ndarray | None = None
         self.objective = math.inf
         self.interrupted = False
@@ -186,6 +191,7 @@ class _Search:
             time.perf_counter() - self.started,
             fractional,
             self.interrupted,
+            self.lp_seconds,
         )
 
 

@@ -7,6 +7,7 @@ import math
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from hypothesis import given
 from scipy import sparse
 from test_properties import PROPERTY, cases, close, leq
 
-from planner import highs_factory, warmstart
+from planner import highs_factory, solve, warmstart
 from planner.case import Case
 from planner.config import SolverSettings
 from planner.errors import ModelError
@@ -28,7 +29,7 @@ from planner.matrix import compile_model
 from planner.plan import solve_case
 from planner.solve import Progress
 from planner.synthetic import synthetic_case_files, write_case
-from planner.warmstart import lp_and_fix, relative_gap
+from planner.warmstart import WarmStart, lp_and_fix, relative_gap
 
 FEASIBILITY = 1e-6
 
@@ -177,6 +178,34 @@ def test_time_limit_is_shared_with_the_warm_start(tmp_path: Path) -> None:
     assert result.status in ("time_limit", "optimal")
     if result.outcome.has_solution:
         assert leq(result.outcome.bound_musd, result.objective_musd)
+
+
+def test_no_branch_and_bound_when_too_little_time_is_left_for_its_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HiGHS's root does not look at its clock for long stretches (a 10-site bench case given 20 s
+    took 47): with less than HIGHS_ROOT_LP_FACTOR x the LP relaxation's seconds left after the
+    warm start, its plan is returned at once, marked time_limit, and the log says why."""
+    files = synthetic_case_files(sites=3, chips=2, periods=6, quarters=False, branching=2, stages=1, seed=3)
+    case, _ = load_case(write_case(tmp_path / "case", files))
+    timed = SolverSettings(mip_gap=0.0, threads=1, warm_start_s=5, time_limit_s=600)
+    lp_seconds = [600 / solve.HIGHS_ROOT_LP_FACTOR]  # the rule's edge: nothing left
+
+    def slow_lp(*args: Any, **kwargs: Any) -> WarmStart:
+        return replace(lp_and_fix(*args, **kwargs), lp_seconds=lp_seconds[0])
+
+    monkeypatch.setattr(solve, "lp_and_fix", slow_lp)
+    log_file = tmp_path / "solver.log"
+    result = solve_case(case, config().model_copy(update={"solver": timed}), log_file=log_file)
+    notes = [line for line in log_file.read_text().splitlines() if line.startswith("planner: ")]
+    assert "too little for HiGHS's branch and bound to get past its root" in notes[-1]
+    assert not any("branch and bound follows" in line for line in notes)
+    assert result.status == "time_limit" and result.outcome.has_solution
+    assert result.outcome.solve_seconds < 100
+    lp_seconds[0] = 500 / solve.HIGHS_ROOT_LP_FACTOR  # time enough: HiGHS runs
+    result = solve_case(case, config().model_copy(update={"solver": timed}), log_file=log_file)
+    assert "HiGHS's branch and bound follows" in log_file.read_text()
+    assert result.status == "optimal"
 
 
 @PROPERTY
