@@ -19,7 +19,7 @@ import pandas as pd
 
 from planner.case import Case
 from planner.config import ModelConfig, load_model_config
-from planner.output import largest_mip_gap, run_status
+from planner.output import largest_mip_gap, range_holding, run_status
 from planner.parallel import SolvedTask, default_workers, run_parallel, solve_task
 
 DEFAULT_MODELS = ("phased", "all-at-once", "plan-on-mean")
@@ -245,7 +245,7 @@ def _value_of_information(
             comparison.evpi_musd = phased_cost - wait_and_see
             bounds = {w: _bound_on_expected_cost(t) for w, t in tasks.items()}
             if phased_bound is not None and all(b is not None for b in bounds.values()):
-                comparison.evpi_range_musd = _around(
+                comparison.evpi_range_musd = range_holding(
                     comparison.evpi_musd,
                     phased_bound - wait_and_see,
                     phased_cost - sum(p[w] * b for w, b in bounds.items()),  # type: ignore[operator, misc]
@@ -254,13 +254,7 @@ def _value_of_information(
         comparison.vss_musd = mean_cost - phased_cost
         if phased_bound is not None:
             vss = comparison.vss_musd
-            comparison.vss_range_musd = _around(vss, mean_cost - phased_cost, mean_cost - phased_bound)
-
-
-def _around(point: float, low: float, high: float) -> tuple[float, float]:
-    """``(low, high)`` widened to hold ``point``: a bound a round-off above its plan (3e-14 on
-    small cases) must not put the figure outside its own range."""
-    return min(low, high, point), max(low, high, point)
+            comparison.vss_range_musd = range_holding(vss, mean_cost - phased_cost, mean_cost - phased_bound)
 
 
 def _bound_on_expected_cost(task: SolvedTask | None) -> float | None:

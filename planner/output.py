@@ -86,6 +86,12 @@ def largest_mip_gap(summary: dict[str, Any]) -> float | None:
     return max(known) if known else None
 
 
+def range_holding(point: float, low: float, high: float) -> tuple[float, float]:
+    """``(low, high)`` widened to hold ``point``: a bound a round-off above its plan (3e-14 on
+    small cases) must not put a figure outside its own range."""
+    return min(low, high, point), max(low, high, point)
+
+
 def write_plan(folder: RunFolder, result: PlanResult, warnings: list[str], final_dir: str) -> None:
     """Every result table as CSV, the summary, the model settings and the inputs' fingerprint."""
     write_result_tables(folder, result.results)

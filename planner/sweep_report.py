@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
-from planner.output import largest_mip_gap, run_status, write_result_tables
+from planner.output import largest_mip_gap, range_holding, run_status, write_result_tables
 from planner.runfolder import RunFolder, safe_name
 from planner.sweep import BASE, PlanWriter, SweepTask, VariantOutcome
 
@@ -26,6 +27,8 @@ VARIANT_COLUMNS = (
     "expected_cost_musd",
     "delta_musd",
     "delta_pct",
+    "delta_low_musd",
+    "delta_high_musd",
     "capex_musd",
     "energy_musd",
     "unmet_demand_musd",
@@ -48,6 +51,7 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
     """One row per variant: objective, change against base, main cost and stranded figures."""
     base = next((o for o in outcomes if o.case == BASE and o.ok), None)
     base_objective = base.summary["objective_musd"] if base and base.summary else math.nan
+    base_bound = _bound(base.summary) if base and base.summary else math.nan
     rows = []
     for o in outcomes:
         row: dict[str, object] = {
@@ -62,12 +66,15 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
             breakdown = s["cost_breakdown_musd"]
             risk = s["risk"]
             delta = s["objective_musd"] - base_objective
+            low, high = (0.0, 0.0) if o is base else _delta_range(s, delta, base_objective, base_bound)
             row.update(
                 status=run_status(s),
                 objective_musd=s["objective_musd"],
                 expected_cost_musd=s["expected_cost_musd"],
                 delta_musd=delta,
                 delta_pct=100 * delta / base_objective if base_objective else math.nan,
+                delta_low_musd=low,
+                delta_high_musd=high,
                 capex_musd=sum(breakdown[c] for c in CAPEX_COMPONENTS),
                 energy_musd=breakdown["energy"],
                 unmet_demand_musd=breakdown["unmet_demand"],
@@ -85,6 +92,24 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
         row["error"] = o.error or ""
         rows.append(row)
     return pd.DataFrame(rows, columns=list(VARIANT_COLUMNS))
+
+
+def _delta_range(
+    summary: dict[str, Any], delta: float, base_objective: float, base_bound: float
+) -> tuple[float, float]:
+    """Where the change of the optima lies, given both solves' bounds (a MIP stopped at its gap,
+    or at a time limit): from this bound less base's plan to this plan less base's bound. NaN
+    when either solve has no finite bound."""
+    low, high = _bound(summary) - base_objective, summary["objective_musd"] - base_bound
+    if math.isnan(low) or math.isnan(high):
+        return math.nan, math.nan
+    return range_holding(delta, low, high)
+
+
+def _bound(summary: dict[str, Any]) -> float:
+    """The solve's bound on its objective (NaN when HiGHS had no finite one)."""
+    bound = summary["bound_musd"]
+    return math.nan if bound is None else float(bound)
 
 
 PLANS = "plans"
@@ -183,6 +208,18 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
             fmt(row["seconds"], 1),
         )
     console.print(view)
+    unsure = table[(table["delta_low_musd"] < 0) & (table["delta_high_musd"] > 0)]
+    if len(unsure):
+        ranges = "; ".join(
+            f"{row['case']} between {money(row['delta_low_musd'])} and {money(row['delta_high_musd'])}"
+            for row in unsure.to_dict(orient="records")
+        )
+        console.print(
+            f"Within the solves' MIP gaps the change against base may have either sign ({unit}): {ranges}"
+            " (every variant's range: delta_low_musd, delta_high_musd in variants.csv)",
+            highlight=False,
+            markup=False,
+        )
     for row in table[table["status"] == "failed"].to_dict(orient="records"):
         console.print(f"[red]{literal(row['case'])} failed:[/]", highlight=False)
         console.print(row["error"], highlight=False, markup=False)

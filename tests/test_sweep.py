@@ -9,6 +9,7 @@ models agree to rounding.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -19,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pytest
 from conftest import CaseWriter, Cli, ExactConfig
+from rich.console import Console
 
 from planner.errors import InputError
 from planner.loader import load_case
 from planner.money import BILLIONS, MILLIONS, money_unit
 from planner.plan import solve_case
 from planner.sweep import BASE, VariantOutcome, apply_edits, read_sweep, solve_variant
-from planner.sweep_report import variants_table
+from planner.sweep_report import render_sweep, variants_table
 
 if TYPE_CHECKING:
     from distributed import LocalCluster  # the dask_cluster fixture skips without distributed
@@ -546,6 +548,36 @@ def test_a_plan_on_mean_variants_gap_is_that_of_its_mean_demand_mip(
     assert outcome.summary is not None
     outcome.summary["stages"][0]["mip_gap"] = 0.0046  # as the flagship's mean-demand MIP stopped
     assert variants_table([outcome])["mip_gap"].tolist() == [0.0046]
+
+
+def test_a_change_within_the_mip_gaps_is_given_as_a_range_and_flagged(
+    exact_config: ExactConfig, tiny_files: Mapping[str, str]
+) -> None:
+    """A MIP stopped at its gap bounds its optimum between its bound and its plan: the change of
+    the optima lies between (variant bound - base plan) and (variant plan - base bound). The
+    console names the variants whose change may have either sign."""
+    solved = solve_variant(BASE, "", dict(tiny_files), exact_config())
+    assert solved.summary is not None
+    outcomes = []
+    for name, objective, bound in ((BASE, 100.0, 95.0), ("unsure", 101.0, 98.0), ("dearer", 110.0, 108.0)):
+        summary = {**solved.summary, "objective_musd": objective, "bound_musd": bound}
+        outcomes.append(VariantOutcome(name, "", summary, None, 0.1))
+    outcomes.append(VariantOutcome("no_bound", "", {**solved.summary, "bound_musd": None}, None, 0.1))
+    table = variants_table(outcomes)
+    ranges = {row["case"]: [row["delta_low_musd"], row["delta_high_musd"]] for _, row in table.iterrows()}
+    assert ranges[BASE] == [0.0, 0.0]
+    assert ranges["unsure"] == [-2.0, 6.0] and table["delta_musd"].tolist()[1] == 1.0
+    assert ranges["dearer"] == [8.0, 15.0]
+    assert all(math.isnan(value) for value in ranges["no_bound"])
+    console = Console(record=True, width=300)
+    render_sweep(table, console, "run")
+    text = console.export_text()
+    assert "the change against base may have either sign ($M): unsure between -2.000 and 6.000 (" in text
+    assert "dearer between" not in text and "base between" not in text
+    # Solved to gap 0, the same model: a range of round-off around 0.
+    exactly = variants_table([solved, VariantOutcome("same", "", solved.summary, None, 0.1)])
+    bounds = [*exactly["delta_low_musd"], *exactly["delta_high_musd"]]
+    assert bounds == pytest.approx([0.0] * 4, abs=1e-9)
 
 
 # --------------------------------------------------------------------------------------------
