@@ -249,7 +249,7 @@ def _answer_of_warm_start(
     """The warm start's plan as the answer (its gap is proven against the LP bound, or the solve
     was stopped or ran out of time)."""
     status = _warm_start_status(warm, settings)
-    if status == "time_limit" and seconds_left > 0:
+    if status == "time_limit" and seconds_left >= 0.05:  # not merely the deadline's round-off
         log.note(
             f"warm start: {seconds_left:,.1f} s of the time limit left, under {HIGHS_ROOT_LP_FACTOR:g} x the"
             f" LP relaxation's {warm.lp_seconds:,.1f} s: too little for HiGHS's branch and bound to get past"
@@ -400,15 +400,19 @@ def _seconds_left(settings: SolverSettings, since: float) -> float:
 HIGHS_ROOT_LP_FACTOR = 4.0
 """HiGHS's branch and bound follows a time-limited warm start only if this many times the LP
 relaxation's seconds are left. Its root needs about that before it can find or prove anything
-(10-site bench case: LP 10.8 s; HiGHS's root LP 17.6 s, then 28 s of root work in which it never
-looks at its clock, so 20 s left became 47 s), and the bound it starts from is the LP's, which
-the warm start already has. With less left, the warm start's plan is the answer (time_limit)."""
+(10-site bench case: LP 10.8 s; given the 20.5 s the warm start left, HiGHS's root LP ended at
+19.4 s and it then worked 28 s more without looking at its clock: 47.3 s), and the bound it
+starts from is the LP's, which the warm start already has. With less left, the warm start's plan
+is the answer (time_limit); without one, HiGHS still gets what time is left."""
 
 
 def _warm_start_is_final(warm: WarmStart, settings: SolverSettings, since: float) -> bool:
     """No full solve after the warm start: gap already proven, Ctrl-C, or too little time left
     for HiGHS's root (:data:`HIGHS_ROOT_LP_FACTOR`)."""
-    too_late = _seconds_left(settings, since) <= HIGHS_ROOT_LP_FACTOR * warm.lp_seconds  # also 0 left
+    left = _seconds_left(settings, since)
+    # Without a plan from the warm start, HiGHS's search is the only chance of one: it gets any
+    # time that is left.
+    too_late = left <= 0 or (warm.values is not None and left <= HIGHS_ROOT_LP_FACTOR * warm.lp_seconds)
     return warm.proves(settings.mip_gap) or warm.interrupted or too_late
 
 

@@ -14,6 +14,7 @@ from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.output import largest_mip_gap, range_holding, run_status, write_result_tables
 from planner.runfolder import RunFolder, safe_name
+from planner.solve import PROVEN_GAP
 from planner.sweep import BASE, PlanWriter, SweepTask, VariantOutcome
 
 CAPEX_COMPONENTS = ("buildings_capex", "chips_capex", "power_capex")
@@ -107,9 +108,15 @@ def _delta_range(
 
 
 def _bound(summary: dict[str, Any]) -> float:
-    """The solve's bound on its objective (NaN when HiGHS had no finite one)."""
+    """The solve's bound on its objective; NaN when HiGHS had no finite one, or when an earlier
+    step stopped short of its optimum (plan-on-mean's mean-demand MIP: another plan it could have
+    fixed would cost another amount, which no bound of the second solve covers)."""
     bound = summary["bound_musd"]
-    return math.nan if bound is None else float(bound)
+    earlier_unproven = any(
+        stage["status"] != "optimal" or stage["mip_gap"] is None or stage["mip_gap"] > PROVEN_GAP
+        for stage in summary.get("stages") or []
+    )
+    return math.nan if bound is None or earlier_unproven else float(bound)
 
 
 PLANS = "plans"
@@ -208,7 +215,9 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
             fmt(row["seconds"], 1),
         )
     console.print(view)
-    unsure = table[(table["delta_low_musd"] < 0) & (table["delta_high_musd"] > 0)]
+    # A range of round-off around 0 (a proven optimum's bound a hair off its plan) is no doubt.
+    round_off = PROVEN_GAP * max(1.0, abs(table["objective_musd"]).max())
+    unsure = table[(table["delta_low_musd"] < -round_off) & (table["delta_high_musd"] > round_off)]
     if len(unsure):
         ranges = "; ".join(
             f"{row['case']} between {money(row['delta_low_musd'])} and {money(row['delta_high_musd'])}"

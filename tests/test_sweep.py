@@ -563,17 +563,25 @@ def test_a_change_within_the_mip_gaps_is_given_as_a_range_and_flagged(
         summary = {**solved.summary, "objective_musd": objective, "bound_musd": bound}
         outcomes.append(VariantOutcome(name, "", summary, None, 0.1))
     outcomes.append(VariantOutcome("no_bound", "", {**solved.summary, "bound_musd": None}, None, 0.1))
+    # Proven optimal up to round-off: a range of 1e-11 around 0 is no doubt about the sign.
+    round_off = {**solved.summary, "objective_musd": 100.0, "bound_musd": 100.0 - 1e-11}
+    outcomes.append(VariantOutcome("round_off", "", round_off, None, 0.1))
+    # Plan-on-mean whose mean-demand MIP stopped at its gap: another plan would cost another amount.
+    stage = {"stage": "mean-demand plan", "status": "optimal", "mip_gap": 0.004}
+    mean = {**solved.summary, "objective_musd": 101.0, "bound_musd": 101.0, "stages": [stage]}
+    outcomes.append(VariantOutcome("mean_unproven", "", mean, None, 0.1))
     table = variants_table(outcomes)
     ranges = {row["case"]: [row["delta_low_musd"], row["delta_high_musd"]] for _, row in table.iterrows()}
     assert ranges[BASE] == [0.0, 0.0]
     assert ranges["unsure"] == [-2.0, 6.0] and table["delta_musd"].tolist()[1] == 1.0
     assert ranges["dearer"] == [8.0, 15.0]
-    assert all(math.isnan(value) for value in ranges["no_bound"])
+    assert all(math.isnan(value) for value in ranges["no_bound"] + ranges["mean_unproven"])
+    assert ranges["round_off"][0] < 0 < ranges["round_off"][1]
     console = Console(record=True, width=300)
     render_sweep(table, console, "run")
     text = console.export_text()
     assert "the change against base may have either sign ($M): unsure between -2.000 and 6.000 (" in text
-    assert "dearer between" not in text and "base between" not in text
+    assert "dearer between" not in text and "base between" not in text and "round_off between" not in text
     # Solved to gap 0, the same model: a range of round-off around 0.
     exactly = variants_table([solved, VariantOutcome("same", "", solved.summary, None, 0.1)])
     bounds = [*exactly["delta_low_musd"], *exactly["delta_high_musd"]]

@@ -190,9 +190,11 @@ def test_no_branch_and_bound_when_too_little_time_is_left_for_its_root(
     case, _ = load_case(write_case(tmp_path / "case", files))
     timed = SolverSettings(mip_gap=0.0, threads=1, warm_start_s=5, time_limit_s=600)
     lp_seconds = [600 / solve.HIGHS_ROOT_LP_FACTOR]  # the rule's edge: nothing left
+    no_plan = [False]
 
     def slow_lp(*args: Any, **kwargs: Any) -> WarmStart:
-        return replace(lp_and_fix(*args, **kwargs), lp_seconds=lp_seconds[0])
+        warm = replace(lp_and_fix(*args, **kwargs), lp_seconds=lp_seconds[0])
+        return replace(warm, values=None, objective_musd=math.nan) if no_plan[0] else warm
 
     monkeypatch.setattr(solve, "lp_and_fix", slow_lp)
     log_file = tmp_path / "solver.log"
@@ -205,6 +207,10 @@ def test_no_branch_and_bound_when_too_little_time_is_left_for_its_root(
     lp_seconds[0] = 500 / solve.HIGHS_ROOT_LP_FACTOR  # time enough: HiGHS runs
     result = solve_case(case, config().model_copy(update={"solver": timed}), log_file=log_file)
     assert "HiGHS's branch and bound follows" in log_file.read_text()
+    assert result.status == "optimal"
+    lp_seconds[0], no_plan[0] = 600 / solve.HIGHS_ROOT_LP_FACTOR, True  # no plan: HiGHS's chance
+    result = solve_case(case, config().model_copy(update={"solver": timed}), log_file=log_file)
+    assert "HiGHS's branch and bound follows, without a start" in log_file.read_text()
     assert result.status == "optimal"
 
 
