@@ -31,7 +31,7 @@ FIGURE_LABELS = {
     "worst_scenario_cost_musd": ("Cost in the worst scenario", MONEY, 1.0),
     "cvar_cost_musd": ("CVaR of cost (at the model's alpha)", MONEY, 1.0),
     "cvar_alpha": ("CVaR alpha", "", 1.0),
-    "capex_total_musd": ("Capex committed (undiscounted, expected)", MONEY, 1.0),
+    "capex_total_musd": ("Capex, all years (undiscounted, expected)", MONEY, 1.0),
     "idle_pflops_share_peak_worst": ("Idle PFLOPS share, peak (worst scenario)", "%", 100.0),
     "idle_pflops_share_peak_expected": ("Idle PFLOPS share, peak (expected)", "%", 100.0),
     "empty_shell_mw_peak_worst": ("Empty shell MW, peak (worst scenario)", "MW", 1.0),
