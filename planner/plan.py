@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
@@ -37,6 +37,12 @@ class Stage(TypedDict):
     mip_gap: float
     build_seconds: float
     solve_seconds: float
+
+
+def stages_proven(stages: Iterable[Mapping[str, Any]]) -> bool:
+    """Every solve before the final one (a :class:`Stage`, or its record in a summary) ended at
+    its proven optimum."""
+    return all(s["status"] == "optimal" and s["mip_gap"] <= PROVEN_GAP for s in stages)
 
 
 @dataclass
@@ -68,8 +74,7 @@ class PlanResult:
     @property
     def proven_optimal(self) -> bool:
         """Every solve ended at its proven optimum, not merely within a ``mip_gap``."""
-        stages_proven = all(s["status"] == "optimal" and s["mip_gap"] <= PROVEN_GAP for s in self.stages)
-        return self.outcome.is_proven_optimal and stages_proven
+        return self.outcome.is_proven_optimal and stages_proven(self.stages)
 
     @property
     def solve_seconds(self) -> float:

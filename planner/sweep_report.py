@@ -13,6 +13,7 @@ from rich.table import Table
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.output import largest_mip_gap, range_holding, run_status, write_result_tables
+from planner.plan import stages_proven
 from planner.runfolder import RunFolder, safe_name
 from planner.solve import PROVEN_GAP
 from planner.sweep import BASE, PlanWriter, SweepTask, VariantOutcome
@@ -112,11 +113,7 @@ def _bound(summary: dict[str, Any]) -> float:
     step stopped short of its optimum (plan-on-mean's mean-demand MIP: another plan it could have
     fixed would cost another amount, which no bound of the second solve covers)."""
     bound = summary["bound_musd"]
-    earlier_unproven = any(
-        stage["status"] != "optimal" or stage["mip_gap"] is None or stage["mip_gap"] > PROVEN_GAP
-        for stage in summary.get("stages") or []
-    )
-    return math.nan if bound is None or earlier_unproven else float(bound)
+    return math.nan if bound is None or not stages_proven(summary.get("stages") or []) else float(bound)
 
 
 PLANS = "plans"
