@@ -38,6 +38,7 @@ from planner.markup import literal, make_console
 from planner.runfolder import RunFolder, default_run_dir
 
 if TYPE_CHECKING:  # pyomo and highspy load in ~0.3 s: only commands that solve pay for them
+    from planner.frozen_plan import FittedPlan, FrozenPlan
     from planner.solve import Progress
 
 
@@ -177,6 +178,80 @@ class RunFlags:
         return RunFolder(default_run_dir(case_name, label, suffix=suffix), unique=True, protect=inputs)
 
 
+@dataclass(frozen=True)
+class FixFlags:
+    """``--fix-plan`` and ``--fix-through``: an earlier plan's buildings and contracts, frozen."""
+
+    plan_dir: Path | None
+    through: str | None
+
+    def read(self) -> FrozenPlan | None:
+        from planner.frozen_plan import read_frozen_plan
+
+        return None if self.plan_dir is None else read_frozen_plan(self.plan_dir, self.through)
+
+    def label(self, model_label: str) -> str:
+        """A run folder's label: ``<model>-fixed`` when a plan is frozen, so that it does not read
+        as the model's own plan."""
+        return model_label if self.plan_dir is None else f"{model_label}-fixed"
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        return () if self.plan_dir is None else (self.plan_dir,)
+
+
+def fix_plan_options(command: Callable[..., object]) -> Callable[..., object]:
+    """``--fix-plan RUN_DIR [--fix-through PERIOD]``, bundled as ``fix``."""
+
+    @functools.wraps(command)
+    def wrapper(*args: object, fix_plan: Path | None, fix_through: str | None, **kwargs: object) -> object:
+        if fix_through is not None and fix_plan is None:
+            raise click.UsageError("--fix-through needs --fix-plan (the plan whose periods it freezes).")
+        return command(*args, fix=FixFlags(fix_plan, fix_through), **kwargs)
+
+    wrapper = click.option(
+        "--fix-through",
+        metavar="PERIOD",
+        default=None,
+        help="With --fix-plan: freeze only the decisions of the periods up to PERIOD; the model takes"
+        " the later ones (a phased plan can be frozen only until its scenarios part).",
+    )(wrapper)
+    return click.option(
+        "--fix-plan",
+        metavar="RUN_DIR",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Freeze the buildings and contracts of an earlier run's plan (its run folder, or a folder"
+        " with builds.csv and contracts.csv in their columns) and re-optimise chips and operations on"
+        " this case: a stress test of a committed plan.",
+    )(wrapper)
+
+
+def fitted_plan(
+    frozen: FrozenPlan | None, case: Case, config: ModelConfig, console: Console
+) -> tuple[FittedPlan | None, list[str]]:
+    """The frozen plan checked against ``case`` (exit 2 naming its rows when the case cannot take
+    it), with its warnings printed."""
+    if frozen is None:
+        return None, []
+    from planner.frozen_plan import fit_frozen_plan
+
+    def model_takes_a_plan() -> None:
+        if config.policy == "plan-on-mean":
+            expected = (
+                "a phased or all-at-once model with --fix-plan (plan-on-mean fixes its own buildings"
+                " and contracts)"
+            )
+            raise InputError([Problem("--model", None, None, config.name, expected)])
+
+    _, (fitted, warnings) = load_together(
+        model_takes_a_plan, lambda: fit_frozen_plan(frozen, case, config)
+    )
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
+    return fitted, warnings
+
+
 def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[str]]:
     """Load and validate a case, printing its warnings (legal but suspicious inputs)."""
     case, warnings = load_case(case_dir)
@@ -243,6 +318,7 @@ def main() -> None:
 @solver_options
 @click.option("--log", "stream_log", is_flag=True, help="Stream the HiGHS log to the terminal.")
 @click.option("--duals", is_flag=True, help="Report shadow prices (LP, or the MIP with integers fixed).")
+@fix_plan_options
 @handle_errors
 def solve(
     case_dir: Path,
@@ -250,6 +326,7 @@ def solve(
     flags: RunFlags,
     stream_log: bool,
     duals: bool,
+    fix: FixFlags,
 ) -> None:
     """Solve CASE_DIR under a planning model and report cost and stranded-capacity risk."""
     from planner.output import plan_summary, write_plan
@@ -258,16 +335,20 @@ def solve(
 
     as_json = flags.as_json
     console = make_console(stderr=as_json)
-    (case, warnings), config = load_together(
-        lambda: load_case_reporting(case_dir, console), lambda: flags.model(model_name)
+    (case, warnings), config, frozen = load_together(
+        lambda: load_case_reporting(case_dir, console), lambda: flags.model(model_name), fix.read
     )
+    fixed, plan_warnings = fitted_plan(frozen, case, config, console)
+    warnings = [*warnings, *plan_warnings]
     if stream_log and as_json:
         note = "with --json the HiGHS log is not streamed (stdout holds one JSON object only)"
         console.print(f"note: {note}; it is in the run folder's solver.log", highlight=False)
     progress_console = make_console(stderr=True)
     with (
         keeping_the_plan_found(),
-        flags.run_folder(case.name, config.name, case_dir, resolve_model_path(model_name)) as folder,
+        flags.run_folder(
+            case.name, fix.label(config.name), case_dir, resolve_model_path(model_name), *fix.inputs
+        ) as folder,
         progress_console.status("building the model...", spinner="dots") as status,
     ):
         final_dir = folder.final
@@ -278,6 +359,7 @@ def solve(
             stream_log=stream_log and not as_json,
             with_duals=duals and not config.integer,  # an LP's duals come with its solve
             on_progress=None if stream_log else lambda p: status.update(progress_text(p)),
+            fixed_plan=fixed,
         )
         if duals:
             from planner.duals import render_duals, shadow_prices
@@ -379,6 +461,7 @@ def _strategy_models(names: tuple[str, ...], flags: RunFlags) -> list[ModelConfi
     show_default=True,
     help="Write each solved variant's plan and figures (a solve folder's tables) into plans/<n>-<variant>/.",
 )
+@fix_plan_options
 @handle_errors
 def sweep(
     case_dir: Path,
@@ -388,6 +471,7 @@ def sweep(
     workers: int | None,
     scheduler: str | None,
     plans: bool,
+    fix: FixFlags,
 ) -> None:
     """Solve CASE_DIR and every variant of SWEEP_FILE; table and tornado chart of the changes."""
     from planner.output import write_inputs_record
@@ -397,11 +481,14 @@ def sweep(
     from planner.sweep_run import run_sweep
 
     console = make_console(stderr=flags.as_json)
-    (case, warnings), variants, config = load_together(
+    (case, warnings), variants, config, frozen = load_together(
         lambda: load_case_reporting(case_dir, console),
         lambda: read_sweep(sweep_file),
         lambda: flags.model(model_name),
+        fix.read,
     )
+    _, plan_warnings = fitted_plan(frozen, case, config, console)  # base's; a variant's are its failure
+    warnings = [*warnings, *plan_warnings]
     check_numbers_before_solving(case, [config])  # base's; a variant's own are its failure
     tasks = sweep_tasks(case_dir, variants, sweep_file.name)
     if len(tasks) == 1:
@@ -410,13 +497,13 @@ def sweep(
         warnings = [*warnings, no_variants]
     n_workers = workers or default_workers(len(tasks))
     config = config.side_by_side(n_workers > 1 or scheduler is not None)
-    inputs = (case_dir, sweep_file, resolve_model_path(model_name))
-    with flags.run_folder(case.name, f"sweep-{config.name}", *inputs) as folder:
+    inputs = (case_dir, sweep_file, resolve_model_path(model_name), *fix.inputs)
+    with flags.run_folder(case.name, f"sweep-{fix.label(config.name)}", *inputs) as folder:
         final_dir = folder.final
         folder.copy_input(sweep_file, "sweep.csv")  # the edits, kept with what they gave
         write_inputs_record(folder, case, [config], warnings)
         plan_writer = variant_plan_writer(folder, tasks) if plans else None
-        outcomes = run_sweep(tasks, config, n_workers, scheduler, console, plan_writer)
+        outcomes = run_sweep(tasks, config, n_workers, scheduler, console, plan_writer, frozen)
         table = variants_table(outcomes)
         write_sweep(folder, table)
         folder.commit()

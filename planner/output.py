@@ -59,6 +59,7 @@ def plan_summary(
             for metric, row in res.risk.to_dict(orient="index").items()
         },
         "stages": result.stages,
+        "fixed_plan": result.fixed_plan,
         "fingerprint": result.case.fingerprint,
         # Which optimum HiGHS returns among equal-cost plans, and how fast, depends on its version.
         "solver": f"HiGHS {version('highspy')}",

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
@@ -26,6 +26,9 @@ from planner.formulation import LongLeadPlan, PlanningModel, build_model
 from planner.magnitudes import MagnitudeError
 from planner.results import Results, extract_results
 from planner.solve import PROVEN_GAP, Progress, SolveOutcome, solve_model
+
+if TYPE_CHECKING:
+    from planner.frozen_plan import FittedPlan
 
 
 class Stage(TypedDict):
@@ -61,6 +64,8 @@ class PlanResult:
     cvar_musd: float
     stages: list[Stage] = field(default_factory=list)
     """For plan-on-mean: the mean-demand solve's figures."""
+    fixed_plan: dict[str, Any] | None = None
+    """With ``--fix-plan``: where the frozen buildings and contracts came from (FittedPlan.describe)."""
 
     @property
     def status(self) -> str:
@@ -88,12 +93,16 @@ def solve_case(
     stream_log: bool = False,
     with_duals: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
+    fixed_plan: FittedPlan | None = None,
 ) -> PlanResult:
-    """Build and solve ``case`` under ``config``; raise :class:`ModelError` when there is no plan."""
+    """Build and solve ``case`` under ``config``, with the buildings and contracts of
+    ``fixed_plan`` frozen when given; raise :class:`ModelError` when there is no plan."""
     stages: list[Stage] = []
-    fixed: LongLeadPlan | None = None
+    fixed: LongLeadPlan | None = None if fixed_plan is None else fixed_plan.decisions
     policy = config.policy
     build_seconds = 0.0
+    if policy == "plan-on-mean" and fixed_plan is not None:
+        raise ValueError("plan-on-mean fixes its own buildings and contracts: no plan can be frozen in it")
     if policy == "plan-on-mean":
         mean_model, mean_outcome, seconds = _build_and_solve(
             case.mean_demand_case(), config, "phased", None, log_file, stream_log, False, on_progress
@@ -133,6 +142,7 @@ def solve_case(
         expected_cost_musd=expected,
         cvar_musd=cvar_value,
         stages=stages,
+        fixed_plan=None if fixed_plan is None else fixed_plan.describe(),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from rich.cells import cell_len
@@ -55,6 +56,15 @@ def status_line(result: PlanResult) -> str:
     )
 
 
+def fixed_plan_line(fixed: dict[str, Any]) -> str:
+    """What ``--fix-plan`` froze, in words."""
+    periods = "every period" if fixed["through"] is None else f"the periods up to {literal(fixed['through'])}"
+    return (
+        f"plan frozen: the buildings and contracts of {literal(fixed['from'])} in {periods}"
+        f" ({fixed['builds']} builds, {fixed['signings']} signings); chips and operations optimised"
+    )
+
+
 def _stage_gaps(result: PlanResult) -> str:
     """Plan-on-mean's gap and bound are its second solve's, exact once the mean plan is fixed; the
     mean-demand MIP that chose that plan stopped at a gap of its own, said beside them."""
@@ -71,6 +81,8 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
         f"  model size: {o.rows:,} rows, {o.columns:,} columns ({o.integer_columns:,} integer), "
         f"{o.nonzeros:,} nonzeros"
     )
+    if result.fixed_plan is not None:
+        console.print(f"  {fixed_plan_line(result.fixed_plan)}", highlight=False)
     for stage in result.stages:
         console.print(
             f"  stage '{literal(stage['stage'])}': status {stage['status']}, "

@@ -36,6 +36,7 @@ from planner.runfolder import safe_name
 from planner.schema import ParameterValues, parse_bool
 
 if TYPE_CHECKING:
+    from planner.frozen_plan import FrozenPlan
     from planner.results import Results
 
 SWEEP_COLUMNS = ("case", "group", "file", "column", "where", "op", "value")
@@ -356,10 +357,13 @@ def solve_variant(
     config: ModelConfig,
     source: VariantSource | None = None,
     keep_plan: bool = False,
+    frozen: FrozenPlan | None = None,
 ) -> VariantOutcome:
     """Worker task: write the files, load, solve; a failure becomes a reason naming the sweep rows
     (``source``) whose edits made the input invalid.
-    With ``keep_plan`` the outcome carries the variant's result tables."""
+    With ``keep_plan`` the outcome carries the variant's result tables; with ``frozen`` the
+    variant re-scores that plan's buildings and contracts."""
+    from planner.frozen_plan import fit_frozen_plan
     from planner.loader import load_case
     from planner.output import plan_summary
     from planner.plan import solve_case, unless_interrupted
@@ -373,7 +377,8 @@ def solve_variant(
             for file_name, text in files.items():
                 (folder / file_name).write_text(text, encoding="utf-8")
             case, _warnings = load_case(folder)
-        result = unless_interrupted(solve_case(case, config))
+            fixed = None if frozen is None else fit_frozen_plan(frozen, case, config)[0]
+        result = unless_interrupted(solve_case(case, config, fixed_plan=fixed))
         summary = plan_summary(result, None)
         kept = result.results if keep_plan else None
         return VariantOutcome(name, group, summary, None, time.perf_counter() - started, kept)

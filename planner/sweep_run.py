@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -16,6 +18,9 @@ from planner.config import ModelConfig
 from planner.parallel import run_parallel
 from planner.sweep import PlanWriter, SweepTask, VariantOutcome, solve_variant
 
+if TYPE_CHECKING:
+    from planner.frozen_plan import FrozenPlan
+
 
 def run_sweep(
     tasks: list[SweepTask],
@@ -24,10 +29,12 @@ def run_sweep(
     scheduler: str | None,
     console: Console,
     write_plan: PlanWriter | None = None,
+    frozen: FrozenPlan | None = None,
 ) -> list[VariantOutcome]:
     """Solve every task that has files; tasks whose edits failed are reported as failed at once.
     With ``write_plan`` each solved variant's tables are written as it arrives, then let go (a
-    sweep of many variants keeps no plan in memory)."""
+    sweep of many variants keeps no plan in memory). With ``frozen`` every variant re-scores that
+    plan (``--fix-plan``)."""
     runnable = [t for t in tasks if t.files is not None]
     failed_early = {
         t.name: VariantOutcome(t.name, t.group, None, t.error, 0.0) for t in tasks if t.files is None
@@ -64,7 +71,7 @@ def run_sweep(
 
         keep = write_plan is not None
         solved = run_parallel(
-            [(solve_variant, (t.name, t.group, t.files, config, t.source, keep)) for t in runnable],
+            [(solve_variant, (t.name, t.group, t.files, config, t.source, keep, frozen)) for t in runnable],
             workers,
             on_done=on_done,
             scheduler=scheduler,

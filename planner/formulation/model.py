@@ -38,12 +38,15 @@ plan-on-mean first stage): Pyomo would call such a row infeasible."""
 
 @dataclass(frozen=True)
 class LongLeadPlan:
-    """Buildings and contracts fixed in advance, the same in every scenario (plan-on-mean)."""
+    """Buildings and contracts fixed in advance, the same in every scenario (plan-on-mean's
+    mean-demand plan, or a plan frozen with ``--fix-plan``)."""
 
     build_modules: dict[tuple[str, int], float] = field(default_factory=dict)
     """(site, t) -> modules started in period t."""
     sign_share: dict[tuple[str, int], float] = field(default_factory=dict)
     """(contract, t) -> share signed in period t."""
+    through_t: int | None = None
+    """Fix the decisions of periods up to this index, leaving later ones to the policy; None: all."""
 
 
 @dataclass
@@ -80,13 +83,15 @@ def build_model(
 ) -> PlanningModel:
     """Build the model for ``policy``: ``phased`` (multi-stage recourse), ``all-at-once`` (builds
     only in ``earliest_period``, contracts only in ``first_period``, the same in all scenarios),
-    or, with ``fixed_long_lead``, buildings and contracts fixed to a given plan. Chips exist only
+    or, with ``fixed_long_lead``, buildings and contracts fixed to a given plan (up to its
+    ``through_t``, the later ones decided under ``policy``). Chips exist only
     where IT MW can be built unless ``chips_only_where_built`` is False (for shadow prices of
     a MW that is not there; see :func:`build_sets`)."""
     if policy not in ("phased", "all-at-once"):
         raise ValueError(f"build_model builds 'phased' or 'all-at-once' models, not {policy!r}")
     ix = Indexing(case)
-    sets_policy = "fixed-long-lead" if fixed_long_lead is not None else cast(Policy, policy)  # checked above
+    every_period_fixed = fixed_long_lead is not None and fixed_long_lead.through_t is None
+    sets_policy = "fixed-long-lead" if every_period_fixed else cast(Policy, policy)  # checked above
     sets = build_sets(case, ix, sets_policy, chips_only_where_built)
     m = pyo.ConcreteModel(name=f"planner:{case.name}")
     add_variables(m, case, sets, integer)
@@ -117,12 +122,17 @@ def build_model(
 
 
 def fix_long_lead(m: pyo.ConcreteModel, sets: Sets, plan: LongLeadPlan) -> None:
-    """Fix every build and sign to the plan (zero where the plan has nothing)."""
+    """Fix every build and sign of the plan's periods to the plan (zero where the plan has
+    nothing), at every node of that period."""
     nodes = sets.long_lead_tree.nodes
+    through = len(sets.ix.periods) - 1 if plan.through_t is None else plan.through_t
     for s, b in m.build:
-        m.build[s, b].fix(plan.build_modules.get((s, nodes[b].t), 0.0))
+        if nodes[b].t <= through:
+            # A plan from an LP run may start 0.3 modules: frozen as it is, a constant of the model.
+            m.build[s, b].fix(plan.build_modules.get((s, nodes[b].t), 0.0), skip_validation=True)
     for q, b in m.sign:
-        m.sign[q, b].fix(plan.sign_share.get((q, nodes[b].t), 0.0))
+        if nodes[b].t <= through:
+            m.sign[q, b].fix(plan.sign_share.get((q, nodes[b].t), 0.0), skip_validation=True)
     drop_rows_met_by_fixed_decisions(m)
 
 
