@@ -190,6 +190,17 @@ class FixFlags:
 
         return None if self.plan_dir is None else read_frozen_plan(self.plan_dir, self.through)
 
+    def model(self, flags: RunFlags, name_or_path: str) -> ModelConfig:
+        """The model, refused when it cannot take a frozen plan (plan-on-mean fixes its own)."""
+        config = flags.model(name_or_path)
+        if self.plan_dir is not None and config.policy == "plan-on-mean":
+            expected = (
+                "a phased or all-at-once model with --fix-plan (plan-on-mean fixes its own buildings"
+                " and contracts)"
+            )
+            raise InputError([Problem("--model", None, None, config.name, expected)])
+        return config
+
     def label(self, model_label: str) -> str:
         """A run folder's label: ``<model>-fixed`` when a plan is frozen, so that it does not read
         as the model's own plan."""
@@ -236,17 +247,7 @@ def fitted_plan(
         return None, []
     from planner.frozen_plan import fit_frozen_plan
 
-    def model_takes_a_plan() -> None:
-        if config.policy == "plan-on-mean":
-            expected = (
-                "a phased or all-at-once model with --fix-plan (plan-on-mean fixes its own buildings"
-                " and contracts)"
-            )
-            raise InputError([Problem("--model", None, None, config.name, expected)])
-
-    _, (fitted, warnings) = load_together(
-        model_takes_a_plan, lambda: fit_frozen_plan(frozen, case, config)
-    )
+    fitted, warnings = fit_frozen_plan(frozen, case, config)
     for warning in warnings:
         console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
     return fitted, warnings
@@ -336,7 +337,7 @@ def solve(
     as_json = flags.as_json
     console = make_console(stderr=as_json)
     (case, warnings), config, frozen = load_together(
-        lambda: load_case_reporting(case_dir, console), lambda: flags.model(model_name), fix.read
+        lambda: load_case_reporting(case_dir, console), lambda: fix.model(flags, model_name), fix.read
     )
     fixed, plan_warnings = fitted_plan(frozen, case, config, console)
     warnings = [*warnings, *plan_warnings]
@@ -484,7 +485,7 @@ def sweep(
     (case, warnings), variants, config, frozen = load_together(
         lambda: load_case_reporting(case_dir, console),
         lambda: read_sweep(sweep_file),
-        lambda: flags.model(model_name),
+        lambda: fix.model(flags, model_name),
         fix.read,
     )
     _, plan_warnings = fitted_plan(frozen, case, config, console)  # base's; a variant's are its failure

@@ -362,7 +362,7 @@ def _unknown(
 
 def _common_value(rows: list[Decision], run_scenarios: tuple[str, ...] | None) -> float | None:
     """The decision's value when the run took it the same in every scenario (one ``all`` row, or
-    equal values at nodes covering every scenario), else None."""
+    equal values at the nodes listed, and 0 if they leave a scenario out), else None."""
     if len(rows) == 1 and rows[0].node == ALL_SCENARIOS:
         return rows[0].value
     if run_scenarios is None:
@@ -374,9 +374,10 @@ def _common_value(rows: list[Decision], run_scenarios: tuple[str, ...] | None) -
             return None
         covered += scenarios
     values = [row.value for row in rows]
+    if sorted(covered) != sorted(run_scenarios):
+        values.append(0.0)  # a scenario at no listed node took no such decision
     same = max(values) - min(values) <= SAME_VALUE * max(1.0, max(values))
-    every = sorted(covered) == sorted(run_scenarios)
-    return values[0] if same and every else None
+    return values[0] if same else None
 
 
 def node_scenarios(label: str, scenarios: Sequence[str]) -> list[str] | None:
@@ -389,7 +390,7 @@ def node_scenarios(label: str, scenarios: Sequence[str]) -> list[str] | None:
     # read[i]: the ids of parts[:i] when they join into known ids, tried from the longest id down
     read: dict[int, list[str]] = {0: []}
     for end in range(1, len(parts) + 1):
-        for start in range(end - 1, -1, -1):
+        for start in range(end):
             candidate = SCENARIO_JOIN.join(parts[start:end])
             if start in read and candidate in known:
                 read[end] = [*read[start], candidate]

@@ -1,0 +1,361 @@
+"""``--fix-plan``: an earlier plan's buildings and contracts frozen, chips and operations re-optimised.
+
+The hand case is ``inputs/tiny`` (its README works the phased plan out): one site of 1 MW modules,
+one chip of 1 kW and 1 PFLOPS, a divisible 5 MW grid contract, p1 demand 1 EFLOPS, p2 2 (``hi``)
+or 0.5 (``lo``), no discounting, a penalty of 1,000 $M per EFLOPS-year unmet.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CaseWriter, Cli, ExactConfig
+from factory import solve
+from hypothesis import given
+from hypothesis import strategies as st
+from test_properties import PROPERTY, cases
+
+from planner.case import Case
+from planner.frozen_plan import fit_frozen_plan, node_scenarios, read_frozen_plan
+from planner.plan import PlanResult, solve_case
+
+HAND_CASE = {
+    path.name: path.read_text(encoding="utf-8")
+    for path in (Path(__file__).parents[1] / "inputs" / "tiny").glob("*.csv")
+}
+TINY_PHASED_MUSD = 9.9855
+"""inputs/tiny under phased (its README)."""
+
+ONE_MODULE_PLAN = {
+    "builds.csv": "site,period,node,modules\na,p1,all,1\n",
+    "contracts.csv": "contract,period,node,share\ngrid,p1,all,0.4\n",
+}
+"""A plan that builds 1 MW in p1 and never more, with 2 MW of the grid contract."""
+NO_SIGNINGS = "contract,period,share\n"
+
+
+@pytest.fixture
+def hand_case(tmp_path: Path, write_case: CaseWriter) -> Path:
+    """inputs/tiny, written into ``tmp_path/tiny``."""
+    return write_case(tmp_path / "tiny", base=HAND_CASE)
+
+
+def write_plan(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def flat(text: str) -> str:
+    """Console text with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def summary(cli: Cli, *args: object) -> dict[str, Any]:
+    """``planner solve ARGS --json``, which must succeed."""
+    outcome = cli("solve", *args, "--json")
+    assert outcome.exit_code == 0, outcome.output
+    loaded: dict[str, Any] = json.loads(outcome.stdout)
+    return loaded
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers, by hand
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_frozen_one_module_plan_leaves_hi_short(tmp_path: Path, hand_case: Path, cli: Cli) -> None:
+    """1 module (net of salvage 10 - 8 = 2) holds 1,000 chips (10 - 6 = 4). p2 in hi misses
+    1 EFLOPS for a year: 1,000 $M with probability 0.5. Energy: 1 MW for a year in p1 (0.438),
+    then 1 MW in hi and 0.5 MW in lo: 0.438 + 0.5 * (0.438 + 0.219). Expected 506.7665 $M."""
+    plan = write_plan(tmp_path / "plan", ONE_MODULE_PLAN)
+    out = summary(cli, hand_case, "--fix-plan", plan, "--out", tmp_path / "run")
+    assert out["objective_musd"] == pytest.approx(2 + 4 + 0.7665 + 500, rel=1e-9)
+    assert out["cost_by_scenario_musd"]["hi"]["unmet_demand"] == pytest.approx(1000, rel=1e-9)
+    assert out["fixed_plan"] == {"from": str(plan), "through": None, "builds": 1, "signings": 1}
+    assert out["integer_columns"] == 0  # every integer decision frozen: an LP
+    builds = (tmp_path / "run" / "builds.csv").read_text()
+    assert builds.splitlines()[1:] == ["a,p1,all,1,1,p1"]
+
+
+def test_freezing_only_p1_leaves_p2_to_the_model(tmp_path: Path, hand_case: Path, cli: Cli) -> None:
+    """The plan's p1 is the phased plan's p1 (1 module; 2 MW of grid is enough firm power for two
+    modules), so with p2 free the phased optimum comes back, a second module in p2."""
+    plan = write_plan(tmp_path / "plan", ONE_MODULE_PLAN)
+    out = summary(cli, hand_case, "--fix-plan", plan, "--fix-through", "p1", "--out", tmp_path / "run")
+    assert out["objective_musd"] == pytest.approx(TINY_PHASED_MUSD, rel=1e-9)
+    assert out["fixed_plan"]["through"] == "p1"
+    builds = (tmp_path / "run" / "builds.csv").read_text().splitlines()[1:]
+    assert builds == ["a,p1,all,1,1,p1", "a,p2,all,1,1,p2"]
+
+
+def test_a_frozen_plan_too_big_for_the_site_is_explained(
+    tmp_path: Path, write_case: CaseWriter, cli: Cli
+) -> None:
+    sites = HAND_CASE["sites.csv"].replace("a,us,10,", "a,us,1,")
+    case = write_case(tmp_path / "case", {"sites.csv": sites}, base=HAND_CASE)
+    plan = write_plan(tmp_path / "plan", {**ONE_MODULE_PLAN, "builds.csv": "site,period,modules\na,p1,2\n"})
+    result = cli("solve", case, "--fix-plan", plan, "--out", tmp_path / "run")
+    assert result.exit_code == 1
+    assert "site cap" in result.output and "a" in result.output
+    assert not (tmp_path / "run").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Properties: a model's own plan, frozen, costs what the model said
+# --------------------------------------------------------------------------------------------
+
+
+def frozen_from(result: PlanResult, folder: Path) -> Path:
+    """``result``'s plan tables as a run folder writes them (10 digits), with its scenarios."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("builds", "contracts"):
+        getattr(result.results, name).to_csv(folder / f"{name}.csv", index=False, float_format="%.10g")
+    scenarios: dict[str, dict[str, float]] = {w: {} for w in result.case.scenarios}
+    (folder / "summary.json").write_text(json.dumps({"cost_by_scenario_musd": scenarios, "integer": True}))
+    return folder
+
+
+@PROPERTY
+@given(case=cases(min_scenarios=2), policy=st.sampled_from(["all-at-once", "plan-on-mean"]))
+def test_a_models_own_plan_frozen_costs_its_objective(
+    tmp_path_factory: pytest.TempPathFactory, exact_config: ExactConfig, case: Case, policy: str
+) -> None:
+    own = solve(case, policy)  # type: ignore[arg-type]
+    folder = frozen_from(own, tmp_path_factory.mktemp("plan"))
+    config = exact_config("phased")
+    fitted, _ = fit_frozen_plan(read_frozen_plan(folder), case, config)
+    rescored = solve_case(case, config, fixed_plan=fitted)
+    assert rescored.objective_musd == pytest.approx(own.objective_musd, rel=1e-6, abs=1e-6)
+
+
+@PROPERTY
+@given(case=cases(min_scenarios=2), data=st.data())
+def test_freezing_the_phased_plan_before_it_branches_changes_nothing(
+    tmp_path_factory: pytest.TempPathFactory, exact_config: ExactConfig, case: Case, data: st.DataObject
+) -> None:
+    """Freezing an optimal plan's first period restricts nothing the optimum needs; freezing
+    another plan's can only cost more."""
+    config = exact_config("phased")
+    own = solve_case(case, config)
+    folder = frozen_from(own, tmp_path_factory.mktemp("plan"))
+    first = case.periods[0]
+    fitted, _ = fit_frozen_plan(read_frozen_plan(folder, through=first), case, config)
+    assert solve_case(case, config, fixed_plan=fitted).objective_musd == pytest.approx(
+        own.objective_musd, rel=1e-6, abs=1e-6
+    )
+    modules = data.draw(st.sampled_from([0, 1]), label="modules")
+    site = case.sites[next(iter(case.sites))]
+    other = write_plan(
+        tmp_path_factory.mktemp("other"),
+        {"builds.csv": f"site,period,modules\n{site.site},{first},{modules}\n", "contracts.csv": NO_SIGNINGS},
+    )
+    if site.earliest_period not in (None, first) or modules * site.module_mw > site.max_mw - site.existing_mw:
+        return
+    fitted, _ = fit_frozen_plan(read_frozen_plan(other, through=first), case, config)
+    assert solve_case(case, config, fixed_plan=fitted).objective_musd >= own.objective_musd - 1e-6 * max(
+        1.0, abs(own.objective_musd)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Reading node labels
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "scenarios", "expected"),
+    [
+        ("all", ("a", "b"), ["a", "b"]),
+        ("a+b", ("a", "b", "c"), ["a", "b"]),
+        ("x+y+z", ("x+y", "z", "x"), ["x+y", "z"]),
+        ("x+y", ("x", "y", "x+y"), ["x+y"]),
+        ("a+q", ("a", "b"), None),
+        ("", ("a",), None),
+    ],
+)
+def test_node_labels_name_the_runs_scenarios(
+    label: str, scenarios: tuple[str, ...], expected: list[str] | None
+) -> None:
+    assert node_scenarios(label, scenarios) == expected
+
+
+def test_equal_decisions_at_nodes_covering_every_scenario_are_one_decision(
+    tmp_path: Path, hand_case: Path, cli: Cli
+) -> None:
+    plan = write_plan(
+        tmp_path / "plan",
+        {
+            "builds.csv": "site,period,node,modules\na,p1,all,1\na,p2,hi,1\na,p2,lo,1\n",
+            "contracts.csv": "contract,period,node,share\ngrid,p1,all,1\n",
+            "summary.json": json.dumps({"cost_by_scenario_musd": {"hi": {}, "lo": {}}}),
+        },
+    )
+    out = summary(cli, hand_case, "--fix-plan", plan, "--out", tmp_path / "run")
+    assert out["objective_musd"] == pytest.approx(TINY_PHASED_MUSD, rel=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Bad plans: exit 2, every problem named
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_plan_that_parts_between_scenarios_names_the_period_to_freeze_through(
+    tmp_path: Path, hand_case: Path, cli: Cli
+) -> None:
+    plan = write_plan(
+        tmp_path / "plan",
+        {
+            "builds.csv": "site,period,node,modules\na,p1,all,1\na,p2,hi,1\n",
+            "contracts.csv": "contract,period,node,share\ngrid,p1,all,1\ngrid,p2,lo,0\n",
+            "summary.json": json.dumps({"cost_by_scenario_musd": {"hi": {}, "lo": {}}}),
+        },
+    )
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    text = flat(result.output)
+    assert f"{plan / 'builds.csv'}, row 3, column node: value 'hi'" in text
+    assert "--fix-through p1" in text
+    assert "contracts.csv" not in text  # a zero share at one node is no decision taken
+    assert cli("solve", hand_case, "--fix-plan", plan, "--fix-through", "p1", "--json").exit_code == 0
+
+
+def test_every_problem_of_a_plan_at_once(tmp_path: Path, hand_case: Path, cli: Cli) -> None:
+    plan = write_plan(
+        tmp_path / "plan",
+        {
+            "builds.csv": (
+                "site,period,node,modules\nb,p1,all,1\na,p9,all,1\na,p1,all,-1\na,p2,all,1\na,p2,all,2\n"
+            ),
+            "contracts.csv": "contract,period,share\ngrid,p1,1.5\n",
+        },
+    )
+    result = cli("solve", hand_case, "--fix-plan", plan, "--fix-through", "p7", "--model", "plan-on-mean")
+    assert result.exit_code == 2
+    text = flat(result.output)
+    for expected in (
+        "builds.csv, row 4, column modules: value '-1'",
+        "builds.csv, row 6: value 'a, p2, all' — expected one row per site, period and node; row 5",
+        "contracts.csv, row 2, column share: value '1.5'",
+        "--model: value 'plan-on-mean'",
+    ):
+        assert expected in text, expected
+    assert "Traceback" not in text
+    # Once the files read, the plan is checked against the case
+    write_plan(plan, {"builds.csv": "site,period,modules\nb,p1,1\na,p9,1\n", "contracts.csv": NO_SIGNINGS})
+    text = flat(cli("solve", hand_case, "--fix-plan", plan, "--fix-through", "p7").output)
+    for expected in (
+        "--fix-through: value 'p7' — expected a period of the case",
+        "builds.csv, row 2, column site: value 'b' — expected an id of the case (sites.csv)",
+        "builds.csv, row 3, column period: value 'p9' — expected a period of the case (periods.csv)",
+    ):
+        assert expected in text, expected
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"contracts.csv": "contract,period,share\n"}, "builds.csv — expected this file of the plan"),
+        ({"builds.csv": "", "contracts.csv": NO_SIGNINGS}, "builds.csv — expected a header row"),
+        (
+            {"builds.csv": "site,period,modules\n", "contracts.csv": NO_SIGNINGS, "summary.json": "{"},
+            "summary.json — expected a planner run's summary.json",
+        ),
+        (
+            {"builds.csv": "site,period,modules,colour\n", "contracts.csv": "contract,period,share\n"},
+            "builds.csv, row 1, column colour",
+        ),
+    ],
+)
+def test_unreadable_plan_files(
+    tmp_path: Path, hand_case: Path, cli: Cli, files: dict[str, str], expected: str
+) -> None:
+    plan = write_plan(tmp_path / "plan", files)
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    assert expected in flat(result.output)
+
+
+def test_a_plan_before_a_sites_earliest_period_or_signing_an_existing_contract(
+    tmp_path: Path, write_case: CaseWriter, cli: Cli
+) -> None:
+    sites = (
+        "site,region,max_mw,module_mw,capex_musd_per_mw,pue,life_years,earliest_period\na,us,10,1,10,1,10,p2\n"
+    )
+    power = "contract,site,kind,mw,price_usd_per_mwh,divisible,existing\ngrid,a,grid,5,50,true,true\n"
+    case = write_case(tmp_path / "case", {"sites.csv": sites, "power.csv": power}, base=HAND_CASE)
+    plan = write_plan(tmp_path / "plan", ONE_MODULE_PLAN)
+    result = cli("solve", case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    text = flat(result.output)
+    expected = "builds.csv, row 2, column period: value 'p1' — expected a period from a's earliest_period p2"
+    assert expected in text
+    assert "contracts.csv, row 2, column contract: value 'grid' — expected a contract to sign" in text
+
+
+def test_fix_through_needs_a_plan(hand_case: Path, cli: Cli) -> None:
+    result = cli("solve", hand_case, "--fix-through", "p1")
+    assert result.exit_code == 2
+    assert "--fix-through needs --fix-plan" in result.output
+
+
+# --------------------------------------------------------------------------------------------
+# Warnings, run folders, sweeps
+# --------------------------------------------------------------------------------------------
+
+
+def test_other_module_sizes_and_lp_plans_are_warned_about(
+    tmp_path: Path, write_case: CaseWriter, cli: Cli
+) -> None:
+    sites = HAND_CASE["sites.csv"].replace("a,us,10,1,", "a,us,10,2,")
+    case = write_case(tmp_path / "case", {"sites.csv": sites}, base=HAND_CASE)
+    plan = write_plan(
+        tmp_path / "plan",
+        {
+            "builds.csv": "site,period,node,modules,mw\na,p1,all,0.5,0.5\n",
+            "contracts.csv": "contract,period,node,share,mw\ngrid,p1,all,1,5\n",
+            "summary.json": json.dumps({"cost_by_scenario_musd": {"hi": {}, "lo": {}}, "integer": False}),
+        },
+    )
+    out = summary(cli, case, "--fix-plan", plan, "--out", tmp_path / "run")
+    warnings = " ".join(out["warnings"])
+    assert "a's 0.5 modules are 1 MW in this case, 0.5 MW in the plan" in warnings
+    assert "comes from an LP run" in warnings
+    assert "grid" not in warnings  # its size did not change
+
+
+def test_the_run_folder_says_the_plan_was_frozen_and_protects_it(
+    tmp_path: Path, hand_case: Path, cli: Cli
+) -> None:
+    plan = write_plan(tmp_path / "plan", ONE_MODULE_PLAN)
+    result = cli("solve", hand_case, "--fix-plan", plan, "--out", plan, "--overwrite")
+    assert result.exit_code == 2
+    assert (plan / "builds.csv").read_text() == ONE_MODULE_PLAN["builds.csv"]
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert result.exit_code == 0, result.output
+    assert "plan frozen: the buildings and contracts of" in result.output
+    assert "-phased-fixed-" in result.output
+
+
+def test_a_sweep_rescoring_a_frozen_plan(tmp_path: Path, hand_case: Path, cli: Cli) -> None:
+    """Base is the hand case above (506.7665). Twice the grid changes nothing: power was never
+    short. A variant whose site shrinks under the frozen module fails alone, said in words."""
+    plan = write_plan(tmp_path / "plan", ONE_MODULE_PLAN)
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(
+        "case,group,file,column,where,op,value\n"
+        "shrunk,,sites.csv,max_mw,,set,0.5\n"
+        "more-power,,power.csv,mw,,scale,2\n"
+    )
+    run = tmp_path / "run"
+    result = cli("sweep", hand_case, sweep, "--fix-plan", plan, "--workers", 1, "--json", "--out", run)
+    assert result.exit_code == 1  # one variant failed
+    variants = {v["case"]: v for v in json.loads(result.stdout)["variants"]}
+    assert variants["base"]["objective_musd"] == pytest.approx(506.7665, rel=1e-9)
+    assert variants["more-power"]["objective_musd"] == pytest.approx(506.7665, rel=1e-9)  # was never short
+    assert variants["shrunk"]["status"] == "failed"
+    assert "site cap" in variants["shrunk"]["error"]
