@@ -72,7 +72,8 @@ def _stage_gaps(result: PlanResult) -> str:
 
 
 def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> None:
-    """Status, cost breakdown, builds, chip mix, contracts, unmet demand, stranded capacity."""
+    """Status, cost breakdown, builds, chip mix, contracts, commitments, unmet demand, stranded
+    capacity."""
     res = result.results
     money = plan_money_unit(result)
     console.print(status_line(result))
@@ -92,6 +93,7 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
     console.print(_frame_table("Build schedule (modules started; MW of IT)", res.builds))
     console.print(_chip_mix(res.chips, result, console.width))
     console.print(_frame_table("Power contracts signed", res.contracts))
+    console.print(_commitments_table(res.commitments))
     console.print(_unmet_table(res.unmet, console.width))
     console.print(_stranded_table(res.stranded_by_scenario, money))
     console.print(_risk_table(res.risk, money))
@@ -137,6 +139,32 @@ def _frame_table(title: str, frame: pd.DataFrame, limit: int = 60) -> Table:
         table.add_row(*[fmt(v) if isinstance(v, float) else literal(v) for v in row])
     if len(frame) > limit:
         table.caption = f"{len(frame) - limit} more rows in the run folder"
+    return table
+
+
+COMMITMENT_HEADERS = {
+    "now_mw": "now",
+    "certain_mw": "certain",
+    "contingent_mw_expected": "contingent expected",
+    "contingent_mw_min": "contingent min",
+    "contingent_mw_max": "contingent max",
+    "total_mw_expected": "total expected",
+}
+"""``commitments.csv``'s MW columns as headed on the console (MW is in the title): headers that wrap
+at a space leave the width to the ids."""
+
+
+def _commitments_table(commitments: pd.DataFrame) -> Table:
+    """``commitments.csv`` as printed, with a caption saying what certain and contingent mean."""
+    title = "Commitments: certain in every scenario vs contingent (MW)"
+    if commitments.empty:
+        return empty_table(title, "none: no module started and no contract signed in any scenario")
+    table = _frame_table(title, commitments.rename(columns=COMMITMENT_HEADERS))
+    meaning = (
+        "certain: decided before demand parts, the same in every scenario (now: in the first period);"
+        " contingent: in some scenarios only"
+    )
+    table.caption = meaning if table.caption is None else f"{meaning}; {table.caption}"
     return table
 
 

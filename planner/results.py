@@ -1,4 +1,5 @@
-"""Result tables of a solved model: the plan, its cost, and (from :mod:`planner.stranded` and
+"""Result tables of a solved model: the plan, how much of its buildings and contracts it decides
+before demand parts (from :mod:`planner.commitments`), its cost, and (from :mod:`planner.stranded` and
 :mod:`planner.risk`) stranded capacity and risk per scenario.
 
 Everything is read from the solved Pyomo model into pandas tables keyed like the inputs
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
+from planner.commitments import commitments_table
 from planner.formulation import PlanningModel
 from planner.formulation.objective import (
     COST_COMPONENTS,
@@ -56,6 +58,7 @@ class Results:
     builds: pd.DataFrame
     chips: pd.DataFrame
     contracts: pd.DataFrame
+    commitments: pd.DataFrame
     unmet: pd.DataFrame
     dispatch: pd.DataFrame
     energy: pd.DataFrame
@@ -87,6 +90,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     """Read every result table from a solved model."""
     case, m = pm.case, pm.model
     build = solved_values(m.build)
+    sign = solved_values(m.sign)
     buy = solved_values(m.buy)
     fleet = solved_values(m.fleet)
     run = _without_over_service(pm, solved_values(m.run))
@@ -103,7 +107,8 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         cost_by_scenario=cost,
         builds=_builds(pm, build, node_label),
         chips=_chips(pm, buy, fleet, node_label),
-        contracts=_contracts(pm, solved_values(m.sign), node_label),
+        contracts=_contracts(pm, sign, node_label),
+        commitments=commitments_table(pm, build, sign),
         unmet=_unmet(pm, solved_values(m.unmet)),
         dispatch=_dispatch(pm, run),
         energy=_energy(pm, energy, active),

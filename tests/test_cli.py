@@ -42,6 +42,7 @@ RESULT_TABLES = (
     "builds.csv",
     "chips.csv",
     "contracts.csv",
+    "commitments.csv",
     "unmet.csv",
     "dispatch.csv",
     "energy.csv",
