@@ -184,17 +184,18 @@ def test_node_labels_name_the_runs_scenarios(
     assert node_scenarios(label, scenarios) == expected
 
 
+def phased_plan(tmp_path: Path, builds: str, contracts: str) -> Path:
+    """A plan of the hand case's scenarios, ``hi`` and ``lo``, with their run's summary."""
+    summary_json = json.dumps({"cost_by_scenario_musd": {"hi": {}, "lo": {}}})
+    files = {"builds.csv": builds, "contracts.csv": contracts, "summary.json": summary_json}
+    return write_plan(tmp_path / "plan", files)
+
+
 def test_equal_decisions_at_nodes_covering_every_scenario_are_one_decision(
     tmp_path: Path, hand_case: Path, cli: Cli
 ) -> None:
-    plan = write_plan(
-        tmp_path / "plan",
-        {
-            "builds.csv": "site,period,node,modules\na,p1,all,1\na,p2,hi,1\na,p2,lo,1\n",
-            "contracts.csv": "contract,period,node,share\ngrid,p1,all,1\n",
-            "summary.json": json.dumps({"cost_by_scenario_musd": {"hi": {}, "lo": {}}}),
-        },
-    )
+    builds = "site,period,node,modules\na,p1,all,1\na,p2,hi,1\na,p2,lo,1\n"
+    plan = phased_plan(tmp_path, builds, "contract,period,node,share\ngrid,p1,all,1\n")
     out = summary(cli, hand_case, "--fix-plan", plan, "--out", tmp_path / "run")
     assert out["objective_musd"] == pytest.approx(TINY_PHASED_MUSD, rel=1e-9)
 
@@ -207,14 +208,8 @@ def test_equal_decisions_at_nodes_covering_every_scenario_are_one_decision(
 def test_a_plan_that_parts_between_scenarios_names_the_period_to_freeze_through(
     tmp_path: Path, hand_case: Path, cli: Cli
 ) -> None:
-    plan = write_plan(
-        tmp_path / "plan",
-        {
-            "builds.csv": "site,period,node,modules\na,p1,all,1\na,p2,hi,1\n",
-            "contracts.csv": "contract,period,node,share\ngrid,p1,all,1\ngrid,p2,lo,0\n",
-            "summary.json": json.dumps({"cost_by_scenario_musd": {"hi": {}, "lo": {}}}),
-        },
-    )
+    builds = "site,period,node,modules\na,p1,all,1\na,p2,hi,1\n"
+    plan = phased_plan(tmp_path, builds, "contract,period,node,share\ngrid,p1,all,1\ngrid,p2,lo,0\n")
     result = cli("solve", hand_case, "--fix-plan", plan)
     assert result.exit_code == 2
     text = flat(result.output)
