@@ -38,7 +38,8 @@ from planner.markup import literal, make_console
 from planner.runfolder import RunFolder, default_run_dir
 
 if TYPE_CHECKING:  # pyomo and highspy load in ~0.3 s: only commands that solve pay for them
-    from planner.frozen_plan import FittedPlan, FrozenPlan
+    from planner.frozen_plan import FrozenPlan
+    from planner.frozen_plan_fit import FittedPlan
     from planner.solve import Progress
 
 
@@ -245,7 +246,7 @@ def fitted_plan(
     it), with its warnings printed."""
     if frozen is None:
         return None, []
-    from planner.frozen_plan import fit_frozen_plan
+    from planner.frozen_plan_fit import fit_frozen_plan
 
     fitted, warnings = fit_frozen_plan(frozen, case, config)
     for warning in warnings:
@@ -477,6 +478,7 @@ def sweep(
     """Solve CASE_DIR and every variant of SWEEP_FILE; table and tornado chart of the changes."""
     from planner.output import write_inputs_record
     from planner.parallel import default_workers
+    from planner.report import fixed_plan_line
     from planner.sweep import read_sweep, sweep_tasks
     from planner.sweep_report import render_sweep, variant_plan_writer, variants_table, write_sweep
     from planner.sweep_run import run_sweep
@@ -488,8 +490,9 @@ def sweep(
         lambda: fix.model(flags, model_name),
         fix.read,
     )
-    _, plan_warnings = fitted_plan(frozen, case, config, console)  # base's; a variant's are its failure
+    base_plan, plan_warnings = fitted_plan(frozen, case, config, console)  # a variant's are its failure
     warnings = [*warnings, *plan_warnings]
+    fixed = None if base_plan is None else base_plan.describe()
     check_numbers_before_solving(case, [config])  # base's; a variant's own are its failure
     tasks = sweep_tasks(case_dir, variants, sweep_file.name)
     if len(tasks) == 1:
@@ -503,6 +506,10 @@ def sweep(
         final_dir = folder.final
         folder.copy_input(sweep_file, "sweep.csv")  # the edits, kept with what they gave
         write_inputs_record(folder, case, [config], warnings)
+        if fix.plan_dir is not None:  # the plan every variant re-scored, kept with what it gave
+            folder.write_json("fixed_plan.json", fixed)
+            for name in ("builds.csv", "contracts.csv"):
+                folder.copy_input(fix.plan_dir / name, f"fixed_plan_{name}")
         plan_writer = variant_plan_writer(folder, tasks) if plans else None
         outcomes = run_sweep(tasks, config, n_workers, scheduler, console, plan_writer, frozen)
         table = variants_table(outcomes)
@@ -510,8 +517,11 @@ def sweep(
         folder.commit()
     if flags.as_json:
         records = table.to_dict(orient="records")
-        click.echo(json_text({"run_dir": str(final_dir), "variants": records, "warnings": warnings}))
+        answer = {"run_dir": str(final_dir), "variants": records, "warnings": warnings, "fixed_plan": fixed}
+        click.echo(json_text(answer))
     else:
+        if fixed is not None:
+            console.print(fixed_plan_line(fixed), highlight=False)
         render_sweep(table, console, str(final_dir))
     if any(not o.ok for o in outcomes):
         sys.exit(EXIT_NO_PLAN)

@@ -28,7 +28,7 @@ from planner.results import Results, extract_results
 from planner.solve import PROVEN_GAP, Progress, SolveOutcome, solve_model
 
 if TYPE_CHECKING:
-    from planner.frozen_plan import FittedPlan
+    from planner.frozen_plan_fit import FittedPlan
 
 
 class Stage(TypedDict):

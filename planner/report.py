@@ -61,8 +61,13 @@ def fixed_plan_line(fixed: dict[str, Any]) -> str:
     periods = "every period" if fixed["through"] is None else f"the periods up to {literal(fixed['through'])}"
     return (
         f"plan frozen: the buildings and contracts of {literal(fixed['from'])} in {periods}"
-        f" ({fixed['builds']} builds, {fixed['signings']} signings); chips and operations optimised"
+        f" ({_count(fixed['builds'], 'build')}, {_count(fixed['signings'], 'signing')}); chips and"
+        " operations optimised"
     )
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
 
 
 def _stage_gaps(result: PlanResult) -> str:

@@ -363,7 +363,7 @@ def solve_variant(
     (``source``) whose edits made the input invalid.
     With ``keep_plan`` the outcome carries the variant's result tables; with ``frozen`` the
     variant re-scores that plan's buildings and contracts."""
-    from planner.frozen_plan import fit_frozen_plan
+    from planner.frozen_plan_fit import fit_frozen_plan
     from planner.loader import load_case
     from planner.output import plan_summary
     from planner.plan import solve_case, unless_interrupted
@@ -377,9 +377,9 @@ def solve_variant(
             for file_name, text in files.items():
                 (folder / file_name).write_text(text, encoding="utf-8")
             case, _warnings = load_case(folder)
-            fixed = None if frozen is None else fit_frozen_plan(frozen, case, config)[0]
+            fixed, warnings = (None, None) if frozen is None else fit_frozen_plan(frozen, case, config)
         result = unless_interrupted(solve_case(case, config, fixed_plan=fixed))
-        summary = plan_summary(result, None)
+        summary = plan_summary(result, None, warnings or None)  # the plan's warnings, in its summary
         kept = result.results if keep_plan else None
         return VariantOutcome(name, group, summary, None, time.perf_counter() - started, kept)
     except InputError as exc:

@@ -25,7 +25,8 @@ from test_properties import PROPERTY, cases
 from planner.case import Case
 from planner.commitments import COMMITMENT_COLUMNS
 from planner.config import Policy
-from planner.frozen_plan import fit_frozen_plan, read_frozen_plan
+from planner.frozen_plan import read_frozen_plan
+from planner.frozen_plan_fit import fit_frozen_plan
 from planner.plan import PlanResult, solve_case
 
 MW_COLUMNS = COMMITMENT_COLUMNS[3:]

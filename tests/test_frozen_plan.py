@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from test_properties import PROPERTY, cases
 
 from planner.case import Case
-from planner.frozen_plan import fit_frozen_plan, node_scenarios, read_frozen_plan
+from planner.frozen_plan import read_frozen_plan
+from planner.frozen_plan_fit import fit_frozen_plan, node_scenarios
 from planner.plan import PlanResult, solve_case
 
 HAND_CASE = {
@@ -41,6 +42,14 @@ NO_SIGNINGS = "contract,period,share\n"
 def hand_case(tmp_path: Path, write_case: CaseWriter) -> Path:
     """inputs/tiny, written into ``tmp_path/tiny``."""
     return write_case(tmp_path / "tiny", base=HAND_CASE)
+
+
+def hand_case_with_site(
+    tmp_path: Path, write_case: CaseWriter, max_mw: float = 10, module_mw: float = 1
+) -> Path:
+    """The hand case with its site's ``max_mw`` and ``module_mw`` changed."""
+    sites = HAND_CASE["sites.csv"].replace("a,us,10,1,", f"a,us,{max_mw:g},{module_mw:g},")
+    return write_case(tmp_path / "case", {"sites.csv": sites}, base=HAND_CASE)
 
 
 def write_plan(folder: Path, files: dict[str, str]) -> Path:
@@ -93,15 +102,35 @@ def test_freezing_only_p1_leaves_p2_to_the_model(tmp_path: Path, hand_case: Path
     assert builds == ["a,p1,all,1,1,p1", "a,p2,all,1,1,p2"]
 
 
-def test_a_frozen_plan_too_big_for_the_site_is_explained(
+def test_a_frozen_plan_too_big_for_the_site_or_signed_twice_names_its_rows(
     tmp_path: Path, write_case: CaseWriter, cli: Cli
 ) -> None:
-    sites = HAND_CASE["sites.csv"].replace("a,us,10,", "a,us,1,")
-    case = write_case(tmp_path / "case", {"sites.csv": sites}, base=HAND_CASE)
-    plan = write_plan(tmp_path / "plan", {**ONE_MODULE_PLAN, "builds.csv": "site,period,modules\na,p1,2\n"})
+    case = hand_case_with_site(tmp_path, write_case, max_mw=1)
+    plan = write_plan(
+        tmp_path / "plan",
+        {
+            "builds.csv": "site,period,modules\na,p1,1\na,p2,1\n",
+            "contracts.csv": "contract,period,share\ngrid,p1,0.8\ngrid,p2,0.8\n",
+        },
+    )
+    result = cli("solve", case, "--fix-plan", plan, "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    text = flat(result.output)
+    assert "builds.csv, row 2, column modules — expected at most 1 module at a in all ((max_mw 1 - " in text
+    assert "the plan starts 2" in text
+    assert "contracts.csv, row 3, column share — expected shares of grid adding up to at most 1" in text
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_frozen_plan_over_budget_is_explained_as_a_model_with_no_plan(
+    tmp_path: Path, write_case: CaseWriter, cli: Cli
+) -> None:
+    """The budget holds chips too, which stay free: a model with no plan (exit 1), in words."""
+    case = write_case(tmp_path / "case", {"budget.csv": "period,capex_limit_musd\np1,5\n"}, base=HAND_CASE)
+    plan = write_plan(tmp_path / "plan", ONE_MODULE_PLAN)
     result = cli("solve", case, "--fix-plan", plan, "--out", tmp_path / "run")
     assert result.exit_code == 1
-    assert "site cap" in result.output and "a" in result.output
+    assert "budget" in result.output and "p1" in result.output
     assert not (tmp_path / "run").exists()
 
 
@@ -172,8 +201,7 @@ def test_freezing_the_phased_plan_before_it_branches_changes_nothing(
     [
         ("all", ("a", "b"), ["a", "b"]),
         ("a+b", ("a", "b", "c"), ["a", "b"]),
-        ("x+y+z", ("x+y", "z", "x"), ["x+y", "z"]),
-        ("x+y", ("x", "y", "x+y"), ["x+y"]),
+        ("b+a", ("a", "b"), ["b", "a"]),
         ("a+q", ("a", "b"), None),
         ("", ("a",), None),
     ],
@@ -246,7 +274,7 @@ def test_every_problem_of_a_plan_at_once(tmp_path: Path, hand_case: Path, cli: C
     for expected in (
         "--fix-through: value 'p7' — expected a period of the case",
         "builds.csv, row 2, column site: value 'b' — expected an id of the case (sites.csv)",
-        "builds.csv, row 3, column period: value 'p9' — expected a period of the case (periods.csv)",
+        "builds.csv, row 3, column period: value 'p9' — expected a period of the case (periods.csv: p1, p2)",
     ):
         assert expected in text, expected
 
@@ -264,6 +292,12 @@ def test_every_problem_of_a_plan_at_once(tmp_path: Path, hand_case: Path, cli: C
             {"builds.csv": "site,period,modules,colour\n", "contracts.csv": "contract,period,share\n"},
             "builds.csv, row 1, column colour",
         ),
+        ({"comparison.csv": "figure\n", "builds-phased.csv": ""}, "this is a compare folder"),
+        ({"variants.csv": "case\n"}, "this is a sweep folder: freeze one variant's plan, in its plans/"),
+        (
+            {**ONE_MODULE_PLAN, "summary.json": json.dumps({"cost_by_scenario_musd": [1, 2]})},
+            "summary.json, column cost_by_scenario_musd — expected a planner run's summary.json",
+        ),
     ],
 )
 def test_unreadable_plan_files(
@@ -273,6 +307,7 @@ def test_unreadable_plan_files(
     result = cli("solve", hand_case, "--fix-plan", plan)
     assert result.exit_code == 2
     assert expected in flat(result.output)
+    assert "Error" not in result.output  # no exception's name
 
 
 def test_a_plan_before_a_sites_earliest_period_or_signing_an_existing_contract(
@@ -306,20 +341,17 @@ def test_fix_through_needs_a_plan(hand_case: Path, cli: Cli) -> None:
 def test_other_module_sizes_and_lp_plans_are_warned_about(
     tmp_path: Path, write_case: CaseWriter, cli: Cli
 ) -> None:
-    sites = HAND_CASE["sites.csv"].replace("a,us,10,1,", "a,us,10,2,")
-    case = write_case(tmp_path / "case", {"sites.csv": sites}, base=HAND_CASE)
-    plan = write_plan(
-        tmp_path / "plan",
-        {
-            "builds.csv": "site,period,node,modules,mw\na,p1,all,0.5,0.5\n",
-            "contracts.csv": "contract,period,node,share,mw\ngrid,p1,all,1,5\n",
-            "summary.json": json.dumps({"cost_by_scenario_musd": {"hi": {}, "lo": {}}, "integer": False}),
-        },
-    )
+    files = {
+        "builds.csv": "site,period,node,modules,mw\na,p1,all,0.5,0.5\n",
+        "contracts.csv": "contract,period,node,share,mw\ngrid,p1,all,1,5\n",
+        "summary.json": json.dumps({"cost_by_scenario_musd": {"hi": {}, "lo": {}}, "integer": False}),
+    }
+    plan = write_plan(tmp_path / "plan", files)
+    case = hand_case_with_site(tmp_path, write_case, module_mw=2)
     out = summary(cli, case, "--fix-plan", plan, "--out", tmp_path / "run")
     warnings = " ".join(out["warnings"])
-    assert "a's 0.5 modules are 1 MW in this case, 0.5 MW in the plan" in warnings
-    assert "comes from an LP run" in warnings
+    assert "row 2: a, 0.5 modules in p1: 1 MW in this case, 0.5 MW in the plan; frozen as 0.5" in warnings
+    assert "signs parts of indivisible contracts (a plan from an LP run?): a: 0.5 modules in p1" in warnings
     assert "grid" not in warnings  # its size did not change
 
 
@@ -349,8 +381,103 @@ def test_a_sweep_rescoring_a_frozen_plan(tmp_path: Path, hand_case: Path, cli: C
     run = tmp_path / "run"
     result = cli("sweep", hand_case, sweep, "--fix-plan", plan, "--workers", 1, "--json", "--out", run)
     assert result.exit_code == 1  # one variant failed
-    variants = {v["case"]: v for v in json.loads(result.stdout)["variants"]}
+    answer = json.loads(result.stdout)
+    assert answer["fixed_plan"] == {"from": str(plan), "through": None, "builds": 1, "signings": 1}
+    assert (run / "fixed_plan_builds.csv").read_text() == ONE_MODULE_PLAN["builds.csv"]
+    assert json.loads((run / "fixed_plan.json").read_text())["from"] == str(plan)
+    variants = {v["case"]: v for v in answer["variants"]}
     assert variants["base"]["objective_musd"] == pytest.approx(506.7665, rel=1e-9)
     assert variants["more-power"]["objective_musd"] == pytest.approx(506.7665, rel=1e-9)  # was never short
     assert variants["shrunk"]["status"] == "failed"
-    assert "site cap" in variants["shrunk"]["error"]
+    error = variants["shrunk"]["error"]
+    assert "builds.csv, row 2, column modules — expected at most 0.5 modules at a" in error
+
+
+# --------------------------------------------------------------------------------------------
+# What a run folder tells of its plan: scenarios, periods, existing contracts (a review's findings)
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_run_with_a_scenario_named_all_cannot_be_read(tmp_path: Path, hand_case: Path, cli: Cli) -> None:
+    """Its label ``all`` could be that one scenario's node: refused, not guessed."""
+    plan = write_plan(
+        tmp_path / "plan",
+        {**ONE_MODULE_PLAN, "summary.json": json.dumps({"cost_by_scenario_musd": {"all": {}, "lo": {}}})},
+    )
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    assert "summary.json: value 'all' — expected scenario ids other than 'all' and without '+'" in flat(
+        result.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("builds", "expected"),
+    [
+        ("a,p1,all,1\na,p2,foo,1\n", "row 3, column node: value 'foo' — expected 'all' or the run's"),
+        ("a,p1,all,1\na,p2,hi,1\na,p2,hi+lo,1\n", "row 4, column node: value 'hi+lo' — expected nodes"),
+    ],
+)
+def test_node_labels_that_name_no_node_of_the_run(
+    tmp_path: Path, hand_case: Path, cli: Cli, builds: str, expected: str
+) -> None:
+    plan = phased_plan(tmp_path, "site,period,node,modules\n" + builds, NO_SIGNINGS)
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    assert expected in flat(result.output)
+    assert "--fix-through" not in result.output  # a typo is not a tree that parts
+
+
+def test_periods_the_plans_run_did_not_have(
+    tmp_path: Path, write_case: CaseWriter, cli: Cli
+) -> None:
+    """A case one period longer than the plan's run: its p3 would silently build nothing."""
+    longer = {
+        **HAND_CASE,
+        "periods.csv": HAND_CASE["periods.csv"] + "p3,1\n",
+        "demand.csv": HAND_CASE["demand.csv"] + "hi,p3,train,2\nlo,p3,train,0.5\n",
+    }
+    case = write_case(tmp_path / "case", base=longer)
+    run_periods = "period,total\np1,1\np2,0\n"
+    plan = write_plan(tmp_path / "plan", {**ONE_MODULE_PLAN, "capex_by_period.csv": run_periods})
+    result = cli("solve", case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    assert "capex_by_period.csv, column period: value 'p3'" in flat(result.output)
+    assert "(--fix-through p2)" in flat(result.output)
+    assert cli("solve", case, "--fix-plan", plan, "--fix-through", "p2", "--json").exit_code == 0
+    one_period = {
+        "periods.csv": "period,years\np1,1\n",
+        "demand.csv": "scenario,period,workload,eflops\nw,p1,train,1\n",
+    }
+    shorter = write_case(tmp_path / "short", one_period, base=HAND_CASE)
+    write_plan(plan, {"builds.csv": "site,period,modules\na,p1,1\na,p2,1\n"})
+    assert cli("solve", shorter, "--fix-plan", plan, "--fix-through", "p1", "--json").exit_code == 0
+    assert cli("solve", shorter, "--fix-plan", plan, "--json").exit_code == 2
+
+
+def test_an_existing_contract_of_the_run_that_the_case_has_to_sign(
+    tmp_path: Path, hand_case: Path, cli: Cli
+) -> None:
+    plan = write_plan(
+        tmp_path / "plan",
+        {**ONE_MODULE_PLAN, "contracts.csv": "contract,period,share\ngrid,existing,1\nzz,existing,1\n"},
+    )
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    assert "row 3, column contract: value 'zz' — expected an id of the case (power.csv)" in flat(
+        result.output
+    )
+    write_plan(plan, {"contracts.csv": "contract,period,share\ngrid,existing,1\n"})
+    out = summary(cli, hand_case, "--fix-plan", plan, "--out", tmp_path / "run")
+    assert "grid was an existing contract in the plan's run and is one to sign in this case" in " ".join(
+        out["warnings"]
+    )
+
+
+def test_whole_plans_from_lp_runs_get_no_fraction_warning(tmp_path: Path, hand_case: Path, cli: Cli) -> None:
+    plan = write_plan(
+        tmp_path / "plan",
+        {**ONE_MODULE_PLAN, "summary.json": json.dumps({"cost_by_scenario_musd": {"w": 0}, "integer": 0})},
+    )
+    out = summary(cli, hand_case, "--fix-plan", plan, "--out", tmp_path / "run")
+    assert out.get("warnings") == []

@@ -1,0 +1,395 @@
+"""A frozen plan (:mod:`planner.frozen_plan`) checked against the case to solve, as the
+:class:`LongLeadPlan` the formulation fixes.
+
+A decision is frozen the same in every scenario, so only what the plan's run took the same in all
+its scenarios can be frozen: all of an ``all-at-once`` or ``plan-on-mean`` plan, a ``phased`` plan
+up to the period its scenarios part (``--fix-through``, the decisions after it left to the model).
+Sizes, prices, lead times and terms are the case's; a decision the plan does not list is 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from planner.case import Case
+from planner.config import ModelConfig
+from planner.csv_table import examples
+from planner.errors import InputError, Problem
+from planner.formulation import LongLeadPlan
+from planner.frozen_plan import (
+    ALL_SCENARIOS,
+    BUILDS,
+    PERIODS_TABLE,
+    SCENARIO_JOIN,
+    SIGNS,
+    SUMMARY,
+    Decision,
+    FrozenPlan,
+    PlanFile,
+)
+
+SAME_VALUE = 1e-9
+"""Relative difference under which two nodes' decisions are one decision (CSV keeps 10 digits)."""
+SIZE_CHANGED = 1e-6
+"""Relative difference of MW between the plan's row and the case that earns a warning."""
+WHOLE = 1e-6
+"""How far from a whole number a frozen module count (or an indivisible contract's share) may be."""
+ROOM = 1e-6
+"""Relative slack of the site cap and of "signed at most once" for a frozen plan (10-digit CSV)."""
+
+Fitted = dict[tuple[str, int], tuple[Decision, float]]
+"""(id, period index) -> the plan's row and the value frozen."""
+
+
+@dataclass(frozen=True)
+class FittedPlan:
+    """A frozen plan checked against one case: the decisions the formulation fixes."""
+
+    decisions: LongLeadPlan
+    source: str
+    through: str | None
+
+    def describe(self) -> dict[str, Any]:
+        """What a run's summary says of the plan it froze."""
+        return {
+            "from": self.source,
+            "through": self.through,
+            "builds": sum(1 for v in self.decisions.build_modules.values() if v > 0),
+            "signings": sum(1 for v in self.decisions.sign_share.values() if v > 0),
+        }
+
+
+@dataclass
+class _Fit:
+    """The state of one fit: the case's periods, the frozen ones, and what was found."""
+
+    plan: FrozenPlan
+    case: Case
+    config: ModelConfig
+    through_t: int
+    problems: list[Problem]
+    parted: list[tuple[int, PlanFile, Decision]]
+
+    @property
+    def periods(self) -> list[str]:
+        return list(self.case.periods)
+
+    @property
+    def partial(self) -> bool:
+        return self.through_t < len(self.case.periods) - 1
+
+
+def fit_frozen_plan(plan: FrozenPlan, case: Case, config: ModelConfig) -> tuple[FittedPlan, list[str]]:
+    """``plan`` as decisions of ``case`` under ``config``, with warnings; an :class:`InputError`
+    naming the plan's rows that ``case`` cannot take."""
+    periods = list(case.periods)
+    fit = _Fit(plan, case, config, len(periods) - 1, [], [])
+    through_known = plan.through is None or plan.through in periods
+    if plan.through is not None and through_known:
+        fit.through_t = periods.index(plan.through)
+    elif not through_known:
+        expected = f"a period of the case (periods.csv: {examples(periods)})"
+        fit.problems.append(Problem("--fix-through", None, None, plan.through, expected))
+    _check_labels_readable(fit)
+    _check_run_periods(fit)
+    builds = _fitted(fit, BUILDS, plan.builds, case.sites)
+    signs = _fitted(fit, SIGNS, plan.signs, case.contracts)
+    _unknown(fit, SIGNS, plan.existing, "key", case.contracts, f"an id of the case ({SIGNS.key_file})")
+    if through_known:  # else every row would be checked against a freeze of every period
+        fit.problems += _parted_problems(fit)
+        _check_periods_allowed(fit, builds, signs)
+        _check_room(fit, builds, signs)
+    if fit.problems:
+        raise InputError(fit.problems)
+    warnings = [
+        *_size_warnings(fit, builds, {s: site.module_mw for s, site in case.sites.items()}, BUILDS),
+        *_size_warnings(fit, signs, {q: c.mw for q, c in case.contracts.items()}, SIGNS),
+        *_fraction_warnings(fit, builds, signs),
+        *_existing_warnings(fit),
+    ]
+    last = len(periods) - 1
+    decisions = LongLeadPlan(
+        build_modules={key: value for key, (_, value) in builds.items()},
+        sign_share={key: value for key, (_, value) in signs.items()},
+        through_t=None if fit.through_t == last else fit.through_t,
+    )
+    through = None if fit.through_t == last else periods[fit.through_t]
+    return FittedPlan(decisions, plan.source, through), warnings
+
+
+def _check_labels_readable(fit: _Fit) -> None:
+    """Node labels name scenarios joined by '+', and ``all`` for every scenario: a run whose
+    scenario ids are ``all`` or hold a '+' cannot be read (its plan is refused, not guessed)."""
+    scenarios = fit.plan.run_scenarios or ()
+    called_all = [w for w in scenarios if w == ALL_SCENARIOS]
+    joined = [w for w in scenarios if SCENARIO_JOIN in w]
+    labelled = any(d.node != ALL_SCENARIOS for d in (*fit.plan.builds, *fit.plan.signs))
+    if called_all or (joined and labelled):
+        expected = (
+            "scenario ids other than 'all' and without '+' (the plan's node labels join scenario ids with"
+            " '+' and call a node of every scenario 'all', so they cannot be read): rename the scenarios"
+            " and solve again"
+        )
+        offending = ", ".join(called_all + joined)
+        fit.problems.append(Problem(fit.plan.file(SUMMARY), None, None, offending, expected))
+        fit.plan = _with_labels_ignored(fit.plan)
+
+
+def _with_labels_ignored(plan: FrozenPlan) -> FrozenPlan:
+    """``plan`` with its ``all`` rows only: its other labels are reported, not read again."""
+
+    def common(rows: Sequence[Decision]) -> tuple[Decision, ...]:
+        return tuple(replace(d, node=ALL_SCENARIOS) for d in rows if d.node == ALL_SCENARIOS)
+
+    return replace(plan, builds=common(plan.builds), signs=common(plan.signs))
+
+
+def _check_run_periods(fit: _Fit) -> None:
+    """Every frozen period of the case is one of the run's (when its periods are known): a plan
+    says nothing of a period its run did not have, and freezing that period would build nothing."""
+    run = fit.plan.run_periods
+    if run is None:
+        return
+    frozen = fit.periods[: fit.through_t + 1]
+    missing = [p for p in frozen if p not in run]
+    if not missing:
+        return
+    t = fit.periods.index(missing[0])
+    before = f"--fix-through {fit.periods[t - 1]}" if t > 0 else "none of them can be frozen"
+    expected = (
+        f"every frozen period of the case among the plan's run's ({examples(list(run))}): the plan says"
+        f" nothing of {examples(missing)}; freeze the periods before ({before})"
+    )
+    fit.problems.append(Problem(fit.plan.file(PERIODS_TABLE), None, "period", missing[0], expected))
+
+
+def _fitted(fit: _Fit, spec: PlanFile, decisions: Sequence[Decision], known: Collection[str]) -> Fitted:
+    """The frozen decisions of one file by (id, period index), unknown ids reported. A decision
+    the run did not take the same in every scenario goes to ``fit.parted``."""
+    periods = fit.periods
+    _unknown(fit, spec, decisions, "key", known, f"an id of the case ({spec.key_file})")
+    later = _after_the_freeze(fit)
+    dated = [d for d in decisions if d.period not in later]
+    _unknown(fit, spec, dated, "period", periods, f"a period of the case (periods.csv: {examples(periods)})")
+    by_key: dict[tuple[str, int], list[Decision]] = {}
+    for d in dated:
+        if d.key in known and d.period in periods and periods.index(d.period) <= fit.through_t:
+            by_key.setdefault((d.key, periods.index(d.period)), []).append(d)
+    fitted: Fitted = {}
+    for key, rows in by_key.items():
+        value = _common_value(fit, spec, rows)
+        if value is None:
+            fit.parted.append((key[1], spec, rows[0]))
+        elif value > 0:
+            fitted[key] = (rows[0], value)
+    return fitted
+
+
+def _after_the_freeze(fit: _Fit) -> set[str]:
+    """The run's periods after ``--fix-through`` (by the run's order), which the case need not have."""
+    run = fit.plan.run_periods
+    through = fit.plan.through
+    if run is None or through is None or through not in run:
+        return set()
+    return set(run[run.index(through) + 1 :])
+
+
+def _unknown(
+    fit: _Fit,
+    spec: PlanFile,
+    decisions: Sequence[Decision],
+    field_name: str,
+    known: Collection[str],
+    expected: str,
+) -> None:
+    """One problem per unknown id (``field_name`` of a decision), at its first row, as the case
+    loader reports references."""
+    rows: dict[str, list[int]] = {}
+    for d in decisions:
+        value = getattr(d, field_name)
+        if value not in known:
+            rows.setdefault(value, []).append(d.row)
+    column = spec.key_column if field_name == "key" else field_name
+    for value, at in rows.items():
+        more = f"; same value in {len(at) - 1} more rows: {examples(at[1:])}" if len(at) > 1 else ""
+        fit.problems.append(Problem(fit.plan.file(spec.file), at[0], column, value, expected + more))
+
+
+def _common_value(fit: _Fit, spec: PlanFile, rows: list[Decision]) -> float | None:
+    """The decision's value when the run took it the same in every scenario (one ``all`` row, or
+    equal values at the nodes listed, and 0 if they leave a scenario out), else None. Labels that
+    name no scenario of the run, or nodes that overlap, are reported."""
+    if len(rows) == 1 and rows[0].node == ALL_SCENARIOS:
+        return rows[0].value
+    scenarios = fit.plan.run_scenarios
+    covered: list[str] = []
+    for row in rows:
+        named = node_scenarios(row.node, scenarios) if scenarios is not None else None
+        if named is None:
+            _bad_label(fit, spec, row)
+            return 0.0  # reported; read as no decision so that nothing else is said of it
+        covered += named
+    if len(covered) != len(set(covered)):
+        expected = "nodes of one period that share no scenario (this row's repeats scenarios of another)"
+        fit.problems.append(Problem(fit.plan.file(spec.file), rows[-1].row, "node", rows[-1].node, expected))
+        return 0.0
+    values = [row.value for row in rows]
+    if len(covered) < len(scenarios or ()):
+        values.append(0.0)  # a scenario at no listed node took no such decision
+    same = max(values) - min(values) <= SAME_VALUE * max(1.0, max(values))
+    return values[0] if same else None
+
+
+def _bad_label(fit: _Fit, spec: PlanFile, row: Decision) -> None:
+    scenarios = fit.plan.run_scenarios
+    if scenarios is None:
+        expected = f"'{ALL_SCENARIOS}' (without the run's {SUMMARY} the scenarios of a node are unknown)"
+    else:
+        expected = f"'{ALL_SCENARIOS}' or the run's scenarios joined by '+' ({examples(list(scenarios))})"
+    fit.problems.append(Problem(fit.plan.file(spec.file), row.row, "node", row.node, expected))
+
+
+def node_scenarios(label: str, scenarios: Sequence[str]) -> list[str] | None:
+    """The scenarios a node label names (``all``, or ids joined by ``+``), or None when it names
+    something else."""
+    if label == ALL_SCENARIOS:
+        return list(scenarios)
+    named = label.split(SCENARIO_JOIN)
+    return named if all(w in scenarios for w in named) else None
+
+
+def _parted_problems(fit: _Fit) -> list[Problem]:
+    """One problem per file, at its first decision the run took differently across scenarios,
+    naming the period where the plan's scenarios part and the ``--fix-through`` that freezes
+    the periods before it."""
+    if not fit.parted:
+        return []
+    parted = sorted(fit.parted, key=lambda item: (item[0], item[1].file, item[2].row))
+    first_t = parted[0][0]
+    periods = fit.periods
+    before = f"--fix-through {periods[first_t - 1]}" if first_t > 0 else "none of its periods"
+    problems = []
+    for spec in (BUILDS, SIGNS):
+        mine = [d for _, s, d in parted if s is spec]
+        if not mine:
+            continue
+        d = mine[0]
+        others = sorted(other.row for other in mine[1:])
+        likewise = ""
+        if others:
+            likewise = f", and so {'does row' if len(others) == 1 else 'do rows'} {examples(others)}"
+        expected = (
+            f"'{ALL_SCENARIOS}': a frozen decision is the same in every scenario, but the plan's run took"
+            f" this one ({d.key} in {d.period}) in some scenarios only{likewise}. Its decisions part"
+            f" between scenarios from {periods[first_t]} on: freeze the periods before ({before})"
+            " and let the model take the rest"
+        )
+        problems.append(Problem(fit.plan.file(spec.file), d.row, "node", d.node, expected))
+    return problems
+
+
+def _check_periods_allowed(fit: _Fit, builds: Fitted, signs: Fitted) -> None:
+    """A frozen decision in a period the case allows it in: not before the site's
+    ``earliest_period`` (the contract's ``first_period``), a contract the case does not mark
+    ``existing``, and, where the model takes the periods after ``--fix-through`` under
+    ``all-at-once``, only in that period (such a model has no other decision to fix)."""
+    periods, case = fit.periods, fit.case
+    for (s, t), (row, _) in builds.items():
+        earliest = periods.index(case.sites[s].earliest_period or periods[0])
+        _check_period(fit, BUILDS, row, t, earliest, "earliest_period")
+    for (q, t), (row, _) in signs.items():
+        contract = case.contracts[q]
+        if contract.existing:
+            expected = f"a contract to sign: {q} is an existing contract in this case ({SIGNS.key_file})"
+            fit.problems.append(Problem(fit.plan.file(SIGNS.file), row.row, "contract", q, expected))
+            continue
+        first = periods.index(contract.first_period or periods[0])
+        _check_period(fit, SIGNS, row, t, first, "first_period")
+
+
+def _check_period(fit: _Fit, spec: PlanFile, row: Decision, t: int, earliest: int, column: str) -> None:
+    where = f"{row.key}'s {column} {fit.periods[earliest]} ({spec.key_file})"
+    if t < earliest:
+        expected = f"a period from {where} on: the case allows no such decision before it"
+        fit.problems.append(Problem(fit.plan.file(spec.file), row.row, "period", row.period, expected))
+    elif fit.partial and fit.config.policy == "all-at-once" and t != earliest:
+        expected = (
+            f"{where}: an all-at-once model decides only then; freeze the whole plan"
+            " (no --fix-through) or use a phased model"
+        )
+        fit.problems.append(Problem(fit.plan.file(spec.file), row.row, "period", row.period, expected))
+
+
+def _check_room(fit: _Fit, builds: Fitted, signs: Fitted) -> None:
+    """The frozen modules fit the site (``existing_mw + module_mw * modules <= max_mw``) and a
+    contract's frozen shares add up to at most 1 (signed at most once)."""
+    for s, site in fit.case.sites.items():
+        rows = [(row, v) for (key, _), (row, v) in builds.items() if key == s]
+        total = math.fsum(v for _, v in rows)
+        room = site.modules_that_fit()
+        if rows and total > room * (1 + ROOM) + ROOM:
+            expected = (
+                f"at most {BUILDS.amount(room)} at {s} in all ((max_mw {site.max_mw:g} - existing_mw"
+                f" {site.existing_mw:g}) / module_mw {site.module_mw:g}, {BUILDS.key_file}); the plan starts"
+                f" {total:g}"
+            )
+            file = fit.plan.file(BUILDS.file)
+            fit.problems.append(Problem(file, rows[0][0].row, "modules", None, expected))
+    for q in fit.case.contracts:
+        rows = [(row, v) for (key, _), (row, v) in signs.items() if key == q]
+        total = math.fsum(v for _, v in rows)
+        if rows and total > 1 + ROOM:
+            expected = (
+                f"shares of {q} adding up to at most 1 (a contract is signed at most once); the plan signs"
+                f" {total:g}"
+            )
+            fit.problems.append(Problem(fit.plan.file(SIGNS.file), rows[-1][0].row, "share", None, expected))
+
+
+def _size_warnings(fit: _Fit, fitted: Fitted, unit_mw: dict[str, float], spec: PlanFile) -> list[str]:
+    """A frozen decision whose MW in the case differ from the plan's own ``mw`` cell."""
+    warnings = []
+    for (key, _), (row, value) in fitted.items():
+        here = value * unit_mw[key]
+        if row.mw is not None and abs(here - row.mw) > SIZE_CHANGED * max(1.0, abs(row.mw)):
+            warnings.append(
+                f"{fit.plan.file(spec.file)}, row {row.row}: {key}, {spec.amount(value)} in {row.period}:"
+                f" {here:,.6g} MW in this case, {row.mw:,.6g} MW in the plan; frozen as {spec.amount(value)},"
+                " at the case's size"
+            )
+    return warnings
+
+
+def _fraction_warnings(fit: _Fit, builds: Fitted, signs: Fitted) -> list[str]:
+    """In an integer model: frozen modules that are not whole, and parts of indivisible contracts
+    (a plan from an LP run): legal, kept as they are, worth saying."""
+    if not fit.config.integer:
+        return []
+    parts = [
+        f"{key}: {BUILDS.amount(v)} in {row.period}"
+        for (key, _), (row, v) in builds.items()
+        if abs(v - round(v)) > WHOLE
+    ] + [
+        f"{key}: {SIGNS.amount(v)} in {row.period}"
+        for (key, _), (row, v) in signs.items()
+        if not fit.case.contracts[key].divisible and WHOLE < v < 1 - WHOLE
+    ]
+    if not parts:
+        return []
+    return [
+        f"the plan of {fit.plan.source} starts parts of modules or signs parts of indivisible contracts"
+        f" (a plan from an LP run?): {examples(parts)}; frozen as they are"
+    ]
+
+
+def _existing_warnings(fit: _Fit) -> list[str]:
+    """A contract existing in the plan's run but to sign in the case: the plan signs none of it."""
+    return [
+        f"{fit.plan.file(SIGNS.file)}, row {row.row}: {row.key} was an existing contract in the plan's run"
+        f" and is one to sign in this case ({SIGNS.key_file}); the frozen plan signs none of it"
+        for row in fit.plan.existing
+        if row.key in fit.case.contracts and not fit.case.contracts[row.key].existing
+    ]
