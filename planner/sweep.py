@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from planner.case_files import FILES, PARAMETERS
+from planner.case_files import FILES, PARAMETERS, PERIODS
 from planner.config import ModelConfig
 from planner.csv_table import (
     PLAIN_NUMBER,
@@ -41,9 +41,20 @@ if TYPE_CHECKING:
 
 SWEEP_COLUMNS = ("case", "group", "file", "column", "where", "op", "value")
 REQUIRED_COLUMNS = ("case", "file", "column", "op", "value")
+SCALE_PER_YEAR = "scale_per_year"
+"""An extension of the v1 format: multiply by ``value ** y``, ``y`` the start of the row's period
+in years (0 for the first period)."""
 OPS: dict[str, Callable[[float, float], float]] = {
-    "scale": lambda old, x: old * x, "add": lambda old, x: old + x, "set": lambda _old, x: x
+    "scale": lambda old, x: old * x,
+    "add": lambda old, x: old + x,
+    "set": lambda _old, x: x,
+    SCALE_PER_YEAR: lambda old, x: old * x,  # x: the row's factor value ** y, from _start_years
 }
+PERIOD_FILES = tuple(
+    name for name, spec in FILES.items() if name != PERIODS and "period" in spec.model.model_fields
+)
+"""The files whose rows each belong to a period (demand, chip supply, budget): what
+``scale_per_year`` edits."""
 BASE = "base"
 SWEEP_VALUE = FieldKind("number", "a plain decimal number (e.g. 1.5 or -2e3)", required=True)
 TEXT = FieldKind("text", "", required=False)
@@ -131,13 +142,16 @@ def _parse_edit(label: str, row: int, record: dict[str, str]) -> tuple[Edit | No
             problems.append(Problem(label, row, column, "", "a value (every sweep row needs one)"))
     op = record.get("op", "")
     if op and op not in OPS:
-        problems.append(Problem(label, row, "op", op, "scale, add or set"))
+        problems.append(Problem(label, row, "op", op, "scale, add, set or scale_per_year"))
     value = math.nan
     if record.get("value"):
         try:
             value = float(convert_cell(record["value"], SWEEP_VALUE))
         except CellError as error:
             problems.append(Problem(label, row, "value", record["value"], error.expected))
+        if op == SCALE_PER_YEAR and math.isfinite(value) and not value > 0:
+            expected = "a number > 0 for scale_per_year (the factor per year, e.g. 0.9 for 10% less a year)"
+            problems.append(Problem(label, row, "value", record["value"], expected))
     where = []
     for condition in filter(None, (c.strip() for c in record.get("where", "").split("&"))):
         name, sep, wanted = condition.partition("=")
@@ -199,8 +213,11 @@ def apply_edits(
             problems.append(Problem(sweep_label, edit.row, "file", edit.file, expected))
             continue
         if edit.file not in tables:
-            tables[edit.file] = list(csv.reader(io.StringIO(files[edit.file], newline="")))
-        problem = _apply(tables[edit.file], edit, sweep_label, writers)
+            tables[edit.file] = _records(files[edit.file])
+        start_years = None
+        if edit.op == SCALE_PER_YEAR:  # the periods as this variant's rows so far left them
+            start_years = _start_years(tables.get(PERIODS) or _records(files.get(PERIODS, "")))
+        problem = _apply(tables[edit.file], edit, sweep_label, writers, start_years)
         if problem:
             problems.append(problem)
     if problems:
@@ -213,14 +230,66 @@ def apply_edits(
     return edited
 
 
-def _apply(rows: list[list[str]], edit: Edit, label: str, writers: CellWriters) -> Problem | None:
-    # Read as the loader reads it: a blank record is never a row an edit matches.
+def _records(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def _header_and_data(rows: list[list[str]]) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """Where the header is, its names, and the data records by spreadsheet row, read as the loader
+    reads them: a blank record is never a row an edit matches. The loader numbers a row as a
+    spreadsheet does: its record's place, the header's 1."""
     start = header_index(rows)
     if start is None:
         start = len(rows)
     header = [h.strip() for h in rows[start]] if start < len(rows) else []
-    # The loader numbers a row as a spreadsheet does: its record's place, the header's 1.
     data = [(i + 1, cells) for i, cells in enumerate(rows) if i > start and not is_blank_record(cells)]
+    return start, header, data
+
+
+def _start_years(rows: list[list[str]]) -> dict[str, float]:
+    """``y`` of each period of periods.csv's records: the years of the periods listed before it,
+    summed in order as the model sums them (``start_year`` of the formulation). A period whose
+    ``y`` cannot be told (a missing column, a ``years`` that is no finite number before it) is left
+    out: its rows keep their value, and the loader reports the file."""
+    _, header, data = _header_and_data(rows)
+    if "period" not in header or "years" not in header:
+        return {}
+    period_at, years_at = header.index("period"), header.index("years")
+    starts: dict[str, float] = {}
+    elapsed = 0.0
+    for _, cells in data:
+        period = cells[period_at].strip() if period_at < len(cells) else ""
+        years = cells[years_at].strip() if years_at < len(cells) else ""
+        if period:
+            starts.setdefault(period, elapsed)
+        if not PLAIN_NUMBER.fullmatch(years) or not math.isfinite(float(years)):
+            break
+        elapsed += float(years)
+    return starts
+
+
+def _scaled_per_year(old: float, value: float, y: float) -> float:
+    """``old × value ** y``. A factor beyond the floats (years of 1e12) gives ±inf (0 stays 0),
+    which the loader refuses, naming the cell."""
+    try:
+        factor = value**y
+    except OverflowError:
+        factor = math.inf
+    return OPS[SCALE_PER_YEAR](old, factor) if old else old
+
+
+def _apply(
+    rows: list[list[str]],
+    edit: Edit,
+    label: str,
+    writers: CellWriters,
+    start_years: dict[str, float] | None = None,
+) -> Problem | None:
+    """Apply one edit to a file's records; ``start_years`` (period → y) for ``scale_per_year``."""
+    start, header, data = _header_and_data(rows)
+    if edit.op == SCALE_PER_YEAR and edit.file not in PERIOD_FILES:
+        expected = f"a file whose rows each have a period, for scale_per_year ({', '.join(PERIOD_FILES)})"
+        return Problem(label, edit.row, "file", edit.file, expected)
     if edit.file == PARAMETERS:
         columns = {"name": TEXT, "value": FieldKind("number", "", True)}
         _add_default_parameters(rows, header, data, edit)
@@ -254,10 +323,17 @@ def _apply(rows: list[list[str]], edit: Edit, label: str, writers: CellWriters) 
             if isinstance(old_or_problem, Problem):
                 return old_or_problem
             old = old_or_problem
+        matched += 1
+        if edit.op == SCALE_PER_YEAR:
+            y = (start_years or {}).get(record.get("period", ""))
+            if y is None:  # no period of periods.csv: the loader says so; the cell is left as it is
+                continue
+            new = _scaled_per_year(old, edit.value, y)
+        else:
+            new = OPS[edit.op](old, edit.value)
         while len(cells) <= col:
             cells.append("")
-        cells[col] = repr(OPS[edit.op](old, edit.value))
-        matched += 1
+        cells[col] = repr(new)
         cell = (edit.file, row, edit.column)
         writers[cell] = [edit.row] if edit.op == "set" else [*writers.get(cell, []), edit.row]
     if matched == 0:

@@ -703,7 +703,9 @@ def test_a_sweep_file_that_is_a_pipe_is_exit_2_not_a_hang(
 # Rows whose edit cannot be read: their variant fails with every problem of its rows, named by row;
 # the other variants still run.
 UNREADABLE_ROWS = {
-    "bad_op": ("chips.csv,capex_usd,,multiply,2", ["row 3", "op", "multiply", "scale, add or set"]),
+    "bad_op": (
+        "chips.csv,capex_usd,,multiply,2", ["row 3", "op", "multiply", "scale, add, set or scale_per_year"]
+    ),
     "not_a_number": ("chips.csv,capex_usd,,scale,abc", ["row 4", "value", "abc", "plain decimal"]),
     "nan": ("chips.csv,capex_usd,,scale,nan", ["row 5", "value", "nan"]),
     "blank_op": ("chips.csv,capex_usd,,,2", ["row 6", "op", "every sweep row needs one"]),
