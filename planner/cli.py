@@ -480,7 +480,13 @@ def sweep(
     from planner.parallel import default_workers
     from planner.report import fixed_plan_line
     from planner.sweep import read_sweep, sweep_tasks
-    from planner.sweep_report import render_sweep, variant_plan_writer, variants_table, write_sweep
+    from planner.sweep_report import (
+        render_sweep,
+        variant_plan_writer,
+        variant_warnings,
+        variants_table,
+        write_sweep,
+    )
     from planner.sweep_run import run_sweep
 
     console = make_console(stderr=flags.as_json)
@@ -514,15 +520,23 @@ def sweep(
         outcomes = run_sweep(tasks, config, n_workers, scheduler, console, plan_writer, frozen)
         table = variants_table(outcomes)
         write_sweep(folder, table)
+        said = variant_warnings(outcomes, warnings)
+        if said:
+            lines = [f"{variant}: {warning}" for variant, items in said.items() for warning in items]
+            folder.write_text("variant_warnings.txt", "\n".join(lines) + "\n")
         folder.commit()
     if flags.as_json:
         records = table.to_dict(orient="records")
         answer = {"run_dir": str(final_dir), "variants": records, "warnings": warnings, "fixed_plan": fixed}
-        click.echo(json_text(answer))
+        click.echo(json_text({**answer, "variant_warnings": said}))
     else:
         if fixed is not None:
             console.print(fixed_plan_line(fixed), highlight=False)
         render_sweep(table, console, str(final_dir))
+        for variant, items in said.items():
+            for warning in items:
+                text = f"[yellow]warning:[/] variant {literal(variant)}: {literal(warning)}"
+                console.print(text, highlight=False)
     if any(not o.ok for o in outcomes):
         sys.exit(EXIT_NO_PLAN)
 

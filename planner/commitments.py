@@ -32,7 +32,7 @@ COMMITMENT_COLUMNS = (
 )
 
 
-class Decision(NamedTuple):
+class NodeDecision(NamedTuple):
     """What one site or contract decides at one long-lead node."""
 
     mw: float
@@ -62,15 +62,19 @@ def commitments_table(pm: PlanningModel, build: dict[Index, float], sign: dict[I
     return pd.DataFrame([row for row in rows if row is not None], columns=COMMITMENT_COLUMNS)
 
 
-def _decisions(values: dict[Index, float], var: pyo.Var, key: str, mw_per_unit: float) -> dict[int, Decision]:
+def _decisions(
+    values: dict[Index, float], var: pyo.Var, key: str, mw_per_unit: float
+) -> dict[int, NodeDecision]:
     """Long-lead node -> decision of one site (``values``: modules) or contract (shares)."""
     return {
-        n: Decision(v * mw_per_unit, var[key, n].fixed) for (owner, n), v in values.items() if owner == key
+        n: NodeDecision(v * mw_per_unit, var[key, n].fixed)
+        for (owner, n), v in values.items()
+        if owner == key
     }
 
 
 def _row(
-    pm: PlanningModel, kind: str, key: str, site: str, decisions: dict[int, Decision]
+    pm: PlanningModel, kind: str, key: str, site: str, decisions: dict[int, NodeDecision]
 ) -> dict[str, str | float] | None:
     """The row of one site or contract; None when it decides nothing."""
     if not decisions:
@@ -91,7 +95,7 @@ def _row(
     }
 
 
-def _mw_along_paths(pm: PlanningModel, decisions: dict[int, Decision]) -> tuple[float, dict[str, float]]:
+def _mw_along_paths(pm: PlanningModel, decisions: dict[int, NodeDecision]) -> tuple[float, dict[str, float]]:
     """The MW decided at the certain nodes of a path (the same on every path), and per scenario the
     MW decided at the contingent nodes of its path."""
     tree, scenarios = pm.sets.long_lead_tree, pm.case.scenarios

@@ -62,8 +62,6 @@ class PlanFile:
     key_file: str
     """The case file the ``key_column`` ids are in."""
     value_column: str
-    unit: tuple[str, str]
-    """The decision's unit, one and several (``module``, ``modules``)."""
     informational: tuple[str, ...]
     """Columns a run writes beside the decision, read only for the size warning (``mw``)."""
 
@@ -71,16 +69,15 @@ class PlanFile:
         """``2 modules``, ``1 module``, ``share 0.4``."""
         if self.value_column == "share":
             return f"share {value:g}"
-        return f"{value:g} {self.unit[0] if value == 1 else self.unit[1]}"
+        return f"{value:g} module" if value == 1 else f"{value:g} modules"
 
 
-BUILDS = PlanFile("builds.csv", "site", "sites.csv", "modules", ("module", "modules"), ("mw", "ready_period"))
+BUILDS = PlanFile("builds.csv", "site", "sites.csv", "modules", ("mw", "ready_period"))
 SIGNS = PlanFile(
     "contracts.csv",
     "contract",
     "power.csv",
     "share",
-    ("share", "shares"),
     ("site", "kind", "mw", "active_from", "active_until"),
 )
 
@@ -133,9 +130,12 @@ def read_frozen_plan(folder: Path, through: str | None = None) -> FrozenPlan:
     signs = _decisions(folder, SIGNS, PlanSignRow, scenarios, problems)
     if problems:
         raise InputError(problems)
+    run_periods = _run_periods(folder, problems)
+    if problems:
+        raise InputError(problems)
     existing = tuple(d for d in signs if d.period == EXISTING)
     signed = tuple(d for d in signs if d.period != EXISTING)
-    return FrozenPlan(source, tuple(builds), signed, existing, through, scenarios, _run_periods(folder))
+    return FrozenPlan(source, tuple(builds), signed, existing, through, scenarios, run_periods)
 
 
 def _other_run_kind(folder: Path) -> str | None:
@@ -241,13 +241,28 @@ def _run_scenarios(folder: Path, problems: list[Problem]) -> tuple[str, ...] | N
     return tuple(scenarios)
 
 
-def _run_periods(folder: Path) -> tuple[str, ...] | None:
-    """The run's periods, in order, from its ``capex_by_period.csv``; None without one that reads
-    (a plan written by hand): then nothing is checked against them."""
-    try:
-        text = (folder / PERIODS_TABLE).read_text(encoding="utf-8")
-        records = list(csv.DictReader(io.StringIO(text)))
-        periods = tuple(record["period"] for record in records)
-    except (OSError, ValueError, KeyError, csv.Error):
+def _run_periods(folder: Path, problems: list[Problem]) -> tuple[str, ...] | None:
+    """The run's periods, in order, from its ``capex_by_period.csv``; None without one (a plan
+    written by hand): then nothing is checked against them."""
+    path = folder / PERIODS_TABLE
+    if not path.exists():
         return None
-    return periods if periods and all(periods) else None
+    expected = (
+        "a planner run's capex_by_period.csv: a period column naming each of the run's periods once"
+    )
+    try:
+        if not path.is_file():
+            problems.append(Problem(str(path), None, None, None, not_a_regular_file(path)))
+            return None
+        records = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+        periods = tuple((record.get("period") or "").strip() for record in records)
+    except OSError as error:
+        problems.append(Problem(str(path), None, None, None, f"a readable file ({error.strerror})"))
+        return None
+    except (ValueError, csv.Error):  # not UTF-8, or not CSV
+        problems.append(Problem(str(path), None, None, None, expected))
+        return None
+    if not periods or not all(periods) or len(set(periods)) != len(periods):
+        problems.append(Problem(str(path), None, "period", None, expected))
+        return None
+    return periods

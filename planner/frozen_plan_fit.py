@@ -109,15 +109,14 @@ def fit_frozen_plan(plan: FrozenPlan, case: Case, config: ModelConfig) -> tuple[
         *_size_warnings(fit, signs, {q: c.mw for q, c in case.contracts.items()}, SIGNS),
         *_fraction_warnings(fit, builds, signs),
         *_existing_warnings(fit),
+        *_nothing_left_warnings(fit),
     ]
-    last = len(periods) - 1
     decisions = LongLeadPlan(
         build_modules={key: value for key, (_, value) in builds.items()},
         sign_share={key: value for key, (_, value) in signs.items()},
-        through_t=None if fit.through_t == last else fit.through_t,
+        through_t=fit.through_t if fit.partial else None,
     )
-    through = None if fit.through_t == last else periods[fit.through_t]
-    return FittedPlan(decisions, plan.source, through), warnings
+    return FittedPlan(decisions, plan.source, plan.through), warnings
 
 
 def _check_labels_readable(fit: _Fit) -> None:
@@ -126,7 +125,9 @@ def _check_labels_readable(fit: _Fit) -> None:
     scenarios = fit.plan.run_scenarios or ()
     called_all = [w for w in scenarios if w == ALL_SCENARIOS]
     joined = [w for w in scenarios if SCENARIO_JOIN in w]
-    labelled = any(d.node != ALL_SCENARIOS for d in (*fit.plan.builds, *fit.plan.signs))
+    frozen = set(fit.periods[: fit.through_t + 1])
+    rows = (*fit.plan.builds, *fit.plan.signs)
+    labelled = any(d.node != ALL_SCENARIOS and d.period in frozen for d in rows)
     if called_all or (joined and labelled):
         expected = (
             "scenario ids other than 'all' and without '+' (the plan's node labels join scenario ids with"
@@ -142,7 +143,7 @@ def _with_labels_ignored(plan: FrozenPlan) -> FrozenPlan:
     """``plan`` with its ``all`` rows only: its other labels are reported, not read again."""
 
     def common(rows: Sequence[Decision]) -> tuple[Decision, ...]:
-        return tuple(replace(d, node=ALL_SCENARIOS) for d in rows if d.node == ALL_SCENARIOS)
+        return tuple(d for d in rows if d.node == ALL_SCENARIOS)
 
     return replace(plan, builds=common(plan.builds), signs=common(plan.signs))
 
@@ -152,6 +153,12 @@ def _check_run_periods(fit: _Fit) -> None:
     says nothing of a period its run did not have, and freezing that period would build nothing."""
     run = fit.plan.run_periods
     if run is None:
+        return
+    common = [p for p in fit.periods if p in run]
+    if common != [p for p in run if p in fit.periods]:
+        expected = f"the case's periods in the order of the plan's run ({examples(list(run))})"
+        file = fit.plan.file(PERIODS_TABLE)
+        fit.problems.append(Problem(file, None, "period", ", ".join(common), expected))
         return
     frozen = fit.periods[: fit.through_t + 1]
     missing = [p for p in frozen if p not in run]
@@ -170,12 +177,16 @@ def _fitted(fit: _Fit, spec: PlanFile, decisions: Sequence[Decision], known: Col
     """The frozen decisions of one file by (id, period index), unknown ids reported. A decision
     the run did not take the same in every scenario goes to ``fit.parted``."""
     periods = fit.periods
-    _unknown(fit, spec, decisions, "key", known, f"an id of the case ({spec.key_file})")
     later = _after_the_freeze(fit)
-    dated = [d for d in decisions if d.period not in later]
-    _unknown(fit, spec, dated, "period", periods, f"a period of the case (periods.csv: {examples(periods)})")
+    # Rows of periods after --fix-through are never frozen: their ids and periods need not be the case's.
+    frozen = set(periods[: fit.through_t + 1])
+    candidates = [
+        d for d in decisions if d.period not in later and (d.period in frozen or d.period not in periods)
+    ]
+    _unknown(fit, spec, candidates, "key", known, f"an id of the case ({spec.key_file})")
+    _unknown(fit, spec, candidates, "period", periods, _period_expected(fit))
     by_key: dict[tuple[str, int], list[Decision]] = {}
-    for d in dated:
+    for d in candidates:
         if d.key in known and d.period in periods and periods.index(d.period) <= fit.through_t:
             by_key.setdefault((d.key, periods.index(d.period)), []).append(d)
     fitted: Fitted = {}
@@ -189,12 +200,26 @@ def _fitted(fit: _Fit, spec: PlanFile, decisions: Sequence[Decision], known: Col
 
 
 def _after_the_freeze(fit: _Fit) -> set[str]:
-    """The run's periods after ``--fix-through`` (by the run's order), which the case need not have."""
+    """The run's periods after ``--fix-through`` (by the run's order) that the case does not have."""
     run = fit.plan.run_periods
     through = fit.plan.through
     if run is None or through is None or through not in run:
         return set()
-    return set(run[run.index(through) + 1 :])
+    return set(run[run.index(through) + 1 :]) - set(fit.periods)
+
+
+def _period_expected(fit: _Fit) -> str:
+    expected = f"a period of the case (periods.csv: {examples(fit.periods)})"
+    if fit.plan.run_periods is None and fit.partial:
+        expected += (
+            f"; without the run's {PERIODS_TABLE} planner cannot tell whether it comes after"
+            " --fix-through: remove its rows"
+        )
+    elif fit.plan.run_periods is not None:
+        common = [p for p in fit.plan.run_periods if p in fit.periods]
+        if common:
+            expected += f"; to freeze only the periods both have: --fix-through {common[-1]}"
+    return expected
 
 
 def _unknown(
@@ -337,7 +362,7 @@ def _check_room(fit: _Fit, builds: Fitted, signs: Fitted) -> None:
                 f" {total:g}"
             )
             file = fit.plan.file(BUILDS.file)
-            fit.problems.append(Problem(file, rows[0][0].row, "modules", None, expected))
+            fit.problems.append(Problem(file, rows[0][0].row, "modules", f"{rows[0][1]:g}", expected))
     for q in fit.case.contracts:
         rows = [(row, v) for (key, _), (row, v) in signs.items() if key == q]
         total = math.fsum(v for _, v in rows)
@@ -346,7 +371,8 @@ def _check_room(fit: _Fit, builds: Fitted, signs: Fitted) -> None:
                 f"shares of {q} adding up to at most 1 (a contract is signed at most once); the plan signs"
                 f" {total:g}"
             )
-            fit.problems.append(Problem(fit.plan.file(SIGNS.file), rows[-1][0].row, "share", None, expected))
+            file = fit.plan.file(SIGNS.file)
+            fit.problems.append(Problem(file, rows[-1][0].row, "share", f"{rows[-1][1]:g}", expected))
 
 
 def _size_warnings(fit: _Fit, fitted: Fitted, unit_mw: dict[str, float], spec: PlanFile) -> list[str]:
@@ -392,4 +418,21 @@ def _existing_warnings(fit: _Fit) -> list[str]:
         f" and is one to sign in this case ({SIGNS.key_file}); the frozen plan signs none of it"
         for row in fit.plan.existing
         if row.key in fit.case.contracts and not fit.case.contracts[row.key].existing
+    ]
+
+
+def _nothing_left_warnings(fit: _Fit) -> list[str]:
+    """All-at-once decides each site and contract once, in its first allowed period: with
+    ``--fix-through`` at or after all of those, nothing is left for the model to decide."""
+    if not fit.partial or fit.config.policy != "all-at-once":
+        return []
+    periods, case = fit.periods, fit.case
+    firsts = [periods.index(site.earliest_period or periods[0]) for site in case.sites.values()] + [
+        periods.index(c.first_period or periods[0]) for c in case.contracts.values() if not c.existing
+    ]
+    if any(t > fit.through_t for t in firsts):
+        return []
+    return [
+        f"under all-at-once every building and contract is decided by {periods[fit.through_t]}, so with"
+        f" --fix-through {periods[fit.through_t]} all of them are frozen and the model decides none"
     ]

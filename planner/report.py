@@ -166,8 +166,8 @@ def _commitments_table(commitments: pd.DataFrame) -> Table:
         return empty_table(title, "none: no module started and no contract signed in any scenario")
     table = _frame_table(title, commitments.rename(columns=COMMITMENT_HEADERS))
     meaning = (
-        "certain: decided before demand parts, the same in every scenario (now: in the first period);"
-        " contingent: in some scenarios only"
+        "certain: decided before demand parts, the same in every scenario (now: in the first period),"
+        " or frozen by --fix-plan; contingent: in some scenarios only"
     )
     table.caption = meaning if table.caption is None else f"{meaning}; {table.caption}"
     return table

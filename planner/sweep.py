@@ -452,10 +452,10 @@ def solve_variant(
             folder.mkdir()
             for file_name, text in files.items():
                 (folder / file_name).write_text(text, encoding="utf-8")
-            case, _warnings = load_case(folder)
-            fixed, warnings = (None, None) if frozen is None else fit_frozen_plan(frozen, case, config)
+            case, warnings = load_case(folder)
+            fixed, plan_warnings = (None, []) if frozen is None else fit_frozen_plan(frozen, case, config)
         result = unless_interrupted(solve_case(case, config, fixed_plan=fixed))
-        summary = plan_summary(result, None, warnings or None)  # the plan's warnings, in its summary
+        summary = plan_summary(result, None, [*warnings, *plan_warnings] or None)
         kept = result.results if keep_plan else None
         return VariantOutcome(name, group, summary, None, time.perf_counter() - started, kept)
     except InputError as exc:

@@ -231,3 +231,12 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
         console.print(row["error"], highlight=False, markup=False)
     plans = f", {PLANS}/ (each variant's tables)" if (Path(run_dir) / PLANS).is_dir() else ""
     console.print(f"Run folder: [bold]{literal(run_dir)}[/] (variants.csv, tornado.png{plans})")
+
+
+def variant_warnings(outcomes: list[VariantOutcome], said: list[str]) -> dict[str, list[str]]:
+    """Each solved variant's warnings (its inputs, and a frozen plan's fit to them) that the run
+    has not already given for the base case (``said``), by variant."""
+    found = {
+        o.case: [w for w in (o.summary or {}).get("warnings") or [] if w not in said] for o in outcomes
+    }
+    return {variant: items for variant, items in found.items() if items}

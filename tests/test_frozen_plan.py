@@ -116,9 +116,9 @@ def test_a_frozen_plan_too_big_for_the_site_or_signed_twice_names_its_rows(
     result = cli("solve", case, "--fix-plan", plan, "--out", tmp_path / "run")
     assert result.exit_code == 2
     text = flat(result.output)
-    assert "builds.csv, row 2, column modules — expected at most 1 module at a in all ((max_mw 1 - " in text
+    assert "builds.csv, row 2, column modules: value '1' — expected at most 1 module at a in all" in text
     assert "the plan starts 2" in text
-    assert "contracts.csv, row 3, column share — expected shares of grid adding up to at most 1" in text
+    assert "contracts.csv, row 3, column share: value '0.8' — expected shares of grid adding up" in text
     assert not (tmp_path / "run").exists()
 
 
@@ -390,7 +390,7 @@ def test_a_sweep_rescoring_a_frozen_plan(tmp_path: Path, hand_case: Path, cli: C
     assert variants["more-power"]["objective_musd"] == pytest.approx(506.7665, rel=1e-9)  # was never short
     assert variants["shrunk"]["status"] == "failed"
     error = variants["shrunk"]["error"]
-    assert "builds.csv, row 2, column modules — expected at most 0.5 modules at a" in error
+    assert "builds.csv, row 2, column modules: value '1' — expected at most 0.5 modules at a" in error
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,3 +481,97 @@ def test_whole_plans_from_lp_runs_get_no_fraction_warning(tmp_path: Path, hand_c
     )
     out = summary(cli, hand_case, "--fix-plan", plan, "--out", tmp_path / "run")
     assert out.get("warnings") == []
+
+
+# --------------------------------------------------------------------------------------------
+# A second review's findings
+# --------------------------------------------------------------------------------------------
+
+
+def test_rows_after_fix_through_need_no_id_of_the_case(tmp_path: Path, hand_case: Path, cli: Cli) -> None:
+    """"The first year is committed, then site b falls through": b's later rows are not frozen."""
+    plan = phased_plan(tmp_path, "site,period,node,modules\na,p1,all,1\nb,p2,hi,1\n", NO_SIGNINGS)
+    assert cli("solve", hand_case, "--fix-plan", plan, "--fix-through", "p1", "--json").exit_code == 0
+    write_plan(plan, {"builds.csv": "site,period,node,modules\na,p1,all,1\nb,p2,hi,1\nb,p9,lo,1\n"})
+    result = cli("solve", hand_case, "--fix-plan", plan, "--fix-through", "p1")
+    assert result.exit_code == 2
+    text = flat(result.output)
+    assert "row 4, column period: value 'p9'" in text
+    assert "without the run's capex_by_period.csv planner cannot tell whether it comes after" in text
+    text = flat(cli("solve", hand_case, "--fix-plan", plan).output)
+    assert "row 3, column site: value 'b' — expected an id of the case (sites.csv)" in text
+
+
+def test_a_case_with_the_runs_periods_in_another_order(
+    tmp_path: Path, write_case: CaseWriter, cli: Cli
+) -> None:
+    longer = {
+        **HAND_CASE,
+        "periods.csv": "period,years\np1,1\np3,1\np2,1\n",
+        "demand.csv": HAND_CASE["demand.csv"] + "hi,p3,train,2\nlo,p3,train,0.5\n",
+    }
+    case = write_case(tmp_path / "case", base=longer)
+    run_periods = "period,total\np1,1\np2,0\np3,0\n"
+    plan = write_plan(tmp_path / "plan", {**ONE_MODULE_PLAN, "capex_by_period.csv": run_periods})
+    result = cli("solve", case, "--fix-plan", plan, "--fix-through", "p3")
+    assert result.exit_code == 2
+    expected = "capex_by_period.csv, column period: value 'p1, p3, p2' — expected the case's periods in the"
+    assert expected in flat(result.output)
+
+
+@pytest.mark.parametrize("content", ["period,total\np1,1\np1,2\n", "total\n1\n", "\xff\xfe"])
+def test_a_runs_periods_table_that_does_not_read(
+    tmp_path: Path, hand_case: Path, cli: Cli, content: str
+) -> None:
+    plan = write_plan(tmp_path / "plan", ONE_MODULE_PLAN)
+    (plan / "capex_by_period.csv").write_bytes(content.encode("latin-1"))
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    assert "capex_by_period.csv" in result.output and "expected a planner run's capex_by_period.csv" in flat(
+        result.output
+    )
+    (plan / "capex_by_period.csv").unlink()
+    (plan / "capex_by_period.csv").mkdir()
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert "a regular file (found a folder of that name)" in flat(result.output)
+
+
+def test_scenario_ids_with_a_plus_only_matter_where_a_frozen_row_is_labelled(
+    tmp_path: Path, hand_case: Path, cli: Cli
+) -> None:
+    plan = write_plan(
+        tmp_path / "plan",
+        {
+            "builds.csv": "site,period,node,modules\na,p1,all,1\na,p2,x+y,1\n",
+            "contracts.csv": NO_SIGNINGS,
+            "summary.json": json.dumps({"cost_by_scenario_musd": {"x+y": {}, "z": {}}}),
+        },
+    )
+    assert cli("solve", hand_case, "--fix-plan", plan, "--fix-through", "p1", "--json").exit_code == 0
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    assert "summary.json: value 'x+y' — expected scenario ids other than 'all' and without '+'" in flat(
+        result.output
+    )
+
+
+def test_all_at_once_frozen_through_its_only_periods_is_warned_about(
+    tmp_path: Path, hand_case: Path, cli: Cli
+) -> None:
+    plan = write_plan(tmp_path / "plan", ONE_MODULE_PLAN)
+    out = summary(cli, hand_case, "--model", "all-at-once", "--fix-plan", plan, "--fix-through", "p1")
+    assert "all of them are frozen and the model decides none" in " ".join(out["warnings"])
+    assert out["fixed_plan"]["through"] == "p1"
+
+
+def test_a_sweep_gives_each_variants_plan_warnings(tmp_path: Path, hand_case: Path, cli: Cli) -> None:
+    builds = "site,period,modules,mw\na,p1,1,1\n"
+    plan = write_plan(tmp_path / "plan", {**ONE_MODULE_PLAN, "builds.csv": builds})
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text("case,group,file,column,where,op,value\nbig,,sites.csv,module_mw,,set,2\n")
+    args = ("sweep", hand_case, sweep, "--fix-plan", plan, "--workers", 1, "--no-plans")
+    answer = json.loads(cli(*args, "--json", "--out", tmp_path / "run").stdout)
+    assert list(answer["variant_warnings"]) == ["big"]
+    assert "2 MW in this case, 1 MW in the plan" in answer["variant_warnings"]["big"][0]
+    assert "big: " in (tmp_path / "run" / "variant_warnings.txt").read_text()
+    assert "warning: variant big:" in flat(cli(*args, "--out", tmp_path / "run2").output)
