@@ -120,8 +120,9 @@ def fit_frozen_plan(plan: FrozenPlan, case: Case, config: ModelConfig) -> tuple[
 
 
 def _check_labels_readable(fit: _Fit) -> None:
-    """Node labels name scenarios joined by '+', and ``all`` for every scenario: a run whose
-    scenario ids are ``all`` or hold a '+' cannot be read (its plan is refused, not guessed)."""
+    """Node labels name scenarios joined by '+', and ``all`` for every scenario: the labels of a
+    run with a scenario named ``all`` cannot be read, nor those of a run whose ids hold a '+' when
+    a frozen row is labelled with scenarios (the plan is refused, not guessed)."""
     scenarios = fit.plan.run_scenarios or ()
     called_all = [w for w in scenarios if w == ALL_SCENARIOS]
     joined = [w for w in scenarios if SCENARIO_JOIN in w]
@@ -215,9 +216,9 @@ def _period_expected(fit: _Fit) -> str:
             f"; without the run's {PERIODS_TABLE} planner cannot tell whether it comes after"
             " --fix-through: remove its rows"
         )
-    elif fit.plan.run_periods is not None:
+    elif fit.plan.run_periods is not None and set(fit.plan.run_periods) - set(fit.periods):
         common = [p for p in fit.plan.run_periods if p in fit.periods]
-        if common:
+        if common:  # the run had periods this case has not
             expected += f"; to freeze only the periods both have: --fix-through {common[-1]}"
     return expected
 
