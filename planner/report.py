@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planner.formulation.objective import COST_COMPONENTS
+from planner.idle_power import idle_power_by_scenario
 from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.plan import PlanResult
@@ -78,7 +79,7 @@ def _stage_gaps(result: PlanResult) -> str:
 
 def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> None:
     """Status, cost breakdown, builds, chip mix, contracts, commitments, unmet demand, stranded
-    capacity."""
+    capacity, idle firm power (an extension), risk."""
     res = result.results
     money = plan_money_unit(result)
     console.print(status_line(result))
@@ -101,6 +102,7 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
     console.print(_commitments_table(res.commitments))
     console.print(_unmet_table(res.unmet, console.width))
     console.print(_stranded_table(res.stranded_by_scenario, money))
+    console.print(_idle_power_table(idle_power_by_scenario(res.idle_power, result.case.scenarios), money))
     console.print(_risk_table(res.risk, money))
     if run_dir:
         console.print(f"Run folder: [bold]{literal(run_dir)}[/]")
@@ -291,6 +293,25 @@ def _stranded_table(stranded: pd.DataFrame, money: MoneyUnit) -> Table:
             fmt(row["empty_shell_mw_peak"], 1),
             money(row["stranded_capital_musd_peak"]),
             fmt(row["unused_take_or_pay_mwh_total"] / 1000, 1),
+        )
+    return table
+
+
+IDLE_POWER_TITLE = "Contracted firm power left idle (an extension beyond stranded capacity)"
+
+
+def _idle_power_table(by_scenario: pd.DataFrame, money: MoneyUnit) -> Table:
+    """``idle_power.csv`` per scenario: the peak over periods of the idle firm MW (summed over
+    sites) and the capacity charges paid for idle firm MW over the horizon."""
+    table = Table(
+        title=IDLE_POWER_TITLE, caption="capacity charges: total over the horizon, undiscounted",
+        title_justify="left",
+    )
+    for column in ("scenario", "peak idle firm MW", f"capacity charges paid for it {money.label}"):
+        table.add_column(column, justify="left" if column == "scenario" else "right")
+    for w, row in by_scenario.iterrows():
+        table.add_row(
+            literal(w), fmt(row["idle_firm_mw_peak"], 1), money(row["idle_capacity_charge_musd_total"])
         )
     return table
 

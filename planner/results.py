@@ -1,6 +1,7 @@
 """Result tables of a solved model: the plan, how much of its buildings and contracts it decides
-before demand parts (from :mod:`planner.commitments`), its cost, and (from :mod:`planner.stranded` and
-:mod:`planner.risk`) stranded capacity and risk per scenario.
+before demand parts (from :mod:`planner.commitments`), its cost, (from :mod:`planner.stranded` and
+:mod:`planner.risk`) stranded capacity and risk per scenario, and (from :mod:`planner.idle_power`, an
+extension) contracted firm power left idle.
 
 Everything is read from the solved Pyomo model into pandas tables keyed like the inputs
 (site, chip, contract, period, scenario). The cost breakdown evaluates the objective's own named
@@ -25,6 +26,7 @@ from planner.formulation.objective import (
 )
 from planner.formulation.power import available_mwh
 from planner.formulation.variables import Index
+from planner.idle_power import idle_power_table
 from planner.risk import risk_by_period, risk_table
 from planner.solved import (
     active_value,
@@ -68,6 +70,7 @@ class Results:
     risk_by_period: pd.DataFrame
     capex_by_period: pd.DataFrame
     capacity_by_period: pd.DataFrame
+    idle_power: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -118,6 +121,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         risk_by_period=risk_by_period(stranded, case.scenario_probability, cvar_alpha),
         capex_by_period=_capex_by_period(pm),
         capacity_by_period=_capacity_by_period(pm, fleet, run, running),
+        idle_power=idle_power_table(pm, fleet, active),
     )
 
 

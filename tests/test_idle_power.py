@@ -1,0 +1,91 @@
+"""``idle_power.csv``: contracted firm power left idle and the capacity charges paid for it (an
+extension beyond the contract's stranded figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Cli
+from factory import chip, contract, make_case, site, solve
+from hypothesis import given
+from test_properties import PROPERTY, cases
+
+from planner.case import Case
+from planner.idle_power import IDLE_POWER_COLUMNS
+from planner.report import IDLE_POWER_TITLE
+
+NUMBERS = [column for column in IDLE_POWER_COLUMNS if column not in ("scenario", "period", "site")]
+
+
+def test_idle_firm_power_and_its_charges_by_hand() -> None:
+    """One period of 2 years; demand 3 EFLOPS, so 3 chips of 1 MW (1 musd each: none more); PUE 1.2.
+
+    Site s1: existing q1 (10 MW, firm 0.5, capacity 0.1 musd/MW-year) and indivisible q2 (4 MW, firm
+    1, 0.05 musd/MW-year, 1 musd/MW to sign); its firm 5 MW cover the 3.6 MW load, so q2 is left
+    unsigned. firm 5, needed 1.2 * 3 = 3.6, idle 1.4; charges 0.1 * 10 * 2 = 2, of which
+    2 * 1.4 / 5 = 0.56 pay for idle MW. Site s2 has no contract: no row.
+    """
+    case = make_case(
+        {"p1": 3},
+        {"p1": 2.0},
+        sites=[site("s1", pue=1.2), site("s2")],
+        chips=[chip(capex_usd=1e6)],
+        contracts=[
+            contract("q1", mw=10, firm_fraction=0.5, capacity_cost_musd_per_mw_year=0.1),
+            contract("q2", mw=4, capacity_cost_musd_per_mw_year=0.05, capex_musd_per_mw=1.0, existing=False),
+        ],
+    )
+    table = solve(case).results.idle_power
+    assert list(table.columns) == list(IDLE_POWER_COLUMNS)
+    assert table[["scenario", "period", "site"]].values.tolist() == [["base", "p1", "s1"]]
+    assert table[NUMBERS].iloc[0].tolist() == pytest.approx([5.0, 3.6, 1.4, 2.0, 0.56], rel=1e-6)
+
+
+def test_an_indivisible_contract_forces_firm_power_above_need() -> None:
+    """Demand 5 EFLOPS (5 MW at PUE 1): the existing q1 (2 MW) is too small, and the cheapest way
+    to the other 3 MW is the indivisible q2 of 8 MW (capacity 0.1 musd/MW-year; the divisible q3
+    costs 10 musd/MW to sign). firm 10, idle 5; charges 0.1 * 8 = 0.8, of which 0.8 * 5 / 10 = 0.4
+    idle (q1 is free)."""
+    case = make_case(
+        {"p1": 5},
+        sites=[site("s1")],
+        chips=[chip(capex_usd=1e6)],
+        contracts=[
+            contract("q1", mw=2),
+            contract("q2", mw=8, capacity_cost_musd_per_mw_year=0.1, existing=False),
+            contract("q3", mw=8, capex_musd_per_mw=10.0, divisible=True, existing=False),
+        ],
+    )
+    row = solve(case).results.idle_power.iloc[0]
+    assert row[NUMBERS].tolist() == pytest.approx([10.0, 5.0, 5.0, 0.8, 0.4], rel=1e-6)
+
+
+@PROPERTY
+@given(case=cases())
+def test_idle_firm_power_is_within_the_firm_power(case: Case) -> None:
+    """Row 5 holds (``needed_mw <= firm_mw``); idle firm MW and the charges paid for them are
+    within ``[0, firm_mw]`` and ``[0, capacity_charge_musd]``; only sites with firm power have rows."""
+    table = solve(case).results.idle_power
+    tol = 1e-6
+    assert (table["firm_mw"] > 0).all()
+    assert (table["needed_mw"] <= table["firm_mw"] + tol).all()
+    assert (table["idle_firm_mw"] >= 0).all()
+    assert (table["idle_firm_mw"] <= table["firm_mw"]).all()
+    assert (table["idle_capacity_charge_musd"] >= 0).all()
+    assert (table["idle_capacity_charge_musd"] <= table["capacity_charge_musd"] + tol).all()
+    assert table["idle_firm_mw"].to_numpy() == pytest.approx(
+        (table["firm_mw"] - table["needed_mw"]).clip(lower=0).to_numpy(), abs=tol
+    )
+
+
+def test_solve_writes_idle_power_and_prints_it(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = cli("solve", tiny_case_dir, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert (out / "idle_power.csv").is_file()
+    assert (out / "idle_power.csv").read_text().splitlines()[0] == ",".join(IDLE_POWER_COLUMNS)
+    text = result.stdout
+    assert IDLE_POWER_TITLE in " ".join(text.split())
+    assert text.index("Stranded capacity per scenario") < text.index(IDLE_POWER_TITLE.split(" (")[0])
+    assert "peak idle firm MW" in text
