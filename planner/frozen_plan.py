@@ -159,13 +159,8 @@ def _decisions(
         expected = f"this file of the plan ({spec.file} of a run folder, or one in its columns)"
         problems.append(Problem(shown, None, None, None, expected))
         return []
-    try:
-        if not path.is_file():
-            problems.append(Problem(shown, None, None, None, not_a_regular_file(path)))
-            return []
-        data = path.read_bytes()
-    except OSError as error:
-        problems.append(Problem(shown, None, None, None, f"a readable file ({error.strerror})"))
+    data = _file_bytes(path, problems)
+    if data is None:
         return []
     required = {name for name, f in model.model_fields.items() if f.is_required()}
     table = parse_table(shown, data, [*model.model_fields, *spec.informational], required, problems)
@@ -223,14 +218,11 @@ def _run_scenarios(folder: Path, problems: list[Problem]) -> tuple[str, ...] | N
         "a planner run's summary.json: a JSON object whose cost_by_scenario_musd names the run's"
         " scenarios"
     )
-    try:
-        if not path.is_file():
-            problems.append(Problem(str(path), None, None, None, not_a_regular_file(path)))
-            return None
-        summary: Any = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        problems.append(Problem(str(path), None, None, None, f"a readable file ({error.strerror})"))
+    data = _file_bytes(path, problems)
+    if data is None:
         return None
+    try:
+        summary: Any = json.loads(data.decode("utf-8"))
     except ValueError:  # not JSON, or not UTF-8
         problems.append(Problem(str(path), None, None, None, expected))
         return None
@@ -250,15 +242,12 @@ def _run_periods(folder: Path, problems: list[Problem]) -> tuple[str, ...] | Non
     expected = (
         "a planner run's capex_by_period.csv: a period column naming each of the run's periods once"
     )
-    try:
-        if not path.is_file():
-            problems.append(Problem(str(path), None, None, None, not_a_regular_file(path)))
-            return None
-        records = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-        periods = tuple((record.get("period") or "").strip() for record in records)
-    except OSError as error:
-        problems.append(Problem(str(path), None, None, None, f"a readable file ({error.strerror})"))
+    data = _file_bytes(path, problems)
+    if data is None:
         return None
+    try:
+        records = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+        periods = tuple((record.get("period") or "").strip() for record in records)
     except (ValueError, csv.Error):  # not UTF-8, or not CSV
         problems.append(Problem(str(path), None, None, None, expected))
         return None
@@ -266,3 +255,16 @@ def _run_periods(folder: Path, problems: list[Problem]) -> tuple[str, ...] | Non
         problems.append(Problem(str(path), None, "period", None, expected))
         return None
     return periods
+
+
+def _file_bytes(path: Path, problems: list[Problem]) -> bytes | None:
+    """The bytes of ``path`` (which exists), or None with the problem reported: not a regular file
+    (a folder, a pipe that would block the run), or unreadable."""
+    try:
+        if not path.is_file():
+            problems.append(Problem(str(path), None, None, None, not_a_regular_file(path)))
+            return None
+        return path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(str(path), None, None, None, f"a readable file ({error.strerror})"))
+        return None
