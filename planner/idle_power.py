@@ -9,8 +9,9 @@ Per scenario ``w``, period ``t`` (info node ``n``) and site ``s``, on the solved
 - ``needed_mw = pue[s] * sum_c fleet[c,s,t] * kw[c] / 1000``: the facility load of the installed
   fleet, its left-hand side, so ``needed_mw <= firm_mw``;
 - ``idle_firm_mw = max(0, firm_mw - needed_mw)``, a solver's round-off read as 0;
-- ``capacity_charge_musd = sum_{q at s} capacity_cost_musd_per_mw_year[q] * mw[q] * active[q,t]
-  * years[t]``: the capacity charges paid in the period, undiscounted;
+- ``capacity_charge_musd = sum_{q at s, firm_fraction[q] > 0} capacity_cost_musd_per_mw_year[q] *
+  mw[q] * active[q,t] * years[t]``: the capacity charges paid in the period, undiscounted, for the
+  contracts that hold firm power (a contract with none pays for energy only, idle or not);
 - ``idle_capacity_charge_musd = capacity_charge_musd * idle_firm_mw / firm_mw``: the share of those
   charges that pays for idle firm MW.
 
@@ -53,8 +54,9 @@ def idle_power_table(
                 for q in contracts_at(case, s):
                     contract = case.contracts[q]
                     share = active_value(sets, active, q, n)
-                    firm += contract.mw * contract.firm_fraction * share
-                    charge += contract.capacity_cost_musd_per_mw_year * contract.mw * share * ix.years[t]
+                    if contract.firm_fraction > 0:
+                        firm += contract.mw * contract.firm_fraction * share
+                        charge += contract.capacity_cost_musd_per_mw_year * contract.mw * share * ix.years[t]
                 if firm <= FLOOR:
                     continue
                 it_mw = sum(fleet.get((c, s, n), 0.0) * chip.kw / 1000.0 for c, chip in case.chips.items())

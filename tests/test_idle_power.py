@@ -24,7 +24,8 @@ def test_idle_firm_power_and_its_charges_by_hand() -> None:
     Site s1: existing q1 (10 MW, firm 0.5, capacity 0.1 musd/MW-year) and indivisible q2 (4 MW, firm
     1, 0.05 musd/MW-year, 1 musd/MW to sign); its firm 5 MW cover the 3.6 MW load, so q2 is left
     unsigned. firm 5, needed 1.2 * 3 = 3.6, idle 1.4; charges 0.1 * 10 * 2 = 2, of which
-    2 * 1.4 / 5 = 0.56 pay for idle MW. Site s2 has no contract: no row.
+    2 * 1.4 / 5 = 0.56 pay for idle MW. The existing q0 holds no firm power (firm 0): its charges
+    pay for energy only and are left out. Site s2 has only such a contract: no row.
     """
     case = make_case(
         {"p1": 3},
@@ -32,6 +33,8 @@ def test_idle_firm_power_and_its_charges_by_hand() -> None:
         sites=[site("s1", pue=1.2), site("s2")],
         chips=[chip(capex_usd=1e6)],
         contracts=[
+            contract("q0", mw=5, firm_fraction=0.0, capacity_cost_musd_per_mw_year=0.3),
+            contract("q0b", site="s2", mw=5, firm_fraction=0.0, capacity_cost_musd_per_mw_year=0.3),
             contract("q1", mw=10, firm_fraction=0.5, capacity_cost_musd_per_mw_year=0.1),
             contract("q2", mw=4, capacity_cost_musd_per_mw_year=0.05, capex_musd_per_mw=1.0, existing=False),
         ],
