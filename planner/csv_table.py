@@ -561,14 +561,25 @@ def check_reference(
         if key is not None and key[0] not in known_set:
             unknown.setdefault(key[0], []).append(checked)
             checked.bad.add(column)
-    by_fold = {name.casefold(): name for name in sorted(known_set, reverse=True)}
-    for value, bad_rows in unknown.items():
-        more = [c.row for c in bad_rows[1:]]
+    at_rows = {value: [c.row for c in bad_rows] for value, bad_rows in unknown.items()}
+    problems += unknown_id_problems(file, column, at_rows, known_set, expected)
+
+
+def unknown_id_problems(
+    file: str, column: str, unknown: dict[str, list[int]], known: Iterable[str], expected: str
+) -> list[Problem]:
+    """One problem per unknown id (``unknown``: id -> the rows naming it), at its first row, with
+    how many more rows name it and a known id it differs from only in letter case."""
+    by_fold = {name.casefold(): name for name in sorted(known, reverse=True)}
+    problems = []
+    for value, rows in unknown.items():
+        more = rows[1:]
         suffix = f"; same value in {len(more)} more rows: {examples(more)}" if more else ""
         alike = by_fold.get(value.casefold())
         if alike is not None:  # a near miss worth naming: ids are exact
             suffix += f"; {alike!r} differs from it only in letter case, and ids must match exactly"
-        problems.append(Problem(file, bad_rows[0].row, column, value, expected + suffix))
+        problems.append(Problem(file, rows[0], column, value, expected + suffix))
+    return problems
 
 
 def ordered_ids(

@@ -16,7 +16,7 @@ from typing import Any
 
 from planner.case import Case
 from planner.config import ModelConfig
-from planner.csv_table import examples
+from planner.csv_table import examples, unknown_id_problems
 from planner.errors import InputError, Problem
 from planner.formulation import LongLeadPlan
 from planner.frozen_plan import (
@@ -231,17 +231,15 @@ def _unknown(
     known: Collection[str],
     expected: str,
 ) -> None:
-    """One problem per unknown id (``field_name`` of a decision), at its first row, as the case
-    loader reports references."""
+    """One problem per unknown id (``field_name`` of a decision), as the case loader reports
+    references."""
     rows: dict[str, list[int]] = {}
     for d in decisions:
         value = getattr(d, field_name)
         if value not in known:
             rows.setdefault(value, []).append(d.row)
     column = spec.key_column if field_name == "key" else field_name
-    for value, at in rows.items():
-        more = f"; same value in {len(at) - 1} more rows: {examples(at[1:])}" if len(at) > 1 else ""
-        fit.problems.append(Problem(fit.plan.file(spec.file), at[0], column, value, expected + more))
+    fit.problems += unknown_id_problems(fit.plan.file(spec.file), column, rows, known, expected)
 
 
 def _common_value(fit: _Fit, spec: PlanFile, rows: list[Decision]) -> float | None:
