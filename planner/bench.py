@@ -24,7 +24,7 @@ from planner.config import ModelConfig
 from planner.errors import InputError, Problem
 from planner.json_text import finite_or_none as _finite
 from planner.loader import load_case
-from planner.markup import literal
+from planner.markup import print_warnings
 from planner.money import money_unit
 from planner.output import write_plan
 from planner.plan import PlanResult, solve_case
@@ -260,8 +260,7 @@ def render_bench(figures: dict[str, Any], console: Console) -> None:
         table.add_row("warm start: fractional integers", f"{warm['fractional_columns']:,}")
         table.add_row("warm start (s)", f"{warm['seconds']:.2f}")
     console.print(table)
-    for warning in figures["warnings"]:
-        console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
+    print_warnings(console, figures["warnings"])
     console.print(
         f"run folder: {figures['run_dir']} (case in {figures['case_dir']})", highlight=False, markup=False
     )

@@ -34,7 +34,7 @@ from planner.entry import keeping_the_plan_found, stopped_with_a_plan_in_hand
 from planner.errors import InputError, Problem, load_together
 from planner.json_text import json_text
 from planner.loader import load_case
-from planner.markup import literal, make_console
+from planner.markup import literal, make_console, print_warnings
 from planner.runfolder import RunFolder, default_run_dir
 
 if TYPE_CHECKING:  # pyomo and highspy load in ~0.3 s: only commands that solve pay for them
@@ -249,16 +249,14 @@ def fitted_plan(
     from planner.frozen_plan_fit import fit_frozen_plan
 
     fitted, warnings = fit_frozen_plan(frozen, case, config)
-    for warning in warnings:
-        console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
+    print_warnings(console, warnings)
     return fitted, warnings
 
 
 def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[str]]:
     """Load and validate a case, printing its warnings (legal but suspicious inputs)."""
     case, warnings = load_case(case_dir)
-    for warning in warnings:
-        console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
+    print_warnings(console, warnings)
     return case, warnings
 
 
@@ -503,7 +501,7 @@ def sweep(
     tasks = sweep_tasks(case_dir, variants, sweep_file.name)
     if len(tasks) == 1:
         no_variants = f"{sweep_file.name} has no variant rows: only base is solved"
-        console.print(f"[yellow]warning:[/] {literal(no_variants)}", highlight=False)
+        print_warnings(console, [no_variants])
         warnings = [*warnings, no_variants]
     n_workers = workers or default_workers(len(tasks))
     config = config.side_by_side(n_workers > 1 or scheduler is not None)
@@ -534,9 +532,7 @@ def sweep(
             console.print(fixed_plan_line(fixed), highlight=False)
         render_sweep(table, console, str(final_dir))
         for variant, items in said.items():
-            for warning in items:
-                text = f"[yellow]warning:[/] variant {literal(variant)}: {literal(warning)}"
-                console.print(text, highlight=False)
+            print_warnings(console, items, about=f"variant {literal(variant)}: ")
     if any(not o.ok for o in outcomes):
         sys.exit(EXIT_NO_PLAN)
 
@@ -581,8 +577,7 @@ def validate(case_dir: Path, model_name: str, as_json: bool) -> None:
                 console.print(f"    {_plain(item)}", highlight=False, markup=False)
         else:
             console.print(f"  {key}: {_plain(value)}", highlight=False, markup=False)
-    for warning in warnings:
-        console.print(f"[yellow]warning:[/] {literal(warning)}", highlight=False)
+    print_warnings(console, warnings)
 
 
 @main.command()

@@ -9,6 +9,7 @@ styling (``[bold]``, ``[yellow]``) stays markup; what the user wrote goes throug
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 from rich.console import Console
 from rich.markup import escape
@@ -23,3 +24,10 @@ def make_console(stderr: bool = False) -> Console:
     """Wide enough for the plan tables when output is piped or captured."""
     stream = sys.stderr if stderr else sys.stdout
     return Console(stderr=stderr, width=None if stream.isatty() else 160)
+
+
+def print_warnings(console: Console, warnings: Iterable[str], about: str = "") -> None:
+    """Each of ``warnings`` (user text, printed as written) as a yellow ``warning:`` line, after
+    ``about`` (markup, e.g. which sweep variant) when given."""
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {about}{literal(warning)}", highlight=False)
