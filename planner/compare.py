@@ -19,6 +19,7 @@ import pandas as pd
 
 from planner.case import Case
 from planner.config import ModelConfig, load_model_config
+from planner.idle_power import idle_power_figures
 from planner.output import largest_mip_gap, range_holding, run_status
 from planner.parallel import SolvedTask, default_workers, run_parallel, solve_task
 
@@ -130,6 +131,7 @@ def strategy_figures(case: Case, task: SolvedTask) -> dict[str, float]:
         "stranded_capital_musd_peak_expected": float(risk.loc["stranded_capital_musd_peak", "expected"]),
         "unused_take_or_pay_mwh_worst": float(risk.loc["unused_take_or_pay_mwh_total", "worst"]),
         "unused_take_or_pay_mwh_expected": float(risk.loc["unused_take_or_pay_mwh_total", "expected"]),
+        **idle_power_figures(res.idle_power, case.scenario_probability),
         "unmet_eflops_years_expected": unmet_expected,
         "mip_gap": _nan_if_none(largest_mip_gap(summary)),
         "solve_seconds": summary["solve_seconds"],

@@ -93,3 +93,20 @@ def idle_power_by_scenario(idle_power: pd.DataFrame, scenarios: tuple[str, ...])
     table = table.reindex(list(scenarios), fill_value=0.0)
     table.index.name = "scenario"
     return table
+
+
+def idle_power_figures(idle_power: pd.DataFrame, probability: dict[str, float]) -> dict[str, float]:
+    """The worst and the expected (over scenarios, with their ``probability``) of
+    :func:`idle_power_by_scenario`'s two columns: ``idle_firm_mw_peak_worst``, ``..._expected``,
+    ``idle_capacity_charge_musd_worst``, ``..._expected``."""
+    by_scenario = idle_power_by_scenario(idle_power, tuple(probability))
+    weights = pd.Series(probability, dtype=float)
+    figures = {}
+    for column, name in (
+        ("idle_firm_mw_peak", "idle_firm_mw_peak"),
+        ("idle_capacity_charge_musd_total", "idle_capacity_charge_musd"),
+    ):
+        values = by_scenario[column]
+        figures[f"{name}_worst"] = float(values.max())
+        figures[f"{name}_expected"] = float((values * weights).sum())
+    return figures

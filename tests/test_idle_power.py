@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli
-from factory import chip, contract, make_case, site, solve
+from factory import chip, config, contract, make_case, site, solve
 from hypothesis import given
 from test_properties import PROPERTY, cases
 
 from planner.case import Case
+from planner.compare import compare_strategies
 from planner.idle_power import IDLE_POWER_COLUMNS
 from planner.report import IDLE_POWER_TITLE
 
@@ -62,6 +63,27 @@ def test_an_indivisible_contract_forces_firm_power_above_need() -> None:
     )
     row = solve(case).results.idle_power.iloc[0]
     assert row[NUMBERS].tolist() == pytest.approx([10.0, 5.0, 5.0, 0.8, 0.4], rel=1e-6)
+
+
+def test_compare_gives_idle_firm_power_worst_and_expected() -> None:
+    """The existing q1 holds 5 firm MW (10 MW, firm 0.5) for 1 musd of capacity charges a year.
+    Unit chips at 1 musd: demand 1 in p1, then 2 in ``hi`` or 1 in ``lo`` in p2 (seen too late to
+    plan apart: both buy a 2nd chip), 3 or 1 in p3 (``hi`` buys a 3rd). Idle firm MW: ``hi`` 4, 3,
+    2; ``lo`` 4, 3, 3: peak 4 in both. Charges for idle MW: ``hi`` 0.8 + 0.6 + 0.4 = 1.8, ``lo``
+    0.8 + 0.6 + 0.6 = 2.0: worst 2.0, expected 0.25 x 1.8 + 0.75 x 2.0 = 1.95."""
+    case = make_case(
+        {"hi": {"p1": 1, "p2": 2, "p3": 3}, "lo": {"p1": 1, "p2": 1, "p3": 1}},
+        {"p1": 1.0, "p2": 1.0, "p3": 1.0},
+        chips=[chip(capex_usd=1e6)],
+        contracts=[contract("q1", mw=10, firm_fraction=0.5, capacity_cost_musd_per_mw_year=0.1)],
+        probabilities={"hi": 0.25, "lo": 0.75},
+    )
+    comparison = compare_strategies(case, [config()], workers=1, with_value_of_information=False)
+    figures = comparison.figures()["phased"]
+    names = ["idle_firm_mw_peak_worst", "idle_firm_mw_peak_expected"]
+    assert figures[names].tolist() == pytest.approx([4.0, 4.0], rel=1e-6)
+    names = ["idle_capacity_charge_musd_worst", "idle_capacity_charge_musd_expected"]
+    assert figures[names].tolist() == pytest.approx([2.0, 1.95], rel=1e-6)
 
 
 @PROPERTY
