@@ -414,7 +414,11 @@ def _unproven_note(variant: Mapping[Hashable, object]) -> str:
 
 @_literal_text
 def plot_tornado(
-    variants: pd.DataFrame, base_objective_musd: float, path: Path, money: MoneyUnit = BILLIONS
+    variants: pd.DataFrame,
+    base_objective_musd: float,
+    path: Path,
+    money: MoneyUnit = BILLIONS,
+    model: str = "",
 ) -> Path:
     """Sensitivity tornado: per group, the range of variant objectives relative to the base.
 
@@ -424,9 +428,10 @@ def plot_tornado(
     (objective - base, in ``money``'s unit), widest on top, with a dot per end and the variants at
     both ends labelled. The half of a bar whose end variant is not within its MIP gap is hatched
     and its label gives status and gap; a group's failed variants are counted beside its name, and
-    a group with no solved variant is a row saying so.
+    a group with no solved variant is a row saying so. ``model`` (a sweep of several models draws
+    one chart each) is named in the title.
     """
-    title = "Sensitivity of the objective to input variants"
+    title = "Sensitivity of the objective to input variants" + (f" under {model}" if model else "")
     fig, axes = _new_figure()
     ax = axes[0]
     base = base_objective_musd / money.musd_per_unit if base_objective_musd is not None else None

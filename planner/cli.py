@@ -38,6 +38,8 @@ from planner.markup import literal, make_console, print_warnings
 from planner.runfolder import RunFolder, default_run_dir
 
 if TYPE_CHECKING:  # pyomo and highspy load in ~0.3 s: only commands that solve pay for them
+    import pandas as pd
+
     from planner.frozen_plan import FrozenPlan
     from planner.frozen_plan_fit import FittedPlan
     from planner.solve import Progress
@@ -116,7 +118,8 @@ def solver_options(command: Callable[..., object]) -> Callable[..., object]:
             type=click.Path(path_type=Path),
             default=None,
             help="Run folder to create (default: a new runs/<case>-<model>-<timestamp>; compare:"
-            " <case>-compare-..., sweep: <case>-sweep-<model>-..., bench: bench-<size>-...).",
+            " <case>-compare-..., sweep: <case>-sweep-<model>-... or <case>-sweep-<model>-vs-<model>-...,"
+            " bench: bench-<size>-...).",
         ),
         click.option("--overwrite", is_flag=True, help="Replace --out if it already exists."),
         click.option(
@@ -240,17 +243,22 @@ def fix_plan_options(command: Callable[..., object]) -> Callable[..., object]:
 
 
 def fitted_plan(
-    frozen: FrozenPlan | None, case: Case, config: ModelConfig, console: Console
+    frozen: FrozenPlan | None, case: Case, configs: list[ModelConfig], console: Console
 ) -> tuple[FittedPlan | None, list[str]]:
-    """The frozen plan checked against ``case`` (exit 2 naming its rows when the case cannot take
-    it), with its warnings printed."""
+    """The frozen plan checked against ``case`` under each of ``configs`` (exit 2 naming its rows
+    when the case cannot take it under one of them, the problems of every model at once, each
+    once), with its warnings printed once. The fitted decisions are the plan's, whichever model."""
     if frozen is None:
         return None, []
     from planner.frozen_plan_fit import fit_frozen_plan
 
-    fitted, warnings = fit_frozen_plan(frozen, case, config)
+    try:
+        fits = load_together(*(functools.partial(fit_frozen_plan, frozen, case, c) for c in configs))
+    except InputError as exc:  # a plan row the case cannot take is one problem under every model
+        raise InputError(list(dict.fromkeys(exc.problems))) from exc
+    warnings = list(dict.fromkeys(warning for _, found in fits for warning in found))
     print_warnings(console, warnings)
-    return fitted, warnings
+    return fits[0][0], warnings
 
 
 def load_case_reporting(case_dir: Path, console: Console) -> tuple[Case, list[str]]:
@@ -338,7 +346,7 @@ def solve(
     (case, warnings), config, frozen = load_together(
         lambda: load_case_reporting(case_dir, console), lambda: fix.model(flags, model_name), fix.read
     )
-    fixed, plan_warnings = fitted_plan(frozen, case, config, console)
+    fixed, plan_warnings = fitted_plan(frozen, case, [config], console)
     warnings = [*warnings, *plan_warnings]
     if stream_log and as_json:
         note = "with --json the HiGHS log is not streamed (stdout holds one JSON object only)"
@@ -412,7 +420,7 @@ def compare(
     names = model_names or DEFAULT_MODELS
     console = make_console(stderr=flags.as_json)
     (case, warnings), configs = load_together(
-        lambda: load_case_reporting(case_dir, console), lambda: _strategy_models(names, flags)
+        lambda: load_case_reporting(case_dir, console), lambda: _strategy_models(names, flags.model)
     )
     check_numbers_before_solving(case, configs)
     with flags.run_folder(case.name, "compare", case_dir, *map(resolve_model_path, names)) as folder:
@@ -429,10 +437,10 @@ def compare(
         sys.exit(EXIT_NO_PLAN)
 
 
-def _strategy_models(names: tuple[str, ...], flags: RunFlags) -> list[ModelConfig]:
-    """compare's models with the flags applied: the problems of every model TOML at once, and
-    each model once (its name labels the strategy's tables)."""
-    configs = load_together(*(functools.partial(flags.model, name) for name in names))
+def _strategy_models(names: tuple[str, ...], model: Callable[[str], ModelConfig]) -> list[ModelConfig]:
+    """compare's and sweep's models as ``model`` reads each (the flags applied): the problems of
+    every model TOML at once, and each model once (its name labels the strategy's tables)."""
+    configs = load_together(*(functools.partial(model, name) for name in names))
     if len({c.name for c in configs}) != len(configs):
         raise InputError([Problem("--model", None, None, ", ".join(names), "each model once")])
     return configs
@@ -441,7 +449,15 @@ def _strategy_models(names: tuple[str, ...], flags: RunFlags) -> list[ModelConfi
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path))
 @click.argument("sweep_file", type=click.Path(path_type=Path))
-@model_option
+@click.option(
+    "--model",
+    "model_names",
+    multiple=True,
+    default=("phased",),
+    show_default=True,
+    help="Model name in models/ or path to a model TOML; repeat to sweep several models at once"
+    " (strategies.csv compares them variant by variant).",
+)
 @solver_options
 @click.option(
     "--workers",
@@ -459,82 +475,123 @@ def _strategy_models(names: tuple[str, ...], flags: RunFlags) -> list[ModelConfi
     "--plans/--no-plans",
     default=True,
     show_default=True,
-    help="Write each solved variant's plan and figures (a solve folder's tables) into plans/<n>-<variant>/.",
+    help="Write each solved variant's plan and figures (a solve folder's tables) into plans/<n>-<variant>/"
+    " (plans/<model>/<n>-<variant>/ with several models).",
 )
 @fix_plan_options
 @handle_errors
 def sweep(
     case_dir: Path,
     sweep_file: Path,
-    model_name: str,
+    model_names: tuple[str, ...],
     flags: RunFlags,
     workers: int | None,
     scheduler: str | None,
     plans: bool,
     fix: FixFlags,
 ) -> None:
-    """Solve CASE_DIR and every variant of SWEEP_FILE; table and tornado chart of the changes."""
+    """Solve CASE_DIR and every variant of SWEEP_FILE under each model; table and tornado chart of
+    the changes, and with several models a table of the strategies side by side."""
     from planner.output import write_inputs_record
     from planner.parallel import default_workers
-    from planner.report import fixed_plan_line
     from planner.sweep import read_sweep, sweep_tasks
     from planner.sweep_report import (
-        render_sweep,
+        outcomes_by_model,
+        sweep_warnings,
         variant_plan_writer,
-        variant_warnings,
-        variants_table,
+        variants_tables,
+        warnings_by_variant,
         write_sweep,
     )
     from planner.sweep_run import run_sweep
+    from planner.sweep_strategies import strategies_table
 
     console = make_console(stderr=flags.as_json)
-    (case, warnings), variants, config, frozen = load_together(
+    (case, warnings), variants, configs, frozen = load_together(
         lambda: load_case_reporting(case_dir, console),
         lambda: read_sweep(sweep_file),
-        lambda: fix.model(flags, model_name),
+        lambda: _strategy_models(model_names, functools.partial(fix.model, flags)),
         fix.read,
     )
-    base_plan, plan_warnings = fitted_plan(frozen, case, config, console)  # a variant's are its failure
+    base_plan, plan_warnings = fitted_plan(frozen, case, configs, console)  # a variant's are its failure
     warnings = [*warnings, *plan_warnings]
     fixed = None if base_plan is None else base_plan.describe()
-    check_numbers_before_solving(case, [config])  # base's; a variant's own are its failure
-    tasks = sweep_tasks(case_dir, variants, sweep_file.name)
+    check_numbers_before_solving(case, configs)  # base's; a variant's own are its failure
+    tasks = sweep_tasks(case_dir, variants, sweep_file.name)  # edited once, solved under every model
     if len(tasks) == 1:
         no_variants = f"{sweep_file.name} has no variant rows: only base is solved"
         print_warnings(console, [no_variants])
         warnings = [*warnings, no_variants]
-    n_workers = workers or default_workers(len(tasks))
-    config = config.side_by_side(n_workers > 1 or scheduler is not None)
-    inputs = (case_dir, sweep_file, resolve_model_path(model_name), *fix.inputs)
-    with flags.run_folder(case.name, f"sweep-{fix.label(config.name)}", *inputs) as folder:
+    n_workers = workers or default_workers(len(tasks) * len(configs))
+    configs = [config.side_by_side(n_workers > 1 or scheduler is not None) for config in configs]
+    several = len(configs) > 1
+    label = "-vs-".join(config.name for config in configs)  # sweep-phased-vs-all-at-once
+    inputs = (case_dir, sweep_file, *map(resolve_model_path, model_names), *fix.inputs)
+    with flags.run_folder(case.name, f"sweep-{fix.label(label)}", *inputs) as folder:
         final_dir = folder.final
         folder.copy_input(sweep_file, "sweep.csv")  # the edits, kept with what they gave
-        write_inputs_record(folder, case, [config], warnings)
+        write_inputs_record(folder, case, configs, warnings)
         if fix.plan_dir is not None:  # the plan every variant re-scored, kept with what it gave
             folder.write_json("fixed_plan.json", fixed)
             for name in ("builds.csv", "contracts.csv"):
                 folder.copy_input(fix.plan_dir / name, f"fixed_plan_{name}")
-        plan_writer = variant_plan_writer(folder, tasks) if plans else None
-        outcomes = run_sweep(tasks, config, n_workers, scheduler, console, plan_writer, frozen)
-        table = variants_table(outcomes)
-        write_sweep(folder, table)
-        said = variant_warnings(outcomes, warnings)
+        plan_writer = variant_plan_writer(folder, tasks, several) if plans else None
+        outcomes = run_sweep(tasks, configs, n_workers, scheduler, console, plan_writer, frozen)
+        tables = variants_tables(outcomes)
+        strategies = strategies_table(outcomes_by_model(outcomes)) if several else None
+        write_sweep(folder, tables, strategies)
+        said = sweep_warnings(outcomes, warnings)
         if said:
-            lines = [f"{variant}: {warning}" for variant, items in said.items() for warning in items]
+            lines = [f"{who}: {warning}" for who, items in warnings_by_variant(said) for warning in items]
             folder.write_text("variant_warnings.txt", "\n".join(lines) + "\n")
         folder.commit()
+    outcome = SweepOutcome(str(final_dir), tables, strategies, warnings, fixed, said)
     if flags.as_json:
-        records = table.to_dict(orient="records")
-        answer = {"run_dir": str(final_dir), "variants": records, "warnings": warnings, "fixed_plan": fixed}
-        click.echo(json_text({**answer, "variant_warnings": said}))
+        click.echo(json_text(outcome.answer()))
     else:
-        if fixed is not None:
-            console.print(fixed_plan_line(fixed), highlight=False)
-        render_sweep(table, console, str(final_dir))
-        for variant, items in said.items():
-            print_warnings(console, items, about=f"variant {literal(variant)}: ")
+        outcome.render(console)
     if any(not o.ok for o in outcomes):
         sys.exit(EXIT_NO_PLAN)
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What ``sweep`` reports, on the console or as its ``--json`` object."""
+
+    run_dir: str
+    tables: dict[str, pd.DataFrame]
+    """Each model's variants table."""
+    strategies: pd.DataFrame | None
+    """The models side by side, when there are several."""
+    warnings: list[str]
+    fixed: dict[str, Any] | None
+    said: dict[str, Any]
+    """The variants' own warnings: by variant, or by model and variant."""
+
+    def answer(self) -> dict[str, Any]:
+        from planner.sweep_report import variants_csv
+
+        answer: dict[str, Any] = {
+            "run_dir": self.run_dir,
+            "variants": variants_csv(self.tables).to_dict(orient="records"),
+        }
+        if self.strategies is not None:
+            answer |= {"models": list(self.tables), "strategies": self.strategies.to_dict(orient="records")}
+        return answer | {"warnings": self.warnings, "fixed_plan": self.fixed, "variant_warnings": self.said}
+
+    def render(self, console: Console) -> None:
+        from planner.report import fixed_plan_line
+        from planner.sweep_report import render_sweep, warnings_by_variant
+        from planner.sweep_strategies import render_model_sweep
+
+        if self.fixed is not None:
+            console.print(fixed_plan_line(self.fixed), highlight=False)
+        if self.strategies is None:
+            render_sweep(next(iter(self.tables.values())), console, self.run_dir)
+        else:
+            render_model_sweep(self.tables, self.strategies, console, self.run_dir)
+        for who, items in warnings_by_variant(self.said):
+            print_warnings(console, items, about=f"variant {literal(who)}: ")
 
 
 def _plain(value: object) -> str:

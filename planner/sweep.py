@@ -416,6 +416,8 @@ class VariantOutcome:
     seconds: float
     results: Results | None = None
     """The variant's result tables when its plan is kept (dropped once written)."""
+    model: str = ""
+    """The name of the model it was solved under (a sweep may run several)."""
 
     @property
     def ok(self) -> bool:
@@ -445,6 +447,12 @@ def solve_variant(
     from planner.plan import solve_case, unless_interrupted
 
     started = time.perf_counter()
+
+    def outcome(
+        summary: dict[str, Any] | None, error: str | None, kept: Results | None = None
+    ) -> VariantOutcome:
+        return VariantOutcome(name, group, summary, error, time.perf_counter() - started, kept, config.name)
+
     try:
         with tempfile.TemporaryDirectory(prefix="planner-variant-") as tmp:
             # The folder name is the case's name; a variant's name is free text ("..", 300 chars).
@@ -456,17 +464,13 @@ def solve_variant(
             fixed, plan_warnings = (None, []) if frozen is None else fit_frozen_plan(frozen, case, config)
         result = unless_interrupted(solve_case(case, config, fixed_plan=fixed))
         summary = plan_summary(result, None, [*warnings, *plan_warnings] or None)
-        kept = result.results if keep_plan else None
-        return VariantOutcome(name, group, summary, None, time.perf_counter() - started, kept)
+        return outcome(summary, None, result.results if keep_plan else None)
     except InputError as exc:
-        reason = f"{source.blamed_for(exc.problems)}:\n{exc}" if source is not None else str(exc)
-        return VariantOutcome(name, group, None, reason, time.perf_counter() - started)
+        return outcome(None, f"{source.blamed_for(exc.problems)}:\n{exc}" if source is not None else str(exc))
     except ModelError as exc:
-        return VariantOutcome(name, group, None, str(exc), time.perf_counter() - started)
+        return outcome(None, str(exc))
     except Exception as exc:  # noqa: BLE001 - one failing variant must not stop the others
-        return VariantOutcome(
-            name, group, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started
-        )
+        return outcome(None, f"{type(exc).__name__}: {exc}")
 
 
 @dataclass(frozen=True)

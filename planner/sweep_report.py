@@ -1,8 +1,10 @@
-"""Output of ``planner sweep``: the variants table, its CSV, the tornado chart, the console view."""
+"""Output of ``planner sweep``: the variants table, its CSV, the tornado chart, the console view.
+A sweep under several models adds the strategies table (:mod:`planner.sweep_strategies`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,7 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
     """One row per variant: objective, change against base, main cost and stranded figures."""
     base = next((o for o in outcomes if o.case == BASE and o.ok), None)
     base_objective = base.summary["objective_musd"] if base and base.summary else math.nan
-    base_bound = _bound(base.summary) if base and base.summary else math.nan
+    base_bound = objective_bound(base.summary) if base and base.summary else math.nan
     rows = []
     for o in outcomes:
         row: dict[str, object] = {
@@ -68,7 +70,7 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
             breakdown = s["cost_breakdown_musd"]
             risk = s["risk"]
             delta = s["objective_musd"] - base_objective
-            low, high = (0.0, 0.0) if o is base else _delta_range(s, delta, base_objective, base_bound)
+            low, high = (0.0, 0.0) if o is base else delta_range(s, delta, base_objective, base_bound)
             row.update(
                 status=run_status(s),
                 objective_musd=s["objective_musd"],
@@ -96,19 +98,19 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(VARIANT_COLUMNS))
 
 
-def _delta_range(
+def delta_range(
     summary: dict[str, Any], delta: float, base_objective: float, base_bound: float
 ) -> tuple[float, float]:
     """Where the change of the optima lies, given both solves' bounds (a MIP stopped at its gap,
     or at a time limit): from this bound less base's plan to this plan less base's bound. NaN
     when either solve has no finite bound."""
-    low, high = _bound(summary) - base_objective, summary["objective_musd"] - base_bound
+    low, high = objective_bound(summary) - base_objective, summary["objective_musd"] - base_bound
     if math.isnan(low) or math.isnan(high):
         return math.nan, math.nan
     return range_holding(delta, low, high)
 
 
-def _bound(summary: dict[str, Any]) -> float:
+def objective_bound(summary: dict[str, Any]) -> float:
     """The solve's bound on its objective; NaN when HiGHS had no finite one, or when an earlier
     step stopped short of its optimum (plan-on-mean's mean-demand MIP: another plan it could have
     fixed would cost another amount, which no bound of the second solve covers)."""
@@ -120,15 +122,16 @@ PLANS = "plans"
 """The run-folder subfolder holding one folder of result tables per solved variant."""
 
 
-def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask]) -> PlanWriter:
-    """Writes a solved variant's tables into ``plans/<n>-<variant>/``, as a solve folder has them:
-    numbered in sweep order, so that names differing only in characters a file name cannot hold
-    stay apart."""
+def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask], per_model: bool = False) -> PlanWriter:
+    """Writes a solved variant's tables into ``plans/<n>-<variant>/`` (``plans/<model>/<n>-<variant>/``
+    ``per_model``: a sweep of several models), as a solve folder has them: numbered in sweep order,
+    so that names differing only in characters a file name cannot hold stay apart."""
     folders = plan_folder_names([task.name for task in tasks])
 
     def write(outcome: VariantOutcome) -> None:
         assert outcome.results is not None  # run_sweep calls it for solved variants only
-        plan = f"{PLANS}/{folders[outcome.case]}/"
+        model = f"{outcome.model}/" if per_model else ""  # a model's name is safe in file names
+        plan = f"{PLANS}/{model}{folders[outcome.case]}/"
         write_result_tables(folder, outcome.results, prefix=plan)
         folder.write_json(f"{plan}summary.json", outcome.summary)
 
@@ -142,17 +145,69 @@ def plan_folder_names(names: list[str]) -> dict[str, str]:
     return {name: f"{i:0{width}d}-{safe_name(name)[:80]}" for i, name in enumerate(names)}
 
 
-def write_sweep(folder: RunFolder, table: pd.DataFrame) -> None:
-    from planner.charts import plot_tornado, write_html
+def outcomes_by_model(outcomes: list[VariantOutcome]) -> dict[str, list[VariantOutcome]]:
+    """The outcomes of each model, in the order they come (``run_sweep``: model by model)."""
+    by_model: dict[str, list[VariantOutcome]] = {}
+    for outcome in outcomes:
+        by_model.setdefault(outcome.model, []).append(outcome)
+    return by_model
 
+
+def variants_tables(outcomes: list[VariantOutcome]) -> dict[str, pd.DataFrame]:
+    """Each model's variants table, against that model's own base, by model."""
+    return {model: variants_table(group) for model, group in outcomes_by_model(outcomes).items()}
+
+
+def variants_csv(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """variants.csv: one model's table as it is (the v1 contract's columns); several models' one
+    after the other, with a first column ``model``."""
+    if len(tables) == 1:
+        return next(iter(tables.values()))
+    parts = [table.assign(model=model)[["model", *VARIANT_COLUMNS]] for model, table in tables.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def tornado_file(model: str, several: bool) -> str:
+    """``tornado.png``; ``tornado-<model>.png`` in a sweep of several models."""
+    return f"tornado-{model}.png" if several else "tornado.png"
+
+
+def write_sweep(
+    folder: RunFolder, tables: Mapping[str, pd.DataFrame], strategies: pd.DataFrame | None = None
+) -> None:
+    """variants.csv, timings.csv, a tornado chart per model and index.html; ``strategies``
+    (several models) as strategies.csv, first on the page."""
+    from planner.charts import write_html
+
+    table = variants_csv(tables)
+    keys = ["model", "case"] if len(tables) > 1 else ["case"]
     # The contract's table has each variant's time; timings.csv has it too, as compare's folder does.
-    folder.write_table("timings", table[["case", "seconds"]])
+    folder.write_table("timings", table[[*keys, "seconds"]])
     folder.write_table("variants", table)
-    base = table.loc[table["case"] == BASE, "objective_musd"]
-    base_objective = float(base.iloc[0]) if len(base) else math.nan
-    money = sweep_money_unit(table)
-    chart = plot_tornado(table[table["case"] != BASE], base_objective, folder.file("tornado.png"), money)
-    write_html(folder.file("index.html"), "planner sweep", [("Tornado", chart), ("Variants", table)])
+    sections: list[tuple[str, str | Path | pd.DataFrame]] = []
+    if strategies is not None:
+        folder.write_table("strategies", strategies)
+        sections.append(("Strategies", strategies))
+    sections += _tornadoes(folder, tables, sweep_money_unit(table))
+    write_html(folder.file("index.html"), "planner sweep", [*sections, ("Variants", table)])
+
+
+def _tornadoes(
+    folder: RunFolder, tables: Mapping[str, pd.DataFrame], money: MoneyUnit
+) -> list[tuple[str, str | Path | pd.DataFrame]]:
+    """One tornado chart per model, each against its own base, all in one money unit."""
+    from planner.charts import plot_tornado
+
+    several = len(tables) > 1
+    charts: list[tuple[str, str | Path | pd.DataFrame]] = []
+    for model, table in tables.items():
+        base = table.loc[table["case"] == BASE, "objective_musd"]
+        base_objective = float(base.iloc[0]) if len(base) else math.nan
+        path = folder.file(tornado_file(model, several))
+        variants = table[table["case"] != BASE]
+        chart = plot_tornado(variants, base_objective, path, money, model if several else "")
+        charts.append((f"Tornado: {model}" if several else "Tornado", chart))
+    return charts
 
 
 MONEY_COLUMNS = (
@@ -170,14 +225,23 @@ def sweep_money_unit(table: pd.DataFrame) -> MoneyUnit:
     return money_unit(*[float(v) for column in MONEY_COLUMNS if column in table for v in table[column]])
 
 
+MONEY_NOTE = (
+    "money discounted and expected over scenarios; a risk-averse model's objective adds weight x CVaR"
+)
+
+
 def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
     money = sweep_money_unit(table)
+    console.print(variants_view(table, money, f"Sweep variants ({MONEY_NOTE})"))
+    print_unsure_changes(table, money, console)
+    print_failures(table, console)
+    print_run_folder(console, run_dir, "variants.csv, tornado.png")
+
+
+def variants_view(table: pd.DataFrame, money: MoneyUnit, title: str) -> Table:
+    """One model's variants table as the console shows it."""
     unit = money.label
-    view = Table(
-        title="Sweep variants (money discounted and expected over scenarios; a risk-averse model's"
-        " objective adds weight x CVaR)",
-        title_justify="left",
-    )
+    view = Table(title=title, title_justify="left")
     for column in (
         "case",
         "group",
@@ -211,26 +275,66 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
             fmt(100 * row["mip_gap"], 3) if row["mip_gap"] is not None else "-",
             fmt(row["seconds"], 1),
         )
-    console.print(view)
+    return view
+
+
+def print_unsure_changes(table: pd.DataFrame, money: MoneyUnit, console: Console, model: str = "") -> None:
+    """The variants whose change against base may have either sign within the MIP gaps."""
+    under = f" under {model}" if model else ""
+    print_either_sign(
+        console,
+        table,
+        ("delta_low_musd", "delta_high_musd"),
+        money,
+        f"the change against base{under}",
+        "every variant's range: delta_low_musd, delta_high_musd in variants.csv",
+    )
+
+
+def print_either_sign(
+    console: Console,
+    table: pd.DataFrame,
+    low_high: tuple[str, str],
+    money: MoneyUnit,
+    what: str,
+    where: str,
+) -> None:
+    """Names the rows whose range (``low_high`` columns) holds both signs: ``what`` (a change, a
+    difference) may be either way within the solves' MIP gaps. ``where``: the columns to read."""
+    low, high = low_high
+    objectives = table[[c for c in table.columns if c.startswith("objective_musd")]]
     # A range of round-off around 0 (a proven optimum's bound a hair off its plan) is no doubt.
-    round_off = PROVEN_GAP * max(1.0, abs(table["objective_musd"]).max())
-    unsure = table[(table["delta_low_musd"] < -round_off) & (table["delta_high_musd"] > round_off)]
-    if len(unsure):
-        ranges = "; ".join(
-            f"{row['case']} between {money(row['delta_low_musd'])} and {money(row['delta_high_musd'])}"
-            for row in unsure.to_dict(orient="records")
-        )
-        console.print(
-            f"Within the solves' MIP gaps the change against base may have either sign ({unit}): {ranges}"
-            " (every variant's range: delta_low_musd, delta_high_musd in variants.csv)",
-            highlight=False,
-            markup=False,
-        )
+    round_off = PROVEN_GAP * max(1.0, abs(objectives).max().max())
+    unsure = table[(table[low] < -round_off) & (table[high] > round_off)]
+    if not len(unsure):
+        return
+    ranges = "; ".join(
+        f"{row['case']} between {money(row[low])} and {money(row[high])}"
+        for row in unsure.to_dict(orient="records")
+    )
+    console.print(
+        f"Within the solves' MIP gaps {what} may have either sign ({money.label}): {ranges} ({where})",
+        highlight=False,
+        markup=False,
+    )
+
+
+def print_failures(table: pd.DataFrame, console: Console) -> None:
+    """Each failed variant's reason; one that failed alike under several models (an edit that
+    cannot be applied) once, naming them."""
+    reasons: dict[tuple[str, str], list[str]] = {}
     for row in table[table["status"] == "failed"].to_dict(orient="records"):
-        console.print(f"[red]{literal(row['case'])} failed:[/]", highlight=False)
-        console.print(row["error"], highlight=False, markup=False)
+        reasons.setdefault((row["case"], row["error"]), []).append(row.get("model", ""))
+    for (case, error), models in reasons.items():
+        under = f" under {', '.join(models)}" if any(models) else ""
+        console.print(f"[red]{literal(case)} failed{literal(under)}:[/]", highlight=False)
+        console.print(error, highlight=False, markup=False)
+
+
+def print_run_folder(console: Console, run_dir: str, files: str) -> None:
+    """The run folder and its main ``files``, and plans/ when written."""
     plans = f", {PLANS}/ (each variant's tables)" if (Path(run_dir) / PLANS).is_dir() else ""
-    console.print(f"Run folder: [bold]{literal(run_dir)}[/] (variants.csv, tornado.png{plans})")
+    console.print(f"Run folder: [bold]{literal(run_dir)}[/] ({literal(files)}{plans})")
 
 
 def variant_warnings(outcomes: list[VariantOutcome], said: list[str]) -> dict[str, list[str]]:
@@ -240,3 +344,27 @@ def variant_warnings(outcomes: list[VariantOutcome], said: list[str]) -> dict[st
         o.case: [w for w in (o.summary or {}).get("warnings") or [] if w not in said] for o in outcomes
     }
     return {variant: items for variant, items in found.items() if items}
+
+
+VariantWarnings = dict[str, list[str]] | dict[str, dict[str, list[str]]]
+"""By variant; by model, then variant, in a sweep of several models."""
+
+
+def sweep_warnings(outcomes: list[VariantOutcome], said: list[str]) -> VariantWarnings:
+    """:func:`variant_warnings`, by model when the sweep ran several."""
+    by_model = outcomes_by_model(outcomes)
+    if len(by_model) == 1:
+        return variant_warnings(outcomes, said)
+    found = {model: variant_warnings(group, said) for model, group in by_model.items()}
+    return {model: items for model, items in found.items() if items}
+
+
+def warnings_by_variant(said: VariantWarnings) -> list[tuple[str, list[str]]]:
+    """``(who, warnings)``: who is the variant, or ``<variant> under <model>`` by model."""
+    pairs: list[tuple[str, list[str]]] = []
+    for key, value in said.items():
+        if isinstance(value, dict):  # by model, then variant
+            pairs += [(f"{variant} under {key}", items) for variant, items in value.items()]
+        else:
+            pairs.append((key, value))
+    return pairs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -24,20 +25,25 @@ if TYPE_CHECKING:
 
 def run_sweep(
     tasks: list[SweepTask],
-    config: ModelConfig,
+    configs: Sequence[ModelConfig],
     workers: int,
     scheduler: str | None,
     console: Console,
     write_plan: PlanWriter | None = None,
     frozen: FrozenPlan | None = None,
 ) -> list[VariantOutcome]:
-    """Solve every task that has files; tasks whose edits failed are reported as failed at once.
+    """Solve every task that has files under each of ``configs``, every (model, variant) pair one
+    task of the same pool; tasks whose edits failed are reported as failed at once, under every
+    model. The outcomes come model by model, each in the tasks' order.
     With ``write_plan`` each solved variant's tables are written as it arrives, then let go (a
     sweep of many variants keeps no plan in memory). With ``frozen`` every variant re-scores that
     plan (``--fix-plan``)."""
-    runnable = [t for t in tasks if t.files is not None]
+    pairs = [(config, task) for config in configs for task in tasks]
+    runnable = [(config, task) for config, task in pairs if task.files is not None]
     failed_early = {
-        t.name: VariantOutcome(t.name, t.group, None, t.error, 0.0) for t in tasks if t.files is None
+        (c.name, t.name): VariantOutcome(t.name, t.group, None, t.error, 0.0, model=c.name)
+        for c, t in pairs
+        if t.files is None
     }
     counts = {"finished": 0, "solved": 0, "failed": len(failed_early)}
     slots = 1 if not scheduler and workers <= 1 else workers
@@ -52,7 +58,7 @@ def run_sweep(
         console=console,
         transient=False,
     ) as progress:
-        bar = progress.add_task("sweep", total=len(tasks), completed=len(failed_early), detail="")
+        bar = progress.add_task("sweep", total=len(pairs), completed=len(failed_early), detail="")
 
         def detail() -> str:
             remaining = len(runnable) - counts["finished"]
@@ -71,10 +77,10 @@ def run_sweep(
 
         keep = write_plan is not None
         solved = run_parallel(
-            [(solve_variant, (t.name, t.group, t.files, config, t.source, keep, frozen)) for t in runnable],
+            [(solve_variant, (t.name, t.group, t.files, c, t.source, keep, frozen)) for c, t in runnable],
             workers,
             on_done=on_done,
             scheduler=scheduler,
         )
-    by_name = {o.case: o for o in solved} | failed_early
-    return [by_name[t.name] for t in tasks]
+    by_pair = {(o.model, o.case): o for o in solved} | failed_early
+    return [by_pair[config.name, task.name] for config, task in pairs]
