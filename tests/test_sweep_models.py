@@ -8,6 +8,7 @@ fails, fails under every model with the sweep file's row named. Solves use MIP g
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -250,3 +251,34 @@ def test_a_frozen_plan_is_re_scored_under_every_model(cli: Cli, tmp_path: Path) 
     assert refused.exit_code == 2
     (problem,) = json.loads(refused.stdout)["problems"]
     assert problem["file"] == "--model" and problem["value"] == "plan-on-mean"
+
+
+def _summary(objective_musd: float, bound_musd: float | None, status: str = "optimal") -> dict:
+    stranded = {"stranded_capital_musd_peak": {"expected": objective_musd / 10}}
+    return {"status": status, "stages": [], "objective_musd": objective_musd, "bound_musd": bound_musd,
+            "risk": stranded}
+
+
+def test_a_difference_range_takes_both_solves_bounds() -> None:
+    """all-at-once - phased lies between (all-at-once's bound - phased's plan) and (all-at-once's
+    plan - phased's bound); blank when a side has no bound or failed."""
+    from planner.sweep import VariantOutcome
+    from planner.sweep_strategies import strategies_table
+
+    phased = [VariantOutcome("base", "", _summary(100.0, 99.0, "time_limit"), None, 1.0, model="phased"),
+              VariantOutcome("v", "g", _summary(90.0, None), None, 1.0, model="phased"),
+              VariantOutcome("w", "", None, "no plan: infeasible", 1.0, model="phased")]
+    giant_leap = [VariantOutcome("base", "", _summary(150.0, 148.0), None, 1.0, model="all-at-once"),
+                  VariantOutcome("v", "g", _summary(140.0, 139.0), None, 1.0, model="all-at-once"),
+                  VariantOutcome("w", "", _summary(130.0, 130.0), None, 1.0, model="all-at-once")]
+    table = strategies_table({"phased": phased, "all-at-once": giant_leap})
+    rows = {row["case"]: row for row in table.to_dict(orient="records")}
+    pair = "[all-at-once - phased]"
+    base = rows["base"]
+    assert (base[f"diff_musd{pair}"], base[f"diff_low_musd{pair}"], base[f"diff_high_musd{pair}"]) == (
+        50.0, 148.0 - 100.0, 150.0 - 99.0)
+    assert base["status[phased]"] == "time_limit"
+    assert base["stranded_capital_musd_peak_expected[phased]"] == 10.0
+    assert rows["v"][f"diff_musd{pair}"] == 50.0 and math.isnan(rows["v"][f"diff_low_musd{pair}"])
+    assert rows["w"]["status[phased]"] == "failed" and math.isnan(rows["w"][f"diff_musd{pair}"])
+    assert rows["w"]["objective_musd[all-at-once]"] == 130.0
