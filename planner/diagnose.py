@@ -44,6 +44,9 @@ FAMILY_WORDS = {
     "build": "bounds of modules started (at most what fits under max_mw)",
     "sign": "bounds of a contract signing (0 to 1)",
     "buy": "chips bought must be >= 0",
+    "ready_modules": "modules ready must be >= 0",
+    "fleet": "chips in service must be >= 0",
+    "contract_active": "active contract share must be >= 0",
 }
 
 VARIABLE_WORDS = {
@@ -164,7 +167,7 @@ def _key(component: Any) -> tuple[str, Index]:
 
 
 def _relaxed_highs(
-    pm: PlanningModel, **options: str
+    pm: PlanningModel, **options: str | int
 ) -> tuple[LinearStandardFormInfo, highspy.HighsLp, highspy.Highs]:
     """The model's LP relaxation, unscaled, passed to a silent HiGHS with ``options``."""
     compiled = compile_model(pm.model)
@@ -194,15 +197,33 @@ def unbounded_direction(pm: PlanningModel) -> list[tuple[str, Index]]:
     return [_key(repn.columns[col]) for col in moving]
 
 
+IIS_LIGHT = int(highspy.IisStrategy.kIisStrategyLight.value)
+"""HiGHS's light test: a row that cannot hold within its columns' bounds alone."""
+IIS_ELASTIC_IRREDUCIBLE = int(highspy.IisStrategy.kIisStrategyFromLp.value) | int(
+    highspy.IisStrategy.kIisStrategyIrreducible.value
+)
+"""An elastic LP, its infeasible set then reduced to an irreducible one: a conflict of several
+rows, none failing alone (chips in service that need more IT MW than the modules ready: the
+fleet's and the ready modules' recursions and the fit)."""
+_FREE = int(highspy.IisBoundStatus.kIisBoundStatusFree.value)
+"""An IIS column whose bounds take no part in the conflict."""
+
+
 def infeasible_rows(pm: PlanningModel) -> list[tuple[str, Index]]:
-    """The constraint rows of an IIS of the model's LP relaxation, as (family, index)."""
+    """The constraint rows and column bounds of an IIS of the model's LP relaxation, as (family,
+    index): HiGHS's light test first, and when it isolates nothing, the elastic LP."""
     repn, _lp, highs = _relaxed_highs(pm)
-    status, iis = highs.getIis()
-    if status == highspy.HighsStatus.kError or not iis.valid_:
-        return []
-    components = [repn.rows[row][0] for row in iis.row_index_]
-    components += [repn.columns[col] for col in iis.col_index_]
-    return [_key(component) for component in components]
+    for strategy in (IIS_LIGHT, IIS_ELASTIC_IRREDUCIBLE):
+        highs.setOptionValue("iis_strategy", strategy)
+        status, iis = highs.getIis()
+        if status == highspy.HighsStatus.kError or not iis.valid_:
+            continue
+        components = [repn.rows[row][0] for row in iis.row_index_]
+        bounds = zip(iis.col_index_, iis.col_bound_, strict=True)
+        components += [repn.columns[col] for col, bound in bounds if bound != _FREE]
+        if components:
+            return [_key(component) for component in components]
+    return []
 
 
 _HOURS = "parameters.csv hours_per_year × periods.csv years"

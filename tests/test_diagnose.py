@@ -93,6 +93,27 @@ def test_a_fixed_plan_signing_a_contract_twice_is_still_infeasible() -> None:
     assert "signed at most once" in str(caught.value) and "grid" in str(caught.value)
 
 
+def test_a_conflict_of_several_rows_is_located_by_the_elastic_iis() -> None:
+    """One 1 MW module and the 5 MW contract frozen in p1, and an extension asking for two chips of
+    1 MW in service: no row fails alone (HiGHS's light test finds nothing), the fit, the modules
+    ready and the extension together do. The message used to be "could not isolate"."""
+    import pyomo.environ as pyo
+
+    plan = LongLeadPlan(build_modules={("alpha", 0): 1.0}, sign_share={("grid", 0): 1.0}, through_t=0)
+    pm = build_model(_case(), fixed_long_lead=plan)
+    m = pm.model
+    m.extension = pyo.Constraint(expr=m.fleet["g", "alpha", 0] >= 2)
+    message = _explained(pm)
+    assert "cannot all hold together" in message
+    for words in (
+        "chips must fit in built IT MW: alpha, period p1 (base)",
+        "modules ready (lead time): alpha, period p1 (base)",
+        "extension",
+    ):
+        assert words in message, words
+    assert ">= 0" not in message  # columns whose bounds take no part in the conflict are left out
+
+
 def _explained(pm: PlanningModel) -> str:
     from planner.diagnose import explain_failure
     from planner.solve import solve_model
