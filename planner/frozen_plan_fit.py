@@ -249,12 +249,15 @@ def _common_value(fit: _Fit, spec: PlanFile, rows: list[Decision]) -> float | No
     if len(rows) == 1 and rows[0].node == ALL_SCENARIOS:
         return rows[0].value
     scenarios = fit.plan.run_scenarios
+    if scenarios is None:  # only 'all' reads: report the row labelled otherwise, not an 'all' beside it
+        _bad_label(fit, spec, next((row for row in rows if row.node != ALL_SCENARIOS), rows[-1]))
+        return 0.0  # reported; read as no decision so that nothing else is said of it
     covered: list[str] = []
     for row in rows:
-        named = node_scenarios(row.node, scenarios) if scenarios is not None else None
+        named = node_scenarios(row.node, scenarios)
         if named is None:
             _bad_label(fit, spec, row)
-            return 0.0  # reported; read as no decision so that nothing else is said of it
+            return 0.0
         covered += named
     if len(covered) != len(set(covered)):
         expected = "nodes of one period that share no scenario (this row's repeats scenarios of another)"

@@ -428,6 +428,20 @@ def test_node_labels_that_name_no_node_of_the_run(
     assert "--fix-through" not in result.output  # a typo is not a tree that parts
 
 
+def test_a_hand_written_plan_names_its_row_labelled_with_scenarios(
+    tmp_path: Path, hand_case: Path, cli: Cli
+) -> None:
+    """Without the run's summary.json only 'all' reads: the row labelled 'hi' is the one named, not
+    the 'all' row of the same site and period listed before it."""
+    builds = "site,period,node,modules\na,p1,all,1\na,p2,all,1\na,p2,hi,1\n"
+    plan = write_plan(tmp_path / "plan", {"builds.csv": builds, "contracts.csv": NO_SIGNINGS})
+    result = cli("solve", hand_case, "--fix-plan", plan)
+    assert result.exit_code == 2
+    text = flat(result.output)
+    assert "builds.csv, row 4, column node: value 'hi' — expected 'all' (without the run's summary" in text
+    assert "row 3" not in text
+
+
 def test_periods_the_plans_run_did_not_have(
     tmp_path: Path, write_case: CaseWriter, cli: Cli
 ) -> None:
