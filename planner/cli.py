@@ -184,15 +184,17 @@ class RunFlags:
 
 @dataclass(frozen=True)
 class FixFlags:
-    """``--fix-plan`` and ``--fix-through``: an earlier plan's buildings and contracts, frozen."""
+    """``--fix-plan``, ``--fix-through`` and ``--fix-chips``: an earlier plan's buildings and
+    contracts, and its chip purchases too, frozen."""
 
     plan_dir: Path | None
     through: str | None
+    chips: bool = False
 
     def read(self) -> FrozenPlan | None:
         from planner.frozen_plan import read_frozen_plan
 
-        return None if self.plan_dir is None else read_frozen_plan(self.plan_dir, self.through)
+        return None if self.plan_dir is None else read_frozen_plan(self.plan_dir, self.through, self.chips)
 
     def model(self, flags: RunFlags, name_or_path: str) -> ModelConfig:
         """The model, refused when it cannot take a frozen plan (plan-on-mean fixes its own)."""
@@ -214,16 +216,31 @@ class FixFlags:
     def inputs(self) -> tuple[Path, ...]:
         return () if self.plan_dir is None else (self.plan_dir,)
 
+    @property
+    def plan_files(self) -> tuple[str, ...]:
+        """The plan's files that are frozen, as a sweep folder keeps them."""
+        return ("builds.csv", "contracts.csv", *(("chips.csv",) if self.chips else ()))
+
 
 def fix_plan_options(command: Callable[..., object]) -> Callable[..., object]:
-    """``--fix-plan RUN_DIR [--fix-through PERIOD]``, bundled as ``fix``."""
+    """``--fix-plan RUN_DIR [--fix-through PERIOD] [--fix-chips]``, bundled as ``fix``."""
 
     @functools.wraps(command)
-    def wrapper(*args: object, fix_plan: Path | None, fix_through: str | None, **kwargs: object) -> object:
+    def wrapper(
+        *args: object, fix_plan: Path | None, fix_through: str | None, fix_chips: bool, **kwargs: object
+    ) -> object:
         if fix_through is not None and fix_plan is None:
             raise click.UsageError("--fix-through needs --fix-plan (the plan whose periods it freezes).")
-        return command(*args, fix=FixFlags(fix_plan, fix_through), **kwargs)
+        if fix_chips and fix_plan is None:
+            raise click.UsageError("--fix-chips needs --fix-plan (the plan whose chip purchases it freezes).")
+        return command(*args, fix=FixFlags(fix_plan, fix_through, fix_chips), **kwargs)
 
+    wrapper = click.option(
+        "--fix-chips",
+        is_flag=True,
+        help="With --fix-plan: freeze the plan's chip purchases too (its chips.csv), in the frozen periods"
+        " and the same in every scenario (a phased plan's until its scenarios part).",
+    )(wrapper)
     wrapper = click.option(
         "--fix-through",
         metavar="PERIOD",
@@ -237,8 +254,8 @@ def fix_plan_options(command: Callable[..., object]) -> Callable[..., object]:
         type=click.Path(path_type=Path),
         default=None,
         help="Freeze the buildings and contracts of an earlier run's plan (its run folder, or a folder"
-        " with builds.csv and contracts.csv in their columns) and re-optimise chips and operations on"
-        " this case: a stress test of a committed plan.",
+        " with builds.csv and contracts.csv in their columns) and re-optimise chips (unless --fix-chips)"
+        " and operations on this case: a stress test of a committed plan.",
     )(wrapper)
 
 
@@ -533,7 +550,7 @@ def sweep(
         write_inputs_record(folder, case, configs, warnings)
         if fix.plan_dir is not None:  # the plan every variant re-scored, kept with what it gave
             folder.write_json("fixed_plan.json", fixed)
-            for name in ("builds.csv", "contracts.csv"):
+            for name in fix.plan_files:
                 folder.copy_input(fix.plan_dir / name, f"fixed_plan_{name}")
         plan_writer = variant_plan_writer(folder, tasks, several) if plans else None
         outcomes = run_sweep(tasks, configs, n_workers, scheduler, console, plan_writer, frozen)

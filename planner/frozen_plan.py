@@ -1,11 +1,11 @@
 """A plan to freeze (``--fix-plan``), read from an earlier run's folder: its buildings and contracts
-(``builds.csv``, ``contracts.csv``), and what the run's ``summary.json`` and
-``capex_by_period.csv`` say of its scenarios and periods. :mod:`planner.frozen_plan_fit` checks it
-against the case to solve and hands it to the formulation.
+(``builds.csv``, ``contracts.csv``), with ``--fix-chips`` its chip purchases (``chips.csv``), and
+what the run's ``summary.json`` and ``capex_by_period.csv`` say of its scenarios and periods.
+:mod:`planner.frozen_plan_fit` checks it against the case to solve and hands it to the formulation.
 
 What is frozen is the decision as the contract names it: ``build`` in modules, ``sign`` as a share
-of the contract. A folder holding only the two plan files, in their columns, is a plan written by
-hand (its node labels must then all be ``all``).
+of the contract, ``buy`` in chips. A folder holding only the plan files, in their columns, is a plan
+written by hand (its node labels must then all be ``all``).
 """
 
 from __future__ import annotations
@@ -53,9 +53,19 @@ class PlanSignRow(Row):
     share: float = Field(ge=0, le=1, description="share of the contract's mw signed")
 
 
+class PlanChipRow(Row):
+    """chips.csv of a plan: chips of a type bought for a site in a period."""
+
+    chip: Id = Field(description="id in chips")
+    site: Id = Field(description="id in sites")
+    period: Id = Field(description="id in periods")
+    node: Id = Field(ALL_SCENARIOS, description="'all', or the scenarios of the run joined by '+'")
+    bought: float = Field(ge=0, description="chips bought")
+
+
 @dataclass(frozen=True)
 class PlanFile:
-    """One of the plan's two tables."""
+    """One of the plan's tables."""
 
     file: str
     key_column: str
@@ -64,11 +74,22 @@ class PlanFile:
     value_column: str
     informational: tuple[str, ...]
     """Columns a run writes beside the decision, read only for the size warning (``mw``)."""
+    at_site: bool = False
+    """Its decisions are of a ``key_column`` id at a site (chips.csv: a chip bought for a site)."""
+    flag: str | None = None
+    """The flag that asks for this file, when the plan may go without it."""
+
+    @property
+    def id_columns(self) -> tuple[str, ...]:
+        """The columns naming what a decision is of: ``site``, ``contract``, ``chip`` and ``site``."""
+        return (self.key_column, "site") if self.at_site else (self.key_column,)
 
     def amount(self, value: float) -> str:
-        """``2 modules``, ``1 module``, ``share 0.4``."""
+        """``2 modules``, ``1 module``, ``share 0.4``, ``1,000 chips``."""
         if self.value_column == "share":
             return f"share {value:g}"
+        if self.value_column == "bought":
+            return f"{value:,.10g} chip" if value == 1 else f"{value:,.10g} chips"
         return f"{value:g} module" if value == 1 else f"{value:g} modules"
 
 
@@ -80,11 +101,15 @@ SIGNS = PlanFile(
     "share",
     ("site", "kind", "mw", "active_from", "active_until"),
 )
+CHIPS = PlanFile(
+    "chips.csv", "chip", "chips.csv", "bought", ("probability", "fleet"), at_site=True, flag="--fix-chips"
+)
 
 
 @dataclass(frozen=True)
 class Decision:
-    """One row of a plan: ``value`` modules or share of ``key`` in ``period`` at ``node``."""
+    """One row of a plan: ``value`` modules, share or chips of ``key`` (at ``site``) in ``period``
+    at ``node``."""
 
     row: int
     key: str
@@ -93,6 +118,18 @@ class Decision:
     value: float
     mw: float | None
     """The row's own ``mw`` cell (the plan's size of the decision), when it has one."""
+    site: str | None = None
+    """The site a chip is bought for (chips.csv, whose ``key`` is the chip); None in the other files."""
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """What the decision is of: ``(site,)``, ``(contract,)``, ``(chip, site)``."""
+        return (self.key,) if self.site is None else (self.key, self.site)
+
+    @property
+    def what(self) -> str:
+        """``a``, ``grid``, ``g at a``."""
+        return " at ".join(self.ids)
 
 
 @dataclass(frozen=True)
@@ -110,14 +147,17 @@ class FrozenPlan:
     """The scenarios of the plan's run (its ``summary.json``), to read node labels; None: unknown."""
     run_periods: tuple[str, ...] | None
     """The periods of the plan's run (its ``capex_by_period.csv``), in order; None: unknown."""
+    chips: tuple[Decision, ...] | None = None
+    """The chip purchases, with ``--fix-chips``; None: chips are not frozen."""
 
     def file(self, name: str) -> str:
         """A file of the plan's folder, as messages name it."""
         return str(Path(self.source) / name)
 
 
-def read_frozen_plan(folder: Path, through: str | None = None) -> FrozenPlan:
-    """Read ``folder``'s plan; every problem at once as an :class:`InputError`."""
+def read_frozen_plan(folder: Path, through: str | None = None, chips: bool = False) -> FrozenPlan:
+    """Read ``folder``'s plan, with its chip purchases when ``chips``; every problem at once as an
+    :class:`InputError`."""
     source = str(folder)
     if not folder.is_dir():
         expected = "an existing run folder (or a folder holding builds.csv and contracts.csv)"
@@ -128,6 +168,7 @@ def read_frozen_plan(folder: Path, through: str | None = None) -> FrozenPlan:
     scenarios = _run_scenarios(folder, problems)
     builds = _decisions(folder, BUILDS, PlanBuildRow, scenarios, problems)
     signs = _decisions(folder, SIGNS, PlanSignRow, scenarios, problems)
+    bought = _decisions(folder, CHIPS, PlanChipRow, scenarios, problems) if chips else None
     if problems:
         raise InputError(problems)
     run_periods = _run_periods(folder, problems)
@@ -135,7 +176,16 @@ def read_frozen_plan(folder: Path, through: str | None = None) -> FrozenPlan:
         raise InputError(problems)
     existing = tuple(d for d in signs if d.period == EXISTING)
     signed = tuple(d for d in signs if d.period != EXISTING)
-    return FrozenPlan(source, tuple(builds), signed, existing, through, scenarios, run_periods)
+    return FrozenPlan(
+        source,
+        tuple(builds),
+        signed,
+        existing,
+        through,
+        scenarios,
+        run_periods,
+        None if bought is None else tuple(bought),
+    )
 
 
 def _other_run_kind(folder: Path) -> str | None:
@@ -156,7 +206,13 @@ def _decisions(
     path = folder / spec.file
     shown = str(path)
     if not path.exists():
-        expected = f"this file of the plan ({spec.file} of a run folder, or one in its columns)"
+        where = f"{spec.file} of a run folder, or one in its columns: {', '.join(model.model_fields)}"
+        expected = f"this file of the plan ({where})"
+        if spec.flag is not None:
+            expected = (
+                f"this file of the plan, which is missing: {spec.flag} freezes the decisions it lists"
+                f" ({where}); leave {spec.flag} out to freeze the buildings and contracts alone"
+            )
         problems.append(Problem(shown, None, None, None, expected))
         return []
     data = _file_bytes(path, problems)
@@ -178,6 +234,7 @@ def _decisions(
             values["node"],
             values[spec.value_column],
             _number(cells[row].get("mw", "")),
+            values["site"] if spec.at_site else None,
         )
         for row, values in rows
     ]
@@ -186,16 +243,19 @@ def _decisions(
 def _check_unique_decisions(
     file: str, rows: list[Checked], spec: PlanFile, scenarios: tuple[str, ...] | None, problems: list[Problem]
 ) -> None:
-    """One row per id, period and node. Not checked where scenario ids hold a '+': a run's node of
-    scenarios ``x`` and ``y`` and its scenario ``x+y`` then share a label (refused when fitted)."""
+    """One row per id (chip and site), period and node. Not checked where scenario ids hold a '+': a
+    run's node of scenarios ``x`` and ``y`` and its scenario ``x+y`` then share a label (refused when
+    fitted)."""
     ambiguous = scenarios is not None and any(SCENARIO_JOIN in w for w in scenarios)
     first: dict[tuple[str, ...], int] = {}
     for checked in rows:
-        key = checked.key(spec.key_column, "period", "node", defaults={"node": ALL_SCENARIOS})
-        if key is None or key[1] == EXISTING or (ambiguous and key[2] != ALL_SCENARIOS):
+        key = checked.key(*spec.id_columns, "period", "node", defaults={"node": ALL_SCENARIOS})
+        if key is None or key[-2] == EXISTING or (ambiguous and key[-1] != ALL_SCENARIOS):
             continue
         if key in first:
-            expected = f"one row per {spec.key_column}, period and node; row {first[key]} has the same"
+            expected = (
+                f"one row per {', '.join(spec.id_columns)}, period and node; row {first[key]} has the same"
+            )
             problems.append(Problem(file, checked.row, None, ", ".join(key), expected))
             checked.bad.add(spec.key_column)
         first.setdefault(key, checked.row)

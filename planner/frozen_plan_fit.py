@@ -2,15 +2,17 @@
 :class:`LongLeadPlan` the formulation fixes.
 
 A decision is frozen the same in every scenario, so only what the plan's run took the same in all
-its scenarios can be frozen: all of an ``all-at-once`` or ``plan-on-mean`` plan, a ``phased`` plan
-up to the period its scenarios part (``--fix-through``, the decisions after it left to the model).
-Sizes, prices, lead times and terms are the case's; a decision the plan does not list is 0.
+its scenarios can be frozen: the buildings and contracts of an ``all-at-once`` or ``plan-on-mean``
+plan, a ``phased`` plan up to the period its scenarios part (``--fix-through``, the decisions after
+it left to the model), and chip purchases (``--fix-chips``, bought at the nodes of the run's
+scenario tree under every model) up to the period they part. Sizes, prices, lead times and terms
+are the case's; a decision the plan does not list is 0.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,9 +21,11 @@ from planner.config import ModelConfig
 from planner.csv_table import examples, unknown_id_problems
 from planner.errors import InputError, Problem
 from planner.formulation import LongLeadPlan
+from planner.formulation.sets import first_period_with_room
 from planner.frozen_plan import (
     ALL_SCENARIOS,
     BUILDS,
+    CHIPS,
     PERIODS_TABLE,
     SCENARIO_JOIN,
     SIGNS,
@@ -42,6 +46,10 @@ ROOM = 1e-6
 
 Fitted = dict[tuple[str, int], tuple[Decision, float]]
 """(id, period index) -> the plan's row and the value frozen."""
+FittedChips = dict[tuple[str, str, int], tuple[Decision, float]]
+"""(chip, site, period index) -> the plan's row and the chips bought, frozen."""
+Frozen = dict[tuple[tuple[str, ...], int], tuple[Decision, float]]
+"""(the decision's ids, period index) -> the plan's row and the value frozen (either file kind)."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +61,17 @@ class FittedPlan:
     through: str | None
 
     def describe(self) -> dict[str, Any]:
-        """What a run's summary says of the plan it froze."""
-        return {
+        """What a run's summary says of the plan it froze (``chip_purchases`` with ``--fix-chips``:
+        the chip, site and period rows frozen at more than 0)."""
+        described = {
             "from": self.source,
             "through": self.through,
             "builds": sum(1 for v in self.decisions.build_modules.values() if v > 0),
             "signings": sum(1 for v in self.decisions.sign_share.values() if v > 0),
         }
+        if self.decisions.chip_units is not None:
+            described["chip_purchases"] = sum(1 for v in self.decisions.chip_units.values() if v > 0)
+        return described
 
 
 @dataclass
@@ -97,10 +109,12 @@ def fit_frozen_plan(plan: FrozenPlan, case: Case, config: ModelConfig) -> tuple[
     _check_run_periods(fit)
     builds = _fitted(fit, BUILDS, plan.builds, case.sites)
     signs = _fitted(fit, SIGNS, plan.signs, case.contracts)
+    chips = None if fit.plan.chips is None else _fitted_chips(fit, fit.plan.chips)
     _unknown(fit, SIGNS, plan.existing, "key", case.contracts, f"an id of the case ({SIGNS.key_file})")
     if through_known:  # else every row would be checked against a freeze of every period
         fit.problems += _parted_problems(fit)
         _check_periods_allowed(fit, builds, signs)
+        _check_chip_periods(fit, chips or {})
         _check_room(fit, builds, signs)
     if fit.problems:
         raise InputError(fit.problems)
@@ -115,6 +129,7 @@ def fit_frozen_plan(plan: FrozenPlan, case: Case, config: ModelConfig) -> tuple[
         build_modules={key: value for key, (_, value) in builds.items()},
         sign_share={key: value for key, (_, value) in signs.items()},
         through_t=fit.through_t if fit.partial else None,
+        chip_units=None if chips is None else {key: value for key, (_, value) in chips.items()},
     )
     return FittedPlan(decisions, plan.source, plan.through), warnings
 
@@ -127,7 +142,7 @@ def _check_labels_readable(fit: _Fit) -> None:
     called_all = [w for w in scenarios if w == ALL_SCENARIOS]
     joined = [w for w in scenarios if SCENARIO_JOIN in w]
     frozen = set(fit.periods[: fit.through_t + 1])
-    rows = (*fit.plan.builds, *fit.plan.signs)
+    rows = (*fit.plan.builds, *fit.plan.signs, *(fit.plan.chips or ()))
     labelled = any(d.node != ALL_SCENARIOS and d.period in frozen for d in rows)
     if called_all or (joined and labelled):
         expected = (
@@ -146,7 +161,8 @@ def _with_labels_ignored(plan: FrozenPlan) -> FrozenPlan:
     def common(rows: Sequence[Decision]) -> tuple[Decision, ...]:
         return tuple(d for d in rows if d.node == ALL_SCENARIOS)
 
-    return replace(plan, builds=common(plan.builds), signs=common(plan.signs))
+    chips = None if plan.chips is None else common(plan.chips)
+    return replace(plan, builds=common(plan.builds), signs=common(plan.signs), chips=chips)
 
 
 def _check_run_periods(fit: _Fit) -> None:
@@ -175,8 +191,30 @@ def _check_run_periods(fit: _Fit) -> None:
 
 
 def _fitted(fit: _Fit, spec: PlanFile, decisions: Sequence[Decision], known: Collection[str]) -> Fitted:
-    """The frozen decisions of one file by (id, period index), unknown ids reported. A decision
-    the run did not take the same in every scenario goes to ``fit.parted``."""
+    """The frozen buildings or signings by (site or contract, period index)."""
+    frozen = _frozen(fit, spec, decisions, {"key": (known, spec.key_file)})
+    return {(ids[0], t): value for (ids, t), value in frozen.items()}
+
+
+def _fitted_chips(fit: _Fit, decisions: Sequence[Decision]) -> FittedChips:
+    """The frozen chip purchases by (chip, site, period index)."""
+    known: dict[str, tuple[Collection[str], str]] = {
+        "key": (fit.case.chips, CHIPS.key_file),
+        "site": (fit.case.sites, BUILDS.key_file),
+    }
+    frozen = _frozen(fit, CHIPS, decisions, known)
+    return {(c, s, t): value for ((c, s), t), value in frozen.items()}
+
+
+def _frozen(
+    fit: _Fit,
+    spec: PlanFile,
+    decisions: Sequence[Decision],
+    known: Mapping[str, tuple[Collection[str], str]],
+) -> Frozen:
+    """The frozen decisions of one file by (ids, period index), unknown ids (``known``: a
+    decision's field -> the case's ids and their file) and periods reported. A decision the run did
+    not take the same in every scenario goes to ``fit.parted``."""
     periods = fit.periods
     later = _after_the_freeze(fit)
     # Rows of periods after --fix-through are never frozen: their ids and periods need not be the case's.
@@ -184,13 +222,18 @@ def _fitted(fit: _Fit, spec: PlanFile, decisions: Sequence[Decision], known: Col
     candidates = [
         d for d in decisions if d.period not in later and (d.period in frozen or d.period not in periods)
     ]
-    _unknown(fit, spec, candidates, "key", known, f"an id of the case ({spec.key_file})")
+    for field_name, (ids, file) in known.items():
+        _unknown(fit, spec, candidates, field_name, ids, f"an id of the case ({file})")
     _unknown(fit, spec, candidates, "period", periods, _period_expected(fit))
-    by_key: dict[tuple[str, int], list[Decision]] = {}
+    by_key: dict[tuple[tuple[str, ...], int], list[Decision]] = {}
     for d in candidates:
-        if d.key in known and d.period in periods and periods.index(d.period) <= fit.through_t:
-            by_key.setdefault((d.key, periods.index(d.period)), []).append(d)
-    fitted: Fitted = {}
+        if (
+            all(getattr(d, field_name) in ids for field_name, (ids, _) in known.items())
+            and d.period in periods
+            and periods.index(d.period) <= fit.through_t
+        ):
+            by_key.setdefault((d.ids, periods.index(d.period)), []).append(d)
+    fitted: Frozen = {}
     for key, rows in by_key.items():
         value = _common_value(fit, spec, rows)
         if value is None:
@@ -238,7 +281,7 @@ def _unknown(
         value = getattr(d, field_name)
         if value not in known:
             rows.setdefault(value, []).append(d.row)
-    column = spec.key_column if field_name == "key" else field_name
+    column = spec.key_column if field_name == "key" else field_name  # "site" of a chip, "period"
     fit.problems += unknown_id_problems(fit.plan.file(spec.file), column, rows, known, expected)
 
 
@@ -299,7 +342,7 @@ def _parted_problems(fit: _Fit) -> list[Problem]:
     periods = fit.periods
     before = f"--fix-through {periods[first_t - 1]}" if first_t > 0 else "none of its periods"
     problems = []
-    for spec in (BUILDS, SIGNS):
+    for spec in (BUILDS, SIGNS, CHIPS):
         mine = [d for _, s, d in parted if s is spec]
         if not mine:
             continue
@@ -310,7 +353,7 @@ def _parted_problems(fit: _Fit) -> list[Problem]:
             likewise = f", and so {'does row' if len(others) == 1 else 'do rows'} {examples(others)}"
         expected = (
             f"'{ALL_SCENARIOS}': a frozen decision is the same in every scenario, but the plan's run took"
-            f" this one ({d.key} in {d.period}) in some scenarios only{likewise}. Its decisions part"
+            f" this one ({d.what} in {d.period}) in some scenarios only{likewise}. Its decisions part"
             f" between scenarios from {periods[first_t]} on: freeze the periods before ({before})"
             " and let the model take the rest"
         )
@@ -348,6 +391,36 @@ def _check_period(fit: _Fit, spec: PlanFile, row: Decision, t: int, earliest: in
             " (no --fix-through) or use a phased model"
         )
         fit.problems.append(Problem(fit.plan.file(spec.file), row.row, "period", row.period, expected))
+
+
+def _check_chip_periods(fit: _Fit, chips: FittedChips) -> None:
+    """A frozen purchase in a period the case sells the chip in (from its ``first_period`` to its
+    ``last_period``), and in which its site can hold chips: the model has no purchase where no IT
+    MW can be built yet (no ``existing_mw``, and no module ready before ``earliest_period`` plus
+    ``lead_periods``), and a frozen one there could only make a model with no plan."""
+    periods, case = fit.periods, fit.case
+    file = fit.plan.file(CHIPS.file)
+    for (c, s, t), (row, value) in chips.items():
+        chip, site = case.chips[c], case.sites[s]
+        first = periods.index(chip.first_period or periods[0])
+        last = periods.index(chip.last_period or periods[-1])
+        room = first_period_with_room(site, periods)
+        if not first <= t <= last:
+            expected = (
+                f"a period from {c}'s first_period {periods[first]} to its last_period {periods[last]}"
+                f" ({CHIPS.key_file}): the case sells no {c} in {row.period}"
+            )
+            fit.problems.append(Problem(file, row.row, "period", row.period, expected))
+        elif t < room:
+            ready = f"from {periods[room]} on" if room < len(periods) else "in no period of the case"
+            earliest = site.earliest_period or periods[0]
+            expected = (
+                f"a period in which {s} can hold chips: it has no existing_mw, and a module started in its"
+                f" earliest_period {earliest} is ready {site.lead_periods} period(s) later"
+                f" ({BUILDS.key_file}), so chips fit there {ready}; the plan buys {CHIPS.amount(value)}"
+                f" of {c} in {row.period}"
+            )
+            fit.problems.append(Problem(file, row.row, "period", row.period, expected))
 
 
 def _check_room(fit: _Fit, builds: Fitted, signs: Fitted) -> None:

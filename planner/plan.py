@@ -65,7 +65,8 @@ class PlanResult:
     stages: list[Stage] = field(default_factory=list)
     """For plan-on-mean: the mean-demand solve's figures."""
     fixed_plan: dict[str, Any] | None = None
-    """With ``--fix-plan``: where the frozen buildings and contracts came from (FittedPlan.describe)."""
+    """With ``--fix-plan``: where the frozen buildings and contracts (and chip purchases) came from
+    (FittedPlan.describe)."""
 
     @property
     def status(self) -> str:
@@ -95,8 +96,8 @@ def solve_case(
     on_progress: Callable[[Progress], None] | None = None,
     fixed_plan: FittedPlan | None = None,
 ) -> PlanResult:
-    """Build and solve ``case`` under ``config``, with the buildings and contracts of
-    ``fixed_plan`` frozen when given; raise :class:`ModelError` when there is no plan."""
+    """Build and solve ``case`` under ``config``, with the buildings and contracts (and chip
+    purchases) of ``fixed_plan`` frozen when given; raise :class:`ModelError` when there is no plan."""
     stages: list[Stage] = []
     fixed: LongLeadPlan | None = None if fixed_plan is None else fixed_plan.decisions
     policy = config.policy

@@ -58,12 +58,17 @@ def status_line(result: PlanResult) -> str:
 
 
 def fixed_plan_line(fixed: dict[str, Any]) -> str:
-    """What ``--fix-plan`` froze, in words."""
+    """What ``--fix-plan`` (and ``--fix-chips``) froze, in words."""
     periods = "every period" if fixed["through"] is None else f"the periods up to {literal(fixed['through'])}"
+    counts = f"{_count(fixed['builds'], 'build')}, {_count(fixed['signings'], 'signing')}"
+    if "chip_purchases" not in fixed:
+        return (
+            f"plan frozen: the buildings and contracts of {literal(fixed['from'])} in {periods} ({counts});"
+            " chips and operations optimised"
+        )
     return (
-        f"plan frozen: the buildings and contracts of {literal(fixed['from'])} in {periods}"
-        f" ({_count(fixed['builds'], 'build')}, {_count(fixed['signings'], 'signing')}); chips and"
-        " operations optimised"
+        f"plan frozen: the buildings, contracts and chip purchases of {literal(fixed['from'])} in {periods}"
+        f" ({counts}, {_count(fixed['chip_purchases'], 'chip purchase')}); operations optimised"
     )
 
 

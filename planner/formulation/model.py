@@ -39,7 +39,8 @@ plan-on-mean first stage): Pyomo would call such a row infeasible."""
 @dataclass(frozen=True)
 class LongLeadPlan:
     """Buildings and contracts fixed in advance, the same in every scenario (plan-on-mean's
-    mean-demand plan, or a plan frozen with ``--fix-plan``)."""
+    mean-demand plan, or a plan frozen with ``--fix-plan``), and chip purchases with them
+    (``--fix-chips``)."""
 
     build_modules: dict[tuple[str, int], float] = field(default_factory=dict)
     """(site, t) -> modules started in period t."""
@@ -47,6 +48,8 @@ class LongLeadPlan:
     """(contract, t) -> share signed in period t."""
     through_t: int | None = None
     """Fix the decisions of periods up to this index, leaving later ones to the policy; None: all."""
+    chip_units: dict[tuple[str, str, int], float] | None = None
+    """(chip, site, t) -> chips bought in period t, at every node of t; None: chips are not fixed."""
 
 
 @dataclass
@@ -83,10 +86,10 @@ def build_model(
 ) -> PlanningModel:
     """Build the model for ``policy``: ``phased`` (multi-stage recourse), ``all-at-once`` (builds
     only in ``earliest_period``, contracts only in ``first_period``, the same in all scenarios),
-    or, with ``fixed_long_lead``, buildings and contracts fixed to a given plan (up to its
-    ``through_t``, the later ones decided under ``policy``). Chips exist only
-    where IT MW can be built unless ``chips_only_where_built`` is False (for shadow prices of
-    a MW that is not there; see :func:`build_sets`)."""
+    or, with ``fixed_long_lead``, buildings and contracts (and chip purchases, when it has them)
+    fixed to a given plan (up to its ``through_t``, the later ones decided under ``policy``). Chips
+    exist only where IT MW can be built unless ``chips_only_where_built`` is False (for shadow
+    prices of a MW that is not there; see :func:`build_sets`)."""
     if policy not in ("phased", "all-at-once"):
         raise ValueError(f"build_model builds 'phased' or 'all-at-once' models, not {policy!r}")
     ix = Indexing(case)
@@ -123,7 +126,7 @@ def build_model(
 
 def fix_long_lead(m: pyo.ConcreteModel, sets: Sets, plan: LongLeadPlan) -> None:
     """Fix every build and sign of the plan's periods to the plan (zero where the plan has
-    nothing), at every node of that period."""
+    nothing), at every node of that period; every chip purchase too when the plan has them."""
     nodes = sets.long_lead_tree.nodes
     through = len(sets.ix.periods) - 1 if plan.through_t is None else plan.through_t
     for s, b in m.build:
@@ -133,18 +136,41 @@ def fix_long_lead(m: pyo.ConcreteModel, sets: Sets, plan: LongLeadPlan) -> None:
     for q, b in m.sign:
         if nodes[b].t <= through:
             m.sign[q, b].fix(plan.sign_share.get((q, nodes[b].t), 0.0), skip_validation=True)
+    if plan.chip_units is not None:
+        _fix_chips(m, sets, plan.chip_units, through)
     drop_rows_met_by_fixed_decisions(m)
+
+
+def _fix_chips(
+    m: pyo.ConcreteModel, sets: Sets, chip_units: dict[tuple[str, str, int], float], through: int
+) -> None:
+    """Fix ``buy[c,s,n]`` at every info node ``n`` of the periods up to ``through``. A purchase with
+    no variable to fix (outside the chip's window, or where its site can hold no chips) is an error
+    of the caller, never dropped: the plan's fit refuses those (:mod:`planner.frozen_plan_fit`)."""
+    nodes = sets.info_tree.nodes
+    fixed = set()
+    for c, s, n in m.buy:
+        t = nodes[n].t
+        if t <= through:
+            m.buy[c, s, n].fix(chip_units.get((c, s, t), 0.0), skip_validation=True)
+            fixed.add((c, s, t))
+    lost = sorted(
+        key for key, units in chip_units.items() if units > 0 and key[2] <= through and key not in fixed
+    )
+    if lost:
+        raise ValueError(f"chip purchases to fix that the model has no variable for: {lost}")
 
 
 def drop_rows_met_by_fixed_decisions(m: pyo.ConcreteModel) -> list[pyo.Constraint]:
     """Deactivate the rows left with no free decision that hold within ``FIXED_ROW_TOLERANCE``;
     return them.
 
-    Only the site cap, "sign at most once" and the budget can be left with buildings and contracts
-    alone. A row broken by more stays, so the model is reported infeasible with that row named.
+    Only the site cap, "sign at most once", the budget and (with chips fixed) the chip supply can be
+    left with fixed decisions alone. A row broken by more stays, so the model is reported infeasible
+    with that row named.
     """
     dropped = []
-    for name in ("site_cap", "sign_once", "budget"):
+    for name in ("site_cap", "sign_once", "budget", "chip_supply"):
         component = m.component(name)
         if component is None:
             continue

@@ -8,12 +8,13 @@ a contract with no signing active, a run of a chip that does not exist at that s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from planner.case import Case
 from planner.formulation.indexing import Indexing, Tree
+from planner.schema import SiteRow
 
 Policy = Literal["phased", "all-at-once", "fixed-long-lead"]
 """How buildings and contracts are decided: on the tree, once up front, or fixed to a plan."""
@@ -66,6 +67,17 @@ def vintages_alive(
     return result
 
 
+def first_period_with_room(site: SiteRow, periods: Sequence[str]) -> int:
+    """The index of the first period in which ``site`` can hold chips: 0 with ``existing_mw``, else
+    its ``earliest_period`` plus ``lead_periods``, when a module started first is ready (at or past
+    ``len(periods)``: in no period of the horizon). Under every policy a build can be started in
+    ``earliest_period``, so some node of each later period has modules that may be ready."""
+    if site.existing_mw > 0:
+        return 0
+    earliest = periods.index(site.earliest_period) if site.earliest_period is not None else 0
+    return earliest + site.lead_periods
+
+
 def build_sets(case: Case, ix: Indexing, policy: Policy, chips_only_where_built: bool = True) -> Sets:
     """Derive every sparse set for ``policy`` (``phased``, ``all-at-once`` or ``fixed-long-lead``).
 
@@ -98,13 +110,10 @@ def build_sets(case: Case, ix: Indexing, policy: Policy, chips_only_where_built:
         lambda c, t0, t: t0 <= t and ix.in_service(t0, t, case.chips[c].life_years),
     )
     for s, site in case.sites.items():
-        # No chip can be installed where no IT MW is built yet (kw > 0): no buy there, and a fleet
+        # No chip can be installed where no IT MW can be built yet (kw > 0): no buy there, and a fleet
         # only from the vintages bought where there was room.
-        room = {
-            n.id
-            for n in info.nodes
-            if not chips_only_where_built or site.existing_mw > 0 or (s, long_lead_node[n.id]) in sets.ready
-        }
+        first_room = first_period_with_room(site, ix.periods)
+        room = {n.id for n in info.nodes if not chips_only_where_built or n.t >= first_room}
         for c in case.chips:
             sets.buy += [(c, s, n) for n in sorted(buy_nodes[c] & room)]
         for (c, n), living in chip_alive.items():
