@@ -107,8 +107,9 @@ def fit_frozen_plan(plan: FrozenPlan, case: Case, config: ModelConfig) -> tuple[
         fit.problems.append(Problem("--fix-through", None, None, plan.through, expected))
     _check_labels_readable(fit)
     _check_run_periods(fit)
-    builds = _fitted(fit, BUILDS, plan.builds, case.sites)
-    signs = _fitted(fit, SIGNS, plan.signs, case.contracts)
+    # fit.plan: the plan as _check_labels_readable left it (labels it refused are not read again)
+    builds = _fitted(fit, BUILDS, fit.plan.builds, case.sites)
+    signs = _fitted(fit, SIGNS, fit.plan.signs, case.contracts)
     chips = None if fit.plan.chips is None else _fitted_chips(fit, fit.plan.chips)
     _unknown(fit, SIGNS, plan.existing, "key", case.contracts, f"an id of the case ({SIGNS.key_file})")
     if through_known:  # else every row would be checked against a freeze of every period

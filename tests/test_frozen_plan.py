@@ -567,6 +567,7 @@ def test_scenario_ids_with_a_plus_only_matter_where_a_frozen_row_is_labelled(
     assert "summary.json: value 'x+y' — expected scenario ids other than 'all' and without '+'" in flat(
         result.output
     )
+    assert "1 problem(s)" in result.output  # the label is not read again, as naming no scenario
 
 
 def test_all_at_once_frozen_through_its_only_periods_is_warned_about(
