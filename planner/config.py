@@ -184,9 +184,11 @@ class SolverSettings(Strict):
 
 _NOT_IN_FILE_NAMES = r'<>:"/\\|?*\x00-\x1f'
 MODEL_NAME = re.compile(rf"[^\s._{_NOT_IN_FILE_NAMES}][^{_NOT_IN_FILE_NAMES}]{{0,99}}")
+MODEL_NAME_BYTES = 100
 MODEL_NAME_EXPECTED = (
-    'a name of at most 100 characters, none of / \\ : * ? " < > | or a control character, not '
-    "starting with a space, '.' or '_' (it names run-folder files; the file name is the default)"
+    'a name of at most 100 characters (and 100 bytes in UTF-8), none of / \\ : * ? " < > | or a control'
+    " character, not starting with a space, '.' or '_' (it names run-folder files; the file name is the"
+    " default)"
 )
 
 
@@ -205,7 +207,9 @@ class ModelConfig(Strict):
     def _name_is_safe_in_file_names(cls, name: str) -> str:
         # The name labels run-folder files (stranded_by_scenario-<name>.csv) and compare's tables,
         # where "_"-prefixed keys are planner's own solves (EVPI's perfect-information scenarios).
-        if not MODEL_NAME.fullmatch(name):
+        # Bytes too: a file system's name limit is in bytes (255), and a sweep of several models writes
+        # tornado-<name>.png and plans/<name>/, compare stranded_by_scenario-<name>.csv, after solving.
+        if not MODEL_NAME.fullmatch(name) or len(name.encode()) > MODEL_NAME_BYTES:
             raise ValueError(MODEL_NAME_EXPECTED)
         return name
 

@@ -282,3 +282,19 @@ def test_a_difference_range_takes_both_solves_bounds() -> None:
     assert rows["v"][f"diff_musd{pair}"] == 50.0 and math.isnan(rows["v"][f"diff_low_musd{pair}"])
     assert rows["w"]["status[phased]"] == "failed" and math.isnan(rows["w"][f"diff_musd{pair}"])
     assert rows["w"]["objective_musd[all-at-once]"] == 130.0
+
+
+def test_a_model_name_longer_than_a_file_name_takes_is_bad_input(cli: Cli, tmp_path: Path) -> None:
+    """100 characters of 3 bytes each passed the name check, then tornado-<name>.png and
+    plans/<name>/ could not be written after every solve (File name too long): refused up front."""
+    shipped = (Path(__file__).resolve().parents[1] / "models" / "all-at-once.toml").read_text()
+    model = tmp_path / "long.toml"
+    model.write_text(shipped.replace('name = "all-at-once"', f'name = "{"日" * 100}"'))
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(SWEEP)
+    result = cli("sweep", TINY, sweep, "--model", "phased", "--model", model, "--json",
+                 "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert "100 bytes" in problem["expected"]
+    assert not (tmp_path / "run").exists()
