@@ -196,7 +196,10 @@ def _other_run_kind(folder: Path) -> str | None:
             " copy one strategy's two files into a folder as builds.csv and contracts.csv, and freeze that"
         )
     if (folder / "variants.csv").exists():
-        return "this is a sweep folder: freeze one variant's plan, in its plans/<n>-<variant>/ folder"
+        # A sweep of several models (it has strategies.csv) keeps each model's plans apart.
+        several = (folder / "strategies.csv").exists()
+        plans = "plans/<model>/<n>-<variant>/" if several else "plans/<n>-<variant>/"
+        return f"this is a sweep folder: freeze one variant's plan, in its {plans} folder"
     return None
 
 

@@ -295,6 +295,10 @@ def test_every_problem_of_a_plan_at_once(tmp_path: Path, hand_case: Path, cli: C
         ({"comparison.csv": "figure\n", "builds-phased.csv": ""}, "this is a compare folder"),
         ({"variants.csv": "case\n"}, "this is a sweep folder: freeze one variant's plan, in its plans/"),
         (
+            {"variants.csv": "model,case\n", "strategies.csv": "case\n"},
+            "this is a sweep folder: freeze one variant's plan, in its plans/<model>/<n>-<variant>/ folder",
+        ),
+        (
             {**ONE_MODULE_PLAN, "summary.json": json.dumps({"cost_by_scenario_musd": [1, 2]})},
             "summary.json, column cost_by_scenario_musd — expected a planner run's summary.json",
         ),
