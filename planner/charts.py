@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec
+from urllib.parse import quote
 
 import matplotlib
 
@@ -511,12 +512,13 @@ p { white-space: pre-wrap; }
 
 
 def _relative_src(target: Path, folder: Path) -> str:
-    """``target`` as a URL relative to ``folder`` (just the file name when that fails)."""
+    """``target`` as a URL relative to ``folder`` (just the file name when that fails), percent-encoded:
+    a model's name may hold ``#`` or ``%`` (tornado-<model>.png), which a URL reads otherwise."""
     try:
         rel = os.path.relpath(Path(target).resolve(), Path(folder).resolve())
     except ValueError:  # different drives on Windows
         rel = Path(target).name
-    return Path(rel).as_posix()
+    return quote(Path(rel).as_posix())
 
 
 def html_number(value: float) -> str:

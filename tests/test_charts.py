@@ -371,6 +371,15 @@ def test_html_numbers_from_one_up_have_three_decimals() -> None:
     assert [charts.html_number(v) for v in (1.0, -1.0, 0.9999)] == ["1.000", "-1.000", "0.9999"]
 
 
+def test_write_html_image_src_is_a_url(tmp_path: Path) -> None:
+    """A sweep of several models draws tornado-<model>.png; a model named "v#2 50%" gave
+    src="tornado-v#2 50%.png", which a browser reads as tornado-v and a fragment."""
+    image = tmp_path / "tornado-v#2 50%.png"
+    image.write_bytes(b"")
+    text = charts.write_html(tmp_path / "index.html", "t", [("t", image)]).read_text(encoding="utf-8")
+    assert 'src="tornado-v%232%2050%25.png"' in text
+
+
 def test_write_html_empty_sections(tmp_path: Path) -> None:
     text = charts.write_html(tmp_path / "empty.html", "Nothing", []).read_text(encoding="utf-8")
     assert "<h1>Nothing</h1>" in text and "<h2>" not in text
