@@ -458,8 +458,12 @@ def _strategy_models(names: tuple[str, ...], model: Callable[[str], ModelConfig]
     """compare's and sweep's models as ``model`` reads each (the flags applied): the problems of
     every model TOML at once, and each model once (its name labels the strategy's tables)."""
     configs = load_together(*(functools.partial(model, name) for name in names))
-    if len({c.name for c in configs}) != len(configs):
-        raise InputError([Problem("--model", None, None, ", ".join(names), "each model once")])
+    seen = [c.name for c in configs]
+    twice = list(dict.fromkeys(name for name in seen if seen.count(name) > 1))
+    if twice:  # two TOML files may carry one name: say which, it is not the path given
+        named = ", ".join(repr(name) for name in twice)
+        expected = f"each model once (a model's name labels its tables and files; named twice: {named})"
+        raise InputError([Problem("--model", None, None, ", ".join(names), expected)])
     return configs
 
 

@@ -298,3 +298,17 @@ def test_a_model_name_longer_than_a_file_name_takes_is_bad_input(cli: Cli, tmp_p
     (problem,) = json.loads(result.stdout)["problems"]
     assert "100 bytes" in problem["expected"]
     assert not (tmp_path / "run").exists()
+
+
+def test_two_model_files_of_one_name_are_named_in_the_refusal(cli: Cli, tmp_path: Path) -> None:
+    """Two TOML files, one ``name``: the refusal said "each model once" of two different paths."""
+    for file, shipped in (("a.toml", "phased"), ("b.toml", "all-at-once")):
+        text = (TINY.parents[1] / "models" / f"{shipped}.toml").read_text()
+        (tmp_path / file).write_text(text.replace(f'name = "{shipped}"', 'name = "same"'))
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text(SWEEP)
+    result = cli("sweep", TINY, sweep, "--model", tmp_path / "a.toml", "--model", tmp_path / "b.toml",
+                 "--json", "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert problem["expected"].startswith("each model once") and "named twice: 'same'" in problem["expected"]
