@@ -171,14 +171,14 @@ class RunFlags:
             warm_start_s=self.warm_start,
         )
 
-    def run_folder(self, case_name: str, label: str, *inputs: Path) -> RunFolder:
-        """The run folder to write: ``--out``, or a new ``runs/<case>-<label>-<time>`` folder
-        (``<label>-relaxed`` with ``--relax``, so an LP run does not read as the MIP's).
-        ``--overwrite`` never replaces a folder holding one of the ``inputs``, and neither may be
-        inside one of them."""
+    def run_folder(self, case_name: str, label: str, *inputs: Path, suffix: str = "") -> RunFolder:
+        """The run folder to write: ``--out``, or a new ``runs/<case>-<label><suffix>-<time>`` folder
+        (``<label><suffix>-relaxed`` with ``--relax``, so an LP run does not read as the MIP's).
+        ``suffix`` (``-fixed``) is kept when a long label is cut. ``--overwrite`` never replaces a
+        folder holding one of the ``inputs``, and neither may be inside one of them."""
         if self.out is not None:
             return RunFolder(self.out, overwrite=self.overwrite, protect=inputs)
-        suffix = "-relaxed" if self.relax else ""
+        suffix += "-relaxed" if self.relax else ""
         return RunFolder(default_run_dir(case_name, label, suffix=suffix), unique=True, protect=inputs)
 
 
@@ -207,10 +207,11 @@ class FixFlags:
             raise InputError([Problem("--model", None, None, config.name, expected)])
         return config
 
-    def label(self, model_label: str) -> str:
-        """A run folder's label: ``<model>-fixed`` when a plan is frozen, so that it does not read
-        as the model's own plan."""
-        return model_label if self.plan_dir is None else f"{model_label}-fixed"
+    @property
+    def suffix(self) -> str:
+        """A run folder's label is followed by ``-fixed`` when a plan is frozen, so that it does not
+        read as the model's own plan (after the label's cut: a long model name must not drop it)."""
+        return "" if self.plan_dir is None else "-fixed"
 
     @property
     def inputs(self) -> tuple[Path, ...]:
@@ -372,7 +373,7 @@ def solve(
     with (
         keeping_the_plan_found(),
         flags.run_folder(
-            case.name, fix.label(config.name), case_dir, resolve_model_path(model_name), *fix.inputs
+            case.name, config.name, case_dir, resolve_model_path(model_name), *fix.inputs, suffix=fix.suffix
         ) as folder,
         progress_console.status("building the model...", spinner="dots") as status,
     ):
@@ -548,7 +549,7 @@ def sweep(
     several = len(configs) > 1
     label = "-vs-".join(config.name for config in configs)  # sweep-phased-vs-all-at-once
     inputs = (case_dir, sweep_file, *map(resolve_model_path, model_names), *fix.inputs)
-    with flags.run_folder(case.name, f"sweep-{fix.label(label)}", *inputs) as folder:
+    with flags.run_folder(case.name, f"sweep-{label}", *inputs, suffix=fix.suffix) as folder:
         final_dir = folder.final
         folder.copy_input(sweep_file, "sweep.csv")  # the edits, kept with what they gave
         write_inputs_record(folder, case, configs, warnings)

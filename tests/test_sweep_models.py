@@ -312,3 +312,23 @@ def test_two_model_files_of_one_name_are_named_in_the_refusal(cli: Cli, tmp_path
     assert result.exit_code == 2
     (problem,) = json.loads(result.stdout)["problems"]
     assert problem["expected"].startswith("each model once") and "named twice: 'same'" in problem["expected"]
+
+
+def test_a_default_folder_of_long_model_names_still_says_fixed(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The label <model>-vs-<model> is cut to 100 characters; -fixed was cut with it."""
+    plan = tmp_path / "giant-leap"
+    assert cli("solve", TINY, "--model", "all-at-once", "--mip-gap", "0", "--out", plan).exit_code == 0
+    for letter in "ab":
+        text = (TINY.parents[1] / "models" / "all-at-once.toml").read_text()
+        named = text.replace('name = "all-at-once"', f'name = "{letter * 50}"')
+        (tmp_path / f"{letter}.toml").write_text(named)
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text("case,group,file,column,where,op,value\ncheap,,chips.csv,capex_usd,,scale,0.5\n")
+    monkeypatch.chdir(tmp_path)
+    result = cli("sweep", TINY, sweep, "--model", tmp_path / "a.toml", "--model", tmp_path / "b.toml",
+                 "--fix-plan", plan, "--no-plans", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert folder.name.startswith("tiny-sweep-aaaaa") and "-fixed-" in folder.name
