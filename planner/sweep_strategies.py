@@ -1,10 +1,15 @@
 """A sweep under several models (``planner sweep --model phased --model all-at-once``): the
-strategies table, one row per variant with each model's objective, the difference of each later
-model against the first (with the range both MIP gaps leave it) and each model's expected peak of
-stranded capital; and the console view of such a sweep.
+strategies table, one row per variant with each model's objective and expected discounted cost, the
+difference of each later model's expected cost against the first's (with the range both MIP gaps
+leave it) and each model's expected peak of stranded capital; and the console view of such a sweep.
+
+The models are compared on expected cost, not on their objectives: a risk-averse model's objective
+adds ``weight x CVaR``, so two models that choose the same plan would differ by that term alone.
+The range comes from the solves' bounds, which bound the objectives: it is given only when both
+models are risk neutral (objective = expected cost).
 
 strategies.csv's columns carry the model names in brackets: ``objective_musd[phased]``,
-``diff_musd[all-at-once - phased]`` (the later model less the first one).
+``diff_expected_cost_musd[all-at-once - phased]`` (the later model less the first one).
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ from rich.table import Table
 from planner.markup import literal
 from planner.money import MoneyUnit
 from planner.output import run_status
+from planner.solve import PROVEN_GAP
 from planner.sweep import VariantOutcome
 from planner.sweep_report import (
-    MONEY_NOTE,
     delta_range,
     objective_bound,
     print_either_sign,
@@ -45,20 +50,33 @@ def objective_column(model: str) -> str:
     return f"objective_musd[{model}]"
 
 
+def expected_cost_column(model: str) -> str:
+    return f"expected_cost_musd[{model}]"
+
+
 def stranded_column(model: str) -> str:
     return f"{STRANDED}[{model}]"
 
 
 def diff_columns(model: str, first: str) -> tuple[str, str, str]:
-    """The difference ``model - first`` (musd) and the low and high ends of its range."""
+    """The difference of expected costs ``model - first`` (musd) and the low and high ends of its
+    range."""
     pair = f"{model} - {first}"
-    return f"diff_musd[{pair}]", f"diff_low_musd[{pair}]", f"diff_high_musd[{pair}]"
+    return (
+        f"diff_expected_cost_musd[{pair}]",
+        f"diff_expected_cost_low_musd[{pair}]",
+        f"diff_expected_cost_high_musd[{pair}]",
+    )
 
 
 def strategies_columns(models: list[str]) -> list[str]:
-    """case, group; status and objective per model; the differences against the first model;
-    the stranded-capital peak per model."""
-    per_model = [column for model in models for column in (status_column(model), objective_column(model))]
+    """case, group; status, objective and expected cost per model; the differences of expected
+    cost against the first model; the stranded-capital peak per model."""
+    per_model = [
+        column
+        for model in models
+        for column in (status_column(model), objective_column(model), expected_cost_column(model))
+    ]
     diffs = [column for model in models[1:] for column in diff_columns(model, models[0])]
     return ["case", "group", *per_model, *diffs, *map(stranded_column, models)]
 
@@ -75,7 +93,8 @@ def strategies_table(by_model: Mapping[str, list[VariantOutcome]]) -> pd.DataFra
         row: dict[str, object] = {"case": head.case, "group": head.group}
         for model, outcome in solved.items():
             row[status_column(model)] = run_status(outcome.summary) if outcome.summary else "failed"
-            row[objective_column(model)] = _objective_musd(outcome)
+            row[objective_column(model)] = _summary_musd(outcome, "objective_musd")
+            row[expected_cost_column(model)] = _summary_musd(outcome, "expected_cost_musd")
             row[stranded_column(model)] = _stranded_musd(outcome)
         for model in models[1:]:
             difference = _difference_musd(solved[model], solved[first])
@@ -84,8 +103,8 @@ def strategies_table(by_model: Mapping[str, list[VariantOutcome]]) -> pd.DataFra
     return pd.DataFrame(rows, columns=strategies_columns(models))
 
 
-def _objective_musd(outcome: VariantOutcome) -> float:
-    return float(outcome.summary["objective_musd"]) if outcome.summary else math.nan
+def _summary_musd(outcome: VariantOutcome, key: str) -> float:
+    return float(outcome.summary[key]) if outcome.summary else math.nan
 
 
 def _stranded_musd(outcome: VariantOutcome) -> float:
@@ -95,24 +114,32 @@ def _stranded_musd(outcome: VariantOutcome) -> float:
 
 
 def _difference_musd(outcome: VariantOutcome, first: VariantOutcome) -> tuple[float, float, float]:
-    """``outcome - first`` and where the difference of the optima lies given both solves' bounds,
-    as a variant's change against base (blank when either has no bound, or failed)."""
+    """``outcome - first`` in expected cost, and where the difference of the optima lies given both
+    solves' bounds, as a variant's change against base: blank when either failed or has no bound,
+    or is risk averse (its bound is one on an objective that adds CVaR, not on expected cost)."""
     if not (outcome.summary and first.summary):
         return math.nan, math.nan, math.nan
-    first_objective = float(first.summary["objective_musd"])
-    diff = float(outcome.summary["objective_musd"]) - first_objective
-    low, high = delta_range(outcome.summary, diff, first_objective, objective_bound(first.summary))
+    first_cost = float(first.summary["expected_cost_musd"])
+    diff = float(outcome.summary["expected_cost_musd"]) - first_cost
+    if _risk_averse(outcome.summary) or _risk_averse(first.summary):
+        return diff, math.nan, math.nan
+    low, high = delta_range(outcome.summary, diff, first_cost, objective_bound(first.summary))
     return diff, low, high
 
 
+def _risk_averse(summary: Mapping[str, object]) -> bool:
+    weight = summary.get("cvar_weight")
+    return isinstance(weight, int | float) and weight > 0
+
+
 def strategies_view(strategies: pd.DataFrame, models: list[str], money: MoneyUnit) -> Table:
-    """The console's strategies table: objective per model (its status when not optimal), the
+    """The console's strategies table: expected cost per model (its status when not optimal), the
     differences against the first model, the stranded-capital peak per model."""
     unit = money.label
     first = models[0]
     view = Table(
-        title=f"Sweep strategies: objective per model, difference against {literal(first)} ({MONEY_NOTE};"
-        " stranded: expected peak of stranded capital)",
+        title=f"Sweep strategies: expected discounted cost per model, difference against {literal(first)}"
+        " (stranded: expected peak of stranded capital)",
         title_justify="left",
     )
     view.add_column("case")
@@ -135,13 +162,20 @@ def _objective_cell(row: Mapping[Hashable, object], model: str, money: MoneyUnit
     status = row[status_column(model)]
     if status == "failed":
         return "[red]failed[/]"
-    cell = _money_cell(row[objective_column(model)], money)
+    cell = _money_cell(row[expected_cost_column(model)], money)
     return cell if status == "optimal" else f"{cell} ({literal(str(status))})"
 
 
 def _money_cell(value: object, money: MoneyUnit) -> str:
     number = float(value) if isinstance(value, int | float) else math.nan
     return money(number) if math.isfinite(number) else "-"
+
+
+def _objective_adds_cvar(strategies: pd.DataFrame, model: str) -> bool:
+    """Whether ``model``'s objective differs from its expected cost in some variant (a CVaR term)."""
+    objective, cost = strategies[objective_column(model)], strategies[expected_cost_column(model)]
+    scale = max(1.0, float(objective.abs().max(skipna=True) or 0.0))
+    return bool(((objective - cost).abs() > PROVEN_GAP * scale).any())
 
 
 def render_model_sweep(
@@ -153,6 +187,14 @@ def render_model_sweep(
     table = variants_csv(tables)
     money = sweep_money_unit(table)
     console.print(strategies_view(strategies, models, money))
+    with_cvar = [model for model in models if _objective_adds_cvar(strategies, model)]
+    if with_cvar:
+        console.print(
+            f"{', '.join(with_cvar)}: the objective adds weight x CVaR to the expected cost; the models are"
+            " compared on expected cost (each objective is objective_musd[<model>] in strategies.csv).",
+            highlight=False,
+            markup=False,
+        )
     for model in models[1:]:
         pair = diff_columns(model, models[0])
         print_either_sign(

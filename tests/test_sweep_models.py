@@ -121,12 +121,13 @@ def test_variants_csv_has_a_model_column_and_deltas_against_the_same_models_base
 def test_strategies_table_gives_each_difference_and_its_range(swept: dict, solved_by_hand: dict) -> None:
     table = pd.read_csv(swept["out"] / "strategies.csv", keep_default_na=False)
     assert list(table.columns) == strategies_columns(list(MODELS))
-    assert list(table.columns)[2:6] == [
-        "status[phased]", "objective_musd[phased]", "status[all-at-once]", "objective_musd[all-at-once]"
+    assert list(table.columns)[2:8] == [
+        "status[phased]", "objective_musd[phased]", "expected_cost_musd[phased]",
+        "status[all-at-once]", "objective_musd[all-at-once]", "expected_cost_musd[all-at-once]",
     ]
     assert list(table["case"]) == CASES and table["group"].tolist()[:3] == ["", "chip capex", "demand"]
-    diff, low, high = (f"{what}[all-at-once - phased]" for what in ("diff_musd", "diff_low_musd",
-                                                                   "diff_high_musd"))
+    diff, low, high = (f"{what}[all-at-once - phased]" for what in (
+        "diff_expected_cost_musd", "diff_expected_cost_low_musd", "diff_expected_cost_high_musd"))
     records = {row["case"]: row for row in swept["payload"]["strategies"]}
     for variant in SOLVED:
         row = records[variant]
@@ -135,6 +136,7 @@ def test_strategies_table_gives_each_difference_and_its_range(swept: dict, solve
         assert row["objective_musd[phased]"] == pytest.approx(phased, rel=1e-6)
         assert row[diff] == pytest.approx(giant_leap - phased, rel=1e-6, abs=1e-9)
         assert row[diff] == pytest.approx(row["objective_musd[all-at-once]"] - row["objective_musd[phased]"])
+        assert row["expected_cost_musd[phased]"] == pytest.approx(row["objective_musd[phased]"])
         # Proven optima (gap 0): the range is the difference, give or take the bounds' round-off.
         assert row[low] <= row[diff] <= row[high] and row[high] - row[low] < 1e-6
         for model in MODELS:
@@ -239,7 +241,8 @@ def test_a_frozen_plan_is_re_scored_under_every_model(cli: Cli, tmp_path: Path) 
     rows = rows_by_pair(payload)
     for model in MODELS:  # the whole plan frozen: both models re-score the same buildings and contracts
         assert rows[model, "base"]["objective_musd"] == pytest.approx(direct["objective_musd"], rel=1e-6)
-    assert payload["strategies"][0]["diff_musd[all-at-once - phased]"] == pytest.approx(0.0, abs=1e-6)
+    difference = payload["strategies"][0]["diff_expected_cost_musd[all-at-once - phased]"]
+    assert difference == pytest.approx(0.0, abs=1e-6)
     assert payload["fixed_plan"]["from"] == str(plan)
     warnings = payload["variant_warnings"]
     assert set(warnings) == set(MODELS)
@@ -253,9 +256,13 @@ def test_a_frozen_plan_is_re_scored_under_every_model(cli: Cli, tmp_path: Path) 
     assert problem["file"] == "--model" and problem["value"] == "plan-on-mean"
 
 
-def _summary(objective_musd: float, bound_musd: float | None, status: str = "optimal") -> dict:
+def _summary(
+    objective_musd: float, bound_musd: float | None, status: str = "optimal", cvar_musd: float = 0.0
+) -> dict:
+    """A solve's summary as strategies_table reads it; ``cvar_musd``: weight x CVaR in the objective."""
     stranded = {"stranded_capital_musd_peak": {"expected": objective_musd / 10}}
     return {"status": status, "stages": [], "objective_musd": objective_musd, "bound_musd": bound_musd,
+            "expected_cost_musd": objective_musd - cvar_musd, "cvar_weight": 0.5 if cvar_musd else 0.0,
             "risk": stranded}
 
 
@@ -275,12 +282,13 @@ def test_a_difference_range_takes_both_solves_bounds() -> None:
     rows = {row["case"]: row for row in table.to_dict(orient="records")}
     pair = "[all-at-once - phased]"
     base = rows["base"]
-    assert (base[f"diff_musd{pair}"], base[f"diff_low_musd{pair}"], base[f"diff_high_musd{pair}"]) == (
+    diff, low, high = (f"diff_expected_cost{what}_musd{pair}" for what in ("", "_low", "_high"))
+    assert (base[diff], base[low], base[high]) == (
         50.0, 148.0 - 100.0, 150.0 - 99.0)
     assert base["status[phased]"] == "time_limit"
     assert base["stranded_capital_musd_peak_expected[phased]"] == 10.0
-    assert rows["v"][f"diff_musd{pair}"] == 50.0 and math.isnan(rows["v"][f"diff_low_musd{pair}"])
-    assert rows["w"]["status[phased]"] == "failed" and math.isnan(rows["w"][f"diff_musd{pair}"])
+    assert rows["v"][diff] == 50.0 and math.isnan(rows["v"][low])
+    assert rows["w"]["status[phased]"] == "failed" and math.isnan(rows["w"][diff])
     assert rows["w"]["objective_musd[all-at-once]"] == 130.0
 
 
@@ -332,3 +340,36 @@ def test_a_default_folder_of_long_model_names_still_says_fixed(
     assert result.exit_code == 0, result.output
     (folder,) = (tmp_path / "runs").iterdir()
     assert folder.name.startswith("tiny-sweep-aaaaa") and "-fixed-" in folder.name
+
+
+def test_a_risk_averse_model_is_compared_on_expected_cost() -> None:
+    """A risk-averse model's objective adds weight x CVaR: the same plan under phased (100) and a
+    risk-averse model (objective 130 = expected cost 100 + 30) differs by 0 in expected cost, not by
+    30; no range, since its bound is one on the objective, not on expected cost."""
+    from planner.sweep import VariantOutcome
+    from planner.sweep_strategies import strategies_table
+
+    phased = [VariantOutcome("base", "", _summary(100.0, 100.0), None, 1.0, model="phased")]
+    averse = [VariantOutcome("base", "", _summary(130.0, 130.0, cvar_musd=30.0), None, 1.0, model="ra")]
+    row = strategies_table({"phased": phased, "ra": averse}).iloc[0]
+    assert row["objective_musd[ra]"] == 130.0 and row["expected_cost_musd[ra]"] == 100.0
+    assert row["diff_expected_cost_musd[ra - phased]"] == 0.0
+    assert math.isnan(row["diff_expected_cost_low_musd[ra - phased]"])
+    assert math.isnan(row["diff_expected_cost_high_musd[ra - phased]"])
+
+
+def test_a_sweep_with_a_risk_averse_model_says_what_it_compares(cli: Cli, tmp_path: Path) -> None:
+    """phased and phased-risk-averse choose the same plan on tiny: 0 difference in expected cost,
+    and the console says the risk-averse objective adds CVaR."""
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text("case,group,file,column,where,op,value\ncheap,,chips.csv,capex_usd,,scale,0.5\n")
+    result = cli("sweep", TINY, sweep, *model_flags("phased", "phased-risk-averse"), "--mip-gap", "0",
+                 "--workers", "1", "--no-plans", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "run" / "strategies.csv")
+    pair = "[phased-risk-averse - phased]"
+    assert table[f"diff_expected_cost_musd{pair}"].abs().max() < 1e-6
+    averse = "[phased-risk-averse]"
+    assert (table[f"objective_musd{averse}"] > table[f"expected_cost_musd{averse}"]).all()
+    assert table[f"diff_expected_cost_low_musd{pair}"].isna().all()
+    assert "phased-risk-averse: the objective adds weight x CVaR" in " ".join(result.output.split())
