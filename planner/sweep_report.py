@@ -360,11 +360,16 @@ def sweep_warnings(outcomes: list[VariantOutcome], said: list[str]) -> VariantWa
 
 
 def warnings_by_variant(said: VariantWarnings) -> list[tuple[str, list[str]]]:
-    """``(who, warnings)``: who is the variant, or ``<variant> under <model>`` by model."""
-    pairs: list[tuple[str, list[str]]] = []
+    """``(who, warnings)``: who is the variant, or ``<variant> under <model>, <model>...`` by model
+    (the models that gave the variant the same warnings, once: most come from its edited case)."""
+    models: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for key, value in said.items():
         if isinstance(value, dict):  # by model, then variant
-            pairs += [(f"{variant} under {key}", items) for variant, items in value.items()]
+            for variant, items in value.items():
+                models.setdefault((variant, tuple(items)), []).append(key)
         else:
-            pairs.append((key, value))
-    return pairs
+            models.setdefault((key, tuple(value)), [])
+    return [
+        (f"{variant} under {', '.join(names)}" if names else variant, list(items))
+        for (variant, items), names in models.items()
+    ]
