@@ -132,6 +132,8 @@ def strategy_figures(case: Case, task: SolvedTask) -> dict[str, float]:
         "unused_take_or_pay_mwh_worst": float(risk.loc["unused_take_or_pay_mwh_total", "worst"]),
         "unused_take_or_pay_mwh_expected": float(risk.loc["unused_take_or_pay_mwh_total", "expected"]),
         **idle_power_figures(res.idle_power, case.scenario_probability),
+        "power_share_of_opex_expected": float(res.cost_shares["power_share_of_opex"].iloc[-1]),
+        "power_share_of_ownership_expected": float(res.cost_shares["power_share_of_ownership"].iloc[-1]),
         "unmet_eflops_years_expected": unmet_expected,
         "mip_gap": _nan_if_none(largest_mip_gap(summary)),
         "solve_seconds": summary["solve_seconds"],

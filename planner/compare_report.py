@@ -44,6 +44,8 @@ FIGURE_LABELS = {
     "idle_firm_mw_peak_expected": ("Idle firm power, peak (expected)", "MW", 1.0),
     "idle_capacity_charge_musd_worst": ("Capacity charges for idle firm MW (worst scenario)", MONEY, 1.0),
     "idle_capacity_charge_musd_expected": ("Capacity charges for idle firm MW (expected)", MONEY, 1.0),
+    "power_share_of_opex_expected": ("Power share of operating cost (expected)", "%", 100.0),
+    "power_share_of_ownership_expected": ("Power share of total cost of ownership (expected)", "%", 100.0),
     "unmet_eflops_years_expected": ("Unmet demand (expected)", "EFLOPS-years", 1.0),
     "mip_gap": ("Gap, plan to bound (largest of its solves)", "%", 100.0),
     "solve_seconds": ("Solve time", "s", 1.0),

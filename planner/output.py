@@ -100,7 +100,14 @@ def write_plan(folder: RunFolder, result: PlanResult, warnings: list[str], final
     write_inputs_record(folder, result.case, [result.config], warnings)
 
 
-INDEXED_TABLES = ("cost_by_scenario", "stranded_by_scenario", "risk", "capex_by_period")
+INDEXED_TABLES = (
+    "cost_by_scenario",
+    "stranded_by_scenario",
+    "risk",
+    "capex_by_period",
+    "cost_shares",
+    "opex_by_period",
+)
 """Result tables whose index is a column of their own (scenario, metric, period)."""
 
 

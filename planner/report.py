@@ -101,6 +101,7 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
             f"objective {money(stage['objective_musd'])} {money.label}, gap {fmt(100 * stage['mip_gap'], 3)}%"
         )
     console.print(_cost_table(res.cost_by_scenario, result, money, console.width))
+    console.print(power_share_line(res.cost_shares), highlight=False)
     console.print(_frame_table("Build schedule (modules started; MW of IT)", res.builds))
     console.print(_chip_mix(res.chips, result, console.width))
     console.print(_frame_table("Power contracts signed", res.contracts))
@@ -139,6 +140,28 @@ def _cost_table(cost: pd.DataFrame, result: PlanResult, money: MoneyUnit, width:
         )
         table.caption = objective if table.caption is None else f"{objective}; {table.caption}"
     return table
+
+
+def power_share_line(cost_shares: pd.DataFrame) -> str:
+    """Power's share of the operating cost and of the total cost of ownership, expected (the
+    domain notes quote ~40% and ~7%), and its range over the scenarios."""
+    expected, scenarios = cost_shares.iloc[-1], cost_shares.iloc[:-1]
+
+    def share(column: str) -> str:
+        low, high = scenarios[column].min(), scenarios[column].max()
+        spread = f" ({_percent(low)}-{_percent(high)} by scenario)" if len(scenarios) > 1 else ""
+        return f"{_percent(expected[column])}{spread}"
+
+    energy = _percent(expected["energy_share_of_opex"])
+    return (
+        f"Power (capacity charges and energy): {share('power_share_of_opex')} of operating cost, energy alone"
+        f" {energy}; {share('power_share_of_ownership')} of the total cost of ownership (capex - salvage +"
+        " operating cost; discounted, expected; cost_shares.csv, opex_by_period.csv)"
+    )
+
+
+def _percent(share: float) -> str:
+    return "-" if math.isnan(share) else f"{100 * share:.1f}%"
 
 
 def _frame_table(title: str, frame: pd.DataFrame, limit: int = 60) -> Table:

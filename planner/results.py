@@ -1,7 +1,7 @@
 """Result tables of a solved model: the plan, how much of its buildings and contracts it decides
 before demand parts (from :mod:`planner.commitments`), its cost, (from :mod:`planner.stranded` and
-:mod:`planner.risk`) stranded capacity and risk per scenario, and (from :mod:`planner.idle_power`, an
-extension) contracted firm power left idle.
+:mod:`planner.risk`) stranded capacity and risk per scenario, and (extensions) contracted firm power
+left idle (:mod:`planner.idle_power`) and power's share of the cost (:mod:`planner.cost_shares`).
 
 Everything is read from the solved Pyomo model into pandas tables keyed like the inputs
 (site, chip, contract, period, scenario). The cost breakdown evaluates the objective's own named
@@ -17,6 +17,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from planner.commitments import commitments_table
+from planner.cost_shares import cost_shares_table, opex_by_period_table
 from planner.formulation import PlanningModel
 from planner.formulation.objective import (
     COST_COMPONENTS,
@@ -71,6 +72,8 @@ class Results:
     capex_by_period: pd.DataFrame
     capacity_by_period: pd.DataFrame
     idle_power: pd.DataFrame
+    cost_shares: pd.DataFrame
+    opex_by_period: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -122,6 +125,8 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         capex_by_period=_capex_by_period(pm),
         capacity_by_period=_capacity_by_period(pm, fleet, run, running),
         idle_power=idle_power_table(pm, fleet, active),
+        cost_shares=cost_shares_table(cost),
+        opex_by_period=opex_by_period_table(pm),
     )
 
 
