@@ -192,8 +192,9 @@ def _other_run_kind(folder: Path) -> str | None:
     """What to do with a compare or sweep folder, which hold several plans."""
     if (folder / "comparison.csv").exists() or any(folder.glob("builds-*.csv")):
         return (
-            "this is a compare folder, with a plan per strategy (builds-<model>.csv, contracts-<model>.csv):"
-            " copy one strategy's two files into a folder as builds.csv and contracts.csv, and freeze that"
+            "this is a compare folder, with a plan per strategy (builds-<model>.csv, contracts-<model>.csv,"
+            " chips-<model>.csv): copy one strategy's files into a folder as builds.csv and contracts.csv"
+            " (and chips.csv for --fix-chips), and freeze that"
         )
     if (folder / "variants.csv").exists():
         # A sweep of several models (it has strategies.csv) keeps each model's plans apart.

@@ -48,13 +48,20 @@ def status_line(result: PlanResult) -> str:
         mark = f"  (optimal within the {fmt(100 * result.config.solver.mip_gap, 3)}% MIP gap asked)"
     return (
         f"[bold]{literal(result.case.name)}[/] under [bold]{literal(result.config.name)}[/] "
-        f"({result.config.policy}, {'MIP' if result.config.integer else 'LP relaxation'}): "
+        f"({result.config.policy}, {_model_kind(result)}): "
         f"status [bold]{o.status}[/], objective {money(result.objective_musd)} {money.label}, "
         f"bound {money(o.bound_musd)} {money.label}, gap {fmt(100 * o.mip_gap, 3)}%, "
         f"{_stage_gaps(result)}"
         f"build {result.build_seconds:.2f}s, load {o.load_seconds:.2f}s, solve {result.solve_seconds:.2f}s"
         f"{mark}"
     )
+
+
+def _model_kind(result: PlanResult) -> str:
+    """MIP or LP relaxation; a MIP whose integer decisions are all frozen (``--fix-plan``) says so."""
+    if not result.config.integer:
+        return "LP relaxation"
+    return "MIP" if result.outcome.integer_columns else "MIP, no integer decision left free: an LP"
 
 
 def fixed_plan_line(fixed: dict[str, Any]) -> str:

@@ -89,6 +89,8 @@ def test_a_frozen_one_module_plan_leaves_hi_short(tmp_path: Path, hand_case: Pat
     assert out["integer_columns"] == 0  # every integer decision frozen: an LP
     builds = (tmp_path / "run" / "builds.csv").read_text()
     assert builds.splitlines()[1:] == ["a,p1,all,1,1,p1"]
+    said = cli("solve", hand_case, "--fix-plan", plan, "--out", tmp_path / "again").output
+    assert "(phased, MIP, no integer decision left free: an LP)" in " ".join(said.split())
 
 
 def test_freezing_only_p1_leaves_p2_to_the_model(tmp_path: Path, hand_case: Path, cli: Cli) -> None:
