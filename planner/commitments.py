@@ -1,11 +1,14 @@
-"""Committed vs contingent long-lead decisions: per site and per signed contract, how many MW the
-plan decides before demand tells the scenarios apart (certain: the same whatever demand does) and
-how many it decides only in some scenarios, once their demand has parted (contingent).
+"""Committed vs contingent decisions: per site, per signed contract and per chip type bought at a
+site, how many MW the plan decides before demand tells the scenarios apart (certain: the same
+whatever demand does) and how many it decides only in some scenarios, once their demand has parted
+(contingent).
 
 A building decision of ``v`` modules at site ``s`` is ``v * module_mw[s]`` MW; a signing of share
-``v`` of contract ``q`` is ``v * mw[q]`` MW. A long-lead tree node is *certain* when every scenario
-shares it (the first period always; all of them under all-at-once and plan-on-mean, whose tree is a
-chain), or when its decision was frozen to a plan given in advance (``--fix-plan``: the same at every
+``v`` of contract ``q`` is ``v * mw[q]`` MW; a purchase of ``v`` chips of type ``c`` is
+``v * kw[c] / 1000`` IT MW. A tree node (of the long-lead tree for buildings and contracts, of the
+scenario tree for chips) is *certain* when every scenario shares it (the first period always; every
+long-lead node under all-at-once and plan-on-mean, whose long-lead tree is a chain), or when its
+decision was frozen to a plan given in advance (``--fix-plan``, ``--fix-chips``: the same at every
 node of its period); every other node is *contingent*.
 """
 
@@ -17,6 +20,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from planner.formulation import PlanningModel
+from planner.formulation.indexing import Tree
 from planner.formulation.variables import Index
 
 COMMITMENT_COLUMNS = (
@@ -40,9 +44,12 @@ class NodeDecision(NamedTuple):
     """Fixed to a plan given in advance (``--fix-plan``), not chosen by this solve."""
 
 
-def commitments_table(pm: PlanningModel, build: dict[Index, float], sign: dict[Index, float]) -> pd.DataFrame:
-    """One row per site with any module started and per contract (not ``existing``) with any share
-    signed, in input order (``build``, ``sign``: the solved values of :func:`solved_values`).
+def commitments_table(
+    pm: PlanningModel, build: dict[Index, float], sign: dict[Index, float], buy: dict[Index, float]
+) -> pd.DataFrame:
+    """One row per site with any module started, per contract (not ``existing``) with any share
+    signed and per chip type and site with any chip bought (kind ``chips``, id the chip), in input
+    order (``build``, ``sign``, ``buy``: the solved values of :func:`solved_values`).
 
     With ``mw[n]`` the MW decided at long-lead node ``n`` and ``path[w]`` scenario ``w``'s nodes:
     ``now_mw = mw[root]`` (the first period); ``certain_mw`` the sum of ``mw[n]`` over the certain
@@ -52,36 +59,43 @@ def commitments_table(pm: PlanningModel, build: dict[Index, float], sign: dict[I
     contingent_mw_expected``, the MW decided over the horizon, expected over the scenarios.
     """
     m, case = pm.model, pm.case
+    long_lead, info = pm.sets.long_lead_tree, pm.sets.info_tree
     rows = [
-        _row(pm, "building", s, s, _decisions(build, m.build, s, site.module_mw))
+        _row(pm, long_lead, "building", s, s, _decisions(build, m.build, (s,), site.module_mw))
         for s, site in case.sites.items()
     ] + [
-        _row(pm, "contract", q, contract.site, _decisions(sign, m.sign, q, contract.mw))
+        _row(pm, long_lead, "contract", q, contract.site, _decisions(sign, m.sign, (q,), contract.mw))
         for q, contract in case.contracts.items()
+    ]
+    rows += [
+        _row(pm, info, "chips", c, s, _decisions(buy, m.buy, (c, s), chip.kw / 1000.0))
+        for s in case.sites
+        for c, chip in case.chips.items()
     ]
     return pd.DataFrame([row for row in rows if row is not None], columns=COMMITMENT_COLUMNS)
 
 
 def _decisions(
-    values: dict[Index, float], var: pyo.Var, key: str, mw_per_unit: float
+    values: dict[Index, float], var: pyo.Var, key: tuple[str, ...], mw_per_unit: float
 ) -> dict[int, NodeDecision]:
-    """Long-lead node -> decision of one site (``values``: modules) or contract (shares)."""
+    """Tree node -> decision of one site (``values``: modules), contract (shares) or chip type at a
+    site (chips)."""
     return {
-        n: NodeDecision(v * mw_per_unit, var[key, n].fixed)
-        for (owner, n), v in values.items()
-        if owner == key
+        index[-1]: NodeDecision(v * mw_per_unit, var[index].fixed)
+        for index, v in values.items()
+        if index[:-1] == key
     }
 
 
 def _row(
-    pm: PlanningModel, kind: str, key: str, site: str, decisions: dict[int, NodeDecision]
+    pm: PlanningModel, tree: Tree, kind: str, key: str, site: str, decisions: dict[int, NodeDecision]
 ) -> dict[str, str | float] | None:
-    """The row of one site or contract; None when it decides nothing."""
+    """The row of one site, contract or chip type at a site; None when it decides nothing."""
     if not decisions:
         return None
-    certain, contingent = _mw_along_paths(pm, decisions)
+    certain, contingent = _mw_along_paths(pm, tree, decisions)
     expected = sum((pm.case.scenario_probability[w] * mw for w, mw in contingent.items()), 0.0)
-    root = pm.sets.long_lead_tree.nodes[0]
+    root = tree.nodes[0]
     return {
         "kind": kind,
         "id": key,
@@ -95,10 +109,12 @@ def _row(
     }
 
 
-def _mw_along_paths(pm: PlanningModel, decisions: dict[int, NodeDecision]) -> tuple[float, dict[str, float]]:
+def _mw_along_paths(
+    pm: PlanningModel, tree: Tree, decisions: dict[int, NodeDecision]
+) -> tuple[float, dict[str, float]]:
     """The MW decided at the certain nodes of a path (the same on every path), and per scenario the
     MW decided at the contingent nodes of its path."""
-    tree, scenarios = pm.sets.long_lead_tree, pm.case.scenarios
+    scenarios = pm.case.scenarios
 
     def certain(n: int) -> bool:
         return decisions[n].frozen or len(tree.nodes[n].scenarios) == len(scenarios)

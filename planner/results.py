@@ -114,7 +114,7 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         builds=_builds(pm, build, node_label),
         chips=_chips(pm, buy, fleet, node_label),
         contracts=_contracts(pm, sign, node_label),
-        commitments=commitments_table(pm, build, sign),
+        commitments=commitments_table(pm, build, sign, buy),
         unmet=_unmet(pm, solved_values(m.unmet)),
         dispatch=_dispatch(pm, run),
         energy=_energy(pm, energy, active),

@@ -1,10 +1,11 @@
-"""``commitments.csv``: per site and per signed contract, the MW decided before demand parts
-(certain, the same in every scenario; ``now`` in the first period) and the MW decided only in some
-scenarios (contingent: expected, fewest and most over the scenarios).
+"""``commitments.csv``: per site, per signed contract and per chip type bought at a site, the MW
+decided before demand parts (certain, the same in every scenario; ``now`` in the first period) and
+the MW decided only in some scenarios (contingent: expected, fewest and most over the scenarios).
 
-The hand cases use 1 MW modules at 1 musd (life 1 year, so no salvage), free chips of 1 MW that
-serve 1 EFLOPS each, and periods of one year with scenarios ``lo`` and ``hi``. Their demand
-differs in p1, so decisions from p2 on may part between them.
+The hand cases use 1 MW modules at 1 musd (life 1 year, so no salvage), chips of 1 MW that serve
+1 EFLOPS each (free, so their purchases are left out of the buildings' and contracts' hand cases,
+where any number is optimal), and periods of one year with scenarios ``lo`` and ``hi``. Their
+demand differs in p1, so decisions from p2 on may part between them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import CaseWriter, Cli
-from factory import built, config, make_case, signed, site, solve
+from factory import bought, built, chip, config, make_case, signed, site, solve
 from hypothesis import given
 from hypothesis import strategies as st
 from test_policies import tree_case
@@ -42,15 +43,20 @@ def approx(value: object) -> object:
     return pytest.approx(value, rel=1e-6, abs=1e-6)
 
 
-def by_key(result: PlanResult) -> dict[tuple[str, str], dict[Hashable, Any]]:
-    """(kind, id) -> the row of ``commitments``."""
+def by_key(result: PlanResult, chips: bool = False) -> dict[tuple[str, str], dict[Hashable, Any]]:
+    """(kind, id) -> the row of ``commitments`` of a building or contract; with ``chips``, (chip,
+    site) -> the row of a chip type at a site."""
     table = result.results.commitments
     assert tuple(table.columns) == COMMITMENT_COLUMNS
-    return {(row["kind"], row["id"]): row for row in table.to_dict(orient="records")}
+    rows = table.to_dict(orient="records")
+    if chips:
+        return {(row["id"], row["site"]): row for row in rows if row["kind"] == "chips"}
+    return {(row["kind"], row["id"]): row for row in rows if row["kind"] != "chips"}
 
 
 def assert_rows(result: PlanResult, expected: dict[tuple[str, str], list[object]]) -> None:
-    """``expected``: (kind, id) -> [site, now, certain, contingent expected, min, max, total expected]."""
+    """``expected``: (kind, id) -> [site, now, certain, contingent expected, min, max, total expected]
+    of the buildings and contracts."""
     table = by_key(result)
     assert list(table) == list(expected)
     for key, row in table.items():
@@ -120,6 +126,23 @@ def test_one_decision_for_all_scenarios_is_all_certain(
     assert_rows(result, {("building", "s1"): row})
 
 
+def test_chips_bought_before_demand_parts_are_certain() -> None:
+    """growing_case with chips at 1 musd that last 1 year (bought again every period): p1 (one node)
+    buys 2 chips, 2 MW, for hi's 2 EFLOPS (0.25 x 100 unmet costs more): now and certain. p2: lo
+    buys 3, hi 5: 0.75 x 3 + 0.25 x 5 = 3.5 MW expected, 3 at least, 5 at most."""
+    case = make_case(
+        {"lo": {"p1": 1, "p2": 3}, "hi": {"p1": 2, "p2": 5}},
+        {"p1": 1.0, "p2": 1.0},
+        sites=[site(module_mw=1, capex_musd_per_mw=1.0, fixed_om_musd_per_mw_year=0.1, life_years=1)],
+        chips=[chip(capex_usd=1e6, life_years=1)],
+        probabilities={"lo": 0.75, "hi": 0.25},
+        penalty=100.0,
+    )
+    rows = by_key(solve(case), chips=True)
+    assert list(rows) == [("c1", "s1")]
+    assert [rows["c1", "s1"][c] for c in MW_COLUMNS] == approx([2, 2, 3.5, 3, 5, 5.5])
+
+
 def test_a_frozen_decision_is_certain_after_demand_parts(tmp_path: Path) -> None:
     """growing_case over p1-p3, with a plan of 2 modules in p1 and 2 in p2 frozen through p2 (the
     same at both p2 nodes): 4 MW certain. In p3 lo (demand 3) needs nothing, hi (6) 2 modules:
@@ -153,7 +176,11 @@ def test_certain_and_contingent_add_up_to_each_scenarios_decisions(case: Case, p
         for (q, _t), share in signed(result, w).items():
             key = ("contract", q)
             totals.setdefault(key, dict.fromkeys(case.scenarios, 0.0))[w] += share * case.contracts[q].mw
-    table = by_key(result)
+        for (c, s, _t), units in bought(result, w).items():
+            key = ("chips", f"{c} at {s}")
+            totals.setdefault(key, dict.fromkeys(case.scenarios, 0.0))[w] += units * case.chips[c].kw / 1000
+    chip_rows = by_key(result, chips=True)
+    table = by_key(result) | {("chips", f"{c} at {s}"): row for (c, s), row in chip_rows.items()}
     assert set(table) == set(totals)
     for key, by_scenario in totals.items():
         row = table[key]
@@ -163,8 +190,8 @@ def test_certain_and_contingent_add_up_to_each_scenarios_decisions(case: Case, p
         assert row["certain_mw"] + row["contingent_mw_min"] == approx(min(by_scenario.values()))
         assert row["certain_mw"] + row["contingent_mw_max"] == approx(max(by_scenario.values()))
         assert 0 <= row["now_mw"] <= row["certain_mw"] + 1e-9
-        if policy != "phased" or len(case.scenarios) == 1:
-            assert [row[c] for c in CONTINGENT] == [0, 0, 0]
+        if (policy != "phased" and key[0] != "chips") or len(case.scenarios) == 1:
+            assert [row[c] for c in CONTINGENT] == [0, 0, 0]  # chips are bought on the tree
 
 
 # --------------------------------------------------------------------------------------------
