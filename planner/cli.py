@@ -498,7 +498,13 @@ def _strategy_models(names: tuple[str, ...], model: Callable[[str], ModelConfig]
     default=True,
     show_default=True,
     help="Write each solved variant's plan and figures (a solve folder's tables) into plans/<n>-<variant>/"
-    " (plans/<model>/<n>-<variant>/ with several models).",
+    " (plans/<model>/<n>-<variant>/ with several models; a re-plan's into <n>-<variant>-replanned/).",
+)
+@click.option(
+    "--replan",
+    is_flag=True,
+    help="With --fix-plan: also solve every variant freely under the same model, in the same pool, and"
+    " give the frozen plan's regret (its objective less the re-planned one) in variants.csv.",
 )
 @fix_plan_options
 @handle_errors
@@ -510,10 +516,13 @@ def sweep(
     workers: int | None,
     scheduler: str | None,
     plans: bool,
+    replan: bool,
     fix: FixFlags,
 ) -> None:
     """Solve CASE_DIR and every variant of SWEEP_FILE under each model; table and tornado chart of
     the changes, and with several models a table of the strategies side by side."""
+    if replan and fix.plan_dir is None:
+        raise click.UsageError("--replan needs --fix-plan (the plan whose regret it measures).")
     from planner.output import write_inputs_record
     from planner.parallel import default_workers
     from planner.sweep import read_sweep, sweep_tasks
@@ -544,7 +553,7 @@ def sweep(
         no_variants = f"{sweep_file.name} has no variant rows: only base is solved"
         print_warnings(console, [no_variants])
         warnings = [*warnings, no_variants]
-    n_workers = workers or default_workers(len(tasks) * len(configs))
+    n_workers = workers or default_workers(len(tasks) * len(configs) * (2 if replan else 1))
     configs = [config.side_by_side(n_workers > 1 or scheduler is not None) for config in configs]
     several = len(configs) > 1
     label = "-vs-".join(config.name for config in configs)  # sweep-phased-vs-all-at-once
@@ -558,7 +567,7 @@ def sweep(
             for name in fix.plan_files:
                 folder.copy_input(fix.plan_dir / name, f"fixed_plan_{name}")
         plan_writer = variant_plan_writer(folder, tasks, several) if plans else None
-        outcomes = run_sweep(tasks, configs, n_workers, scheduler, console, plan_writer, frozen)
+        outcomes = run_sweep(tasks, configs, n_workers, scheduler, console, plan_writer, frozen, replan)
         tables = variants_tables(outcomes)
         strategies = strategies_table(outcomes_by_model(outcomes)) if several else None
         write_sweep(folder, tables, strategies)
@@ -572,7 +581,7 @@ def sweep(
         click.echo(json_text(outcome.answer()))
     else:
         outcome.render(console)
-    if any(not o.ok for o in outcomes):
+    if any(not o.every_solve_ok for o in outcomes):
         sys.exit(EXIT_NO_PLAN)
 
 

@@ -418,10 +418,19 @@ class VariantOutcome:
     """The variant's result tables when its plan is kept (dropped once written)."""
     model: str = ""
     """The name of the model it was solved under (a sweep may run several)."""
+    replanned: bool = False
+    """A free re-plan of the variant (``sweep --fix-plan --replan``): no decision frozen."""
+    replan: VariantOutcome | None = None
+    """A frozen plan's solve's re-plan of the same variant under the same model (``--replan``)."""
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def every_solve_ok(self) -> bool:
+        """This solve and its re-plan, if any, found plans."""
+        return self.ok and (self.replan is None or self.replan.ok)
 
 
 PlanWriter = Callable[[VariantOutcome], None]
@@ -436,11 +445,13 @@ def solve_variant(
     source: VariantSource | None = None,
     keep_plan: bool = False,
     frozen: FrozenPlan | None = None,
+    replanned: bool = False,
 ) -> VariantOutcome:
     """Worker task: write the files, load, solve; a failure becomes a reason naming the sweep rows
     (``source``) whose edits made the input invalid.
     With ``keep_plan`` the outcome carries the variant's result tables; with ``frozen`` the
-    variant re-scores that plan's buildings and contracts."""
+    variant re-scores that plan's buildings and contracts; ``replanned`` marks the outcome as the
+    free re-plan beside such a solve (``--replan``: solved without ``frozen``)."""
     from planner.frozen_plan_fit import fit_frozen_plan
     from planner.loader import load_case
     from planner.output import plan_summary
@@ -451,7 +462,8 @@ def solve_variant(
     def outcome(
         summary: dict[str, Any] | None, error: str | None, kept: Results | None = None
     ) -> VariantOutcome:
-        return VariantOutcome(name, group, summary, error, time.perf_counter() - started, kept, config.name)
+        seconds = time.perf_counter() - started
+        return VariantOutcome(name, group, summary, error, seconds, kept, config.name, replanned)
 
     try:
         with tempfile.TemporaryDirectory(prefix="planner-variant-") as tmp:

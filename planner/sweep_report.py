@@ -4,7 +4,7 @@ A sweep under several models adds the strategies table (:mod:`planner.sweep_stra
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,21 @@ VARIANT_COLUMNS = (
 )
 """variants.csv's columns, the same whichever variants failed (a failed one has blanks)."""
 
+REPLAN_COLUMNS = (
+    "replanned_status",
+    "replanned_objective_musd",
+    "replanned_bound_musd",
+    "regret_musd",
+    "regret_low_musd",
+    "regret_high_musd",
+    "replanned_error",
+)
+"""What ``--replan`` adds to variants.csv, after :data:`VARIANT_COLUMNS`: each variant's free re-plan
+under the same model, and the regret of the frozen plan (its objective less the re-plan's) with the
+range both solves' bounds leave it."""
+REPLANNED_SECONDS = "replanned_seconds"
+"""The re-plan's solve time: in the table for timings.csv, not in variants.csv."""
+
 
 def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
     """One row per variant: objective, change against base, main cost and stranded figures."""
@@ -94,8 +109,43 @@ def variants_table(outcomes: list[VariantOutcome]) -> pd.DataFrame:
             )
         row["seconds"] = o.seconds
         row["error"] = o.error or ""
+        if o.replan is not None:
+            row |= regret_figures(o, o.replan)
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(VARIANT_COLUMNS))
+    replanned = any(o.replan is not None for o in outcomes)
+    extra = [*REPLAN_COLUMNS, REPLANNED_SECONDS] if replanned else []
+    return pd.DataFrame(rows, columns=[*VARIANT_COLUMNS, *extra])
+
+
+def regret_figures(frozen: VariantOutcome, replan: VariantOutcome) -> dict[str, object]:
+    """A frozen plan's solve against its free re-plan (same variant, same model, so the same kind
+    of objective): the re-plan's status, objective and bound, and the regret, the frozen objective
+    less the re-planned one, with the range the difference of the two optima lies in given both
+    bounds (as a change against base: frozen bound - re-planned plan to frozen plan - re-planned
+    bound). The regret is blank when either solve failed, its range also without a finite bound."""
+    row: dict[str, object] = {
+        "replanned_status": "failed",
+        "replanned_objective_musd": math.nan,
+        "replanned_bound_musd": math.nan,
+        "regret_musd": math.nan,
+        "regret_low_musd": math.nan,
+        "regret_high_musd": math.nan,
+        "replanned_error": replan.error or "",
+        REPLANNED_SECONDS: replan.seconds,
+    }
+    if replan.summary is None:
+        return row
+    objective = replan.summary["objective_musd"]
+    row.update(
+        replanned_status=run_status(replan.summary),
+        replanned_objective_musd=objective,
+        replanned_bound_musd=replan.summary["bound_musd"],
+    )
+    if frozen.summary is not None:
+        regret = frozen.summary["objective_musd"] - objective
+        low, high = delta_range(frozen.summary, regret, objective, objective_bound(replan.summary))
+        row.update(regret_musd=regret, regret_low_musd=low, regret_high_musd=high)
+    return row
 
 
 def delta_range(
@@ -120,18 +170,23 @@ def objective_bound(summary: dict[str, Any]) -> float:
 
 PLANS = "plans"
 """The run-folder subfolder holding one folder of result tables per solved variant."""
+REPLANNED_FOLDER = "-replanned"
+"""After a variant's plan folder's name, its free re-plan's (``<n>-<variant>-replanned``): the number
+keeps it apart from every other variant's folder."""
 
 
 def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask], per_model: bool = False) -> PlanWriter:
     """Writes a solved variant's tables into ``plans/<n>-<variant>/`` (``plans/<model>/<n>-<variant>/``
     ``per_model``: a sweep of several models), as a solve folder has them: numbered in sweep order,
-    so that names differing only in characters a file name cannot hold stay apart."""
+    so that names differing only in characters a file name cannot hold stay apart. A re-plan
+    (``--replan``) goes to ``<n>-<variant>-replanned/`` beside it."""
     folders = plan_folder_names([task.name for task in tasks])
 
     def write(outcome: VariantOutcome) -> None:
         assert outcome.results is not None  # run_sweep calls it for solved variants only
         model = f"{outcome.model}/" if per_model else ""  # a model's name is safe in file names
-        plan = f"{PLANS}/{model}{folders[outcome.case]}/"
+        replanned = REPLANNED_FOLDER if outcome.replanned else ""
+        plan = f"{PLANS}/{model}{folders[outcome.case]}{replanned}/"
         write_result_tables(folder, outcome.results, prefix=plan)
         folder.write_json(f"{plan}summary.json", outcome.summary)
 
@@ -161,9 +216,10 @@ def variants_tables(outcomes: list[VariantOutcome]) -> dict[str, pd.DataFrame]:
 def variants_csv(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """variants.csv: one model's table as it is (the v1 contract's columns); several models' one
     after the other, with a first column ``model``."""
+    columns = [c for c in (*VARIANT_COLUMNS, *REPLAN_COLUMNS) if c in next(iter(tables.values()))]
     if len(tables) == 1:
-        return next(iter(tables.values()))
-    parts = [table.assign(model=model)[["model", *VARIANT_COLUMNS]] for model, table in tables.items()]
+        return next(iter(tables.values()))[columns]
+    parts = [table.assign(model=model)[["model", *columns]] for model, table in tables.items()]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -181,8 +237,11 @@ def write_sweep(
 
     table = variants_csv(tables)
     keys = ["model", "case"] if len(tables) > 1 else ["case"]
-    # The contract's table has each variant's time; timings.csv has it too, as compare's folder does.
-    folder.write_table("timings", table[[*keys, "seconds"]])
+    # The contract's table has each variant's time; timings.csv has it too, as compare's folder does,
+    # and each re-plan's (--replan).
+    timings = pd.concat([t.assign(model=m) for m, t in tables.items()], ignore_index=True)
+    seconds = [c for c in ("seconds", REPLANNED_SECONDS) if c in timings]
+    folder.write_table("timings", timings[[*keys, *seconds]])
     folder.write_table("variants", table)
     sections: list[tuple[str, str | Path | pd.DataFrame]] = []
     if strategies is not None:
@@ -212,6 +271,8 @@ def _tornadoes(
 
 MONEY_COLUMNS = (
     "objective_musd",
+    "replanned_objective_musd",
+    "regret_musd",
     "delta_musd",
     "capex_musd",
     "energy_musd",
@@ -234,19 +295,24 @@ def render_sweep(table: pd.DataFrame, console: Console, run_dir: str) -> None:
     money = sweep_money_unit(table)
     console.print(variants_view(table, money, f"Sweep variants ({MONEY_NOTE})"))
     print_unsure_changes(table, money, console)
+    print_negative_regrets(table, money, console)
     print_failures(table, console)
     print_run_folder(console, run_dir, "variants.csv, tornado.png")
 
 
 def variants_view(table: pd.DataFrame, money: MoneyUnit, title: str) -> Table:
-    """One model's variants table as the console shows it."""
+    """One model's variants table as the console shows it; with ``--replan``, each variant's
+    re-planned objective (its status when not optimal) and the frozen plan's regret after the
+    objective."""
     unit = money.label
+    replanned = "regret_musd" in table
     view = Table(title=title, title_justify="left")
     for column in (
         "case",
         "group",
         "status",
         f"objective {unit}",
+        *((f"re-planned {unit}", f"regret {unit}") if replanned else ()),
         f"vs base {unit}",
         "vs base %",
         f"capex {unit}",
@@ -257,25 +323,38 @@ def variants_view(table: pd.DataFrame, money: MoneyUnit, title: str) -> Table:
     ):
         view.add_column(column, justify="left" if column in ("case", "group", "status") else "right")
     for row in table.to_dict(orient="records"):
-        if row["status"] == "failed":
-            name, group = literal(row["case"]), literal(row["group"])
-            view.add_row(name, group, "[red]failed[/]", *["-"] * 7, fmt(row["seconds"], 1))
-            continue
-
+        failed = row["status"] == "failed"
+        regret = [_replanned_cell(row, money), money(row["regret_musd"])] if replanned else []
+        if failed:
+            figures = ["-"] * 6
+        else:
+            figures = [
+                money(row["delta_musd"]),
+                fmt(row["delta_pct"], 2),
+                money(row["capex_musd"]),
+                money(row["energy_musd"]),
+                money(row["stranded_capital_musd_peak_expected"]),
+                fmt(100 * row["mip_gap"], 3) if row["mip_gap"] is not None else "-",
+            ]
         view.add_row(
             literal(row["case"]),
             literal(row["group"]),
-            row["status"],
-            money(row["objective_musd"]),
-            money(row["delta_musd"]),
-            fmt(row["delta_pct"], 2),
-            money(row["capex_musd"]),
-            money(row["energy_musd"]),
-            money(row["stranded_capital_musd_peak_expected"]),
-            fmt(100 * row["mip_gap"], 3) if row["mip_gap"] is not None else "-",
+            "[red]failed[/]" if failed else row["status"],
+            "-" if failed else money(row["objective_musd"]),
+            *regret,
+            *figures,
             fmt(row["seconds"], 1),
         )
     return view
+
+
+def _replanned_cell(row: dict[Hashable, Any], money: MoneyUnit) -> str:
+    """A variant's re-planned objective, with its status when not optimal."""
+    status = row["replanned_status"]
+    if status == "failed":
+        return "[red]failed[/]"
+    cell = money(row["replanned_objective_musd"])
+    return cell if status == "optimal" else f"{cell} ({literal(str(status))})"
 
 
 def print_unsure_changes(table: pd.DataFrame, money: MoneyUnit, console: Console, model: str = "") -> None:
@@ -321,14 +400,69 @@ def print_either_sign(
 
 def print_failures(table: pd.DataFrame, console: Console) -> None:
     """Each failed variant's reason; one that failed alike under several models (an edit that
-    cannot be applied) once, naming them."""
-    reasons: dict[tuple[str, str], list[str]] = {}
-    for row in table[table["status"] == "failed"].to_dict(orient="records"):
-        reasons.setdefault((row["case"], row["error"]), []).append(row.get("model", ""))
-    for (case, error), models in reasons.items():
+    cannot be applied) once, naming them. A re-plan's (``--replan``) that failed for another reason
+    than its frozen solve (an edit that failed fails both: said once) is said as the re-plan's."""
+    reasons: dict[tuple[str, str, str], list[str]] = {}
+    for row in table.to_dict(orient="records"):
+        if row["status"] == "failed":
+            reasons.setdefault((row["case"], "", row["error"]), []).append(row.get("model", ""))
+        if row.get("replanned_status") == "failed" and row["replanned_error"] != row["error"]:
+            reasons.setdefault((row["case"], " re-planned", row["replanned_error"]), []).append(
+                row.get("model", "")
+            )
+    for (case, which, error), models in reasons.items():
         under = f" under {', '.join(models)}" if any(models) else ""
-        console.print(f"[red]{literal(case)} failed{literal(under)}:[/]", highlight=False)
+        console.print(f"[red]{literal(case)}{which} failed{literal(under)}:[/]", highlight=False)
         console.print(error, highlight=False, markup=False)
+
+
+def print_negative_regrets(table: pd.DataFrame, money: MoneyUnit, console: Console, model: str = "") -> None:
+    """The variants where the frozen plan cost less than its re-plan (``--replan``), beyond
+    round-off. Where the plan is one the model could choose itself, the frozen problem is a
+    restriction of the free one and the regret is at least 0 between the optima: a negative one
+    inside the MIP gaps (a regret range that holds 0, or no range) is a re-plan stopped at its gap
+    with a dearer plan than the frozen one. One whose whole range is below 0 is a plan the model
+    cannot choose: decisions in periods its policy does not take them in (all-at-once builds and
+    signs in the first period only, a phased plan has later ones), or parts of modules or of
+    indivisible contracts (a plan from an LP run)."""
+    if "regret_musd" not in table:
+        return
+    objectives = table[["objective_musd", "replanned_objective_musd"]]
+    round_off = PROVEN_GAP * max(1.0, float(abs(objectives).max().max(skipna=True) or 0.0))
+    negative = table[table["regret_musd"] < -round_off]
+    beyond = negative["regret_high_musd"] < -round_off
+    under = f" under {model}" if model else ""
+
+    def listed(rows: pd.DataFrame) -> str:
+        return "; ".join(
+            f"{row['case']} {money(row['regret_musd'])}"
+            + (
+                f" (between {money(row['regret_low_musd'])} and {money(row['regret_high_musd'])})"
+                if math.isfinite(row["regret_high_musd"])
+                else " (no range: a solve without a finite bound)"
+            )
+            for row in rows.to_dict(orient="records")
+        )
+
+    if (~beyond).any():
+        console.print(
+            f"Negative regret{under} within the solves' MIP gaps ({money.label}):"
+            f" {listed(negative[~beyond])}."
+            " The re-plan stopped at its MIP gap or time limit with a plan dearer than the frozen one;"
+            " a smaller --mip-gap or a longer --time-limit narrows it.",
+            highlight=False,
+            markup=False,
+        )
+    if beyond.any():
+        console.print(
+            f"The frozen plan costs less than re-planning{under} beyond both solves' MIP gaps"
+            f" ({money.label}): {listed(negative[beyond])}. The model cannot choose that plan itself:"
+            " it decides in periods the model's policy does not (all-at-once builds and signs in the"
+            " first period only), or holds parts of modules or of indivisible contracts (a plan from an"
+            " LP run).",
+            highlight=False,
+            markup=False,
+        )
 
 
 def print_run_folder(console: Console, run_dir: str, files: str) -> None:
@@ -338,10 +472,15 @@ def print_run_folder(console: Console, run_dir: str, files: str) -> None:
 
 
 def variant_warnings(outcomes: list[VariantOutcome], said: list[str]) -> dict[str, list[str]]:
-    """Each solved variant's warnings (its inputs, and a frozen plan's fit to them) that the run
-    has not already given for the base case (``said``), by variant."""
+    """Each solved variant's warnings (its inputs, and a frozen plan's fit to them; its re-plan's
+    too, with ``--replan``, each once) that the run has not already given for the base case
+    (``said``), by variant."""
+
+    def given(outcome: VariantOutcome | None) -> list[str]:
+        return ((outcome.summary if outcome else None) or {}).get("warnings") or []
+
     found = {
-        o.case: [w for w in (o.summary or {}).get("warnings") or [] if w not in said] for o in outcomes
+        o.case: [w for w in dict.fromkeys([*given(o), *given(o.replan)]) if w not in said] for o in outcomes
     }
     return {variant: items for variant, items in found.items() if items}
 

@@ -31,18 +31,24 @@ def run_sweep(
     console: Console,
     write_plan: PlanWriter | None = None,
     frozen: FrozenPlan | None = None,
+    replan: bool = False,
 ) -> list[VariantOutcome]:
     """Solve every task that has files under each of ``configs``, every (model, variant) pair one
     task of the same pool; tasks whose edits failed are reported as failed at once, under every
     model. The outcomes come model by model, each in the tasks' order.
     With ``write_plan`` each solved variant's tables are written as it arrives, then let go (a
     sweep of many variants keeps no plan in memory). With ``frozen`` every variant re-scores that
-    plan (``--fix-plan``)."""
+    plan (``--fix-plan``); with ``replan`` too, every pair is also solved freely, a task of the
+    same pool, and each outcome carries that re-plan as its ``replan`` (``--replan``)."""
     pairs = [(config, task) for config in configs for task in tasks]
-    runnable = [(config, task) for config, task in pairs if task.files is not None]
-    failed_early = {
-        (c.name, t.name): VariantOutcome(t.name, t.group, None, t.error, 0.0, model=c.name)
-        for c, t in pairs
+    kinds = (False, True) if replan else (False,)  # replanned: the free solve beside the frozen one
+    solves = [(config, task, replanned) for config, task in pairs for replanned in kinds]
+    runnable = [(config, task, replanned) for config, task, replanned in solves if task.files is not None]
+    failed_early = {  # an edit that failed fails the frozen solve and its re-plan alike
+        (c.name, t.name, replanned): VariantOutcome(
+            t.name, t.group, None, t.error, 0.0, model=c.name, replanned=replanned
+        )
+        for c, t, replanned in solves
         if t.files is None
     }
     counts = {"finished": 0, "solved": 0, "failed": len(failed_early)}
@@ -58,7 +64,7 @@ def run_sweep(
         console=console,
         transient=False,
     ) as progress:
-        bar = progress.add_task("sweep", total=len(pairs), completed=len(failed_early), detail="")
+        bar = progress.add_task("sweep", total=len(solves), completed=len(failed_early), detail="")
 
         def detail() -> str:
             remaining = len(runnable) - counts["finished"]
@@ -77,10 +83,18 @@ def run_sweep(
 
         keep = write_plan is not None
         solved = run_parallel(
-            [(solve_variant, (t.name, t.group, t.files, c, t.source, keep, frozen)) for c, t in runnable],
+            [
+                (solve_variant, (t.name, t.group, t.files, c, t.source, keep, None if r else frozen, r))
+                for c, t, r in runnable
+            ],
             workers,
             on_done=on_done,
             scheduler=scheduler,
         )
-    by_pair = {(o.model, o.case): o for o in solved} | failed_early
-    return [by_pair[config.name, task.name] for config, task in pairs]
+    by_solve = {(o.model, o.case, o.replanned): o for o in solved} | failed_early
+    outcomes = []
+    for config, task in pairs:
+        outcome = by_solve[config.name, task.name, False]
+        outcome.replan = by_solve.get((config.name, task.name, True))
+        outcomes.append(outcome)
+    return outcomes

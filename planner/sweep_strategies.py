@@ -31,6 +31,7 @@ from planner.sweep_report import (
     objective_bound,
     print_either_sign,
     print_failures,
+    print_negative_regrets,
     print_run_folder,
     print_unsure_changes,
     sweep_money_unit,
@@ -208,6 +209,7 @@ def render_model_sweep(
     for model, model_table in tables.items():
         console.print(variants_view(model_table, money, f"Sweep variants under {literal(model)}"))
         print_unsure_changes(model_table, money, console, model)
+        print_negative_regrets(model_table, money, console, model)
     print_failures(table, console)
     charts = ", ".join(tornado_file(model, True) for model in models)
     print_run_folder(console, run_dir, f"strategies.csv, variants.csv, {charts}")
