@@ -473,7 +473,10 @@ def solve_variant(
             for file_name, text in files.items():
                 (folder / file_name).write_text(text, encoding="utf-8")
             case, warnings = load_case(folder)
-            fixed, plan_warnings = (None, []) if frozen is None else fit_frozen_plan(frozen, case, config)
+            try:
+                fixed, plan_warnings = (None, []) if frozen is None else fit_frozen_plan(frozen, case, config)
+            except InputError as exc:  # the variant's input is valid: the frozen plan no longer fits it
+                return outcome(None, f"the frozen plan does not fit this variant:\n{exc}")
         result = unless_interrupted(solve_case(case, config, fixed_plan=fixed))
         summary = plan_summary(result, None, [*warnings, *plan_warnings] or None)
         return outcome(summary, None, result.results if keep_plan else None)
