@@ -448,8 +448,10 @@ def print_negative_regrets(table: pd.DataFrame, money: MoneyUnit, console: Conso
         console.print(
             f"Negative regret{under} within the solves' MIP gaps ({money.label}):"
             f" {listed(negative[~beyond])}."
-            " The re-plan stopped at its MIP gap or time limit with a plan dearer than the frozen one;"
-            " a smaller --mip-gap or a longer --time-limit narrows it.",
+            " Either the re-plan stopped at its MIP gap or time limit with a plan dearer than the frozen"
+            " one (a smaller --mip-gap or a longer --time-limit narrows it), or the frozen plan is one the"
+            " model cannot choose itself (decisions in periods its policy does not take them in, or parts"
+            " of modules from an LP run).",
             highlight=False,
             markup=False,
         )

@@ -159,6 +159,9 @@ def test_the_console_shows_the_re_plan_and_the_regret_and_each_failure_once(
     assert "│ bad_chip │ │ failed │ - │ failed │ - │" in text
     assert text.count("bad_chip failed:") == 1 and text.count("chip=tpu") == 1
     assert text.count("shrunk failed:") == 1 and "re-planned failed" not in text
+    # its input is valid (the re-plan solves it): the frozen plan is what no longer fits
+    assert "shrunk failed: the frozen plan does not fit this variant:" in text
+    assert "makes the input invalid" not in text.split("shrunk failed:")[1].split("failed:")[0]
     assert "Negative regret" not in text and "costs less than re-planning" not in text
 
 
@@ -251,5 +254,5 @@ def test_regret_ranges_take_both_bounds_and_a_failed_re_plan_leaves_the_frozen_f
     print_negative_regrets(table, MILLIONS, console)
     text = console.export_text()
     assert ("Negative regret within the solves' MIP gaps ($M): v -1.000 (no range: a solve without a finite"
-            " bound). The re-plan stopped at its MIP gap or time limit") in text
+            " bound). Either the re-plan stopped at its MIP gap or time limit") in text
     assert "costs less than re-planning" not in text
