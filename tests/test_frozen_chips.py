@@ -16,7 +16,16 @@ import pytest
 from conftest import CaseWriter, Cli, ExactConfig
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_frozen_plan import HAND_CASE, TINY_PHASED_MUSD, flat, frozen_from, phased_plan, summary, write_plan
+from test_frozen_plan import (
+    HAND_CASE,
+    TINY_PHASED_MUSD,
+    assert_refused,
+    flat,
+    frozen_from,
+    phased_plan,
+    summary,
+    write_plan,
+)
 from test_properties import PROPERTY, cases
 
 from planner.case import Case
@@ -185,15 +194,13 @@ def test_every_problem_of_a_chips_file_at_once(
         },
     )
     result = cli("solve", write_case(tmp_path / "tiny", base=HAND_CASE), "--fix-plan", plan, "--fix-chips")
-    assert result.exit_code == 2
-    text = flat(result.output)
-    for expected in (
+    text = assert_refused(
+        result,
         "chips.csv, row 2, column bought: value '-5' — expected a number >= 0",
         "chips.csv, row 3, column bought: value 'inf' — expected a number >= 0",
         "chips.csv, row 4: value 'g, a, p2, all' — expected one row per chip, site, period and node; row 3",
         "chips.csv, row 6, column bought: value 'nan'",
-    ):
-        assert expected in text, expected
+    )
     # Once the file reads, it is checked against the case: a chip sold only in p2, at a site whose
     # first module is ready in p2
     chips = "chip,pflops,kw,capex_usd,life_years,first_period,last_period\ng,1,1,10000,5,p2,p2\n"

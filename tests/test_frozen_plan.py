@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from conftest import CaseWriter, Cli, ExactConfig
 from factory import solve
 from hypothesis import given
@@ -62,6 +63,17 @@ def write_plan(folder: Path, files: dict[str, str]) -> Path:
 def flat(text: str) -> str:
     """Console text with rich's line wrapping undone."""
     return " ".join(text.split())
+
+
+def assert_refused(result: Result, *expected: str) -> str:
+    """``result`` is exit 2 saying each of ``expected`` (whitespace folded), without a traceback;
+    returns its text."""
+    assert result.exit_code == 2, result.output
+    text = flat(result.output)
+    for said in expected:
+        assert said in text, said
+    assert "Traceback" not in text
+    return text
 
 
 def summary(cli: Cli, *args: object) -> dict[str, Any]:
@@ -260,16 +272,13 @@ def test_every_problem_of_a_plan_at_once(tmp_path: Path, hand_case: Path, cli: C
         },
     )
     result = cli("solve", hand_case, "--fix-plan", plan, "--fix-through", "p7", "--model", "plan-on-mean")
-    assert result.exit_code == 2
-    text = flat(result.output)
-    for expected in (
+    assert_refused(
+        result,
         "builds.csv, row 4, column modules: value '-1'",
         "builds.csv, row 6: value 'a, p2, all' — expected one row per site, period and node; row 5",
         "contracts.csv, row 2, column share: value '1.5'",
         "--model: value 'plan-on-mean'",
-    ):
-        assert expected in text, expected
-    assert "Traceback" not in text
+    )
     # Once the files read, the plan is checked against the case
     write_plan(plan, {"builds.csv": "site,period,modules\nb,p1,1\na,p9,1\n", "contracts.csv": NO_SIGNINGS})
     text = flat(cli("solve", hand_case, "--fix-plan", plan, "--fix-through", "p7").output)
