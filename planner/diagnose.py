@@ -8,6 +8,7 @@ row to stop them, while the cost falls.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from planner.formulation import PlanningModel
 from planner.formulation.indexing import Tree
 from planner.formulation.variables import Index
 from planner.highs_factory import new_highs
+from planner.highs_run import signals_stop_solves, stop_requested
 from planner.magnitudes import MagnitudeError, OutOfRange
 from planner.matrix import compile_model
 from planner.solve import SolveOutcome
@@ -209,14 +211,34 @@ _FREE = int(highspy.IisBoundStatus.kIisBoundStatusFree.value)
 """An IIS column whose bounds take no part in the conflict."""
 
 
-def infeasible_rows(pm: PlanningModel) -> list[tuple[str, Index]]:
+IIS_SECONDS = 60.0
+"""How long the elastic IIS may search. Its LPs can take far longer than the model's own solve
+(a 77,000-row bench model, whose LP presolve finds infeasible at once: over 25 minutes), and
+neither HiGHS's ``time_limit`` nor a stop signal reaches them (``getIis`` holds the GIL)."""
+
+
+def infeasible_rows(pm: PlanningModel, seconds: float = IIS_SECONDS) -> list[tuple[str, Index]]:
     """The constraint rows and column bounds of an IIS of the model's LP relaxation, as (family,
-    index): HiGHS's light test first, and when it isolates nothing, the elastic LP."""
+    index): HiGHS's light test first, and when it isolates nothing, the elastic LP, given
+    ``seconds`` (empty when it runs out of time). Ctrl-C or SIGTERM stops the search: exit 130."""
     repn, _lp, highs = _relaxed_highs(pm)
+    deadline = time.monotonic() + seconds
+
+    def stop_late(event: highspy.HighsCallbackEvent) -> None:
+        # The elastic filter's LPs poll this; a signal's handler runs here too (Python code).
+        if time.monotonic() > deadline or stop_requested():
+            assert event.data_in is not None  # HiGHS passes one to every interrupt callback
+            event.data_in.user_interrupt = True
+
+    highs.cbSimplexInterrupt.subscribe(stop_late)
     for strategy in (IIS_LIGHT, IIS_ELASTIC_IRREDUCIBLE):
         highs.setOptionValue("iis_strategy", strategy)
-        status, iis = highs.getIis()
-        if status == highspy.HighsStatus.kError or not iis.valid_:
+        with signals_stop_solves():
+            status, iis = highs.getIis()
+            if stop_requested():
+                raise KeyboardInterrupt
+        # An interrupted search answers kWarning with every row of the model as its "IIS".
+        if status != highspy.HighsStatus.kOk or not iis.valid_:
             continue
         components = [repn.rows[row][0] for row in iis.row_index_]
         bounds = zip(iis.col_index_, iis.col_bound_, strict=True)

@@ -114,6 +114,21 @@ def test_a_conflict_of_several_rows_is_located_by_the_elastic_iis() -> None:
     assert ">= 0" not in message  # columns whose bounds take no part in the conflict are left out
 
 
+def test_the_elastic_iis_stops_at_its_deadline() -> None:
+    """The elastic IIS's LPs are bounded by neither HiGHS's time_limit nor a stop signal: a
+    deadline polled by HiGHS's simplex interrupt stops them, and an interrupted search (HiGHS then
+    answers with every row of the model) isolates nothing rather than listing the whole model."""
+    import pyomo.environ as pyo
+
+    from planner.diagnose import infeasible_rows
+
+    plan = LongLeadPlan(build_modules={("alpha", 0): 1.0}, sign_share={("grid", 0): 1.0}, through_t=0)
+    pm = build_model(_case(), fixed_long_lead=plan)
+    pm.model.extension = pyo.Constraint(expr=pm.model.fleet["g", "alpha", 0] >= 2)
+    assert ("extension", ()) in infeasible_rows(pm)
+    assert infeasible_rows(pm, seconds=0) == []
+
+
 def _explained(pm: PlanningModel) -> str:
     from planner.diagnose import explain_failure
     from planner.solve import solve_model
