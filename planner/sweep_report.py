@@ -4,7 +4,7 @@ A sweep under several models adds the strategies table (:mod:`planner.sweep_stra
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -324,7 +324,12 @@ def variants_view(table: pd.DataFrame, money: MoneyUnit, title: str) -> Table:
         view.add_column(column, justify="left" if column in ("case", "group", "status") else "right")
     for row in table.to_dict(orient="records"):
         failed = row["status"] == "failed"
-        regret = [_replanned_cell(row, money), money(row["regret_musd"])] if replanned else []
+        regret = []
+        if replanned:
+            regret = [
+                status_money_cell(row["replanned_status"], row["replanned_objective_musd"], money),
+                money(row["regret_musd"]),
+            ]
         if failed:
             figures = ["-"] * 6
         else:
@@ -348,12 +353,13 @@ def variants_view(table: pd.DataFrame, money: MoneyUnit, title: str) -> Table:
     return view
 
 
-def _replanned_cell(row: dict[Hashable, Any], money: MoneyUnit) -> str:
-    """A variant's re-planned objective, with its status when not optimal."""
-    status = row["replanned_status"]
+def status_money_cell(status: object, value: object, money: MoneyUnit) -> str:
+    """A solve's money figure as the console shows it: "failed" in red, else the figure ("-" when
+    blank) with the solve's status beside it when not optimal."""
     if status == "failed":
         return "[red]failed[/]"
-    cell = money(row["replanned_objective_musd"])
+    number = float(value) if isinstance(value, int | float) else math.nan
+    cell = money(number) if math.isfinite(number) else "-"
     return cell if status == "optimal" else f"{cell} ({literal(str(status))})"
 
 

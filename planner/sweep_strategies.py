@@ -15,7 +15,7 @@ strategies.csv's columns carry the model names in brackets: ``objective_musd[pha
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 from rich.console import Console
@@ -34,6 +34,7 @@ from planner.sweep_report import (
     print_negative_regrets,
     print_run_folder,
     print_unsure_changes,
+    status_money_cell,
     sweep_money_unit,
     tornado_file,
     variants_csv,
@@ -152,24 +153,18 @@ def strategies_view(strategies: pd.DataFrame, models: list[str], money: MoneyUni
     for model in models:
         view.add_column(f"stranded {literal(model)} {unit}", justify="right")
     for row in strategies.to_dict(orient="records"):
-        objectives = [_objective_cell(row, model, money) for model in models]
+        objectives = [
+            status_money_cell(row[status_column(model)], row[expected_cost_column(model)], money)
+            for model in models
+        ]
         diffs = [_money_cell(row[diff_columns(model, first)[0]], money) for model in models[1:]]
         stranded = [_money_cell(row[stranded_column(model)], money) for model in models]
         view.add_row(literal(row["case"]), literal(row["group"]), *objectives, *diffs, *stranded)
     return view
 
 
-def _objective_cell(row: Mapping[Hashable, object], model: str, money: MoneyUnit) -> str:
-    status = row[status_column(model)]
-    if status == "failed":
-        return "[red]failed[/]"
-    cell = _money_cell(row[expected_cost_column(model)], money)
-    return cell if status == "optimal" else f"{cell} ({literal(str(status))})"
-
-
 def _money_cell(value: object, money: MoneyUnit) -> str:
-    number = float(value) if isinstance(value, int | float) else math.nan
-    return money(number) if math.isfinite(number) else "-"
+    return status_money_cell("optimal", value, money)
 
 
 def _objective_adds_cvar(strategies: pd.DataFrame, model: str) -> bool:
