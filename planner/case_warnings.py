@@ -257,8 +257,8 @@ class _Checks:
                 self.warnings.append(
                     f"{POWER}, row {row}: existing contract '{contract.contract}' ends after period {end} "
                     f"of {n}, and no other contract at site '{contract.site}' can give firm power in period "
-                    f"{end + 1}; firm power counts installed chips, so no chip there may still be in "
-                    "life when it ends"
+                    f"{end + 1}; firm power counts installed chips, so in the v1 model no chip there may "
+                    "still be in life when it ends (--unpowered-chips lets such chips sit unpowered)"
                 )
 
     def _parameters(self, case: Case) -> None:

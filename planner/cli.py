@@ -85,6 +85,13 @@ def solver_options(command: Callable[..., object]) -> Callable[..., object]:
     options = [
         click.option("--relax", is_flag=True, help="Solve the LP relaxation (no integer decisions)."),
         click.option(
+            "--unpowered-chips",
+            "unpowered_chips",
+            is_flag=True,
+            help="Extension: let owned chips sit unpowered, out of the building and off firm power, paying"
+            " chip O&M (the model's unpowered_chips = true; default: the v1 contract, every chip installed).",
+        ),
+        click.option(
             "--mip-gap",
             type=Number(0, 1),
             default=None,
@@ -131,6 +138,7 @@ def solver_options(command: Callable[..., object]) -> Callable[..., object]:
     def wrapper(
         *args: object,
         relax: bool,
+        unpowered_chips: bool,
         mip_gap: float | None,
         time_limit: float | None,
         threads: int | None,
@@ -140,7 +148,9 @@ def solver_options(command: Callable[..., object]) -> Callable[..., object]:
         as_json: bool,
         **kwargs: object,
     ) -> object:
-        flags = RunFlags(relax, mip_gap, time_limit, threads, out, overwrite, as_json, warm_start)
+        flags = RunFlags(
+            relax, mip_gap, time_limit, threads, out, overwrite, as_json, warm_start, unpowered_chips
+        )
         return command(*args, flags=flags, **kwargs)
 
     for option in reversed(options):
@@ -160,6 +170,7 @@ class RunFlags:
     overwrite: bool
     as_json: bool
     warm_start: float | None = None
+    unpowered_chips: bool = False
 
     def model(self, name_or_path: str) -> ModelConfig:
         """The model TOML with the command-line overrides applied."""
@@ -169,16 +180,19 @@ class RunFlags:
             time_limit_s=self.time_limit,
             threads=self.threads,
             warm_start_s=self.warm_start,
+            unpowered_chips=self.unpowered_chips,
         )
 
     def run_folder(self, case_name: str, label: str, *inputs: Path, suffix: str = "") -> RunFolder:
         """The run folder to write: ``--out``, or a new ``runs/<case>-<label><suffix>-<time>`` folder
-        (``<label><suffix>-relaxed`` with ``--relax``, so an LP run does not read as the MIP's).
+        (``<label><suffix>-relaxed`` with ``--relax``, so an LP run does not read as the MIP's;
+        ``-unpowered`` with ``--unpowered-chips``, so an extended run does not read as the v1 model's).
         ``suffix`` (``-fixed``) is kept when a long label is cut. ``--overwrite`` never replaces a
         folder holding one of the ``inputs``, and neither may be inside one of them."""
         if self.out is not None:
             return RunFolder(self.out, overwrite=self.overwrite, protect=inputs)
         suffix += "-relaxed" if self.relax else ""
+        suffix += "-unpowered" if self.unpowered_chips else ""
         return RunFolder(default_run_dir(case_name, label, suffix=suffix), unique=True, protect=inputs)
 
 

@@ -22,6 +22,7 @@ from planner.config import ModelConfig, load_model_config
 from planner.idle_power import idle_power_figures
 from planner.output import largest_mip_gap, range_holding, run_status
 from planner.parallel import SolvedTask, default_workers, run_parallel, solve_task
+from planner.unpowered import unpowered_figures
 
 DEFAULT_MODELS = ("phased", "all-at-once", "plan-on-mean")
 
@@ -116,6 +117,11 @@ def strategy_figures(case: Case, task: SolvedTask) -> dict[str, float]:
     risk: Any = res.risk  # pandas-stubs type a .loc cell as any scalar (date, str, ...): float() refuses it
     cvar_column = next(c for c in risk.columns if c.startswith("cvar_"))
     unmet_expected = res.expected_unmet_eflops_years(case.scenario_probability, case.period_years)
+    unpowered = (
+        unpowered_figures(res.unpowered_chips, case.scenario_probability)
+        if res.unpowered_chips is not None
+        else {}
+    )
     return {
         "objective_musd": summary["objective_musd"],
         "expected_cost_musd": summary["expected_cost_musd"],
@@ -132,6 +138,7 @@ def strategy_figures(case: Case, task: SolvedTask) -> dict[str, float]:
         "unused_take_or_pay_mwh_worst": float(risk.loc["unused_take_or_pay_mwh_total", "worst"]),
         "unused_take_or_pay_mwh_expected": float(risk.loc["unused_take_or_pay_mwh_total", "expected"]),
         **idle_power_figures(res.idle_power, case.scenario_probability),
+        **unpowered,
         "power_share_of_opex_expected": float(res.cost_shares["power_share_of_opex"].iloc[-1]),
         "power_share_of_ownership_expected": float(res.cost_shares["power_share_of_ownership"].iloc[-1]),
         "unmet_eflops_years_expected": unmet_expected,

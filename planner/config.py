@@ -199,6 +199,11 @@ class ModelConfig(Strict):
     description: str = ""
     policy: Policy = "phased"
     integer: bool = Field(True, description="false relaxes every integer and binary decision (LP)")
+    unpowered_chips: bool = Field(
+        False,
+        description="extension: owned chips may sit unpowered, out of the building and off firm power"
+        " (still paying chip O&M); false is the v1 contract, where every chip owned is installed",
+    )
     cvar: CvarSettings = CvarSettings()
     solver: SolverSettings = SolverSettings()
 
@@ -221,6 +226,7 @@ class ModelConfig(Strict):
         time_limit_s: float | None = None,
         threads: int | None = None,
         warm_start_s: float | None = None,
+        unpowered_chips: bool = False,
     ) -> ModelConfig:
         """The config with command-line flags applied."""
         solver = self.solver.model_copy(
@@ -235,7 +241,13 @@ class ModelConfig(Strict):
                 if v is not None
             }
         )
-        return self.model_copy(update={"integer": self.integer and not relax, "solver": solver})
+        return self.model_copy(
+            update={
+                "integer": self.integer and not relax,
+                "unpowered_chips": self.unpowered_chips or unpowered_chips,
+                "solver": solver,
+            }
+        )
 
     def side_by_side(self, parallel: bool) -> ModelConfig:
         """The config a solve runs with beside others: one HiGHS thread each (so that workers do

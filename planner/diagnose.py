@@ -48,6 +48,7 @@ FAMILY_WORDS = {
     "buy": "chips bought must be >= 0",
     "ready_modules": "modules ready must be >= 0",
     "fleet": "chips in service must be >= 0",
+    "unpowered": "chips left unpowered must be >= 0",
     "contract_active": "active contract share must be >= 0",
 }
 
@@ -57,6 +58,7 @@ VARIABLE_WORDS = {
     "sign": "contract share signed",
     "ready_modules": "modules ready",
     "fleet": "chips in service",
+    "unpowered": "chips left unpowered",
     "contract_active": "contract share active",
     "run": "chips running",
     "energy": "energy taken (MWh)",
@@ -256,6 +258,8 @@ COEFFICIENT_INPUTS: dict[tuple[str, str], tuple[str, str]] = {
     ("fit_chips_in_buildings", "ready_modules"): ("sites.csv", "module_mw"),
     ("fit_chips_in_buildings", "fleet"): ("chips.csv", "kw"),
     ("firm_power", "fleet"): ("chips.csv", "kw × sites.csv pue"),
+    ("fit_chips_in_buildings", "unpowered"): ("chips.csv", "kw"),
+    ("firm_power", "unpowered"): ("chips.csv", "kw × sites.csv pue"),
     ("firm_power", "contract_active"): ("power.csv", "mw × firm_fraction"),
     ("meet_demand", "run"): ("chips.csv", "pflops (or chip_performance.csv pflops)"),
     ("energy_balance", "run"): ("chips.csv", f"kw × sites.csv pue × parameters.csv load_factor × {_HOURS}"),

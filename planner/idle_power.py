@@ -7,7 +7,7 @@ Per scenario ``w``, period ``t`` (info node ``n``) and site ``s``, on the solved
 - ``firm_mw = sum_{q at s} mw[q] * firm_fraction[q] * active[q,t]``: the right-hand side of the
   firm-power row (formulation row 5), ``existing`` contracts active 1 during their term;
 - ``needed_mw = pue[s] * sum_c fleet[c,s,t] * kw[c] / 1000``: the facility load of the installed
-  fleet, its left-hand side, so ``needed_mw <= firm_mw``;
+  fleet (less any chips left unpowered, an extension), its left-hand side, so ``needed_mw <= firm_mw``;
 - ``idle_firm_mw = max(0, firm_mw - needed_mw)``, a solver's round-off read as 0;
 - ``capacity_charge_musd = sum_{q at s, firm_fraction[q] > 0} capacity_cost_musd_per_mw_year[q] *
   mw[q] * active[q,t] * years[t]``: the capacity charges paid in the period, undiscounted, for the
@@ -25,6 +25,7 @@ import pandas as pd
 from planner.formulation import PlanningModel
 from planner.formulation.power import contracts_at
 from planner.formulation.variables import Index
+from planner.risk import worst_and_expected
 from planner.solved import FLOOR, above_noise, active_value
 
 IDLE_POWER_COLUMNS = (
@@ -40,9 +41,10 @@ IDLE_POWER_COLUMNS = (
 
 
 def idle_power_table(
-    pm: PlanningModel, fleet: dict[Index, float], active: dict[Index, float]
+    pm: PlanningModel, installed: dict[Index, float], active: dict[Index, float]
 ) -> pd.DataFrame:
-    """The table of the module docstring (``fleet``, ``active``: the solved values of
+    """The table of the module docstring (``installed``: the fleet, less any chips left unpowered,
+    :func:`planner.unpowered.installed_fleet`; ``active``: the solved values of
     :func:`planner.solved.solved_values`)."""
     case, sets, ix = pm.case, pm.sets, pm.ix
     rows = []
@@ -59,7 +61,9 @@ def idle_power_table(
                         charge += contract.capacity_cost_musd_per_mw_year * contract.mw * share * ix.years[t]
                 if firm <= FLOOR:
                     continue
-                it_mw = sum(fleet.get((c, s, n), 0.0) * chip.kw / 1000.0 for c, chip in case.chips.items())
+                it_mw = sum(
+                    installed.get((c, s, n), 0.0) * chip.kw / 1000.0 for c, chip in case.chips.items()
+                )
                 needed = site.pue * it_mw
                 idle = above_noise(firm - needed, firm)
                 rows.append(
@@ -100,13 +104,8 @@ def idle_power_figures(idle_power: pd.DataFrame, probability: dict[str, float]) 
     :func:`idle_power_by_scenario`'s two columns: ``idle_firm_mw_peak_worst``, ``..._expected``,
     ``idle_capacity_charge_musd_worst``, ``..._expected``."""
     by_scenario = idle_power_by_scenario(idle_power, tuple(probability))
-    weights = pd.Series(probability, dtype=float)
-    figures = {}
-    for column, name in (
-        ("idle_firm_mw_peak", "idle_firm_mw_peak"),
-        ("idle_capacity_charge_musd_total", "idle_capacity_charge_musd"),
-    ):
-        values = by_scenario[column]
-        figures[f"{name}_worst"] = float(values.max())
-        figures[f"{name}_expected"] = float((values * weights).sum())
-    return figures
+    names = {
+        "idle_firm_mw_peak": "idle_firm_mw_peak",
+        "idle_capacity_charge_musd_total": "idle_capacity_charge_musd",
+    }
+    return worst_and_expected(by_scenario, names, probability)

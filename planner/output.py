@@ -5,12 +5,15 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any
 
+import pandas as pd
+
 from planner.case import Case
 from planner.config import ModelConfig
 from planner.json_text import finite_or_none as _finite
 from planner.plan import PlanResult
 from planner.results import Results
 from planner.runfolder import RunFolder
+from planner.unpowered import unpowered_by_scenario
 
 
 def plan_summary(
@@ -46,14 +49,8 @@ def plan_summary(
         "rescaled": outcome.rescaled,
         "warm_start": outcome.warm_start,
         "cost_breakdown_musd": res.expected_breakdown_musd,
-        "cost_by_scenario_musd": {
-            w: {k: float(v) for k, v in row.items()}
-            for w, row in res.cost_by_scenario.iloc[:-1].to_dict(orient="index").items()
-        },
-        "stranded": {
-            w: {k: float(v) for k, v in row.items()}
-            for w, row in res.stranded_by_scenario.to_dict(orient="index").items()
-        },
+        "cost_by_scenario_musd": _numbers_by_row(res.cost_by_scenario.iloc[:-1]),
+        "stranded": _numbers_by_row(res.stranded_by_scenario),
         "risk": {
             metric: {k: (v if isinstance(v, str) else float(v)) for k, v in row.items()}
             for metric, row in res.risk.to_dict(orient="index").items()
@@ -65,9 +62,18 @@ def plan_summary(
         "solver": f"HiGHS {version('highspy')}",
         "run_dir": run_dir,
     }
+    if res.unpowered_chips is not None:
+        peaks = unpowered_by_scenario(res.unpowered_chips, result.case.scenarios)
+        summary["unpowered_chips"] = _numbers_by_row(peaks)
     if warnings is not None:
         summary["warnings"] = warnings
     return summary
+
+
+def _numbers_by_row(table: pd.DataFrame) -> dict[Any, dict[str, float]]:
+    """``{row label: {column: value}}`` of an all-numbers table, as JSON takes it."""
+    rows = table.to_dict(orient="index")
+    return {label: {str(k): float(v) for k, v in row.items()} for label, row in rows.items()}
 
 
 def run_status(summary: dict[str, Any]) -> str:

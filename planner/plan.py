@@ -204,7 +204,14 @@ def numbers_check_key(config: ModelConfig) -> tuple[object, ...]:
     same matrix, costs and bounds under the same limits, so checking one checks both (``compare``'s
     plan-on-mean is phased's model again)."""
     cvar = config.cvar
-    return (_checked_policy(config), config.integer, cvar.alpha, cvar.weight, config.solver.model_dump_json())
+    return (
+        _checked_policy(config),
+        config.integer,
+        config.unpowered_chips,
+        cvar.alpha,
+        cvar.weight,
+        config.solver.model_dump_json(),
+    )
 
 
 def _checked_policy(config: ModelConfig) -> str:
@@ -227,6 +234,7 @@ def _planning_model(
         cvar_weight=config.cvar.weight,
         fixed_long_lead=fixed,
         chips_only_where_built=chips_only_where_built,
+        unpowered_chips=config.unpowered_chips,
     )
 
 

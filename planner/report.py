@@ -18,6 +18,7 @@ from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.plan import PlanResult
 from planner.risk import alpha_text
+from planner.unpowered import unpowered_by_scenario
 
 COST_LABELS = {
     "buildings_capex": "Buildings capex",
@@ -116,6 +117,9 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
     console.print(_unmet_table(res.unmet, console.width))
     console.print(_stranded_table(res.stranded_by_scenario, money))
     console.print(_idle_power_table(idle_power_by_scenario(res.idle_power, result.case.scenarios), money))
+    if res.unpowered_chips is not None:
+        unpowered = unpowered_by_scenario(res.unpowered_chips, result.case.scenarios)
+        console.print(_unpowered_table(unpowered, money))
     console.print(_risk_table(res.risk, money))
     if run_dir:
         console.print(f"Run folder: [bold]{literal(run_dir)}[/]")
@@ -347,6 +351,26 @@ def _idle_power_table(by_scenario: pd.DataFrame, money: MoneyUnit) -> Table:
     for w, row in by_scenario.iterrows():
         table.add_row(
             literal(w), fmt(row["idle_firm_mw_peak"], 1), money(row["idle_capacity_charge_musd_total"])
+        )
+    return table
+
+
+def _unpowered_table(by_scenario: pd.DataFrame, money: MoneyUnit) -> Table:
+    """``unpowered_chips.csv`` per scenario: the peak over periods of the chips left unpowered
+    (summed over sites and chips), their IT MW and their book value."""
+    table = Table(
+        title="Chips left unpowered (an extension: idle, out of the building, off firm power)",
+        caption="peaks over periods; unpowered_chips.csv has them by period, site and chip",
+        title_justify="left",
+    )
+    for column in ("scenario", "peak chips", "peak IT MW", f"peak book value {money.label}"):
+        table.add_column(column, justify="left" if column == "scenario" else "right")
+    for w, row in by_scenario.iterrows():
+        table.add_row(
+            literal(w),
+            fmt(row["unpowered_chips_peak"], 0),
+            fmt(row["unpowered_it_mw_peak"], 1),
+            money(row["book_value_musd_peak"]),
         )
     return table
 

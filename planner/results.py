@@ -39,6 +39,7 @@ from planner.solved import (
     take_or_pay_floor_mwh,
 )
 from planner.stranded import stranded_by_period, stranded_by_scenario
+from planner.unpowered import installed_fleet, unpowered_chips_table
 
 DISPATCH_COLUMNS = ("scenario", "period", "site", "chip", "workload", "running_chips", "eflops", "it_mw")
 ENERGY_COLUMNS = (
@@ -74,9 +75,12 @@ class Results:
     idle_power: pd.DataFrame
     cost_shares: pd.DataFrame
     opex_by_period: pd.DataFrame
+    unpowered_chips: pd.DataFrame | None = None
+    """Only where chips may sit unpowered (the ``unpowered_chips`` extension)."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        tables = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: table for name, table in tables.items() if table is not None}
 
     def expected_unmet_eflops_years(self, probability: dict[str, float], years: dict[str, float]) -> float:
         """``sum_w p[w] * sum_t years[t] * unmet[k,t,w]`` over the workloads: demand left unmet, in
@@ -102,12 +106,13 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
     run = _without_over_service(pm, solved_values(m.run))
     active = solved_values(m.contract_active)
     running = running_chips(run)
+    installed = installed_fleet(pm, fleet, running)
     need_mwh = energy_needed_mwh(case, pm.sets, running)
     energy = _without_free_excess_energy(pm, solved_values(m.energy), need_mwh, active)
     node_label = _node_labels(pm)
 
     cost = _cost_by_scenario(pm)
-    stranded = stranded_by_period(pm, build, buy, fleet, running, active, need_mwh)
+    stranded = stranded_by_period(pm, build, buy, fleet, installed, running, active, need_mwh)
     by_scenario = stranded_by_scenario(stranded, cost)
     return Results(
         cost_by_scenario=cost,
@@ -124,9 +129,12 @@ def extract_results(pm: PlanningModel, cvar_alpha: float) -> Results:
         risk_by_period=risk_by_period(stranded, case.scenario_probability, cvar_alpha),
         capex_by_period=_capex_by_period(pm),
         capacity_by_period=_capacity_by_period(pm, fleet, run, running),
-        idle_power=idle_power_table(pm, fleet, active),
+        idle_power=idle_power_table(pm, installed, active),
         cost_shares=cost_shares_table(cost),
         opex_by_period=opex_by_period_table(pm),
+        unpowered_chips=(
+            unpowered_chips_table(pm, buy, fleet, installed) if m.component("unpowered") is not None else None
+        ),
     )
 
 

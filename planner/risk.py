@@ -105,3 +105,17 @@ def _over_scenarios(values: pd.Series, probability: dict[str, float], alpha: flo
 
 def _ties(value: float, worst: float) -> bool:
     return bool(np.isclose(value, worst, rtol=TIE_TOLERANCE, atol=TIE_TOLERANCE))
+
+
+def worst_and_expected(
+    by_scenario: pd.DataFrame, names: dict[str, str], probability: dict[str, float]
+) -> dict[str, float]:
+    """``<name>_worst`` and ``<name>_expected`` (over scenarios, with their ``probability``) of each
+    column of ``by_scenario`` (indexed by scenario) that ``names`` maps to a figure name."""
+    weights = pd.Series(probability, dtype=float)
+    figures = {}
+    for column, name in names.items():
+        values = by_scenario[column]
+        figures[f"{name}_worst"] = float(values.max())
+        figures[f"{name}_expected"] = float((values * weights).sum())
+    return figures

@@ -30,12 +30,15 @@ def stranded_by_period(
     build: dict[Index, float],
     buy: dict[Index, float],
     fleet: dict[Index, float],
+    installed: dict[Index, float],
     running: dict[Index, float],
     active: dict[Index, float],
     need_mwh: dict[tuple[str, int, str], float],
 ) -> pd.DataFrame:
     """Idle chips, empty shells, stranded capital and unused take-or-pay per scenario and period,
-    summed over sites (``running``: :func:`running_chips`; ``need_mwh``: :func:`energy_needed_mwh`)."""
+    summed over sites (``installed``: :func:`planner.unpowered.installed_fleet`, the fleet itself
+    unless chips may sit unpowered; ``running``: :func:`running_chips`; ``need_mwh``:
+    :func:`energy_needed_mwh`)."""
     case, sets, ix = pm.case, pm.sets, pm.ix
     rows = []
     for w in case.scenarios:
@@ -43,7 +46,7 @@ def stranded_by_period(
             n = sets.info_tree.node_of[(w, t)]
             row = dict.fromkeys(STRANDED_PERIOD_FIGURES, 0.0)
             for s in case.sites:
-                chips = _idle_chips_at(pm, buy, fleet, running, s, n, t, w)
+                chips = _idle_chips_at(pm, buy, fleet, installed, running, s, n, t, w)
                 shell = _empty_shell_at(pm, build, s, sets.long_lead_node[n], t, chips["installed_it_mw"])
                 for figures in (chips, shell):
                     for figure, value in figures.items():
@@ -59,6 +62,7 @@ def _idle_chips_at(
     pm: PlanningModel,
     buy: dict[Index, float],
     fleet: dict[Index, float],
+    installed: dict[Index, float],
     running: dict[Index, float],
     s: str,
     n: int,
@@ -67,12 +71,12 @@ def _idle_chips_at(
 ) -> dict[str, float]:
     """The chips at site ``s`` in scenario ``w``'s period ``t`` (info node ``n``): idle chips and
     PFLOPS, installed PFLOPS and IT MW, the idle chips' share of their fleet's book value at the
-    period's start."""
-    case, sets, ix = pm.case, pm.sets, pm.ix
+    period's start. Chips left unpowered (an extension) are idle and count in the PFLOPS, not in
+    the IT MW (they take no room in the building)."""
     figures = dict.fromkeys(
         ("idle_chips", "idle_pflops", "installed_pflops", "installed_it_mw", "stranded_capital_musd"), 0.0
     )
-    for c, chip in case.chips.items():
+    for c, chip in pm.case.chips.items():
         units = fleet.get((c, s, n), 0.0)
         if units <= 0:
             continue
@@ -81,16 +85,24 @@ def _idle_chips_at(
         figures["idle_chips"] += idle
         figures["idle_pflops"] += idle * chip.pflops
         figures["installed_pflops"] += units * chip.pflops
-        figures["installed_it_mw"] += units * chip.kw / 1000.0
-        book = sum(
-            buy.get((c, s, a), 0.0)
-            * chip.capex_usd
-            / 1e6
-            * ix.book_value_share(sets.info_tree.nodes[a].t, t, chip.life_years)
-            for a in sets.fleet[(c, s, n)]
-        )
-        figures["stranded_capital_musd"] += idle * book / units
+        figures["installed_it_mw"] += installed.get((c, s, n), 0.0) * chip.kw / 1000.0
+        figures["stranded_capital_musd"] += idle * fleet_book_value_musd(pm, buy, c, s, n, t) / units
     return figures
+
+
+def fleet_book_value_musd(
+    pm: PlanningModel, buy: dict[Index, float], c: str, s: str, n: int, t: int
+) -> float:
+    """The straight-line book value (as in the objective's salvage) of chip ``c``'s fleet at site
+    ``s`` at the start of period ``t`` (info node ``n``), over its vintages."""
+    chip, sets = pm.case.chips[c], pm.sets
+    return sum(
+        buy.get((c, s, a), 0.0)
+        * chip.capex_usd
+        / 1e6
+        * pm.ix.book_value_share(sets.info_tree.nodes[a].t, t, chip.life_years)
+        for a in sets.fleet[(c, s, n)]
+    )
 
 
 def _empty_shell_at(

@@ -110,12 +110,14 @@ def config(
     alpha: float = 0.9,
     weight: float = 0.0,
     scale: Literal["auto", "on", "off"] = "auto",
+    unpowered_chips: bool = False,
 ) -> ModelConfig:
     """A model solved to proven optimality (MIP gap 0), so objectives can be compared exactly."""
     return ModelConfig(
         name=policy,
         policy=policy,
         integer=integer,
+        unpowered_chips=unpowered_chips,
         cvar=CvarSettings(alpha=alpha, weight=weight),
         solver=SolverSettings(mip_gap=0.0, threads=1, scale=scale),
     )

@@ -72,7 +72,7 @@ PLAIN_WORDS = [  # what pydantic said before: "Extra inputs are not permitted", 
     (
         "foo = 1\n",
         "key foo: value '1' — expected one of the known keys"
-        " (name, description, policy, integer, [cvar], [solver])",
+        " (name, description, policy, integer, unpowered_chips, [cvar], [solver])",
     ),
     (
         "[solver]\ngap = 0.1\n",

@@ -12,10 +12,19 @@ from planner.formulation.sets import Sets
 from planner.formulation.variables import add_state_recursion
 
 
+def installed_chips(m: pyo.ConcreteModel, c: str, s: str, n: int) -> Any:
+    """``fleet[c,s,t]``, less ``unpowered[c,s,t]`` when the model lets chips sit unpowered: the chips
+    of type ``c`` installed (in the building, on firm power) at ``s`` in node ``n``."""
+    unpowered = m.component("unpowered")
+    return m.fleet[c, s, n] - unpowered[c, s, n] if unpowered is not None else m.fleet[c, s, n]
+
+
 def installed_it_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> Any:
     """``sum_c fleet[c,s,t] * kw[c] / 1000``: IT MW of the chips installed at ``s`` in node ``n``."""
     return sum(
-        m.fleet[c, s, n] * (chip.kw / 1000.0) for c, chip in case.chips.items() if (c, s, n) in sets.fleet
+        installed_chips(m, c, s, n) * (chip.kw / 1000.0)
+        for c, chip in case.chips.items()
+        if (c, s, n) in sets.fleet
     )
 
 
@@ -34,15 +43,22 @@ def add_fit_chips_in_buildings(m: pyo.ConcreteModel, case: Case, sets: Sets) -> 
     m.fit_chips_in_buildings = pyo.Constraint(keys, rule=rule)
 
 
+def add_unpowered_chips(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
+    """Extension (``unpowered_chips = true``): ``0 <= unpowered[c,s,t]``, chips owned at ``s`` but
+    kept out of its building and off firm power; rows 2, 3 and 5 count ``fleet - unpowered``, so
+    ``unpowered <= fleet`` follows from row 3. They still pay chip O&M and age (``fleet`` does)."""
+    m.unpowered = pyo.Var(list(sets.fleet), domain=pyo.NonNegativeReals)
+
+
 def add_running_chips(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
-    """``sum_k run[c,s,k,t] <= fleet[c,s,t]`` per scenario."""
+    """``sum_k run[c,s,k,t] <= fleet[c,s,t]`` (``- unpowered[c,s,t]``) per scenario."""
     runs: dict[tuple[str, str, int, str], list[str]] = {}
     for c, s, k, t, w in sets.run:
         runs.setdefault((c, s, t, w), []).append(k)
 
     def rule(_m: pyo.ConcreteModel, c: str, s: str, t: int, w: str) -> object:
         n = sets.info_tree.node_of[(w, t)]
-        return sum(m.run[c, s, k, t, w] for k in runs[c, s, t, w]) <= m.fleet[c, s, n]
+        return sum(m.run[c, s, k, t, w] for k in runs[c, s, t, w]) <= installed_chips(m, c, s, n)
 
     m.running_chips = pyo.Constraint(list(runs), rule=rule)
 

@@ -16,6 +16,7 @@ from planner.formulation.chips import (
     add_fit_chips_in_buildings,
     add_fleet,
     add_running_chips,
+    add_unpowered_chips,
 )
 from planner.formulation.demand import add_meet_demand
 from planner.formulation.indexing import Indexing
@@ -83,13 +84,15 @@ def build_model(
     cvar_weight: float = 0.0,
     fixed_long_lead: LongLeadPlan | None = None,
     chips_only_where_built: bool = True,
+    unpowered_chips: bool = False,
 ) -> PlanningModel:
     """Build the model for ``policy``: ``phased`` (multi-stage recourse), ``all-at-once`` (builds
     only in ``earliest_period``, contracts only in ``first_period``, the same in all scenarios),
     or, with ``fixed_long_lead``, buildings and contracts (and chip purchases, when it has them)
     fixed to a given plan (up to its ``through_t``, the later ones decided under ``policy``). Chips
     exist only where IT MW can be built unless ``chips_only_where_built`` is False (for shadow
-    prices of a MW that is not there; see :func:`build_sets`)."""
+    prices of a MW that is not there; see :func:`build_sets`). ``unpowered_chips`` (an extension)
+    lets owned chips sit out of the building and off firm power (:func:`add_unpowered_chips`)."""
     if policy not in ("phased", "all-at-once"):
         raise ValueError(f"build_model builds 'phased' or 'all-at-once' models, not {policy!r}")
     ix = Indexing(case)
@@ -100,6 +103,8 @@ def build_model(
     add_variables(m, case, sets, integer)
     add_buildings(m, case, sets)
     add_fleet(m, case, sets)
+    if unpowered_chips:
+        add_unpowered_chips(m, case, sets)
     add_fit_chips_in_buildings(m, case, sets)
     add_running_chips(m, case, sets)
     add_meet_demand(m, case, sets)
@@ -120,6 +125,7 @@ def build_model(
         "cvar_alpha": cvar_alpha,
         "cvar_weight": cvar_weight,
         "fixed_long_lead": fixed_long_lead,
+        "unpowered_chips": unpowered_chips,
     }
     return PlanningModel(m, case, sets, integer, built_with)
 

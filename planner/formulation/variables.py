@@ -20,7 +20,7 @@ Index = tuple[Any, ...]
 """The index of a Pyomo variable or constraint: its set members in order (str ids, int periods and
 nodes). Pyomo has no types: values read from a model are keyed by ``tuple[Any, ...]``."""
 
-SOLVER_UNITS: dict[str, float] = {"buy": 1e3, "fleet": 1e3, "run": 1e3, "energy": 1e3}
+SOLVER_UNITS: dict[str, float] = {"buy": 1e3, "fleet": 1e3, "unpowered": 1e3, "run": 1e3, "energy": 1e3}
 """Units HiGHS gets the large continuous families in: thousands of chips, GWh instead of MWh
 (see :mod:`planner.scaling`; the model and every table stay in the spec's units)."""
 

@@ -1,0 +1,207 @@
+"""The ``unpowered_chips`` extension: owned chips may sit out of the building and off firm power.
+
+Hand-solved cases: every cost is zero but chips (10 $M each, no salvage within the two-year
+horizon) and unmet demand (1000 $M per EFLOPS-year); one chip serves 1 EFLOPS and draws 1 IT MW.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import CaseWriter, Cli
+from factory import bought, chip, contract, make_case, site, solve
+from hypothesis import given
+from test_properties import PROPERTY, cases, leq
+
+from planner.case import Case
+from planner.config import ModelConfig, load_model_config
+from planner.errors import InputError
+
+CHIP_MUSD = 10.0
+TWO_PERIODS = {"p1": 1.0, "p2": 1.0}
+
+
+def power_ends_after_p1(chip_om_usd_per_year: float = 0.0) -> Case:
+    """5 EFLOPS in p1, none in p2; the only power (10 MW, existing) ends after p1; chips live 2
+    years, so a chip bought in p1 is still owned in p2."""
+    return make_case(
+        {"p1": 5.0, "p2": 0.0},
+        TWO_PERIODS,
+        [site(existing_mw=10.0, max_mw=10.0)],
+        [chip(capex_usd=CHIP_MUSD * 1e6, life_years=2.0, opex_usd_per_year=chip_om_usd_per_year)],
+        [contract(mw=10.0, term_periods=1)],
+    )
+
+
+def supply_before_the_building() -> Case:
+    """5 EFLOPS in p2 only; 5 chips for sale in p1, none in p2; 1 MW stands, a free 10 MW module
+    started in p1 is ready in p2."""
+    return make_case(
+        {"p1": 0.0, "p2": 5.0},
+        TWO_PERIODS,
+        [site(existing_mw=1.0, max_mw=11.0, lead_periods=1)],
+        [chip(capex_usd=CHIP_MUSD * 1e6, life_years=2.0)],
+        chip_supply={("c1", "p1"): 5.0, ("c1", "p2"): 0.0},
+    )
+
+
+def test_v1_forbids_chips_that_outlive_their_power() -> None:
+    # Row 5 counts the fleet: a chip bought in p1 breaks it in p2, so all 5 EFLOPS go unmet.
+    result = solve(power_ends_after_p1())
+    assert result.objective_musd == pytest.approx(5 * 1000.0)
+    assert bought(result) == {}
+    assert result.results.unpowered_chips is None
+
+
+def test_chips_whose_power_ends_sit_unpowered() -> None:
+    result = solve(power_ends_after_p1(), unpowered_chips=True)
+    assert result.objective_musd == pytest.approx(5 * CHIP_MUSD)
+    assert bought(result) == {("c1", "s1", "p1"): pytest.approx(5.0)}
+    table = result.results.unpowered_chips
+    assert table is not None
+    assert table.to_dict(orient="records") == [
+        {
+            "scenario": "base",
+            "period": "p2",
+            "site": "s1",
+            "chip": "c1",
+            "unpowered_chips": pytest.approx(5.0),
+            "unpowered_it_mw": pytest.approx(5.0),
+            "unpowered_pflops": pytest.approx(5000.0),
+            # 50 $M of chips, a year into a two-year life
+            "book_value_musd": pytest.approx(25.0),
+        }
+    ]
+    stranded = result.results.stranded_by_period.set_index("period")
+    # Unpowered chips are idle and stranded, and leave their building empty.
+    assert stranded.loc["p2", "idle_chips"] == pytest.approx(5.0)
+    assert stranded.loc["p2", "installed_it_mw"] == pytest.approx(0.0)
+    assert stranded.loc["p2", "empty_shell_mw"] == pytest.approx(10.0)
+    assert stranded.loc["p2", "stranded_capital_musd"] == pytest.approx(25.0)
+    assert stranded.loc["p1", "empty_shell_mw"] == pytest.approx(5.0)
+
+
+def test_chips_bought_before_their_building_wait_unpowered() -> None:
+    # v1: 1 chip fits the standing MW in p1, so 4 of p2's 5 EFLOPS go unmet.
+    v1 = solve(supply_before_the_building())
+    assert v1.objective_musd == pytest.approx(CHIP_MUSD + 4 * 1000.0)
+    extended = solve(supply_before_the_building(), unpowered_chips=True)
+    assert extended.objective_musd == pytest.approx(5 * CHIP_MUSD)
+    assert bought(extended) == {("c1", "s1", "p1"): pytest.approx(5.0)}
+    table = extended.results.unpowered_chips
+    assert table is not None
+    # The fewest set aside: the standing MW holds one of the five.
+    assert table[["period", "unpowered_chips"]].to_dict(orient="records") == [
+        {"period": "p1", "unpowered_chips": pytest.approx(4.0)}
+    ]
+
+
+def test_unpowered_chips_pay_their_o_and_m() -> None:
+    result = solve(power_ends_after_p1(chip_om_usd_per_year=1e6), unpowered_chips=True)
+    # 5 chips x 1 $M a year, for both years: the chips still cost 2 x 5 + 50 < 5000 unmet.
+    assert result.objective_musd == pytest.approx(5 * CHIP_MUSD + 2 * 5 * 1.0)
+
+
+@PROPERTY
+@given(case=cases())
+def test_letting_chips_sit_unpowered_never_costs_more(case: Case) -> None:
+    v1 = solve(case)
+    # Without the switch the model is the v1 model, and its tables are the v1 tables.
+    assert v1.planning_model.model.component("unpowered") is None
+    assert "unpowered_chips" not in v1.results.tables()
+    extended = solve(case, unpowered_chips=True)
+    assert leq(extended.objective_musd, v1.objective_musd)
+    table = extended.results.unpowered_chips
+    assert table is not None and (table["unpowered_chips"] >= 0).all()
+    # What is installed fits the buildings (empty shell >= 0 is how the table shows it).
+    assert (extended.results.stranded_by_period["empty_shell_mw"] >= 0).all()
+
+
+POWER_ENDS = {
+    "parameters.csv": "name,value\ndiscount_rate,0\nunmet_penalty_musd_per_eflops_year,1000\n",
+    "periods.csv": "period,years\np1,1\np2,1\n",
+    "scenarios.csv": "scenario,probability\nbase,1\n",
+    "demand.csv": "scenario,period,workload,eflops\nbase,p1,w,5\nbase,p2,w,0\n",
+    "sites.csv": "site,region,max_mw,module_mw,existing_mw,capex_musd_per_mw,lead_periods,pue,life_years\n"
+    "s1,r,10,10,10,0,0,1,2\n",
+    "chips.csv": "chip,pflops,kw,capex_usd,opex_usd_per_year,life_years\nc1,1000,1000,10000000,0,2\n",
+    "power.csv": "contract,site,kind,mw,firm_fraction,price_usd_per_mwh,capacity_cost_musd_per_mw_year,"
+    "existing,term_periods\nq1,s1,grid,10,1,0,0,true,1\n",
+}
+
+
+def test_the_cli_switch_solves_the_extension_and_says_so(
+    tmp_path: Path, cli: Cli, write_case: CaseWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_dir = write_case(tmp_path / "ends", base=POWER_ENDS)
+    plain = cli("solve", case_dir, "--json", "--out", tmp_path / "plain")
+    assert plain.exit_code == 0, plain.output
+    summary = json.loads(plain.stdout)
+    assert summary["objective_musd"] == pytest.approx(5000.0)
+    assert "unpowered_chips" not in summary
+    assert any("--unpowered-chips" in warning for warning in summary["warnings"])
+    assert not (tmp_path / "plain" / "unpowered_chips.csv").exists()
+
+    extended = cli("solve", case_dir, "--unpowered-chips", "--json", "--out", tmp_path / "ext")
+    assert extended.exit_code == 0, extended.output
+    summary = json.loads(extended.stdout)
+    assert summary["objective_musd"] == pytest.approx(50.0)
+    assert summary["unpowered_chips"]["base"] == {
+        "unpowered_chips_peak": pytest.approx(5.0),
+        "unpowered_it_mw_peak": pytest.approx(5.0),
+        "book_value_musd_peak": pytest.approx(25.0),
+    }
+    table = pd.read_csv(tmp_path / "ext" / "unpowered_chips.csv")
+    assert table["unpowered_chips"].tolist() == pytest.approx([5.0])
+    assert json.loads((tmp_path / "ext" / "model.json").read_text())["unpowered_chips"] is True
+
+    monkeypatch.chdir(tmp_path)
+    console = cli("solve", case_dir, "--unpowered-chips")
+    assert console.exit_code == 0, console.output
+    assert "Chips left unpowered" in console.stdout
+    # The default run folder says the run is not the v1 model's.
+    assert [folder.name[: len("ends-phased-unpowered-")] for folder in (tmp_path / "runs").iterdir()] == [
+        "ends-phased-unpowered-"
+    ]
+
+
+def test_frozen_chips_whose_power_is_cut_sit_unpowered(
+    tmp_path: Path, cli: Cli, write_case: CaseWriter
+) -> None:
+    # The plan: with power to the end, buy 5 chips in p1. The stress: the contract ends after p1.
+    lasting = dict(POWER_ENDS, **{"power.csv": POWER_ENDS["power.csv"].replace("true,1\n", "true,\n")})
+    case_dir = write_case(tmp_path / "lasting", base=lasting)
+    plan = cli("solve", case_dir, "--out", tmp_path / "plan", "--json")
+    assert plan.exit_code == 0, plan.output
+    sweep_file = tmp_path / "cut.csv"
+    sweep_file.write_text(
+        "case,group,file,column,where,op,value\ncut,power,power.csv,term_periods,contract=q1,set,1\n"
+    )
+    args = ["sweep", case_dir, sweep_file, "--fix-plan", tmp_path / "plan", "--fix-chips", "--json"]
+    v1 = cli(*args, "--out", tmp_path / "v1")
+    variants = {row["case"]: row for row in json.loads(v1.stdout)["variants"]}
+    assert variants["cut"]["status"] == "failed"
+    assert "firm power" in variants["cut"]["error"]
+
+    extended = cli(*args, "--unpowered-chips", "--out", tmp_path / "ext")
+    assert extended.exit_code == 0, extended.output
+    variants = {row["case"]: row for row in json.loads(extended.stdout)["variants"]}
+    assert variants["cut"]["objective_musd"] == pytest.approx(50.0)
+    table = pd.read_csv(next((tmp_path / "ext" / "plans").glob("*-cut")) / "unpowered_chips.csv")
+    assert table[["period", "unpowered_chips"]].to_dict(orient="records") == [
+        {"period": "p2", "unpowered_chips": pytest.approx(5.0)}
+    ]
+
+
+def test_the_model_file_switch(tmp_path: Path) -> None:
+    model = tmp_path / "stored.toml"
+    model.write_text('name = "stored"\npolicy = "phased"\nunpowered_chips = true\n')
+    assert load_model_config(str(model)).unpowered_chips is True
+    assert ModelConfig(name="m").with_overrides(unpowered_chips=True).unpowered_chips is True
+    assert load_model_config("phased").unpowered_chips is False
+    model.write_text('name = "stored"\nunpowered_chips = "yes"\n')
+    with pytest.raises(InputError, match="unpowered_chips"):
+        load_model_config(str(model))
