@@ -37,6 +37,10 @@ class Comparison:
     perfect_information: dict[str, SolvedTask] = field(default_factory=dict)
     evpi_musd: float | None = None
     vss_musd: float | None = None
+    vss_unmet_demand_musd: float | None = None
+    """Of VSS, the difference in expected unmet-demand penalty (plan-on-mean's less phased's): on the
+    flagship most of VSS is demand the mean plan's buildings and power cannot serve, priced at
+    ``unmet_penalty_musd_per_eflops_year``, not money spent on capacity."""
     evpi_range_musd: tuple[float, float] | None = None
     """Where EVPI lies given the solves' MIP gaps: each optimum is only known to lie between its
     bound and its plan (None with a risk-averse reference, whose bound is not one on expected cost)."""
@@ -263,9 +267,18 @@ def _value_of_information(
                 )
     if mean_cost is not None:
         comparison.vss_musd = mean_cost - phased_cost
+        comparison.vss_unmet_demand_musd = _expected_unmet_penalty(done[mean_name]) - _expected_unmet_penalty(
+            done[phased_name]
+        )
         if phased_bound is not None:
             vss = comparison.vss_musd
             comparison.vss_range_musd = range_holding(vss, mean_cost - phased_cost, mean_cost - phased_bound)
+
+
+def _expected_unmet_penalty(task: SolvedTask) -> float:
+    """The expected discounted unmet-demand penalty of a solved strategy, in musd."""
+    assert task.summary is not None, "only a solved strategy has a cost breakdown"
+    return float(task.summary["cost_breakdown_musd"]["unmet_demand"])
 
 
 def _bound_on_expected_cost(task: SolvedTask | None) -> float | None:

@@ -91,6 +91,7 @@ def comparison_summary(comparison: Comparison, run_dir: str | None, warnings: li
         },
         "evpi_musd": comparison.evpi_musd,
         "vss_musd": comparison.vss_musd,
+        "vss_unmet_demand_musd": comparison.vss_unmet_demand_musd,
         "value_of_information_models": comparison.reference_models,
         "value_of_information_solves": comparison.reference_solves,
         "evpi_range_musd": comparison.evpi_range_musd,
@@ -184,10 +185,19 @@ def evpi_reading(comparison: Comparison, money: MoneyUnit) -> str:
 def vss_reading(comparison: Comparison, money: MoneyUnit) -> str:
     if comparison.vss_musd is None:
         return "VSS unavailable: a solve failed."
+    unmet = comparison.vss_unmet_demand_musd
+    of_which = (
+        f" The unmet-demand penalty accounts for {money(unmet)} {money.label} of it (demand the mean"
+        " plan's buildings and power cannot serve, priced at parameters.csv"
+        f" unmet_penalty_musd_per_eflops_year), the other costs for"
+        f" {money(comparison.vss_musd - unmet)} {money.label}."
+        if unmet is not None and money(unmet).strip("-0.,") != ""
+        else ""
+    )
     return (
         "Planning on the scenario tree instead of on the mean forecast saves"
         f" {money(comparison.vss_musd)} {money.label}{_within(comparison.vss_range_musd, money)}"
-        " in expected cost: the price of ignoring demand uncertainty."
+        f" in expected cost: the price of ignoring demand uncertainty.{of_which}"
     )
 
 

@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from planner.compare import Comparison, compare_strategies, strategy_figures
-from planner.compare_report import render_comparison
+from planner.compare_report import render_comparison, vss_reading
 from planner.config import CvarSettings, Policy
 from planner.loader import load_case
+from planner.money import money_unit
 from planner.parallel import SolvedTask
 from planner.plan import solve_case
 
@@ -189,6 +190,24 @@ def test_evpi_and_vss_match_direct_solves(
     assert comparison.evpi_musd is not None and comparison.vss_musd is not None
     assert comparison.evpi_musd > 1.0
     assert comparison.vss_musd > 1.0
+    unmet = {
+        name: float(task.results.cost_by_scenario["unmet_demand"].iloc[-1])  # the expected row
+        for name, task in comparison.strategies.items()
+        if task.results is not None
+    }
+    vss_unmet = unmet["plan-on-mean"] - unmet["phased"]
+    assert comparison.vss_unmet_demand_musd == pytest.approx(vss_unmet, rel=1e-7)
+    # The mean plan serves less: more penalty than VSS itself, which its cheaper capacity offsets.
+    assert comparison.vss_unmet_demand_musd is not None
+    assert comparison.vss_unmet_demand_musd > comparison.vss_musd
+    money = money_unit(comparison.vss_musd)
+    rest = money(comparison.vss_musd - comparison.vss_unmet_demand_musd)
+    assert rest.startswith("-")
+    assert (
+        f"The unmet-demand penalty accounts for {money(comparison.vss_unmet_demand_musd)} $M of it"
+        in vss_reading(comparison, money)
+    )
+    assert f"the other costs for {rest} $M." in vss_reading(comparison, money)
 
 
 def test_plan_on_means_gap_is_that_of_its_mean_demand_mip(
@@ -225,12 +244,17 @@ def test_evpi_and_vss_ranges_follow_from_each_solves_bound(
     table = exact.perfect_information_table()
     assert list(table["scenario"]) == ["high", "low"] and set(table["status"]) == {"optimal"}
 
-    def task(cost: float, bound: float, cvar_weight: float = 0.0) -> SolvedTask:
-        summary = {"expected_cost_musd": cost, "bound_musd": bound, "cvar_weight": cvar_weight}
+    def task(cost: float, bound: float, cvar_weight: float = 0.0, unmet: float = 0.0) -> SolvedTask:
+        summary = {
+            "expected_cost_musd": cost,
+            "bound_musd": bound,
+            "cvar_weight": cvar_weight,
+            "cost_breakdown_musd": {"unmet_demand": unmet},
+        }
         return SolvedTask("k", summary, None)
 
     configs = [exact_config("phased"), exact_config("plan-on-mean")]
-    done = {"phased": task(100.0, 99.0), "plan-on-mean": task(130.0, 130.0)}
+    done = {"phased": task(100.0, 99.0, unmet=5.0), "plan-on-mean": task(130.0, 130.0, unmet=45.0)}
     exact.perfect_information = {"high": task(120.0, 118.0), "low": task(60.0, 59.5)}
     _value_of_information(exact, done, configs)
     p_high, p_low = case.scenario_probability["high"], case.scenario_probability["low"]  # 0.6, 0.4
@@ -239,6 +263,7 @@ def test_evpi_and_vss_ranges_follow_from_each_solves_bound(
         (99.0 - (p_high * 120.0 + p_low * 60.0), 100.0 - (p_high * 118.0 + p_low * 59.5))
     )
     assert exact.vss_musd == pytest.approx(30.0) and exact.vss_range_musd == pytest.approx((30.0, 31.0))
+    assert exact.vss_unmet_demand_musd == pytest.approx(45.0 - 5.0)
     averse = {"phased": task(100.0, 99.0, cvar_weight=0.5), "plan-on-mean": task(130.0, 130.0)}
     exact.evpi_range_musd = exact.vss_range_musd = None
     _value_of_information(exact, averse, configs)  # a bound on cost + 0.5 CVaR bounds no expected cost
@@ -479,6 +504,9 @@ def test_compare_json(compare_run: dict, exact_config: ExactConfig) -> None:
         strategies["plan-on-mean"]["objective_musd"] - strategies["phased"]["objective_musd"], rel=1e-9
     )
     assert payload["evpi_musd"] >= -1e-6 and payload["vss_musd"] >= -1e-6
+    unmet = {name: strategies[name]["cost_breakdown_musd"]["unmet_demand"] for name in strategies}
+    vss_unmet = unmet["plan-on-mean"] - unmet["phased"]
+    assert payload["vss_unmet_demand_musd"] == pytest.approx(vss_unmet, rel=1e-9)
     assert payload["evpi_range_musd"] == pytest.approx([payload["evpi_musd"]] * 2, rel=1e-6)  # gap 0
     assert [row["scenario"] for row in payload["perfect_information"]] == ["high", "low"]
     assert payload["run_dir"] == str(compare_run["out"])
