@@ -42,18 +42,33 @@ MAX_NAME_BYTES = 255
 """Longest file name most file systems take (NAME_MAX); a longer one was an internal error."""
 
 
+RUN_NAME_PART_BYTES = 100
+"""The case's and the model's parts of a default run folder name, each cut to this many bytes, so
+that its staged name stays within NAME_MAX: the two parts and their "-" (201), the longest suffix
+("-fixed-relaxed", 14), the timestamp (16) and the staging name's "." and ".partial" (9) make 240,
+which leaves 15 for the "-2", "-3"... of a name taken."""
+
+
 def default_run_dir(case_name: str, model_name: str, root: Path = Path("runs"), suffix: str = "") -> Path:
     """``runs/<case>-<model><suffix>-<timestamp>``; :class:`RunFolder` with ``unique=True`` adds a
     suffix when that name is taken. Names are reduced to safe characters (a model named ``../x``
     must not write outside ``runs/``)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    # Each part cut so that the staged name (".<name>-NN.partial") stays within NAME_MAX bytes;
     # ``suffix`` (e.g. "-relaxed") after the cut, so a long model name cannot drop it.
-    return root / f"{safe_name(case_name)[:100]}-{safe_name(model_name)[:100]}{suffix}-{stamp}"
+    case, model = (safe_name(part, RUN_NAME_PART_BYTES) for part in (case_name, model_name))
+    return root / f"{case}-{model}{suffix}-{stamp}"
 
 
-def safe_name(name: str) -> str:
-    return _UNSAFE_NAME_CHARS.sub("_", name).strip("._") or "run"
+def safe_name(label: str, max_bytes: int = MAX_NAME_BYTES) -> str:
+    """``label`` (a case, model or variant name: free text) as a file name, or the part of one that
+    leaves the rest of NAME_MAX to what is added around it: characters outside letters, digits and
+    ``.+-_`` replaced (``../x`` must not leave its folder), no leading or trailing ``.`` or ``_``, and
+    at most ``max_bytes`` in UTF-8. The file system counts bytes, not characters: 100 characters of
+    a 4-byte letter are 400 bytes ("File name too long")."""
+    safe = _UNSAFE_NAME_CHARS.sub("_", label).strip("._")
+    # A cut inside a character leaves a partial byte sequence, which "ignore" drops: whole characters only.
+    cut = safe.encode()[:max_bytes].decode(errors="ignore")
+    return cut.rstrip("._") or "run"
 
 
 def _staging_path(final: Path) -> Path:

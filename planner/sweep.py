@@ -468,7 +468,7 @@ def solve_variant(
     try:
         with tempfile.TemporaryDirectory(prefix="planner-variant-") as tmp:
             # The folder name is the case's name; a variant's name is free text ("..", 300 chars).
-            folder = Path(tmp) / safe_name(name)[:100]
+            folder = Path(tmp) / safe_name(name)
             folder.mkdir()
             for file_name, text in files.items():
                 (folder / file_name).write_text(text, encoding="utf-8")

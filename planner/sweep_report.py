@@ -16,7 +16,7 @@ from planner.markup import literal
 from planner.money import MoneyUnit, fmt, money_unit
 from planner.output import largest_mip_gap, range_holding, run_status, write_result_tables
 from planner.plan import stages_proven
-from planner.runfolder import RunFolder, safe_name
+from planner.runfolder import MAX_NAME_BYTES, RunFolder, safe_name
 from planner.solve import PROVEN_GAP
 from planner.sweep import BASE, PlanWriter, SweepTask, VariantOutcome
 
@@ -195,9 +195,11 @@ def variant_plan_writer(folder: RunFolder, tasks: list[SweepTask], per_model: bo
 
 def plan_folder_names(names: list[str]) -> dict[str, str]:
     """``<n>-<variant>`` per variant, in sweep order, the numbers zero-padded to the widest so that
-    the folders sort in that order."""
+    the folders sort in that order. The variant's part leaves room for the number and a re-plan's
+    :data:`REPLANNED_FOLDER`; names cut alike stay apart by their numbers."""
     width = len(str(max(len(names) - 1, 0)))
-    return {name: f"{i:0{width}d}-{safe_name(name)[:80]}" for i, name in enumerate(names)}
+    part_bytes = MAX_NAME_BYTES - width - len("-") - len(REPLANNED_FOLDER)  # digits, "-": a byte each
+    return {name: f"{i:0{width}d}-{safe_name(name, part_bytes)}" for i, name in enumerate(names)}
 
 
 def outcomes_by_model(outcomes: list[VariantOutcome]) -> dict[str, list[VariantOutcome]]:

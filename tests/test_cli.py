@@ -1087,6 +1087,38 @@ def test_a_run_folder_name_too_long_for_the_file_system(
     assert default.name.startswith("c" * 100 + "-phased-")
 
 
+@pytest.mark.parametrize(
+    ("case_name", "kept"), [("𝔸" * 63, "𝔸" * 25), ("あ" * 85, "あ" * 33)], ids=["4-byte", "3-byte"]
+)
+def test_a_long_non_ascii_case_name_gets_a_default_run_folder(
+    cli: Cli,
+    write_case: CaseWriter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    case_name: str,
+    kept: str,
+) -> None:
+    """A case folder of 63 four-byte letters (252 bytes, a name the file system takes) was refused by
+    every command without --out: its part of runs/<case>-... was cut to 100 characters, 252 bytes,
+    not 100 bytes."""
+    case_dir = write_case(tmp_path / "cases" / case_name)
+    sweep = tmp_path / "sweep.csv"
+    sweep.write_text("case,group,file,column,where,op,value\nv,,sites.csv,max_mw,,scale,2\n")
+    monkeypatch.chdir(tmp_path)
+    commands: dict[str, tuple[str, tuple[object, ...]]] = {
+        "solve": ("phased", ()),
+        "compare": ("compare", ("--workers", "1")),
+        "sweep": ("sweep-phased", (sweep, "--workers", "1")),
+    }
+    for command, (label, args) in commands.items():
+        result = cli(command, case_dir, *args, "--relax", "--json")
+        assert result.exit_code == 0, result.output
+        run_dir = Path(json.loads(result.stdout)["run_dir"])
+        assert run_dir.parent == Path("runs") and run_dir.is_dir()
+        assert run_dir.name.startswith(f"{kept}-{label}-relaxed-")
+        assert len(run_dir.name.encode()) <= 246
+
+
 def test_log_with_json_says_where_the_log_went(cli: Cli, tiny_case_dir: Path, tmp_path: Path) -> None:
     """--log under --json was dropped without a word (stdout must stay one JSON object)."""
     result = cli("solve", tiny_case_dir, "--log", "--json", "--out", tmp_path / "run")

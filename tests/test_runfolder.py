@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from planner.errors import InputError
-from planner.runfolder import RunFolder
+from planner.runfolder import MAX_NAME_BYTES, RUN_NAME_PART_BYTES, RunFolder, default_run_dir, safe_name
 
 
 def _refusal(final: Path, **options: Any) -> str:
@@ -30,6 +30,36 @@ def test_the_longest_name_the_file_system_takes_is_accepted(tmp_path: Path) -> N
         final = run.commit()
     assert (final / "a.txt").read_text() == "a"
     assert "at most 246 bytes" in _refusal(tmp_path / ("y" * 247))
+
+
+@pytest.mark.parametrize("letter", ["é", "あ", "𝔸"])  # 2, 3 and 4 bytes in UTF-8
+@pytest.mark.parametrize("max_bytes", [MAX_NAME_BYTES, 242, 100, 7])
+def test_a_name_is_cut_on_bytes_at_a_character_boundary(letter: str, max_bytes: int) -> None:
+    """Cut on characters, 100 four-byte letters were 400 bytes ("File name too long"): cut on bytes,
+    every alignment of the cut within a letter (ASCII before it) keeps whole letters only."""
+    for ascii_before in range(4):
+        label = "x" * ascii_before + letter * 300
+        name = safe_name(label, max_bytes)
+        assert label.startswith(name)
+        assert max_bytes - len(letter.encode()) < len(name.encode()) <= max_bytes
+    exact = "x" * (max_bytes - 3) + "あ"  # at the limit: kept whole
+    assert safe_name(exact, max_bytes) == exact
+    assert safe_name(exact + "x", max_bytes) == exact
+
+
+def test_a_cut_name_stays_safe() -> None:
+    """What the cut leaves still holds no leading or trailing '.' or '_', and is never empty."""
+    assert safe_name("../" + "a" * 10 + "." * 20, 12) == "a" * 10
+    assert safe_name("𝔸", 3) == "run"  # no whole letter fits
+    assert safe_name("😀 /") == "run"  # nothing a file name keeps as is
+
+
+def test_a_default_name_of_the_longest_parts_fits_when_staged() -> None:
+    """Case and model parts cut to 100 bytes each leave room for every suffix and a taken name's -NN."""
+    path = default_run_dir("𝔸" * 63, "sweep-" + "日" * 33 + "-vs-" + "語" * 33, suffix="-fixed-relaxed")
+    assert path.name.startswith(f"{'𝔸' * 25}-sweep-{'日' * 31}-fixed-relaxed-")
+    assert len(f".{path.name}-999.partial".encode()) <= MAX_NAME_BYTES
+    assert len(safe_name("𝔸" * 63, RUN_NAME_PART_BYTES).encode()) == RUN_NAME_PART_BYTES
 
 
 def test_an_existing_folder_is_refused_before_anything_is_made(tmp_path: Path) -> None:

@@ -1026,3 +1026,50 @@ def test_any_variant_name_solves(cli: Cli, write_case: CaseWriter, tmp_path: Pat
     rows = {row["case"]: row for row in payload["variants"]}
     assert [row["error"] for row in rows.values()] == [""] * (len(names) + 1)
     assert {rows[n]["objective_musd"] for n in names} == {rows["ok"]["objective_musd"]}
+
+
+LONG_NAMES = (
+    "𝔸" * 64,  # 256 bytes: one more than a file name takes
+    "𝔸" * 64 + "x",  # the same first 256 bytes: its folders must not be the one above's
+    *("x" * before + "𝔸" * 70 for before in range(1, 4)),  # every cut inside a 4-byte letter
+    "あ" * 85,  # 255 bytes: exactly NAME_MAX
+    "あ" * 86,
+    "𠀀" * 80,  # a CJK letter of 4 bytes
+    "x" * 255,
+    "x" * 242,  # with 11 folders, exactly what "NN-<name>-replanned" leaves for the name
+)
+
+
+def test_long_non_ascii_variant_names_solve_and_name_their_folders_within_the_limit(
+    cli: Cli, write_case: CaseWriter, tmp_path: Path
+) -> None:
+    """64 letters of 4 bytes failed their variant: "File name too long" (ENAMETOOLONG), the name cut
+    to 100 characters (400 bytes) for its temporary case folder and to 80 for its plans/ folder.
+    Every folder is written, the longest ones ``<n>-<variant>-replanned`` of a re-plan."""
+    case_dir = write_case(tmp_path / "case")
+    plan = tmp_path / "plan"
+    assert cli("solve", case_dir, "--mip-gap", "0", "--out", plan).exit_code == 0
+    sweep = tmp_path / "names.csv"
+    sweep.write_text(
+        SWEEP_HEADER + "".join(f"{n},,sites.csv,existing_mw,site=south,add,2\n" for n in LONG_NAMES),
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    frozen = ("--fix-plan", plan, "--fix-through", "p2", "--replan")  # tiny's plan parts from p3 on
+    code, payload = run_sweep_json(cli, case_dir, sweep, out, "--workers", "1", *frozen)
+    assert code == 0
+    assert [row["case"] for row in payload["variants"]] == ["base", *LONG_NAMES]
+    for row in payload["variants"]:
+        assert (row["status"], row["replanned_status"], row["error"]) == ("optimal", "optimal", ""), row
+    for _parent, subfolders, files in os.walk(out):
+        for name in [*subfolders, *files]:
+            encoded = os.fsencode(name)
+            assert len(encoded) <= 255 and encoded.decode("utf-8") == name
+    folders = sorted(path.name for path in (out / "plans").iterdir())
+    assert len(folders) == 2 * (len(LONG_NAMES) + 1)  # every variant's and its re-plan's, none shared
+    assert "01-" + "𝔸" * 60 in folders and "02-" + "𝔸" * 60 in folders
+    assert f"10-{'x' * 242}-replanned" in folders and f"06-{'あ' * 80}" in folders
+    for i, row in enumerate(payload["variants"]):
+        (own,) = (f for f in folders if f.startswith(f"{i:02d}-") and not f.endswith("-replanned"))
+        summary = json.loads((out / "plans" / own / "summary.json").read_text(encoding="utf-8"))
+        assert summary["objective_musd"] == row["objective_musd"]
