@@ -618,7 +618,7 @@ class SweepOutcome:
 
         answer: dict[str, Any] = {
             "run_dir": self.run_dir,
-            "variants": variants_csv(self.tables).to_dict(orient="records"),
+            "variants": variants_csv(self.tables, replanned_seconds=True).to_dict(orient="records"),
         }
         if self.strategies is not None:
             answer |= {"models": list(self.tables), "strategies": self.strategies.to_dict(orient="records")}

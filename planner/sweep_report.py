@@ -215,10 +215,13 @@ def variants_tables(outcomes: list[VariantOutcome]) -> dict[str, pd.DataFrame]:
     return {model: variants_table(group) for model, group in outcomes_by_model(outcomes).items()}
 
 
-def variants_csv(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def variants_csv(tables: Mapping[str, pd.DataFrame], replanned_seconds: bool = False) -> pd.DataFrame:
     """variants.csv: one model's table as it is (the v1 contract's columns); several models' one
-    after the other, with a first column ``model``."""
-    columns = [c for c in (*VARIANT_COLUMNS, *REPLAN_COLUMNS) if c in next(iter(tables.values()))]
+    after the other, with a first column ``model``. ``replanned_seconds``: each re-plan's solve time
+    too, at the end (``--json``'s records carry it as they carry ``seconds``; the file leaves it to
+    timings.csv, so that ``seconds`` stays its only column that differs between runs of one input)."""
+    wanted = (*VARIANT_COLUMNS, *REPLAN_COLUMNS, *((REPLANNED_SECONDS,) if replanned_seconds else ()))
+    columns = [c for c in wanted if c in next(iter(tables.values()))]
     if len(tables) == 1:
         return next(iter(tables.values()))[columns]
     parts = [table.assign(model=model)[["model", *columns]] for model, table in tables.items()]

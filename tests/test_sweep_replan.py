@@ -20,7 +20,13 @@ from rich.console import Console
 
 from planner.money import MILLIONS
 from planner.sweep import VariantOutcome
-from planner.sweep_report import REPLAN_COLUMNS, VARIANT_COLUMNS, print_negative_regrets, variants_table
+from planner.sweep_report import (
+    REPLAN_COLUMNS,
+    REPLANNED_SECONDS,
+    VARIANT_COLUMNS,
+    print_negative_regrets,
+    variants_table,
+)
 from planner.sweep_strategies import strategies_columns
 
 TINY = Path(__file__).resolve().parents[1] / "inputs" / "tiny"
@@ -123,10 +129,24 @@ def test_variants_csv_keeps_its_columns_and_rows_and_gains_the_regret_at_the_end
     table = pd.read_csv(out / "variants.csv", keep_default_na=False)
     assert list(table.columns) == [*VARIANT_COLUMNS, *REPLAN_COLUMNS]
     assert list(table["case"]) == list(CASES)
-    assert list(replanned["payload"]["variants"][0]) == [*VARIANT_COLUMNS, *REPLAN_COLUMNS]
+    assert list(replanned["payload"]["variants"][0]) == [*VARIANT_COLUMNS, *REPLAN_COLUMNS, REPLANNED_SECONDS]
     timings = pd.read_csv(out / "timings.csv", keep_default_na=False)
     assert list(timings.columns) == ["case", "seconds", "replanned_seconds"] and len(timings) == len(CASES)
     assert out.name == "run" and (out / "fixed_plan_builds.csv").is_file()
+
+
+def test_json_carries_each_re_plans_seconds_as_it_carries_the_variants_own(
+    replanned: dict, free: dict
+) -> None:
+    """--json gave each variant's ``seconds`` but not its re-plan's, which only timings.csv had."""
+    timings = pd.read_csv(replanned["out"] / "timings.csv", keep_default_na=False)
+    rows = replanned["payload"]["variants"]
+    for column in ("seconds", REPLANNED_SECONDS):
+        assert [row[column] for row in rows] == pytest.approx(list(timings[column]), rel=1e-9), column
+    re_planned = {row["case"]: row[REPLANNED_SECONDS] for row in rows}
+    assert all(re_planned[case] > 0 for case in (*SOLVED, "shrunk"))
+    assert re_planned["bad_chip"] == 0  # its edit failed: nothing was solved
+    assert all(REPLANNED_SECONDS not in row for row in free["payload"]["variants"])  # no --replan
 
 
 def test_each_re_plans_tables_are_beside_its_frozen_plans(replanned: dict) -> None:
@@ -194,6 +214,7 @@ def test_several_models_each_re_plan_their_pairs(root: Path, cli: Cli) -> None:
         regret = row["objective_musd"] - row["replanned_objective_musd"]
         assert row["regret_musd"] == pytest.approx(regret, abs=1e-9)
         assert row["regret_low_musd"] <= row["regret_musd"] <= row["regret_high_musd"]
+    assert all(row[REPLANNED_SECONDS] > 0 for row in swept["rows"].values())  # each pair's own re-plan
     regrets = {pair: row["regret_musd"] for pair, row in swept["rows"].items()}
     assert regrets == pytest.approx({("phased", "base"): 0.0, ("phased", "big"): 2.0,
                                      ("all-at-once", "base"): -1.0, ("all-at-once", "big"): 2.0}, abs=1e-6)
