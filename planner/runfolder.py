@@ -45,8 +45,8 @@ MAX_NAME_BYTES = 255
 RUN_NAME_PART_BYTES = 100
 """The case's and the model's parts of a default run folder name, each cut to this many bytes, so
 that its staged name stays within NAME_MAX: the two parts and their "-" (201), the longest suffix
-("-fixed-relaxed", 14), the timestamp (16) and the staging name's "." and ".partial" (9) make 240,
-which leaves 15 for the "-2", "-3"... of a name taken."""
+("-fixed-relaxed-unpowered", 24), the timestamp (16) and the staging name's "." and ".partial" (9)
+make 250, which leaves 5 for the "-2", "-3"... of a name taken."""
 
 
 def default_run_dir(case_name: str, model_name: str, root: Path = Path("runs"), suffix: str = "") -> Path:

@@ -56,8 +56,9 @@ def test_a_cut_name_stays_safe() -> None:
 
 def test_a_default_name_of_the_longest_parts_fits_when_staged() -> None:
     """Case and model parts cut to 100 bytes each leave room for every suffix and a taken name's -NN."""
-    path = default_run_dir("𝔸" * 63, "sweep-" + "日" * 33 + "-vs-" + "語" * 33, suffix="-fixed-relaxed")
-    assert path.name.startswith(f"{'𝔸' * 25}-sweep-{'日' * 31}-fixed-relaxed-")
+    longest_suffix = "-fixed-relaxed-unpowered"
+    path = default_run_dir("𝔸" * 63, "sweep-" + "日" * 33 + "-vs-" + "語" * 33, suffix=longest_suffix)
+    assert path.name.startswith(f"{'𝔸' * 25}-sweep-{'日' * 31}-fixed-relaxed-unpowered-")
     assert len(f".{path.name}-999.partial".encode()) <= MAX_NAME_BYTES
     assert len(safe_name("𝔸" * 63, RUN_NAME_PART_BYTES).encode()) == RUN_NAME_PART_BYTES
 
