@@ -32,6 +32,7 @@ FAMILY_WORDS = {
     "fit_chips_in_buildings": "chips must fit in built IT MW",
     "firm_power": "firm power must cover PUE x installed IT load",
     "running_chips": "running chips <= installed fleet",
+    "unpowered_within_fleet": "chips left unpowered <= chips in service",
     "meet_demand": "demand met or counted unmet",
     "energy_balance": "energy bought covers running chips",
     "energy_cap": "energy taken <= contract availability",

@@ -265,11 +265,12 @@ def test_every_family_of_a_full_model_has_words_and_one_index_shape() -> None:
         chip_supply={("g", "p1"): 10.0},
         budget={"p1": 100.0},
     )
-    m = build_model(case, cvar_weight=1.0).model
+    m = build_model(case, cvar_weight=1.0, unpowered_chips=True).model
     rows = {c.local_name for c in m.component_objects(pyo.Constraint)}
     columns = {v.local_name for v in m.component_objects(pyo.Var)}
     assert rows <= set(FAMILY_WORDS), rows - set(FAMILY_WORDS)
     assert columns <= set(VARIABLE_WORDS), columns - set(VARIABLE_WORDS)
     assert {"site_cap", "sign_once", "take_or_pay", "chip_supply", "budget", "cvar_tail"} <= rows
+    assert {"unpowered_within_fleet"} <= rows and {"unpowered"} <= columns
     shapes = (LONG_LEAD_FAMILIES, PATH_FAMILIES, PERIOD_FAMILIES)
     assert all(len([s for s in shapes if name in s]) <= 1 for name in rows | columns)

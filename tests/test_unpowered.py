@@ -105,6 +105,24 @@ def test_unpowered_chips_pay_their_o_and_m() -> None:
     assert result.objective_musd == pytest.approx(5 * CHIP_MUSD + 2 * 5 * 1.0)
 
 
+def test_a_chip_that_runs_nothing_cannot_free_room_by_being_unpowered() -> None:
+    # 'dud' runs no workload, so no row 3 bounds its unpowered chips by its fleet. 1 MW of building
+    # and 1 MW of firm power (5 MW at firm_fraction 0.2, energy for 5 MW): one good chip fits, the
+    # other 4 EFLOPS go unmet. Unbounded, unpowered[dud] = 4 with no dud owned made room for 5.
+    case = make_case(
+        {"p1": 5.0},
+        None,
+        [site(existing_mw=1.0, max_mw=1.0)],
+        [chip("good", capex_usd=CHIP_MUSD * 1e6), chip("dud", capex_usd=CHIP_MUSD * 1e6)],
+        [contract(mw=5.0, firm_fraction=0.2)],
+        chip_performance={("dud", "w"): 0.0},
+    )
+    result = solve(case, unpowered_chips=True)
+    assert result.objective_musd == pytest.approx(CHIP_MUSD + 4 * 1000.0)
+    assert bought(result) == {("good", "s1", "p1"): pytest.approx(1.0)}
+    assert result.results.stranded_by_period["installed_it_mw"].tolist() == pytest.approx([1.0])
+
+
 @PROPERTY
 @given(case=cases())
 def test_letting_chips_sit_unpowered_never_costs_more(case: Case) -> None:

@@ -44,10 +44,20 @@ def add_fit_chips_in_buildings(m: pyo.ConcreteModel, case: Case, sets: Sets) -> 
 
 
 def add_unpowered_chips(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
-    """Extension (``unpowered_chips = true``): ``0 <= unpowered[c,s,t]``, chips owned at ``s`` but
-    kept out of its building and off firm power; rows 2, 3 and 5 count ``fleet - unpowered``, so
-    ``unpowered <= fleet`` follows from row 3. They still pay chip O&M and age (``fleet`` does)."""
+    """Extension (``unpowered_chips = true``): ``0 <= unpowered[c,s,t] <= fleet[c,s,t]``, chips owned
+    at ``s`` but kept out of its building and off firm power; rows 2, 3 and 5 count
+    ``fleet - unpowered``. They still pay chip O&M and age (``fleet`` does).
+
+    Row 3 (``sum_k run <= fleet - unpowered``) already bounds ``unpowered`` by ``fleet`` where it
+    exists; a chip that runs no workload (``chip_performance.csv`` pflops 0 for every workload) has
+    no row 3, so ``unpowered_within_fleet`` says it there: else ``fleet - unpowered < 0`` would free
+    building and firm power for other chips."""
     m.unpowered = pyo.Var(list(sets.fleet), domain=pyo.NonNegativeReals)
+    with_row_3 = {(c, s, sets.info_tree.node_of[(w, t)]) for c, s, _k, t, w in sets.run}
+    keys = [key for key in sets.fleet if key not in with_row_3]
+    m.unpowered_within_fleet = pyo.Constraint(
+        keys, rule=lambda _m, c, s, n: m.unpowered[c, s, n] <= m.fleet[c, s, n]
+    )
 
 
 def add_running_chips(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
