@@ -167,9 +167,7 @@ def compare_strategies(
     tasks: list[tuple[str, Case, ModelConfig]] = [(c.name, case, c) for c in configs]
     if with_value_of_information:
         if "plan-on-mean" not in {c.policy for c in configs}:
-            mean_config = load_model_config("plan-on-mean").model_copy(
-                update={"integer": phased.integer, "solver": phased.solver, "cvar": phased.cvar}
-            )
+            mean_config = load_model_config("plan-on-mean").model_copy(update=_settings_of(phased))
             tasks.append(("_vss:plan-on-mean", case, mean_config))
         if "phased" not in {c.policy for c in configs}:
             tasks.append(("_evpi:phased", case, phased))
@@ -203,14 +201,23 @@ def _reference_config(configs: list[ModelConfig], policy: str) -> ModelConfig | 
 
 def _policy_config(configs: list[ModelConfig], policy: str) -> ModelConfig:
     """The reference config of ``policy`` among those compared, else the shipped model with the
-    first config's integrality and solver settings."""
+    first config's settings (:func:`_settings_of`)."""
     reference = _reference_config(configs, policy)
     if reference is not None:
         return reference
-    base = configs[0]
-    return load_model_config(policy).model_copy(
-        update={"integer": base.integer, "solver": base.solver, "cvar": base.cvar}
-    )
+    return load_model_config(policy).model_copy(update=_settings_of(configs[0]))
+
+
+def _settings_of(config: ModelConfig) -> dict[str, object]:
+    """What a shipped model solved for the value-of-information figures takes from a compared one:
+    integrality, the ``unpowered_chips`` extension, CVaR and solver settings, so that its cost
+    compares like with like (the same model of the chips, not the v1 one beside the extension)."""
+    return {
+        "integer": config.integer,
+        "unpowered_chips": config.unpowered_chips,
+        "solver": config.solver,
+        "cvar": config.cvar,
+    }
 
 
 def _expected_cost(task: SolvedTask | None) -> float | None:

@@ -186,6 +186,26 @@ def test_the_cli_switch_solves_the_extension_and_says_so(
     ]
 
 
+def test_value_of_information_solves_the_same_extension(
+    tmp_path: Path, cli: Cli, write_case: CaseWriter
+) -> None:
+    # The shipped phased and plan-on-mean models solved for EVPI and VSS take the switch too: v1
+    # would leave the 5 EFLOPS unmet (5000) against the extension's 50, a VSS of 4950 for nothing.
+    case_dir = write_case(tmp_path / "ends", base=POWER_ENDS)
+    both = cli("compare", case_dir, "--model", "phased", "--model", "all-at-once", "--unpowered-chips",
+               "--workers", "1", "--json", "--out", tmp_path / "both")
+    assert both.exit_code == 0, both.output
+    summary = json.loads(both.stdout)
+    assert summary["vss_musd"] == pytest.approx(0.0)
+    assert summary["value_of_information_solves"]["plan-on-mean"]["expected_cost_musd"] == pytest.approx(50.0)
+    alone = cli("compare", case_dir, "--model", "all-at-once", "--unpowered-chips", "--workers", "1",
+                "--json", "--out", tmp_path / "alone")
+    assert alone.exit_code == 0, alone.output
+    solves = json.loads(alone.stdout)["value_of_information_solves"]
+    assert solves["phased"]["expected_cost_musd"] == pytest.approx(50.0)
+    assert solves["plan-on-mean"]["expected_cost_musd"] == pytest.approx(50.0)
+
+
 def test_frozen_chips_whose_power_is_cut_sit_unpowered(
     tmp_path: Path, cli: Cli, write_case: CaseWriter
 ) -> None:
