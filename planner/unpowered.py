@@ -8,8 +8,10 @@ scenario, period, site and chip, with their IT MW, PFLOPS and book value at the 
 
 Which chips are set aside costs nothing either way (chip O&M is on the fleet), so a solver may
 leave any idle chip unpowered. The tables report the fewest that must be: at each site and node
-the chips running in some scenario are installed, then the idle ones, chip by chip in input order,
-as far as the building and the firm power (``min(built, firm / pue)``) take them.
+the chips running in some scenario are installed, then the idle ones, the smallest ``kw`` first
+(input order among equals), as far as the building and the firm power (``min(built, firm / pue)``)
+take them. Filling the room smallest first installs the most chips it can hold, so the fewest are
+left out; the unpowered IT MW is the same in any order.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def installed_fleet(
                 used = max(running.get((c, s, t, w), 0.0) for w in node.scenarios)
                 installed[c, s, n] = min(used, fleet[c, s, n])
                 room_mw -= installed[c, s, n] * chip.kw / 1000.0
-            for c, chip in chips:
+            for c, chip in sorted(chips, key=lambda item: item[1].kw):
                 idle = fleet[c, s, n] - installed[c, s, n]
                 more = max(0.0, min(idle, room_mw * 1000.0 / chip.kw)) if chip.kw > 0 else idle
                 installed[c, s, n] += more

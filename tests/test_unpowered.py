@@ -99,6 +99,34 @@ def test_chips_bought_before_their_building_wait_unpowered() -> None:
     ]
 
 
+def test_the_fewest_chips_are_reported_unpowered_whatever_the_input_order() -> None:
+    # p1 needs all 10 MW: the 3 'big' (2 MW each) and 4 'small' (1 MW) chips for sale. In p2 only
+    # 2 MW of firm power is left and no demand: 2 small chips fit, so 3 big + 2 small = 5 must sit
+    # unpowered (installing one big chip, chips.csv order, would leave 2 + 4 = 6).
+    case = make_case(
+        {"p1": 10.0, "p2": 0.0},
+        TWO_PERIODS,
+        [site(existing_mw=10.0, max_mw=10.0)],
+        [
+            chip("big", pflops=2000.0, kw=2000.0, capex_usd=2 * CHIP_MUSD * 1e6, life_years=2.0),
+            chip("small", capex_usd=CHIP_MUSD * 1e6, life_years=2.0),
+        ],
+        [contract("ends", mw=8.0, term_periods=1), contract("lasts", mw=2.0)],
+        chip_supply={("big", "p1"): 3.0, ("small", "p1"): 4.0, ("big", "p2"): 0.0, ("small", "p2"): 0.0},
+    )
+    result = solve(case, unpowered_chips=True)
+    assert bought(result) == {
+        ("big", "s1", "p1"): pytest.approx(3.0),
+        ("small", "s1", "p1"): pytest.approx(4.0),
+    }
+    table = result.results.unpowered_chips
+    assert table is not None
+    assert table[["period", "chip"]].values.tolist() == [["p2", "big"], ["p2", "small"]]
+    assert table["unpowered_chips"].tolist() == pytest.approx([3.0, 2.0])
+    # The same 8 MW unpowered as in input order: only the count differs.
+    assert table["unpowered_it_mw"].tolist() == pytest.approx([6.0, 2.0])
+
+
 def test_unpowered_chips_pay_their_o_and_m() -> None:
     result = solve(power_ends_after_p1(chip_om_usd_per_year=1e6), unpowered_chips=True)
     # 5 chips x 1 $M a year, for both years: the chips still cost 2 x 5 + 50 < 5000 unmet.
