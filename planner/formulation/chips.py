@@ -20,7 +20,8 @@ def installed_chips(m: pyo.ConcreteModel, c: str, s: str, n: int) -> Any:
 
 
 def installed_it_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> Any:
-    """``sum_c fleet[c,s,t] * kw[c] / 1000``: IT MW of the chips installed at ``s`` in node ``n``."""
+    """``sum_c fleet[c,s,t] * kw[c] / 1000`` (``fleet - unpowered`` when chips may sit unpowered):
+    IT MW of the chips installed at ``s`` in node ``n``."""
     return sum(
         installed_chips(m, c, s, n) * (chip.kw / 1000.0)
         for c, chip in case.chips.items()
@@ -34,7 +35,8 @@ def add_fleet(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
 
 
 def add_fit_chips_in_buildings(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
-    """``sum_c fleet[c,s,t] * kw[c] / 1000 <= built[s,t]`` at every site and tree node."""
+    """``sum_c fleet[c,s,t] * kw[c] / 1000 <= built[s,t]`` (``fleet - unpowered`` when chips may
+    sit unpowered) at every site and tree node."""
     keys = sorted({(s, n) for (_c, s, n) in sets.fleet}, key=lambda k: (k[1], k[0]))
 
     def rule(_m: pyo.ConcreteModel, s: str, n: int) -> object:

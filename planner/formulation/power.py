@@ -47,7 +47,8 @@ def firm_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> Any
 
 def add_firm_power(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     """``pue[s] * sum_c fleet[c,s,t] * kw[c] / 1000``
-    ``<= sum_{q at s} mw[q] * firm_fraction[q] * active[q,t]``."""
+    ``<= sum_{q at s} mw[q] * firm_fraction[q] * active[q,t]`` (``fleet - unpowered`` when chips may
+    sit unpowered)."""
     keys = sorted({(s, n) for (_c, s, n) in sets.fleet}, key=lambda k: (k[1], k[0]))
 
     def rule(_m: pyo.ConcreteModel, s: str, n: int) -> object:
