@@ -127,6 +127,34 @@ def test_the_fewest_chips_are_reported_unpowered_whatever_the_input_order() -> N
     assert table["unpowered_it_mw"].tolist() == pytest.approx([6.0, 2.0])
 
 
+def test_scenarios_sharing_a_node_install_what_any_of_them_runs() -> None:
+    # 'hi' and 'lo' share p1 (5 EFLOPS each), so they share p2's fleet: 5 chips bought in p1. In
+    # p2 only 3 MW of firm power is left: 'hi' (5 EFLOPS) runs 3 chips, 'lo' (none) runs none. The
+    # node's installed chips cover 'hi', so 'lo' too has 3 installed and 2 unpowered, not 5.
+    case = make_case(
+        {"hi": {"p1": 5.0, "p2": 5.0}, "lo": {"p1": 5.0, "p2": 0.0}},
+        TWO_PERIODS,
+        [site(existing_mw=10.0, max_mw=10.0)],
+        [chip(capex_usd=CHIP_MUSD * 1e6, life_years=2.0)],
+        [contract("ends", mw=7.0, term_periods=1), contract("lasts", mw=3.0)],
+    )
+    # v1: 3 chips, 2 EFLOPS unmet in p1 and in hi's p2 (probability 0.5).
+    assert solve(case).objective_musd == pytest.approx(3 * CHIP_MUSD + 2 * 1000.0 + 0.5 * 2 * 1000.0)
+    result = solve(case, unpowered_chips=True)
+    assert result.objective_musd == pytest.approx(5 * CHIP_MUSD + 0.5 * 2 * 1000.0)
+    table = result.results.unpowered_chips
+    assert table is not None
+    assert table[["scenario", "period"]].values.tolist() == [["hi", "p2"], ["lo", "p2"]]
+    assert table["unpowered_chips"].tolist() == pytest.approx([2.0, 2.0])
+    stranded = result.results.stranded_by_period.set_index(["scenario", "period"])
+    assert stranded.loc[("lo", "p2"), "idle_chips"] == pytest.approx(5.0)
+    assert stranded.loc[("lo", "p2"), "installed_it_mw"] == pytest.approx(3.0)
+    assert stranded.loc[("lo", "p2"), "empty_shell_mw"] == pytest.approx(7.0)
+    idle = result.results.idle_power.set_index(["scenario", "period"])
+    assert idle.loc[("hi", "p2"), "idle_firm_mw"] == pytest.approx(0.0)
+    assert idle.loc[("lo", "p2"), "idle_firm_mw"] == pytest.approx(0.0)
+
+
 def test_unpowered_chips_pay_their_o_and_m() -> None:
     result = solve(power_ends_after_p1(chip_om_usd_per_year=1e6), unpowered_chips=True)
     # 5 chips x 1 $M a year, for both years: the chips still cost 2 x 5 + 50 < 5000 unmet.
