@@ -12,13 +12,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import CaseWriter, Cli
-from factory import bought, chip, contract, make_case, site, solve
+from factory import bought, chip, config, contract, make_case, site, solve
 from hypothesis import given
 from test_properties import PROPERTY, cases, leq
 
 from planner.case import Case
 from planner.config import ModelConfig, load_model_config
+from planner.duals import shadow_prices
 from planner.errors import InputError
+from planner.plan import solve_case
 
 CHIP_MUSD = 10.0
 TWO_PERIODS = {"p1": 1.0, "p2": 1.0}
@@ -153,6 +155,28 @@ def test_scenarios_sharing_a_node_install_what_any_of_them_runs() -> None:
     idle = result.results.idle_power.set_index(["scenario", "period"])
     assert idle.loc[("hi", "p2"), "idle_firm_mw"] == pytest.approx(0.0)
     assert idle.loc[("lo", "p2"), "idle_firm_mw"] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("integer", [True, False])
+def test_shadow_prices_price_the_plan_solved_without_them(integer: bool) -> None:
+    # No IT MW stands: chips for sale in p1 only could be bought where v1 has no purchase (no room
+    # before p2) if the model built for shadow prices (chips at every site and node) let them sit
+    # unpowered, a plan at 50 the model without --duals cannot make (5000: all demand unmet).
+    case = make_case(
+        {"p1": 0.0, "p2": 5.0},
+        TWO_PERIODS,
+        [site(max_mw=10.0, lead_periods=1)],
+        [chip(capex_usd=CHIP_MUSD * 1e6, life_years=2.0)],
+        chip_supply={("c1", "p1"): 5.0, ("c1", "p2"): 0.0},
+    )
+    settings = config(integer=integer, unpowered_chips=True)
+    plain = solve_case(case, settings)
+    with_duals = solve_case(case, settings, with_duals=not integer)
+    assert plain.objective_musd == pytest.approx(5 * 1000.0)
+    assert with_duals.objective_musd == pytest.approx(5 * 1000.0)
+    # The demand's shadow price is the unmet penalty of the plan, not the 10 of stocked chips.
+    marginal = shadow_prices(with_duals)["demand_marginal"].set_index("period")
+    assert marginal.loc["p2", "expected_musd_per_eflops_year"] == pytest.approx(1000.0)
 
 
 def test_unpowered_chips_pay_their_o_and_m() -> None:

@@ -8,15 +8,17 @@ import pyomo.environ as pyo
 
 from planner.case import Case
 from planner.formulation.buildings import built_mw
-from planner.formulation.sets import Sets
+from planner.formulation.sets import Sets, first_period_with_room
 from planner.formulation.variables import add_state_recursion
 
 
 def installed_chips(m: pyo.ConcreteModel, c: str, s: str, n: int) -> Any:
-    """``fleet[c,s,t]``, less ``unpowered[c,s,t]`` when the model lets chips sit unpowered: the chips
-    of type ``c`` installed (in the building, on firm power) at ``s`` in node ``n``."""
+    """``fleet[c,s,t]``, less ``unpowered[c,s,t]`` when the model lets chips sit unpowered there: the
+    chips of type ``c`` installed (in the building, on firm power) at ``s`` in node ``n``."""
     unpowered = m.component("unpowered")
-    return m.fleet[c, s, n] - unpowered[c, s, n] if unpowered is not None else m.fleet[c, s, n]
+    if unpowered is None or (c, s, n) not in unpowered:
+        return m.fleet[c, s, n]
+    return m.fleet[c, s, n] - unpowered[c, s, n]
 
 
 def installed_it_mw(m: pyo.ConcreteModel, case: Case, sets: Sets, s: str, n: int) -> Any:
@@ -53,10 +55,18 @@ def add_unpowered_chips(m: pyo.ConcreteModel, case: Case, sets: Sets) -> None:
     Row 3 (``sum_k run <= fleet - unpowered``) already bounds ``unpowered`` by ``fleet`` where it
     exists; a chip that runs no workload (``chip_performance.csv`` pflops 0 for every workload) has
     no row 3, so ``unpowered_within_fleet`` says it there: else ``fleet - unpowered < 0`` would free
-    building and firm power for other chips."""
-    m.unpowered = pyo.Var(list(sets.fleet), domain=pyo.NonNegativeReals)
+    building and firm power for other chips.
+
+    Only from the site's first period with room (:func:`first_period_with_room`), where v1 lets
+    chips be bought: the model built for shadow prices keeps a fleet also before (held at 0 by
+    rows 2 and 5), and chips unpowered there would be bought early and stocked, a plan the model
+    solved without it cannot make."""
+    first_room = {s: first_period_with_room(site, sets.ix.periods) for s, site in case.sites.items()}
+    nodes = sets.info_tree.nodes
+    unpowered = [(c, s, n) for c, s, n in sets.fleet if nodes[n].t >= first_room[s]]
+    m.unpowered = pyo.Var(unpowered, domain=pyo.NonNegativeReals)
     with_row_3 = {(c, s, sets.info_tree.node_of[(w, t)]) for c, s, _k, t, w in sets.run}
-    keys = [key for key in sets.fleet if key not in with_row_3]
+    keys = [key for key in unpowered if key not in with_row_3]
     m.unpowered_within_fleet = pyo.Constraint(
         keys, rule=lambda _m, c, s, n: m.unpowered[c, s, n] <= m.fleet[c, s, n]
     )
