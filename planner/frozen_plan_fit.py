@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planner.case import Case
@@ -50,6 +50,9 @@ FittedChips = dict[tuple[str, str, int], tuple[Decision, float]]
 """(chip, site, period index) -> the plan's row and the chips bought, frozen."""
 Frozen = dict[tuple[tuple[str, ...], int], tuple[Decision, float]]
 """(the decision's ids, period index) -> the plan's row and the value frozen (either file kind)."""
+LaterDecisions = dict[tuple[str, int, frozenset[str]], float]
+"""(site or contract, period index, the scenarios of the node) -> modules or share the plan took
+there, after ``--fix-through``: not frozen, a start for the solve (:attr:`FittedPlan.later_builds`)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class FittedPlan:
     decisions: LongLeadPlan
     source: str
     through: str | None
+    later_builds: LaterDecisions = field(default_factory=dict)
+    """The plan's own buildings after ``--fix-through``, by the node they were taken at: the solve
+    starts from them (with :attr:`later_signs`), so that freezing a plan's first periods never
+    returns a dearer plan than the plan itself on the case it was made for."""
+    later_signs: LaterDecisions = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         """What a run's summary says of the plan it froze (``chip_purchases`` with ``--fix-chips``:
@@ -132,7 +140,25 @@ def fit_frozen_plan(plan: FrozenPlan, case: Case, config: ModelConfig) -> tuple[
         through_t=fit.through_t if fit.partial else None,
         chip_units=None if chips is None else {key: value for key, (_, value) in chips.items()},
     )
-    return FittedPlan(decisions, plan.source, plan.through), warnings
+    later_builds = _later(fit, fit.plan.builds, case.sites) if fit.partial else {}
+    later_signs = _later(fit, fit.plan.signs, case.contracts) if fit.partial else {}
+    return FittedPlan(decisions, plan.source, plan.through, later_builds, later_signs), warnings
+
+
+def _later(fit: _Fit, decisions: Sequence[Decision], known: Collection[str]) -> LaterDecisions:
+    """The plan's decisions of the case's periods after ``--fix-through``, by (id, period index,
+    the node's scenarios); rows whose id, period or node label the case cannot read are left out
+    (they are a start, not a freeze)."""
+    periods = fit.periods
+    scenarios = fit.plan.run_scenarios or fit.case.scenarios
+    later: LaterDecisions = {}
+    for d in decisions:
+        named = node_scenarios(d.node, scenarios)
+        if d.key in known and d.period in periods and named is not None:
+            t = periods.index(d.period)
+            if t > fit.through_t:
+                later[(d.key, t, frozenset(named))] = d.value
+    return later
 
 
 def _check_labels_readable(fit: _Fit) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
 from pyomo.common.errors import InfeasibleConstraintException
 
 from planner.case import Case
@@ -126,7 +127,16 @@ def solve_case(
         policy = "phased"
     # The final solve: once it has a plan, a stop signal during a `solve` no longer throws it away.
     pm, outcome, seconds = _build_and_solve(
-        case, config, policy, fixed, log_file, stream_log, with_duals, on_progress, on_plan=plan_found
+        case,
+        config,
+        policy,
+        fixed,
+        log_file,
+        stream_log,
+        with_duals,
+        on_progress,
+        on_plan=plan_found,
+        start_from=fixed_plan,
     )
     build_seconds += seconds
     m = pm.model
@@ -157,10 +167,14 @@ def _build_and_solve(
     with_duals: bool,
     on_progress: Callable[[Progress], None] | None,
     on_plan: Callable[[], None] | None = None,
+    start_from: FittedPlan | None = None,
 ) -> tuple[PlanningModel, SolveOutcome, float]:
+    """``start_from``: a frozen plan whose own decisions after its ``--fix-through`` the MIP starts
+    from (:func:`later_decisions_start`)."""
     started = time.perf_counter()
     # Duals price every site and node, also where no IT MW is built yet: those need their rows.
     pm = _planning_model(case, config, policy, fixed, chips_only_where_built=not with_duals)
+    start = later_decisions_start(pm, start_from) if start_from is not None else None
     build_seconds = time.perf_counter() - started
     try:
         with numbers_named_in_inputs(pm):
@@ -173,6 +187,7 @@ def _build_and_solve(
                 on_progress,
                 pm.decision_period,
                 on_plan,
+                start,
             )
     except InfeasibleConstraintException as exc:
         from planner.diagnose import explain_trivially_infeasible
@@ -184,6 +199,24 @@ def _build_and_solve(
 
         raise ModelError(explain_failure(pm, outcome))
     return pm, outcome, build_seconds
+
+
+def later_decisions_start(pm: PlanningModel, plan: FittedPlan) -> ComponentMap | None:
+    """The integer buildings and signings left free after a partial freeze, set to what ``plan``
+    took at the same period and node (0 where it took nothing): a start for the MIP, which the
+    solve completes with the best chips and operations for those decisions. On the case the plan
+    was made for, that start costs at most the plan, so the frozen solve never returns more. None
+    when there is nothing to start (a freeze of every period, an LP)."""
+    if not pm.integer or plan.decisions.through_t is None:
+        return None
+    m, nodes = pm.model, pm.sets.long_lead_tree.nodes
+    start = ComponentMap()  # Pyomo variables are not hashable: keyed by identity
+    for decision, taken in ((m.build, plan.later_builds), (m.sign, plan.later_signs)):
+        for key, b in decision:
+            var = decision[key, b]
+            if not var.fixed and not var.is_continuous():
+                start[var] = taken.get((key, nodes[b].t, frozenset(nodes[b].scenarios)), 0.0)
+    return start or None
 
 
 def check_case_numbers(case: Case, config: ModelConfig) -> None:

@@ -19,6 +19,7 @@ from typing import TextIO
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
 from pyomo.common.log import pyomo_handler
 from pyomo.repn.plugins.standard_form import LinearStandardFormInfo
 
@@ -28,7 +29,7 @@ from planner.formulation.variables import Index
 from planner.highs_factory import FEASIBLE_PLAN, SolverLog, give_start
 from planner.highs_run import signals_stop_solves, solve_interruptibly, stop_requested
 from planner.matrix import CompiledModel, check_numbers, compile_model, row_duals
-from planner.warmstart import WarmStart, lp_and_fix, relative_gap
+from planner.warmstart import GivenPlan, WarmStart, complete_start, lp_and_fix, relative_gap
 
 
 class _ToStderr(logging.StreamHandler[TextIO]):
@@ -136,8 +137,13 @@ def solve_model(
     on_progress: Callable[[Progress], None] | None = None,
     period_of: Callable[[pyo.Var], int] | None = None,
     on_plan: Callable[[], None] | None = None,
+    start: ComponentMap | None = None,
 ) -> SolveOutcome:
     """Compile, pass to HiGHS, solve, and load the primal values back into ``model``.
+
+    ``start`` (a MIP's integer decisions, every one of them) is completed into a plan (an LP with
+    them fixed, :func:`planner.warmstart.complete_start`) that HiGHS starts from, or that the warm
+    start must beat.
 
     ``on_plan()`` is called as soon as the solve is over with a plan, before it is loaded: a
     ``solve`` keeps it from then on, whatever stop signal comes (:func:`planner.entry.plan_found`).
@@ -164,12 +170,15 @@ def solve_model(
     # One Ctrl-C stops the whole solve: the warm start and the HiGHS run that would follow it.
     with signals_stop_solves():
         progress = _once_a_second(on_progress) if on_progress is not None else None
+        given = _given_start(lp, repn, start, settings, log, solve_started) if start else None
         warm = None
         if integer_columns and settings.warm_start_seconds(integer_columns) > 0:
-            warm = _warm_start(lp, settings, repn, period_of, progress, log, solve_started)
+            warm = _warm_start(lp, settings, repn, period_of, progress, log, solve_started, given)
         if warm is not None and _warm_start_is_final(warm, settings, solve_started):
             answer = _answer_of_warm_start(warm, settings, log, _seconds_left(settings, solve_started))
         else:
+            if warm is None and given is not None:
+                give_start(highs, given.values)
             answer = _run_highs(highs, lp, settings, log, warm, progress, integer_columns, solve_started)
         if on_plan is not None and answer.values is not None:
             on_plan()  # still inside: no moment where a press could throw the plan away
@@ -219,6 +228,26 @@ class _Answer:
     row_dual: np.ndarray | None = None
 
 
+def _given_start(
+    lp: highspy.HighsLp,
+    repn: LinearStandardFormInfo,
+    start: ComponentMap,
+    settings: SolverSettings,
+    log: SolverLog,
+    solve_started: float,
+) -> GivenPlan | None:
+    """``start`` completed into a plan, when it sets every integer column (else its completion
+    would relax the others: no plan of the MIP)."""
+    is_integer = [kind == highspy.HighsVarType.kInteger for kind in lp.integrality_]
+    values = {j: start[var] for j, var in enumerate(repn.columns) if is_integer[j] and var in start}
+    if len(values) < sum(is_integer):
+        log.note("start: the given decisions leave integer columns unset; no start")
+        return None
+    seconds = _seconds_left(settings, solve_started)
+    found_by = "the start from the frozen plan's later decisions"
+    return complete_start(lp, values, settings, seconds, found_by, log)
+
+
 def _warm_start(
     lp: highspy.HighsLp,
     settings: SolverSettings,
@@ -227,6 +256,7 @@ def _warm_start(
     progress: Callable[[Progress], None] | None,
     log: SolverLog,
     solve_started: float,
+    given: GivenPlan | None = None,
 ) -> WarmStart:
     """LP-and-fix (:func:`planner.warmstart.lp_and_fix`) in what is left of the time limit,
     marked interrupted when a Ctrl-C came while it ran."""
@@ -237,7 +267,8 @@ def _warm_start(
         def warm_progress(elapsed: float, plan: float, bound: float) -> None:
             progress(Progress(elapsed, plan, bound, relative_gap(plan, bound)))
 
-    warm = lp_and_fix(lp, settings, _seconds_left(settings, solve_started), warm_progress, periods, log)
+    seconds = _seconds_left(settings, solve_started)
+    warm = lp_and_fix(lp, settings, seconds, warm_progress, periods, log, given)
     if stop_requested():  # also a Ctrl-C since the warm start returned: no HiGHS run follows
         warm = replace(warm, interrupted=True)
     return warm

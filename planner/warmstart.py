@@ -83,6 +83,48 @@ ROUNDING_THRESHOLDS: tuple[float, ...] = (0.05, 0.15)
 flagship and the bench case; a lower threshold holds more spare capacity)."""
 
 
+@dataclass(frozen=True)
+class GivenPlan:
+    """A plan the caller already has (a frozen plan's own later decisions, completed)."""
+
+    values: np.ndarray
+    objective_musd: float
+    found_by: str
+
+
+def complete_start(
+    lp: highspy.HighsLp,
+    integer_values: dict[int, float],
+    settings: SolverSettings,
+    seconds_left: float,
+    found_by: str,
+    log: SolverLog = NO_LOG,
+) -> GivenPlan | None:
+    """The best plan with the integer columns of ``integer_values`` (column -> value, rounded to
+    whole numbers) fixed, the others relaxed: an LP. None when it has no optimum in time (the
+    decisions do not fit this case) or was stopped."""
+    columns = np.fromiter(integer_values, dtype=np.int32, count=len(integer_values))
+    values = np.round(np.fromiter(integer_values.values(), dtype=float, count=len(integer_values)))
+    log.note(f"start: {found_by}: {len(columns):,} integer columns fixed, the best plan around them (an LP)")
+    completion = log.highs(settings)
+    integrality = list(lp.integrality_)
+    lp.integrality_ = []
+    try:
+        completion.passModel(lp)
+    finally:
+        lp.integrality_ = integrality
+    completion.changeColsBounds(len(columns), columns, values, values)
+    completion.setOptionValue("time_limit", max(seconds_left, 1e-3))
+    solve_interruptibly(completion)
+    status = completion.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal or stop_requested():
+        log.note(f"start: {found_by}: no plan ({completion.modelStatusToString(status)}); none given")
+        return None
+    objective = completion.getInfo().objective_function_value
+    log.note(f"start: {found_by} gives a plan of {objective:,.6f} musd")
+    return GivenPlan(np.asarray(completion.getSolution().col_value), objective, found_by)
+
+
 def lp_and_fix(
     lp: highspy.HighsLp,
     settings: SolverSettings,
@@ -90,12 +132,14 @@ def lp_and_fix(
     on_progress: Callable[[float, float, float], None] | None = None,
     column_period: np.ndarray | None = None,
     log: SolverLog = NO_LOG,
+    given: GivenPlan | None = None,
 ) -> WarmStart:
     """Run the warm start on ``lp`` (an integer model) within ``seconds_left`` (the LP may use
     all of it; the restricted MIP at most ``settings.warm_start_s``). ``column_period`` gives the
     period index of each integer column (relax-and-fix is skipped without it).
     ``on_progress(elapsed, plan, bound)`` is told of plans against the LP bound; ``log`` gets
-    the HiGHS logs of the LP and the restricted MIP, and a line per step and per plan."""
+    the HiGHS logs of the LP and the restricted MIP, and a line per step and per plan. ``given``:
+    a plan to beat from the start (it may already be within the gap of the LP bound)."""
     search = _Search(settings, seconds_left, on_progress, log)
     integrality = list(lp.integrality_)
     log.note("warm start, step 1 of 3: the LP relaxation (its optimum is a bound of the MIP)")
@@ -125,6 +169,10 @@ def lp_and_fix(
         f"warm start: LP bound {search.lp_bound:,.6f} musd; {fractional:,} of {int(is_integer.sum()):,}"
         " integer columns fractional"
     )
+    if given is not None:
+        search.offer(given.values, given.objective_musd, given.found_by)
+        if search.proven():
+            return search.result(fractional)
     if fractional == 0:
         search.offer(x, search.lp_bound, "the LP relaxation (integral)")
         return search.result(0)

@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 from test_properties import PROPERTY, cases
 
 from planner.case import Case
+from planner.config import ModelConfig, SolverSettings
 from planner.frozen_plan import read_frozen_plan
 from planner.frozen_plan_fit import fit_frozen_plan, node_scenarios
-from planner.plan import PlanResult, solve_case
+from planner.plan import PlanResult, later_decisions_start, solve_case
 
 HAND_CASE = {
     path.name: path.read_text(encoding="utf-8")
@@ -203,6 +204,36 @@ def test_freezing_the_phased_plan_before_it_branches_changes_nothing(
     assert solve_case(case, config, fixed_plan=fitted).objective_musd >= own.objective_musd - 1e-6 * max(
         1.0, abs(own.objective_musd)
     )
+
+
+@PROPERTY
+@given(case=cases(min_scenarios=2))
+def test_a_plan_frozen_through_its_first_period_never_costs_more_than_itself(
+    tmp_path_factory: pytest.TempPathFactory, case: Case
+) -> None:
+    """A MIP stopped at a loose gap returns some plan within it; freezing that plan's first period
+    and solving again under the same settings could return another, dearer one. The solve starts
+    from the plan's own later decisions (at the nodes they were taken), so it never does."""
+    loose = ModelConfig(
+        name="phased", solver=SolverSettings(mip_gap=0.5, proof_budget=0, threads=1, warm_start_s=0)
+    )
+    own = solve_case(case, loose)
+    folder = frozen_from(own, tmp_path_factory.mktemp("plan"))
+    fitted, _ = fit_frozen_plan(read_frozen_plan(folder, through=case.periods[0]), case, loose)
+    frozen = solve_case(case, loose, fixed_plan=fitted)
+    assert frozen.objective_musd <= own.objective_musd + 1e-6 * max(1.0, abs(own.objective_musd))
+    # The start is the plan's decisions at the same nodes: every free integer decision, none fixed.
+    start = later_decisions_start(frozen.planning_model, fitted)
+    own_model, model = own.planning_model.model, frozen.planning_model.model
+    decisions = (*model.build.values(), *model.sign.values())
+    free = [var for var in decisions if not var.fixed and var.is_integer()]
+    if not free:
+        assert start is None
+        return
+    assert start is not None and len(start) == len(free)
+    for var in free:
+        twin = own_model.find_component(var.name)
+        assert start[var] == pytest.approx(round(twin.value or 0.0), abs=1e-9), var.name
 
 
 # --------------------------------------------------------------------------------------------
