@@ -147,6 +147,7 @@ def run_bench(size: BenchSize, config: ModelConfig, run_folder: Callable[[], Run
             "model": config.name,
             "policy": config.policy,
             "integer": config.integer,
+            "unpowered_chips": config.unpowered_chips,
             "scenarios": len(case.scenarios),
             "tree_nodes": len(tree.nodes),
             "tree_leaves": len(tree.leaf_paths()),

@@ -108,6 +108,7 @@ def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
     assert figures["rows"] > 0 and figures["columns"] > 0 and figures["nonzeros"] > 0
     assert figures["integer_columns"] > 0
     assert figures["rescaled"] is False  # a MIP, and small: passed as built
+    assert figures["unpowered_chips"] is False  # the v1 model unless asked
     assert figures["scenarios"] == 2 and figures["tree_leaves"] == 2
     assert figures["status"] == "optimal"
     assert figures["objective_musd"] > 0
@@ -127,6 +128,12 @@ def test_bench_command_reports_its_figures(tmp_path: Path) -> None:
     for label in ("rows", "nonzeros", "build", "load", "solve", "total", "peak memory", "gap", "bound"):
         assert label in table.output
     lp_objective = json.loads((tmp_path / "lp" / "bench.json").read_text())["objective_musd"]
+    extended_args = [*args[:-2], "--out", str(tmp_path / "ext"), "--relax", "--unpowered-chips"]
+    extended = CliRunner().invoke(main, extended_args)
+    assert extended.exit_code == 0, extended.output
+    extended_figures = json.loads((tmp_path / "ext" / "bench.json").read_text())
+    assert extended_figures["unpowered_chips"] is True
+    assert extended_figures["objective_musd"] <= lp_objective * (1 + 1e-9)  # a relaxation of the v1 LP
     unit = "$B" if lp_objective >= 10_000 else "$M"  # one unit per run, as solve prints it
     assert f"objective ({unit})" in table.output and f"bound ({unit})" in table.output
 
