@@ -65,7 +65,7 @@ def installed_fleet(
                 room_mw -= installed[c, s, n] * chip.kw / 1000.0
             for c, chip in sorted(chips, key=lambda item: item[1].kw):
                 idle = fleet[c, s, n] - installed[c, s, n]
-                more = max(0.0, min(idle, room_mw * 1000.0 / chip.kw)) if chip.kw > 0 else idle
+                more = max(0.0, min(idle, room_mw * 1000.0 / chip.kw))  # kw > 0: chips.csv
                 installed[c, s, n] += more
                 room_mw -= more * chip.kw / 1000.0
     return installed
