@@ -107,12 +107,7 @@ def complete_start(
     values = np.round(np.fromiter(integer_values.values(), dtype=float, count=len(integer_values)))
     log.note(f"start: {found_by}: {len(columns):,} integer columns fixed, the best plan around them (an LP)")
     completion = log.highs(settings)
-    integrality = list(lp.integrality_)
-    lp.integrality_ = []
-    try:
-        completion.passModel(lp)
-    finally:
-        lp.integrality_ = integrality
+    _pass_relaxed(completion, lp)
     completion.changeColsBounds(len(columns), columns, values, values)
     completion.setOptionValue("time_limit", max(seconds_left, 1e-3))
     solve_interruptibly(completion)
@@ -123,6 +118,16 @@ def complete_start(
     objective = completion.getInfo().objective_function_value
     log.note(f"start: {found_by} gives a plan of {objective:,.6f} musd")
     return GivenPlan(np.asarray(completion.getSolution().col_value), objective, found_by)
+
+
+def _pass_relaxed(highs: highspy.Highs, lp: highspy.HighsLp) -> None:
+    """Pass ``lp`` to ``highs`` without its integrality (an LP), leaving ``lp`` as it was."""
+    integrality = list(lp.integrality_)
+    lp.integrality_ = []
+    try:
+        highs.passModel(lp)
+    finally:
+        lp.integrality_ = integrality
 
 
 def lp_and_fix(
@@ -147,11 +152,7 @@ def lp_and_fix(
     if settings.lp_solver != "choose":
         relaxed.setOptionValue("solver", settings.lp_solver)
     relaxed.setOptionValue("time_limit", max(seconds_left, 1e-3))
-    lp.integrality_ = []
-    try:
-        relaxed.passModel(lp)
-    finally:
-        lp.integrality_ = integrality
+    _pass_relaxed(relaxed, lp)
     lp_started = time.perf_counter()
     solve_interruptibly(relaxed)
     status = relaxed.getModelStatus()
