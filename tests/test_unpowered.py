@@ -299,6 +299,7 @@ def test_frozen_chips_whose_power_is_cut_sit_unpowered(
         "case,group,file,column,where,op,value\ncut,power,power.csv,term_periods,contract=q1,set,1\n"
     )
     args = ["sweep", case_dir, sweep_file, "--fix-plan", tmp_path / "plan", "--fix-chips", "--json"]
+    args += ["--workers", "1"]  # in process: two tiny solves need no pool
     v1 = cli(*args, "--out", tmp_path / "v1")
     variants = {row["case"]: row for row in json.loads(v1.stdout)["variants"]}
     assert variants["cut"]["status"] == "failed"
