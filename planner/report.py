@@ -359,8 +359,9 @@ def _unpowered_table(by_scenario: pd.DataFrame, money: MoneyUnit) -> Table:
     """``unpowered_chips.csv`` per scenario: the peak over periods of the chips left unpowered
     (summed over sites and chips), their IT MW and their book value."""
     table = Table(
-        title="Chips left unpowered (an extension: idle, out of the building, off firm power)",
-        caption="peaks over periods; unpowered_chips.csv has them by period, site and chip",
+        title="Chips left unpowered (an extension)",
+        caption="idle, out of the building and off firm power; peaks over periods;"
+        " unpowered_chips.csv has them by period, site and chip",
         title_justify="left",
     )
     for column in ("scenario", "peak chips", "peak IT MW", f"peak book value {money.label}"):
