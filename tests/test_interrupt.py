@@ -21,9 +21,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import highspy
 import psutil
 import pytest
 
@@ -101,6 +102,35 @@ def long_mip_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
     zero gap for hours."""
     folder = tmp_path_factory.mktemp("long") / "case"
     return write_case(folder, synthetic_case_files(branching=1, stages=0))
+
+
+@pytest.fixture
+def ctrl_c_at_the_first_plan(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Ctrl-C to this process as soon as a HiGHS solve (in any thread of it) has found its first
+    plan: HiGHS is running then, and what stops must handle a solve stopped with a plan in hand
+    (a timer had to guess when that was, and waited seconds longer to be safe)."""
+    found = threading.Event()
+    done = threading.Event()
+    real_start = highspy.Highs.startSolve
+
+    def start_watched(self: highspy.Highs) -> object:
+        self.cbMipImprovingSolution.subscribe(lambda _: found.set())
+        return real_start(self)
+
+    def press_once_found() -> None:
+        while not found.wait(timeout=0.1):
+            if done.is_set():
+                return
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(highspy.Highs, "startSolve", start_watched)
+    presser = threading.Thread(target=press_once_found, daemon=True)
+    presser.start()
+    try:
+        yield
+    finally:
+        done.set()
+        presser.join()
 
 
 @pytest.mark.parametrize(
@@ -239,6 +269,7 @@ def test_a_closed_terminal_ends_a_parallel_run_without_tracebacks() -> None:
 @pytest.mark.parametrize(
     "task, model", [("compare", "phased"), ("compare", "plan-on-mean"), ("sweep", "phased")]
 )
+@pytest.mark.usefixtures("ctrl_c_at_the_first_plan")
 def test_a_solve_stopped_by_ctrl_c_stops_the_comparison_or_sweep_around_it(
     long_mip_case: Path, task: str, model: str
 ) -> None:
@@ -253,17 +284,13 @@ def test_a_solve_stopped_by_ctrl_c_stops_the_comparison_or_sweep_around_it(
         run = functools.partial(solve_task, "task", case, config)
     else:
         run = functools.partial(solve_variant, "base", "base", read_case_files(long_mip_case), config)
-    timer = threading.Timer(5.0, os.kill, (os.getpid(), signal.SIGINT))  # HiGHS is running by then
     started = time.monotonic()
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run()
-    finally:
-        timer.cancel()
+    with pytest.raises(KeyboardInterrupt):
+        run()
     assert time.monotonic() - started < 60
 
 
+@pytest.mark.usefixtures("ctrl_c_at_the_first_plan")
 def test_ctrl_c_in_a_dask_run_stops_the_solves_on_the_workers(long_mip_case: Path, tmp_path: Path) -> None:
     """A Dask worker cannot stop a running task's thread: the solve itself must notice that the
     scheduler dropped its task, or it runs on to its time limit (here 120 s) after Ctrl-C."""
@@ -284,13 +311,8 @@ def test_ctrl_c_in_a_dask_run_stops_the_solves_on_the_workers(long_mip_case: Pat
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
-        timer = threading.Timer(8.0, os.kill, (os.getpid(), signal.SIGINT))  # the solve has begun
-        timer.start()
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                run_parallel([(task, ())], workers=1, scheduler=cluster.scheduler_address)
-        finally:
-            timer.cancel()
+        with pytest.raises(KeyboardInterrupt):
+            run_parallel([(task, ())], workers=1, scheduler=cluster.scheduler_address)
         stopped = time.monotonic()
         while not ended.exists() and time.monotonic() < stopped + 60:
             time.sleep(0.2)
