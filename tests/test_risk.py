@@ -85,9 +85,13 @@ def test_an_alpha_near_one_is_named_as_given_not_rounded_to_one(
     solved = cli("solve", tiny_case_dir, "--model", model, "--out", tmp_path / "run")
     assert "x CVaR0.999999999 " in solved.stdout
     assert "cvar_0.999999999" in (tmp_path / "run" / "risk.csv").read_text().splitlines()[0].split(",")
-    compared = cli("compare", tiny_case_dir, "--model", model, "--json", "--out", tmp_path / "compare")
+    compared = cli(
+        "compare", tiny_case_dir, "--model", model, "--workers", "1", "--json", "--out", tmp_path / "compare"
+    )
     assert json.loads(compared.stdout)["strategies"]["near-one"]["cvar_alpha"] == 0.999999999
-    console = cli("compare", tiny_case_dir, "--model", model, "--out", tmp_path / "compare2")
+    console = cli(
+        "compare", tiny_case_dir, "--model", model, "--workers", "1", "--out", tmp_path / "compare2"
+    )
     alpha_row = next(line for line in console.stdout.splitlines() if "CVaR alpha" in line)
     assert "0.999999999" in alpha_row
     assert _risk([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], alpha=0.9).columns[-1] == "cvar_0.9"  # as before

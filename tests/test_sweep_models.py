@@ -184,7 +184,8 @@ def test_one_model_keeps_the_v1_outputs(cli: Cli, tmp_path: Path) -> None:
     sweep = tmp_path / "sweep.csv"
     sweep.write_text(SWEEP)
     out = tmp_path / "run"
-    result = cli("sweep", TINY, sweep, "--model", "all-at-once", "--no-plans", "--json", "--out", out)
+    result = cli("sweep", TINY, sweep, "--model", "all-at-once", "--no-plans", "--workers", "1", "--json",
+                 "--out", out)
     payload = json.loads(result.stdout)
     assert set(payload) == {"run_dir", "variants", "warnings", "fixed_plan", "variant_warnings"}
     assert list(payload["variants"][0]) == list(VARIANT_COLUMNS)
