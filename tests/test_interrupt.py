@@ -36,11 +36,14 @@ from planner.parallel import run_parallel, solve_task
 from planner.sweep import read_case_files, solve_variant
 from planner.synthetic import synthetic_case_files, write_case
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
-
 WAIT_S = 240.0
 INCUMBENT_ROW = re.compile(r"^\s*[A-Za-z]?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+\S+\s+-?\d[\d.e+]*\s")
 """A row of HiGHS's branch-and-bound table whose BestSol column is a number: a plan exists."""
+
+
+def _signals_heard() -> None:
+    for stop in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(stop, signal.SIG_DFL)
 
 
 class Solve:
@@ -53,8 +56,9 @@ class Solve:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            # A child started from a non-interactive shell may inherit "ignore SIGINT".
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            # A child started from a non-interactive shell may inherit "ignore SIGINT", and one
+            # started under nohup "ignore SIGHUP": the tests send both and expect them heard.
+            preexec_fn=_signals_heard,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stdout: list[str] = []
@@ -93,7 +97,10 @@ class Solve:
         return code, "".join(rest), stderr
 
 
-pytestmark = pytest.mark.usefixtures("ctrl_c_raises")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX"),
+    pytest.mark.usefixtures("ctrl_c_raises"),
+]
 
 
 @pytest.fixture(scope="module")
