@@ -12,7 +12,7 @@ from rich.table import Table
 from planner.compare import Comparison
 from planner.json_text import finite_or_none
 from planner.markup import literal
-from planner.money import MoneyUnit, fmt, money_unit
+from planner.money import MoneyUnit, fmt, money_unit, shows_as_zero
 from planner.output import run_status
 from planner.risk import alpha_text
 from planner.runfolder import RunFolder
@@ -191,7 +191,7 @@ def vss_reading(comparison: Comparison, money: MoneyUnit) -> str:
         " plan's buildings and power cannot serve, priced at parameters.csv"
         f" unmet_penalty_musd_per_eflops_year), the other costs for"
         f" {money(comparison.vss_musd - unmet)} {money.label}."
-        if unmet is not None and money(unmet).strip("-0.,") != ""
+        if unmet is not None and not shows_as_zero(money(unmet))
         else ""
     )
     return (

@@ -28,6 +28,11 @@ BILLIONS = MoneyUnit("$B", 1000.0)
 MILLIONS = MoneyUnit("$M", 1.0)
 
 
+def shows_as_zero(shown: str) -> bool:
+    """Whether a formatted figure (``0.000``, ``-0.000``, ``0``) reads as zero at its precision."""
+    return shown.strip("-0.,") == ""
+
+
 def money_unit(*musd: float | None) -> MoneyUnit:
     """$B when the largest of ``musd`` is 10 $B or more; $M otherwise, where $B with three
     decimals would read 0.010 or -0.001 (inputs/tiny's 9.986 $M)."""

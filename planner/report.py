@@ -15,7 +15,7 @@ from rich.text import Text
 from planner.formulation.objective import COST_COMPONENTS
 from planner.idle_power import idle_power_by_scenario
 from planner.markup import literal
-from planner.money import MoneyUnit, fmt, money_unit
+from planner.money import MoneyUnit, fmt, money_unit, shows_as_zero
 from planner.plan import PlanResult
 from planner.risk import alpha_text
 from planner.unpowered import unpowered_by_scenario
@@ -127,7 +127,7 @@ def render_plan(result: PlanResult, console: Console, run_dir: str | None) -> No
 
 def _credit(shown: str) -> str:
     """A credit as subtracted: ``-12.345``, unless it shows as zero."""
-    return shown if shown.strip("0.,") == "" else f"-{shown}"
+    return shown if shows_as_zero(shown) else f"-{shown}"
 
 
 def _cost_table(cost: pd.DataFrame, result: PlanResult, money: MoneyUnit, width: int) -> Table:
